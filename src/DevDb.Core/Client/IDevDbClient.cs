@@ -1,0 +1,62 @@
+using DevDb.Core.Model;
+
+namespace DevDb.Core.Client;
+
+public sealed record NewProjectRequest
+{
+    public required string Name { get; init; }
+    public required string Source { get; init; }
+    /// <summary>Postgres major version; null takes the newest one available.</summary>
+    public int? PostgresVersion { get; init; }
+    public string DatabaseName { get; init; } = Project.DefaultDatabaseName;
+    public string? PostRestoreSql { get; init; }
+}
+
+public sealed record UpdateProjectRequest
+{
+    public required string Name { get; init; }
+    /// <summary>A new source address; null fetches the current one again.</summary>
+    public string? Source { get; init; }
+    /// <summary>New post-restore SQL; null keeps the current one.</summary>
+    public string? PostRestoreSql { get; init; }
+}
+
+public sealed record NewDatabaseRequest
+{
+    public required string Project { get; init; }
+    public required string Name { get; init; }
+    /// <summary>Who the database belongs to; null means the calling user.</summary>
+    public string? Owner { get; init; }
+}
+
+/// <summary>A step of long work, for progress bars.</summary>
+public sealed record DevDbProgress(string Activity, string Status, int? PercentComplete = null);
+
+/// <summary>
+/// The one interface every front end calls: the cmdlets, the API, and tests. Implemented by the
+/// engine in-process and (later) by an HTTP client of the API. Every failure it reports on
+/// purpose is a <see cref="DevDbException"/>; cancellation leaves nothing half-made.
+/// </summary>
+public interface IDevDbClient : IDisposable
+{
+    /// <summary>Records the project and builds image revision 1. Repeating an identical request returns the project.</summary>
+    Task<Project> NewProjectAsync(NewProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<Project>> GetProjectsAsync(CancellationToken cancellationToken = default);
+    Task<Project> GetProjectAsync(string name, CancellationToken cancellationToken = default);
+    /// <summary>Fetches the source again and builds the next image revision; databases keep theirs until reset.</summary>
+    Task<Project> UpdateProjectAsync(UpdateProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default);
+    /// <summary>Removes a project and its images; refuses while it has databases unless <paramref name="force"/>, which removes them too.</summary>
+    Task RemoveProjectAsync(string name, bool force = false, CancellationToken cancellationToken = default);
+
+    /// <summary>Clones the project's newest image into a new running database with a fresh password.</summary>
+    Task<Database> NewDatabaseAsync(NewDatabaseRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<Database>> GetDatabasesAsync(string? project = null, CancellationToken cancellationToken = default);
+    Task<Database> GetDatabaseAsync(string name, CancellationToken cancellationToken = default);
+    /// <summary>The database's connection details including its password.</summary>
+    Task<ConnectionInfo> GetConnectionAsync(string name, CancellationToken cancellationToken = default);
+    Task RemoveDatabaseAsync(string name, CancellationToken cancellationToken = default);
+    /// <summary>Back to the project's newest image, keeping name, port, user and password.</summary>
+    Task<Database> ResetDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default);
+    Task<Database> StopDatabaseAsync(string name, CancellationToken cancellationToken = default);
+    Task<Database> StartDatabaseAsync(string name, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,65 @@
+namespace DevDb.Core;
+
+/// <summary>What kind of failure an error is; the PowerShell layer maps it to an ErrorCategory.</summary>
+public enum DevDbErrorCategory
+{
+    InvalidArgument,
+    ObjectNotFound,
+    ResourceExists,
+    InvalidOperation,
+    InvalidData,
+    ConnectionError,
+    PermissionDenied,
+    NotInstalled,
+    ResourceUnavailable,
+    ResourceBusy,
+}
+
+/// <summary>
+/// Every failure DevDb reports on purpose. <see cref="Code"/> is stable: cmdlets use it as the
+/// ErrorId, the API as the problem code, and tests assert it.
+/// </summary>
+public sealed class DevDbException : Exception
+{
+    public DevDbException(string code, DevDbErrorCategory category, string message,
+        string? recommendedAction = null, string? target = null, Exception? inner = null)
+        : base(message, inner)
+    {
+        Code = code;
+        Category = category;
+        RecommendedAction = recommendedAction;
+        Target = target;
+    }
+
+    public string Code { get; }
+    public DevDbErrorCategory Category { get; }
+    /// <summary>What the user can do about it, in one sentence.</summary>
+    public string? RecommendedAction { get; }
+    /// <summary>The name or address the error is about.</summary>
+    public string? Target { get; }
+}
+
+/// <summary>The stable error codes. Add here; never rename one.</summary>
+public static class ErrorCodes
+{
+    public const string NameInvalid = nameof(NameInvalid);
+    public const string SourceInvalid = nameof(SourceInvalid);
+    public const string SourceNotFound = nameof(SourceNotFound);
+    public const string SourceUnreachable = nameof(SourceUnreachable);
+    public const string SourceAccessDenied = nameof(SourceAccessDenied);
+    public const string DumpCorrupt = nameof(DumpCorrupt);
+    public const string RestoreFailed = nameof(RestoreFailed);
+    public const string PostRestoreSqlFailed = nameof(PostRestoreSqlFailed);
+    public const string PostgresNotFound = nameof(PostgresNotFound);
+    public const string PostgresVersionNotInstalled = nameof(PostgresVersionNotInstalled);
+    public const string ServerUserMissing = nameof(ServerUserMissing);
+    public const string ServerStartFailed = nameof(ServerStartFailed);
+    public const string NoFreePort = nameof(NoFreePort);
+    public const string ProjectNotFound = nameof(ProjectNotFound);
+    public const string ProjectExists = nameof(ProjectExists);
+    public const string ProjectNotReady = nameof(ProjectNotReady);
+    public const string ProjectHasDatabases = nameof(ProjectHasDatabases);
+    public const string DatabaseNotFound = nameof(DatabaseNotFound);
+    public const string DatabaseExists = nameof(DatabaseExists);
+    public const string StateLocked = nameof(StateLocked);
+}

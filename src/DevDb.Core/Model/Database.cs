@@ -1,0 +1,34 @@
+namespace DevDb.Core.Model;
+
+public enum DatabaseStatus { Creating, Running, Stopped, Failed }
+
+/// <summary>
+/// A running clone of an image for one owner. Carries everything needed to connect except the
+/// password, which only <see cref="Client.IDevDbClient.GetConnectionAsync"/> hands out.
+/// </summary>
+public sealed record Database
+{
+    public required string Name { get; init; }
+    public required string Project { get; init; }
+    public required int ImageRevision { get; init; }
+    public DatabaseStatus Status { get; init; }
+    public required string Host { get; init; }
+    public required int Port { get; init; }
+    /// <summary>The database inside the server (the project's DatabaseName).</summary>
+    public required string DatabaseName { get; init; }
+    public required string Username { get; init; }
+    public required string Owner { get; init; }
+    public DateTimeOffset Created { get; init; }
+}
+
+/// <summary>Connection details including the password. Its ToString never shows the password.</summary>
+public sealed class ConnectionInfo(string host, int port, string databaseName, string username, string password)
+{
+    public string Host { get; } = host;
+    public int Port { get; } = port;
+    public string DatabaseName { get; } = databaseName;
+    public string Username { get; } = username;
+    public string Password { get; } = password;
+
+    public override string ToString() => $"{Username}@{Host}:{Port}/{DatabaseName}";
+}

@@ -1,0 +1,20 @@
+namespace DevDb.Core.Model;
+
+public enum ImageStatus { Building, Ready, Failed }
+
+/// <summary>One restored, cleanly shut-down copy of a project's source at a point in time.</summary>
+public sealed record Image
+{
+    public required string Project { get; init; }
+    /// <summary>1, 2, ... in the order the images were built.</summary>
+    public required int Revision { get; init; }
+    public ImageStatus Status { get; init; }
+    public DateTimeOffset Created { get; init; }
+    /// <summary>The dump's format as detected from its content (Custom, Tar, Directory, PlainSql, GzipPlainSql).</summary>
+    public string? SourceFormat { get; init; }
+    public long SourceBytes { get; init; }
+    /// <summary>Size of the restored data folder.</summary>
+    public long SizeBytes { get; init; }
+    public TimeSpan BuildDuration { get; init; }
+    public string? Error { get; init; }
+}

@@ -1,0 +1,36 @@
+namespace DevDb.Core.Model;
+
+public enum ProjectStatus
+{
+    /// <summary>The first image is being built.</summary>
+    Building,
+    /// <summary>At least one image is ready; databases can be cloned from it.</summary>
+    Ready,
+    /// <summary>No image could be built; <see cref="Project.Error"/> says why.</summary>
+    Failed,
+}
+
+/// <summary>A registered pg_dump and the images restored from it.</summary>
+public sealed record Project
+{
+    public const string DefaultDatabaseName = "app";
+
+    public required string Name { get; init; }
+    public string Engine { get; init; } = "postgres";
+    /// <summary>Postgres major version, e.g. 15.</summary>
+    public required int PostgresVersion { get; init; }
+    /// <summary>Where the dump is: a file path, file://, https://, or s3://bucket/key.</summary>
+    public required string Source { get; init; }
+    /// <summary>The database the dump is restored into, inside every clone.</summary>
+    public string DatabaseName { get; init; } = DefaultDatabaseName;
+    /// <summary>SQL run after the restore (e.g. masking); it must succeed before an image is published.</summary>
+    public string? PostRestoreSql { get; init; }
+    public ProjectStatus Status { get; init; }
+    /// <summary>Why the last image build failed, in the restore tool's own words.</summary>
+    public string? Error { get; init; }
+    public DateTimeOffset Created { get; init; }
+    public IReadOnlyList<Image> Images { get; init; } = [];
+
+    /// <summary>The newest ready image: what new databases and resets are cloned from.</summary>
+    public Image? LatestImage => Images.Where(i => i.Status == ImageStatus.Ready).MaxBy(i => i.Revision);
+}

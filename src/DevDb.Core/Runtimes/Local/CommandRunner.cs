@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace DevDb.Core.Runtimes.Local;
+
+/// <summary>What a finished command printed and how it ended.</summary>
+public sealed record CommandResult(int ExitCode, string StandardOutput, string StandardError)
+{
+    /// <summary>The last lines of standard error (else output): the tool's own words for an error message.</summary>
+    public string Tail(int lines = 12)
+    {
+        var text = string.IsNullOrWhiteSpace(StandardError) ? StandardOutput : StandardError;
+        var all = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return string.Join(Environment.NewLine, all.TakeLast(lines));
+    }
+}
+
+/// <summary>
+/// Runs Postgres' command-line tools, as the unprivileged server user when DevDb runs as root
+/// (initdb and postgres refuse to run as root). Cancelling kills the whole process tree.
+/// </summary>
+public sealed class CommandRunner(ServerUser serverUser)
+{
+    public ServerUser ServerUser { get; } = serverUser;
+
+    public async Task<CommandResult> RunAsync(string file, IEnumerable<string> arguments,
+        CancellationToken cancellationToken, Func<Stream, CancellationToken, Task>? writeInput = null,
+        IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = writeInput is not null,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        if (ServerUser.RunsAsOtherUser)
+        {
+            start.FileName = "runuser";
+            start.ArgumentList.Add("-u");
+            start.ArgumentList.Add(ServerUser.Name!);
+            start.ArgumentList.Add("--");
+            start.ArgumentList.Add(file);
+        }
+        else
+        {
+            start.FileName = file;
+        }
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        // Postgres tools print in the C locale so messages are stable; PGCONNECT_TIMEOUT bounds connection attempts.
+        start.Environment["LC_MESSAGES"] = "C";
+        start.Environment["PGCONNECT_TIMEOUT"] = "10";
+        if (environment is not null)
+            foreach (var (key, value) in environment) start.Environment[key] = value;
+
+        using var process = new Process { StartInfo = start };
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new DevDbException(ErrorCodes.PostgresNotFound, DevDbErrorCategory.NotInstalled,
+                $"Could not run '{start.FileName}': {e.Message}",
+                "Install PostgreSQL's server and client tools, or set DEVDB_PG_BIN to their bin folder.", file, e);
+        }
+
+        var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var error = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        try
+        {
+            if (writeInput is not null)
+            {
+                try
+                {
+                    await using var input = process.StandardInput.BaseStream;
+                    await writeInput(input, cancellationToken);
+                }
+                catch (IOException) when (process.HasExited)
+                {
+                    // The tool stopped reading (it failed); its exit code and stderr say why.
+                }
+            }
+            await process.WaitForExitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill(process);
+            throw;
+        }
+        return new CommandResult(process.ExitCode, await output, await error);
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(5000);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+}
