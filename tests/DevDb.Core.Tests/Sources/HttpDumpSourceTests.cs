@@ -153,6 +153,21 @@ public sealed class HttpDumpSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_server_that_never_answers_is_unreachable_after_the_connect_timeout()
+    {
+        using var hung = new SilentServer();
+        var source = DumpSources.Open($"http://127.0.0.1:{hung.Port}/shop.dump",
+            new DumpSourceOptions { ConnectTimeout = TimeSpan.FromSeconds(1) });
+        var clock = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<DevDbException>(() => source.FetchAsync(_work.Path, null, CancellationToken.None));
+
+        Assert.Equal(ErrorCodes.SourceUnreachable, error.Code);
+        Assert.Contains("did not answer within 1 s", error.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+        Assert.Empty(_work.Entries());
+    }
+
+    [Fact]
     public async Task A_download_that_is_no_dump_is_deleted_and_reported_as_corrupt()
     {
         var url = _server.UrlFor("garbage.bin");

@@ -87,6 +87,28 @@ public sealed class S3DumpSourceTests(DumpFixture dumps, S3rverFixture s3) : ICl
     }
 
     [Fact]
+    public async Task Credentials_the_store_rejects_are_access_denied()
+    {
+        await s3.UploadAsync(Bucket, "denied/shop.dump", RepoPaths.SampleDump);
+        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", "NOT-S3RVER");
+        try
+        {
+            var source = DumpSources.Open($"s3://{Bucket}/denied/shop.dump", Options);
+            var probe = await Assert.ThrowsAsync<DevDbException>(() => source.ProbeAsync(CancellationToken.None));
+            var fetch = await Assert.ThrowsAsync<DevDbException>(() => source.FetchAsync(_work.Path, null, CancellationToken.None));
+
+            Assert.Equal(ErrorCodes.SourceAccessDenied, probe.Code);
+            Assert.Equal(ErrorCodes.SourceAccessDenied, fetch.Code);
+            Assert.Contains("AWS_ACCESS_KEY_ID", fetch.RecommendedAction);
+            Assert.Empty(_work.Entries());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", S3rverFixture.AccessKey);
+        }
+    }
+
+    [Fact]
     public async Task An_unreachable_endpoint_fails_within_seconds_and_leaves_nothing_behind()
     {
         var closed = $"http://127.0.0.1:{FreePort.Next()}";
@@ -100,6 +122,23 @@ public sealed class S3DumpSourceTests(DumpFixture dumps, S3rverFixture s3) : ICl
         Assert.Equal(ErrorCodes.SourceUnreachable, fetch.Code);
         Assert.Contains(closed, fetch.Message);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"two attempts took {clock.Elapsed}");
+        Assert.Empty(_work.Entries());
+    }
+
+    [Fact]
+    public async Task An_endpoint_that_never_answers_fails_within_seconds()
+    {
+        using var hung = new SilentServer();
+        var source = DumpSources.Open($"s3://{Bucket}/shop.dump", new DumpSourceOptions
+        {
+            S3ServiceUrl = $"http://127.0.0.1:{hung.Port}",
+            ConnectTimeout = TimeSpan.FromSeconds(1),
+        });
+        var clock = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<DevDbException>(() => source.FetchAsync(_work.Path, null, CancellationToken.None));
+
+        Assert.Equal(ErrorCodes.SourceUnreachable, error.Code);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(6), $"took {clock.Elapsed}");
         Assert.Empty(_work.Entries());
     }
 
