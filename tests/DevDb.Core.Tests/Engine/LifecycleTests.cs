@@ -104,7 +104,7 @@ public sealed class LifecycleTests(DumpFixture dumps) : IAsyncLifetime
         await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
         var updated = await _home.Engine.UpdateProjectAsync(new UpdateProjectRequest
         {
-            Name = "shop", PostRestoreSql = "UPDATE customers SET email = 'masked-' || id || '@example.com';",
+            Name = "shop", PostRestoreSql = "UPDATE customers SET email = 'masked-' || customer_id || '@example.com';",
         });
         Assert.Equal([1, 2], updated.Images.Select(i => i.Revision));
         Assert.Equal(2, updated.LatestImage!.Revision);

@@ -163,7 +163,7 @@ public sealed class SessionTests(DumpFixture dumps) : IAsyncLifetime
     /// <summary>A pending-operation mark naming a process that has exited.</summary>
     private static async Task<PendingOperation> DeadProcessAsync(OperationKind kind, int? revision = null)
     {
-        using var process = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!;
+        using var process = Process.Start(new ProcessStartInfo("sleep", "0.2") { UseShellExecute = false })!;
         var started = process.StartTime.ToUniversalTime();
         await process.WaitForExitAsync();
         return new PendingOperation { Kind = kind, ProcessId = process.Id, ProcessStarted = started, Revision = revision };

@@ -54,7 +54,6 @@ public sealed class LocalRuntime : IRuntime
         var socket = BuildSocketFolder(project.Name, revision);
         await DeleteImageAsync(project.Name, revision, cancellationToken);
 
-        var started = false;
         try
         {
             LocalLayout.CreateFolder(work, LocalLayout.UserOnly);
@@ -71,7 +70,6 @@ public sealed class LocalRuntime : IRuntime
             // The restore server takes no TCP connections; its socket sits in a folder of its own.
             await WriteServerConfigAsync(building, $"listen_addresses = ''\nunix_socket_directories = '{socket}'\n", cancellationToken);
             await StartServerAsync(pg, building, Path.Combine(socket, "server.log"), RestoreSettings, cancellationToken);
-            started = true;
             await using (var admin = await OpenAdminAsync(socket, "postgres", cancellationToken))
                 await ExecuteAsync(admin, $"CREATE DATABASE {Quote(project.DatabaseName)} TEMPLATE template0 ENCODING 'UTF8'", cancellationToken);
 
@@ -89,7 +87,6 @@ public sealed class LocalRuntime : IRuntime
 
             progress?.Report(new DevDbProgress(activity, "Shutting down cleanly", 99));
             await StopServerAsync(pg, building, "fast", cancellationToken);
-            started = false;
             File.Delete(Path.Combine(building, ConfigFile));
             // The restore ran with fsync off: flush everything once before the image is published.
             await RunCheckedAsync(_asServerUser, pg.Tool("initdb"), ["--sync-only", "-D", building], "sync the image", cancellationToken);
@@ -98,8 +95,8 @@ public sealed class LocalRuntime : IRuntime
         }
         catch
         {
-            if (started) await StopServerAsync(pg, building, "immediate", CancellationToken.None);
-            LocalLayout.DeleteFolder(building);
+            // Stops the restore server if it runs and removes every folder of this build.
+            await DeleteImageAsync(project.Name, revision, CancellationToken.None);
             throw;
         }
         finally
