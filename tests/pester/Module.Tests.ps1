@@ -7,7 +7,7 @@ BeforeAll {
     $repo = Get-RepoRoot
     $manifest = Import-PowerShellDataFile (Join-Path $repo 'DevDb.psd1')
     $module = Get-Module DevDb
-    New-DevDbTestHome $TestDrive | Out-Null
+    New-DevDbTestHome | Out-Null
 }
 
 AfterAll {

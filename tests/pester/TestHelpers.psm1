@@ -12,23 +12,36 @@ function Import-DevDbModule {
     Import-Module $manifest -Force -Global -ErrorAction Stop
 }
 
-# A private DEVDB_HOME the postgres OS user can reach (the servers run as that user when we are root).
-function New-DevDbTestHome([string] $Parent) {
-    $homePath = Join-Path $Parent 'devdb-home'
-    $null = New-Item -ItemType Directory -Force -Path $homePath
+# A private DEVDB_HOME for one test file, in a temp folder the postgres OS user can reach (the servers run
+# as that user when we are root). Not under $TestDrive: Pester empties that at the end of every Describe,
+# while the engine's state must live across the file's Describe blocks.
+function New-DevDbTestHome {
+    $homePath = Join-Path ([System.IO.Path]::GetTempPath()) "devdb-pester-$([guid]::NewGuid().ToString('n'))"
+    $null = New-Item -ItemType Directory -Path $homePath
     if (-not $IsWindows) {
-        & chmod 755 $Parent $homePath
+        & chmod 755 $homePath
     }
     $env:DEVDB_HOME = $homePath
+    # Other suites may run DevDb servers at the same time; a port range of our own keeps them out of our way.
+    $first = Get-Random -Minimum 55000 -Maximum 64000
+    $env:DEVDB_PORT_RANGE = "$first-$($first + 99)"
     $homePath
 }
 
-# Removes what a suite created: every project with its databases, then the home's environment variable.
+# Removes what a test file created: every project with its databases (so no server outlives the
+# tests), then the home folder itself.
 function Clear-DevDbTestHome {
     if (-not $env:DEVDB_HOME) { return }
-    Get-DevDbProject -ErrorAction SilentlyContinue | Remove-DevDbProject -Force -Confirm:$false -ErrorAction Continue
+    Get-DevDbProject -ErrorAction SilentlyContinue | Remove-DevDbProject -Force -ErrorAction Continue
     Get-DevDbDatabase -ErrorAction SilentlyContinue | Remove-DevDbDatabase -Force -ErrorAction Continue
-    Remove-Item Env:DEVDB_HOME
+    Remove-Item -Recurse -Force -LiteralPath $env:DEVDB_HOME -ErrorAction Continue
+    Remove-Item Env:DEVDB_HOME, Env:DEVDB_PORT_RANGE -ErrorAction SilentlyContinue
+}
+
+# Command lines of the Postgres servers running out of the current DEVDB_HOME.
+function Get-DevDbServerProcess {
+    Get-Process -Name postgres, postmaster -ErrorAction SilentlyContinue |
+        Where-Object { $_.CommandLine -and $_.CommandLine.Contains($env:DEVDB_HOME) }
 }
 
 function Get-Psql {
