@@ -29,9 +29,26 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
 
     internal static readonly DevDbLoadContext LoadContext = new(DependencyFolder);
 
-    public void OnImport() => AssemblyLoadContext.Default.Resolving += ResolveCore;
+    // Each runspace that imports the module calls OnImport; the handler is process-wide, so it is
+    // hooked by the first import and unhooked when the last importer removes the module.
+    private static readonly object HookLock = new();
+    private static int s_importCount;
 
-    public void OnRemove(PSModuleInfo psModuleInfo) => AssemblyLoadContext.Default.Resolving -= ResolveCore;
+    public void OnImport()
+    {
+        lock (HookLock)
+        {
+            if (s_importCount++ == 0) AssemblyLoadContext.Default.Resolving += ResolveCore;
+        }
+    }
+
+    public void OnRemove(PSModuleInfo psModuleInfo)
+    {
+        lock (HookLock)
+        {
+            if (s_importCount > 0 && --s_importCount == 0) AssemblyLoadContext.Default.Resolving -= ResolveCore;
+        }
+    }
 
     private static Assembly? ResolveCore(AssemblyLoadContext defaultContext, AssemblyName name) =>
         string.Equals(name.Name, CoreAssemblyName, StringComparison.Ordinal)

@@ -295,6 +295,55 @@ Describe 'Update a project' {
     }
 }
 
+Describe 'Progress and Ctrl+C' {
+    BeforeAll {
+        # A second runspace in this process: its Streams.Progress keeps the progress records, and
+        # Stop() is what Ctrl+C does to a running pipeline.
+        function New-DevDbRunspace([string] $Script) {
+            $powershell = [powershell]::Create()
+            $null = $powershell.AddScript("Import-Module '$(Join-Path $repo 'DevDb.psd1')' -ErrorAction Stop; $Script")
+            $powershell
+        }
+    }
+
+    It 'reports progress while creating a database and ends it with a Completed record' {
+        $powershell = New-DevDbRunspace 'New-DevDbDatabase -Project shop -Name gina'
+        try {
+            $created = $powershell.Invoke()
+            $powershell.Streams.Error | Should -BeNullOrEmpty
+            $created[0].Name | Should -Be 'gina'
+            $records = @($powershell.Streams.Progress)
+            @($records | Where-Object RecordType -eq 'Processing').Count | Should -BeGreaterThan 0
+            $records[-1].RecordType | Should -Be 'Completed'
+            @($records.ActivityId | Select-Object -Unique).Count | Should -Be 1
+        }
+        finally {
+            $powershell.Dispose()
+        }
+        Remove-DevDbDatabase -Name gina -Force
+    }
+
+    It 'stops cleanly on Ctrl+C during a restore and leaves nothing behind' {
+        $powershell = New-DevDbRunspace "New-DevDbProject -Name halted -Source '$dump'"
+        try {
+            $running = $powershell.BeginInvoke()
+            $deadline = [datetime]::UtcNow.AddSeconds(60)
+            while ($powershell.Streams.Progress.Count -eq 0 -and -not $running.IsCompleted -and [datetime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 10
+            }
+            $running.IsCompleted | Should -BeFalse -Because 'the restore must still be running when Ctrl+C arrives'
+            $powershell.Stop()
+            $powershell.InvocationStateInfo.State | Should -Be 'Stopped'
+        }
+        finally {
+            $powershell.Dispose()
+        }
+        Get-DevDbProject -Name halted -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        @(Get-DevDbServerProcess | Where-Object CommandLine -Match 'halted') | Should -BeNullOrEmpty
+        Get-ChildItem -Recurse -LiteralPath $env:DEVDB_HOME -Filter '*halted*' | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Remove' {
     It 'refuses to remove a project that has databases (ProjectHasDatabases), then removes it and them with -Force' {
         $frank = New-DevDbDatabase -Project shop-eu -Name frank
