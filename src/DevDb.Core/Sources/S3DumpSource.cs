@@ -96,7 +96,7 @@ internal sealed class S3DumpSource(string location, string bucket, string key, D
         }
         catch (AmazonClientException e)
         {
-            throw SourceErrors.AccessDenied(Location, $"no AWS credentials were found ({e.Message}).", CredentialsAction, e);
+            throw SourceErrors.AccessDenied(Location, $"the AWS credentials could not be loaded ({e.Message}).", CredentialsAction, e);
         }
     }
 
@@ -128,7 +128,10 @@ internal sealed class S3DumpSource(string location, string bucket, string key, D
         }
         catch (AmazonClientException e) when (e.Message.Contains("credentials", StringComparison.OrdinalIgnoreCase))
         {
-            throw SourceErrors.AccessDenied(Location, $"no usable AWS credentials were found ({e.Message}).", CredentialsAction, e);
+            // The SDK's own message lists every provider it tried; it stays available as the inner exception.
+            throw SourceErrors.AccessDenied(Location,
+                "no AWS credentials were found (looked at AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws, " +
+                "web identity and instance metadata).", CredentialsAction, e);
         }
         catch (AmazonClientException e)
         {

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using DevDb.Core.Engine;
+using Xunit;
 
 namespace DevDb.Core.Tests.Engine;
 
@@ -32,5 +34,15 @@ public sealed class EngineHome : IAsyncDisposable
         foreach (var database in await engine.GetDatabasesAsync()) await engine.RemoveDatabaseAsync(database.Name);
         foreach (var project in await engine.GetProjectsAsync()) await engine.RemoveProjectAsync(project.Name, force: true);
         if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
+    }
+
+    /// <summary>No Postgres process has a data folder under the folder.</summary>
+    public static void AssertNoPostgresUnder(string folder)
+    {
+        var servers = Process.GetProcessesByName("postgres")
+            .Select(p => { try { return File.ReadAllText($"/proc/{p.Id}/cmdline").Replace('\0', ' '); } catch (IOException) { return ""; } })
+            .Where(commandLine => commandLine.Contains(folder))
+            .ToList();
+        Assert.Empty(servers);
     }
 }

@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using DevDb.Core.Catalog;
+using DevDb.Core.Client;
+using DevDb.Core.Model;
+using DevDb.Core.Tests.Fixtures;
+using Xunit;
+
+namespace DevDb.Core.Tests.Engine;
+
+/// <summary>Several sessions at once, servers that outlive their session, cancellation and crashes.</summary>
+[Collection(DumpCollection.Name)]
+public sealed class SessionTests(DumpFixture dumps) : IAsyncLifetime
+{
+    private readonly EngineHome _home = new();
+
+    public Task InitializeAsync() =>
+        _home.Engine.NewProjectAsync(new NewProjectRequest { Name = "shop", Source = dumps.CustomDump });
+
+    public Task DisposeAsync() => _home.DisposeAsync().AsTask();
+
+    [Fact]
+    public async Task Two_sessions_creating_databases_at_once_both_succeed_on_distinct_ports()
+    {
+        var first = _home.Open();
+        var second = _home.Open();
+        var created = await Task.WhenAll(
+            Task.Run(() => first.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "alice" })),
+            Task.Run(() => second.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "bob" })));
+
+        Assert.All(created, d => Assert.Equal(DatabaseStatus.Running, d.Status));
+        Assert.NotEqual(created[0].Port, created[1].Port);
+        foreach (var name in new[] { "alice", "bob" })
+            Assert.Equal(1, await Clients.ScalarAsync<int>(await _home.Engine.GetConnectionAsync(name), "SELECT 1"));
+    }
+
+    [Fact]
+    public async Task Two_sessions_creating_the_same_name_at_once_yield_exactly_one_database()
+    {
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
+        {
+            try
+            {
+                await _home.Open().NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "same" });
+                return null;
+            }
+            catch (DevDbException e)
+            {
+                return e.Code;
+            }
+        })));
+
+        Assert.Equal(1, attempts.Count(a => a is null));
+        Assert.Equal(ErrorCodes.DatabaseExists, Assert.Single(attempts, a => a is not null));
+        Assert.Equal(["same"], (await _home.Engine.GetDatabasesAsync()).Select(d => d.Name));
+        Assert.Equal(1, await Clients.ScalarAsync<int>(await _home.Engine.GetConnectionAsync("same"), "SELECT 1"));
+    }
+
+    [Fact]
+    public async Task A_database_server_is_detached_from_the_session_that_started_it()
+    {
+        await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
+        var pid = int.Parse(File.ReadLines(Path.Combine(_home.Path, "databases", "dave", "data", "postmaster.pid")).First());
+
+        // Its own session (setsid by pg_ctl): closing the terminal or Ctrl+C in the session does not reach it.
+        Assert.NotEqual(SessionId(Environment.ProcessId), SessionId(pid));
+        Assert.NotEqual(Environment.ProcessId, ParentId(pid));
+
+        // And a new session sees it running and can use it.
+        var later = _home.Open();
+        Assert.Equal(DatabaseStatus.Running, (await later.GetDatabaseAsync("dave")).Status);
+        Assert.Equal(1, await Clients.ScalarAsync<int>(await later.GetConnectionAsync("dave"), "SELECT 1"));
+    }
+
+    [Fact]
+    public async Task A_server_killed_outside_devdb_shows_as_stopped_and_starts_again()
+    {
+        await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
+        var pid = int.Parse(File.ReadLines(Path.Combine(_home.Path, "databases", "dave", "data", "postmaster.pid")).First());
+        using (var server = Process.GetProcessById(pid))
+        {
+            server.Kill();
+            await server.WaitForExitAsync();
+        }
+
+        Assert.Equal(DatabaseStatus.Stopped, (await _home.Engine.GetDatabaseAsync("dave")).Status);
+        await _home.Engine.StartDatabaseAsync("dave");
+        Assert.Equal(1, await Clients.ScalarAsync<int>(await _home.Engine.GetConnectionAsync("dave"), "SELECT 1"));
+    }
+
+    [Fact]
+    public async Task Cancelling_a_database_creation_leaves_nothing_behind()
+    {
+        using var cancel = new CancellationTokenSource();
+        var progress = new SynchronousProgress<DevDbProgress>(p =>
+        {
+            if (p.Status.StartsWith("Setting")) cancel.Cancel();
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" }, progress, cancel.Token));
+
+        Assert.Empty(await _home.Engine.GetDatabasesAsync());
+        Assert.Empty(_home.Entries("databases"));
+        Assert.Empty(_home.Entries("secrets"));
+        EngineHome.AssertNoPostgresUnder(Path.Combine(_home.Path, "databases"));
+    }
+
+    [Fact]
+    public async Task Cancelling_a_project_creation_during_the_restore_leaves_nothing_behind()
+    {
+        using var cancel = new CancellationTokenSource();
+        var progress = new SynchronousProgress<DevDbProgress>(p =>
+        {
+            if (p.Status.Contains("pg_restore")) cancel.Cancel();
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            _home.Engine.NewProjectAsync(new NewProjectRequest { Name = "other", Source = dumps.CustomDump }, progress, cancel.Token));
+
+        Assert.Equal(["shop"], (await _home.Engine.GetProjectsAsync()).Select(p => p.Name));
+        Assert.Equal(["shop"], _home.Entries("images"));
+        Assert.Empty(_home.Entries("work"));
+        EngineHome.AssertNoPostgresUnder(Path.Combine(_home.Path, "images", "other"));
+    }
+
+    [Fact]
+    public async Task A_database_creation_whose_process_died_is_rolled_back_by_the_next_session()
+    {
+        await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
+        var catalog = new FileCatalog(Path.Combine(_home.Path, "catalog"));
+        var record = catalog.FindDatabase("dave")!;
+        // As if the process creating it had died just after starting the server.
+        catalog.Save(record with { Database = record.Database with { Status = DatabaseStatus.Creating }, Pending = await DeadProcessAsync(OperationKind.CreateDatabase) });
+
+        var next = _home.Open();
+
+        Assert.Empty(await next.GetDatabasesAsync());
+        Assert.Empty(_home.Entries("databases"));
+        Assert.Empty(_home.Entries("secrets"));
+        EngineHome.AssertNoPostgresUnder(Path.Combine(_home.Path, "databases"));
+    }
+
+    [Fact]
+    public async Task An_image_build_whose_process_died_is_cleaned_up_and_reported_by_the_next_session()
+    {
+        var catalog = new FileCatalog(Path.Combine(_home.Path, "catalog"));
+        var record = catalog.FindProject("shop")!;
+        var interrupted = record.Project with
+        {
+            Images = [.. record.Project.Images, new Image { Project = "shop", Revision = 2, Status = ImageStatus.Building }],
+        };
+        catalog.Save(new ProjectRecord(interrupted, await DeadProcessAsync(OperationKind.BuildImage, revision: 2)));
+        Directory.CreateDirectory(Path.Combine(_home.Path, "images", "shop", "2.building"));
+
+        var project = await _home.Open().GetProjectAsync("shop");
+
+        Assert.Equal(ProjectStatus.Ready, project.Status);
+        Assert.Equal(1, Assert.Single(project.Images).Revision);
+        Assert.Contains("interrupted", project.Error);
+        Assert.Equal(["1"], _home.Entries("images/shop"));
+    }
+
+    /// <summary>A pending-operation mark naming a process that has exited.</summary>
+    private static async Task<PendingOperation> DeadProcessAsync(OperationKind kind, int? revision = null)
+    {
+        using var process = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!;
+        var started = process.StartTime.ToUniversalTime();
+        await process.WaitForExitAsync();
+        return new PendingOperation { Kind = kind, ProcessId = process.Id, ProcessStarted = started, Revision = revision };
+    }
+
+    private static string[] Stat(int pid) =>
+        File.ReadAllText($"/proc/{pid}/stat").Split(')').Last().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    // Fields after "(comm)": state, ppid, pgrp, session.
+    private static int ParentId(int pid) => int.Parse(Stat(pid)[1]);
+    private static int SessionId(int pid) => int.Parse(Stat(pid)[3]);
+}
