@@ -340,7 +340,16 @@ Describe 'Progress and Ctrl+C' {
         }
         Get-DevDbProject -Name halted -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         @(Get-DevDbServerProcess | Where-Object CommandLine -Match 'halted') | Should -BeNullOrEmpty
+    }
+
+    It 'leaves no file or folder of the stopped restore in DEVDB_HOME' {
         Get-ChildItem -Recurse -LiteralPath $env:DEVDB_HOME -Filter '*halted*' | Should -BeNullOrEmpty
+    }
+
+    It 'creates the stopped project afterwards' {
+        (New-DevDbProject -Name halted -Source $dump).Status | Should -Be 'Ready'
+        Remove-DevDbProject -Name halted -Confirm:$false
+        Get-DevDbProject -Name halted -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 }
 
