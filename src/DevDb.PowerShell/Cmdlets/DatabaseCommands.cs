@@ -1,0 +1,217 @@
+using System.Management.Automation;
+using DevDb.Core;
+using DevDb.Core.Client;
+using DevDb.Core.Model;
+
+namespace DevDb.Commands;
+
+/// <summary>Clones the project's newest image into a new running database with its own port, user and password.</summary>
+[Cmdlet(VerbsCommon.New, "DevDbDatabase", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(DevDbDatabase))]
+public sealed class NewDevDbDatabaseCommand : DevDbCmdlet
+{
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ProjectNameCompleter))]
+    public string Project { get; set; } = "";
+
+    [Parameter(Mandatory = true, Position = 0)]
+    public string Name { get; set; } = "";
+
+    /// <summary>Who the database is for; the current user when omitted.</summary>
+    [Parameter]
+    public string Owner { get; set; } = Environment.UserName;
+
+    protected override void ProcessRecord()
+    {
+        Require(() => Names.Validate(Name, "database"));
+        if (!ShouldProcess(Name, $"Create database from project '{Project}'")) return;
+        var request = new NewDatabaseRequest { Project = Project, Name = Name, Owner = Owner };
+        if (TryInvoke(async (client, progress, ct) =>
+            {
+                Database database = await client.NewDatabaseAsync(request, progress, ct).ConfigureAwait(false);
+                return DevDbDatabase.From(database, await client.GetConnectionAsync(database.Name, ct).ConfigureAwait(false));
+            }, out DevDbDatabase created, $"Creating database {Name}"))
+        {
+            WriteObject(created);
+        }
+    }
+}
+
+/// <summary>Lists databases; -Name takes wildcards, -Project narrows to one project.</summary>
+[Cmdlet(VerbsCommon.Get, "DevDbDatabase")]
+[OutputType(typeof(DevDbDatabase))]
+public sealed class GetDevDbDatabaseCommand : DevDbCmdlet
+{
+    [Parameter(Position = 0)]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(DatabaseNameCompleter))]
+    public string[]? Name { get; set; }
+
+    [Parameter]
+    [ArgumentCompleter(typeof(ProjectNameCompleter))]
+    public string? Project { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        IReadOnlyList<Database> databases;
+        try
+        {
+            databases = Invoke(async (client, _, ct) =>
+            {
+                if (Project is not null)
+                {
+                    await client.GetProjectAsync(Project, ct).ConfigureAwait(false); // an unknown project is an error, not an empty list
+                }
+                return await client.GetDatabasesAsync(Project, ct).ConfigureAwait(false);
+            });
+        }
+        catch (DevDbException exception)
+        {
+            Terminate(exception);
+            return;
+        }
+        foreach (Database database in NameFilter.Select(this, databases, d => d.Name, Name, NotFound))
+        {
+            if (TryInvoke((client, _, ct) => client.GetConnectionAsync(database.Name, ct), out ConnectionInfo connection))
+            {
+                WriteObject(DevDbDatabase.From(database, connection));
+            }
+        }
+    }
+
+    private DevDbException NotFound(string name) => new(ErrorCodes.DatabaseNotFound, DevDbErrorCategory.ObjectNotFound,
+        Project is null ? $"There is no database named '{name}'." : $"Project '{Project}' has no database named '{name}'.",
+        "Run Get-DevDbDatabase to list databases, or New-DevDbDatabase to create one.", name);
+}
+
+/// <summary>Removes databases: their server, files and record.</summary>
+[Cmdlet(VerbsCommon.Remove, "DevDbDatabase", DefaultParameterSetName = DatabaseCmdlet.NameSet,
+    SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(void))]
+public sealed class RemoveDevDbDatabaseCommand : DatabaseCmdlet
+{
+    /// <summary>Does not ask for confirmation.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void Process(string name)
+    {
+        if (!ShouldProcessUnlessForced(name, "Remove database and all its data", Force)) return;
+        TryInvoke((client, _, ct) => client.RemoveDatabaseAsync(name, ct));
+    }
+}
+
+/// <summary>Puts databases back to their project's newest image, keeping name, port, user and password.</summary>
+[Cmdlet(VerbsCommon.Reset, "DevDbDatabase", DefaultParameterSetName = DatabaseCmdlet.NameSet,
+    SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(DevDbDatabase))]
+public sealed class ResetDevDbDatabaseCommand : DatabaseCmdlet
+{
+    /// <summary>Does not ask for confirmation.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void Process(string name)
+    {
+        if (!ShouldProcessUnlessForced(name, "Discard all changes and reset database to the project's newest image", Force)) return;
+        if (TryInvoke(async (client, progress, ct) =>
+            {
+                Database database = await client.ResetDatabaseAsync(name, progress, ct).ConfigureAwait(false);
+                return DevDbDatabase.From(database, await client.GetConnectionAsync(name, ct).ConfigureAwait(false));
+            }, out DevDbDatabase reset, $"Resetting database {name}"))
+        {
+            WriteObject(reset);
+        }
+    }
+}
+
+/// <summary>Stops databases' servers, keeping their data.</summary>
+[Cmdlet(VerbsLifecycle.Stop, "DevDbDatabase", DefaultParameterSetName = DatabaseCmdlet.NameSet,
+    SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(DevDbDatabase))]
+public sealed class StopDevDbDatabaseCommand : DatabaseCmdlet
+{
+    /// <summary>Writes the stopped database to the pipeline.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void Process(string name)
+    {
+        if (!ShouldProcess(name, "Stop database server")) return;
+        if (TryInvoke((client, _, ct) => client.StopDatabaseAsync(name, ct), out Database stopped) && PassThru)
+        {
+            WriteDatabase(stopped);
+        }
+    }
+}
+
+/// <summary>Starts stopped databases' servers.</summary>
+[Cmdlet(VerbsLifecycle.Start, "DevDbDatabase", DefaultParameterSetName = DatabaseCmdlet.NameSet)]
+[OutputType(typeof(DevDbDatabase))]
+public sealed class StartDevDbDatabaseCommand : DatabaseCmdlet
+{
+    /// <summary>Writes the started database to the pipeline.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void Process(string name)
+    {
+        if (TryInvoke((client, _, ct) => client.StartDatabaseAsync(name, ct), out Database started) && PassThru)
+        {
+            WriteDatabase(started);
+        }
+    }
+}
+
+/// <summary>Writes a database's connection string in the format a client needs.</summary>
+[Cmdlet(VerbsCommon.Get, "DevDbConnectionString", DefaultParameterSetName = DatabaseCmdlet.NameSet)]
+[OutputType(typeof(string))]
+public sealed class GetDevDbConnectionStringCommand : DatabaseCmdlet
+{
+    // A string, not Core's enum: see ModuleInitializer.
+    [Parameter]
+    [ValidateSet(nameof(ConnectionStringFormat.Uri), nameof(ConnectionStringFormat.KeyValue), nameof(ConnectionStringFormat.Npgsql),
+        nameof(ConnectionStringFormat.Jdbc), nameof(ConnectionStringFormat.Env))]
+    public string Format { get; set; } = nameof(ConnectionStringFormat.Uri);
+
+    protected override void Process(string name)
+    {
+        if (TryInvoke((client, _, ct) => client.GetConnectionAsync(name, ct), out ConnectionInfo connection))
+        {
+            WriteObject(ConnectionStrings.Format(connection, Enum.Parse<ConnectionStringFormat>(Format, ignoreCase: true)));
+        }
+    }
+}
+
+/// <summary>Cmdlets that act on databases given by -Name (or a piped object's Name) or by -InputObject.</summary>
+public abstract class DatabaseCmdlet : DevDbCmdlet
+{
+    public const string NameSet = "Name";
+    public const string InputObjectSet = "InputObject";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(DatabaseNameCompleter))]
+    public string[] Name { get; set; } = [];
+
+    [Parameter(Mandatory = true, ParameterSetName = InputObjectSet, ValueFromPipeline = true)]
+    public DevDbDatabase[] InputObject { get; set; } = [];
+
+    protected override void ProcessRecord()
+    {
+        IEnumerable<string> names = ParameterSetName == InputObjectSet ? InputObject.Select(d => d.Name) : Name;
+        foreach (string name in names)
+        {
+            Process(name);
+        }
+    }
+
+    protected abstract void Process(string name);
+
+    protected void WriteDatabase(Database database)
+    {
+        if (TryInvoke((client, _, ct) => client.GetConnectionAsync(database.Name, ct), out ConnectionInfo connection))
+        {
+            WriteObject(DevDbDatabase.From(database, connection));
+        }
+    }
+}

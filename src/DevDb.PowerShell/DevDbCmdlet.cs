@@ -1,0 +1,188 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using DevDb.Core;
+using DevDb.Core.Client;
+
+namespace DevDb.Commands;
+
+/// <summary>
+/// Base of every DevDb cmdlet. Runs client calls on the thread pool while the pipeline thread
+/// pumps their progress, because PowerShell allows WriteProgress/WriteObject/WriteError only on
+/// the pipeline thread. Ctrl+C (StopProcessing) cancels the running call; the pump still waits for
+/// it to finish, so the engine can clean up before the pipeline stops.
+/// </summary>
+public abstract class DevDbCmdlet : PSCmdlet, IDisposable
+{
+    private const int ProgressActivityId = 0x0DEB;
+
+    private CancellationTokenSource? _cancellation;
+    private IDevDbClient? _client;
+
+    protected override void BeginProcessing() => _cancellation ??= new CancellationTokenSource();
+
+    protected override void EndProcessing() => Dispose();
+
+    // Only cancels: the call in flight still uses the client; Dispose (called by PowerShell once
+    // the pipeline has stopped) releases it.
+    protected override void StopProcessing() => _cancellation?.Cancel();
+
+    public void Dispose()
+    {
+        _client?.Dispose();
+        _client = null;
+        _cancellation?.Dispose();
+        _cancellation = null;
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Runs a client call on the thread pool; a failure comes back as its <see cref="DevDbException"/>.</summary>
+    /// <param name="activity">Progress activity shown until the call ends; null for quick calls that report no progress.</param>
+    protected T Invoke<T>(Func<IDevDbClient, IProgress<DevDbProgress>, CancellationToken, Task<T>> call, string? activity = null)
+    {
+        _cancellation ??= new CancellationTokenSource();
+        CancellationToken cancellationToken = _cancellation.Token;
+        var reports = new BlockingCollection<DevDbProgress>();
+        var progress = new QueuedProgress(reports);
+        Task<T> work = Task.Run(async () =>
+        {
+            try
+            {
+                _client ??= ClientFactory.Create();
+                return await call(_client, progress, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                reports.CompleteAdding();
+            }
+        });
+
+        string lastActivity = activity ?? "DevDb";
+        string lastStatus = "Done";
+        foreach (DevDbProgress report in reports.GetConsumingEnumerable())
+        {
+            lastActivity = report.Activity;
+            lastStatus = report.Status;
+            WriteProgressUnlessStopping(ToRecord(report, ProgressRecordType.Processing));
+        }
+        if (activity is not null)
+        {
+            WriteProgressUnlessStopping(ToRecord(new DevDbProgress(lastActivity, lastStatus, 100), ProgressRecordType.Completed));
+        }
+
+        try
+        {
+            return work.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+
+    protected void Invoke(Func<IDevDbClient, IProgress<DevDbProgress>, CancellationToken, Task> call, string? activity = null) =>
+        Invoke<bool>(async (client, progress, ct) =>
+        {
+            await call(client, progress, ct).ConfigureAwait(false);
+            return true;
+        }, activity);
+
+    /// <summary>Like <see cref="Invoke{T}"/>, but a failure is written as a non-terminating error (one item failed; go on with the next).</summary>
+    protected bool TryInvoke<T>(Func<IDevDbClient, IProgress<DevDbProgress>, CancellationToken, Task<T>> call, out T result, string? activity = null)
+    {
+        try
+        {
+            result = Invoke(call, activity);
+            return true;
+        }
+        catch (DevDbException exception)
+        {
+            WriteError(ErrorRecords.From(exception));
+            result = default!;
+            return false;
+        }
+    }
+
+    protected bool TryInvoke(Func<IDevDbClient, IProgress<DevDbProgress>, CancellationToken, Task> call, string? activity = null) =>
+        TryInvoke<bool>(async (client, progress, ct) =>
+        {
+            await call(client, progress, ct).ConfigureAwait(false);
+            return true;
+        }, out _, activity);
+
+    /// <summary>The whole call cannot go on (invalid input, engine unusable): a terminating error.</summary>
+    protected void Terminate(DevDbException exception) => ThrowTerminatingError(ErrorRecords.From(exception));
+
+    /// <summary>Runs <paramref name="check"/> (e.g. a name rule) and terminates the call with its error if it fails.</summary>
+    protected void Require(Action check)
+    {
+        try
+        {
+            check();
+        }
+        catch (DevDbException exception)
+        {
+            Terminate(exception);
+        }
+    }
+
+    /// <summary>
+    /// ShouldProcess, where -Force skips the confirmation prompt but -WhatIf and an explicit
+    /// -Confirm still apply.
+    /// </summary>
+    protected bool ShouldProcessUnlessForced(string target, string action, bool force)
+    {
+        if (force && !MyInvocation.BoundParameters.ContainsKey("Confirm") && !IsWhatIf())
+        {
+            return true;
+        }
+        return ShouldProcess(target, action);
+    }
+
+    private bool IsWhatIf() =>
+        MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? whatIf)
+            ? whatIf is SwitchParameter { IsPresent: true }
+            : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+
+    /// <summary>A path the user typed is relative to PowerShell's location, not the process's.</summary>
+    protected string ResolveSource(string source) =>
+        source.Contains("://", StringComparison.Ordinal) ? source : GetUnresolvedProviderPathFromPSPath(source);
+
+    private void WriteProgressUnlessStopping(ProgressRecord record)
+    {
+        if (Stopping) return;
+        try
+        {
+            WriteProgress(record);
+        }
+        catch (PipelineStoppedException)
+        {
+            // Ctrl+C arrived between the check and the write: keep draining until the call has ended.
+        }
+    }
+
+    private static ProgressRecord ToRecord(DevDbProgress report, ProgressRecordType type) =>
+        new(ProgressActivityId, Text(report.Activity, "DevDb"), Text(report.Status, "Working"))
+        {
+            PercentComplete = Math.Clamp(report.PercentComplete ?? -1, -1, 100),
+            RecordType = type,
+        };
+
+    // ProgressRecord rejects empty activity and status text.
+    private static string Text(string? value, string fallback) => string.IsNullOrWhiteSpace(value) ? fallback : value;
+
+    /// <summary>Queues reports for the pipeline thread instead of raising them on the engine's thread.</summary>
+    private sealed class QueuedProgress(BlockingCollection<DevDbProgress> reports) : IProgress<DevDbProgress>
+    {
+        public void Report(DevDbProgress value)
+        {
+            try
+            {
+                reports.TryAdd(value);
+            }
+            catch (InvalidOperationException)
+            {
+                // The call already ended; a late report has nowhere to go.
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+<#
+.SYNOPSIS
+    Runs every *.Tests.ps1 under tests/pester and writes {"passed":N,"failed":N,"skipped":N} to -ResultFile.
+.DESCRIPTION
+    Run it in a child pwsh (dotnet pwsh -NoProfile -File tests/pester/run.ps1 -ResultFile ...) so the
+    module's DLLs are not left loaded in the caller. Needs the built module (dotnet build DevDb.sln)
+    and Pester (dotnet restore tests/tools/tools.csproj). Exits non-zero if a test failed or none ran.
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Mandatory)]
+    [string] $ResultFile
+)
+$ErrorActionPreference = 'Stop'
+
+$packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
+$pesterManifest = Join-Path $packages 'pester/5.7.1/tools/Pester.psd1'
+if (-not (Test-Path $pesterManifest)) {
+    throw "Pester 5.7.1 not found at $pesterManifest. Run: dotnet restore tests/tools/tools.csproj"
+}
+Import-Module $pesterManifest -RequiredVersion 5.7.1
+
+$configuration = New-PesterConfiguration
+$configuration.Run.Path = $PSScriptRoot
+$configuration.Run.PassThru = $true
+$configuration.Run.Exit = $false   # exit below, after the result file is written
+$configuration.Output.RenderMode = 'Plaintext'
+$configuration.Output.Verbosity = 'Detailed'
+
+$result = Invoke-Pester -Configuration $configuration
+
+$counts = [ordered]@{
+    passed  = $result.PassedCount
+    failed  = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+    skipped = $result.SkippedCount + $result.NotRunCount
+}
+$resultPath = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($ResultFile)
+$resultFolder = Split-Path -Parent $resultPath
+if ($resultFolder) { $null = New-Item -ItemType Directory -Force -Path $resultFolder }
+$counts | ConvertTo-Json -Compress | Set-Content -LiteralPath $resultPath -Encoding utf8NoBOM
+
+if ($counts.failed -gt 0 -or $counts.passed -eq 0 -or $counts.skipped -gt 0) {
+    Write-Host "Pester: $($counts.passed) passed, $($counts.failed) failed, $($counts.skipped) skipped"
+    exit 1
+}
+exit 0
