@@ -1,5 +1,9 @@
+using DevDb.Core.Catalog;
 using DevDb.Core.Client;
 using DevDb.Core.Model;
+using DevDb.Core.Runtimes;
+using DevDb.Core.Runtimes.Local;
+using DevDb.Core.Sources;
 
 namespace DevDb.Core.Engine;
 
@@ -8,27 +12,445 @@ public sealed record LocalEngineOptions
 {
     /// <summary>State folder; null uses DEVDB_HOME, else the user's local app-data folder (or /var/lib/devdb as root).</summary>
     public string? Home { get; init; }
-    public Sources.DumpSourceOptions Sources { get; init; } = new();
+    public DumpSourceOptions Sources { get; init; } = new();
 }
 
-/// <summary>The engine: orchestration of catalog, dump sources and runtime behind <see cref="IDevDbClient"/>.</summary>
+/// <summary>
+/// The engine: validates requests, records intent in the catalog before each step and the
+/// outcome after it, and asks the runtime to do the work. Catalog changes happen under the
+/// catalog lock; long work (restores, clones) happens outside it, marked by a
+/// <see cref="PendingOperation"/> that the next engine to open finishes or rolls back if the
+/// process doing it died.
+/// </summary>
 public sealed class DevDbEngine : IDevDbClient
 {
-    // PLACEHOLDER until the engine lands: signatures only, so the module can build against them.
-    public static DevDbEngine OpenLocal(LocalEngineOptions? options = null) => throw new NotImplementedException();
-    public string Home => throw new NotImplementedException();
-    public Task<Project> NewProjectAsync(NewProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default) => throw new NotImplementedException();
-    public Task<IReadOnlyList<Project>> GetProjectsAsync(CancellationToken cancellationToken = default) => throw new NotImplementedException();
-    public Task<Project> GetProjectAsync(string name, CancellationToken cancellationToken = default) => throw new NotImplementedException();
-    public Task<Project> UpdateProjectAsync(UpdateProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default) => throw new NotImplementedException();
-    public Task RemoveProjectAsync(string name, bool force = false, CancellationToken cancellationToken = default) => throw new NotImplementedException();
-    public Task<Database> NewDatabaseAsync(NewDatabaseRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default) => throw new NotImplementedException();
-    public Task<IReadOnlyList<Database>> GetDatabasesAsync(string? project = null, CancellationToken cancellationToken = default) => throw new NotImplementedException();
-    public Task<Database> GetDatabaseAsync(string name, CancellationToken cancellationToken = default) => throw new NotImplementedException();
-    public Task<ConnectionInfo> GetConnectionAsync(string name, CancellationToken cancellationToken = default) => throw new NotImplementedException();
-    public Task RemoveDatabaseAsync(string name, CancellationToken cancellationToken = default) => throw new NotImplementedException();
-    public Task<Database> ResetDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default) => throw new NotImplementedException();
-    public Task<Database> StopDatabaseAsync(string name, CancellationToken cancellationToken = default) => throw new NotImplementedException();
-    public Task<Database> StartDatabaseAsync(string name, CancellationToken cancellationToken = default) => throw new NotImplementedException();
-    public void Dispose() { }
+    private readonly FileCatalog _catalog;
+    private readonly SecretStore _secrets;
+    private readonly IRuntime _runtime;
+    private readonly DumpSourceOptions _sourceOptions;
+
+    private DevDbEngine(string home, FileCatalog catalog, SecretStore secrets, IRuntime runtime, DumpSourceOptions sourceOptions)
+    {
+        Home = home;
+        _catalog = catalog;
+        _secrets = secrets;
+        _runtime = runtime;
+        _sourceOptions = sourceOptions;
+    }
+
+    public string Home { get; }
+
+    /// <summary>Opens the embedded engine on this machine, creating its state folder and repairing what a crashed command left.</summary>
+    public static DevDbEngine OpenLocal(LocalEngineOptions? options = null)
+    {
+        options ??= new LocalEngineOptions();
+        var layout = new LocalLayout(options.Home ?? LocalLayout.DefaultHome());
+        var serverUser = ServerUser.Resolve();
+        layout.EnsureCreated(serverUser);
+        var engine = new DevDbEngine(layout.Home, new FileCatalog(layout.Catalog), new SecretStore(layout.Secrets),
+            new LocalRuntime(layout, serverUser), options.Sources);
+        engine.RecoverAsync(CancellationToken.None).GetAwaiter().GetResult();
+        return engine;
+    }
+
+    public void Dispose()
+    {
+    }
+
+    // ---- projects -------------------------------------------------------------------------
+
+    public async Task<Project> NewProjectAsync(NewProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        Names.Validate(request.Name, "project");
+        ValidateDatabaseName(request.DatabaseName);
+        var version = PostgresInstallation.Find(request.PostgresVersion).MajorVersion;
+        var source = await OpenAndProbeAsync(request.Source, cancellationToken);
+
+        Project project;
+        using (await _catalog.LockAsync(cancellationToken))
+        {
+            if (_catalog.FindProject(request.Name) is { } existing)
+            {
+                var same = existing.Project.Source == request.Source && existing.Project.PostgresVersion == version
+                           && existing.Project.DatabaseName == request.DatabaseName && existing.Project.PostRestoreSql == request.PostRestoreSql;
+                if (same && existing.Pending is null && existing.Project.Status == ProjectStatus.Ready) return existing.Project;
+                if (existing.Pending is not null || existing.Project.Status != ProjectStatus.Failed)
+                    throw new DevDbException(ErrorCodes.ProjectExists, DevDbErrorCategory.ResourceExists,
+                        existing.Pending is not null
+                            ? $"Project '{request.Name}' is being built by another session."
+                            : $"Project '{request.Name}' already exists with another definition (source '{existing.Project.Source}', PostgreSQL {existing.Project.PostgresVersion}).",
+                        $"Choose another name, change it with Update-DevDbProject, or remove it first with Remove-DevDbProject -Name {request.Name}.",
+                        request.Name);
+                // A project whose first build failed is rebuilt from the new definition.
+            }
+            project = new Project
+            {
+                Name = request.Name, PostgresVersion = version, Source = request.Source, DatabaseName = request.DatabaseName,
+                PostRestoreSql = request.PostRestoreSql, Status = ProjectStatus.Building, Created = DateTimeOffset.UtcNow,
+                Images = [NewImage(request.Name, 1)],
+            };
+            _catalog.Save(new ProjectRecord(project, PendingOperation.Begin(OperationKind.BuildImage, 1)));
+        }
+        return await BuildImageAsync(project, 1, source, isNewProject: true, progress, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<Project>> GetProjectsAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<Project>>(_catalog.Projects().Select(r => r.Project).ToList());
+
+    public Task<Project> GetProjectAsync(string name, CancellationToken cancellationToken = default) =>
+        Task.FromResult(RequireProject(name).Project);
+
+    public async Task<Project> UpdateProjectAsync(UpdateProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var current = RequireProject(request.Name).Project;
+        var source = await OpenAndProbeAsync(request.Source ?? current.Source, cancellationToken);
+        Project project;
+        int revision;
+        using (await _catalog.LockAsync(cancellationToken))
+        {
+            var record = RequireProject(request.Name);
+            if (record.Pending is not null)
+                throw new DevDbException(ErrorCodes.StateLocked, DevDbErrorCategory.ResourceBusy,
+                    $"Project '{request.Name}' is busy: another session is {Describe(record.Pending)}.",
+                    "Wait for it to finish, then try again.", request.Name);
+            revision = record.Project.Images.Select(i => i.Revision).DefaultIfEmpty(0).Max() + 1;
+            project = record.Project with
+            {
+                Source = request.Source ?? record.Project.Source,
+                PostRestoreSql = request.PostRestoreSql ?? record.Project.PostRestoreSql,
+                Status = record.Project.LatestImage is null ? ProjectStatus.Building : record.Project.Status,
+                Images = [.. record.Project.Images, NewImage(request.Name, revision)],
+            };
+            _catalog.Save(new ProjectRecord(project, PendingOperation.Begin(OperationKind.BuildImage, revision)));
+        }
+        return await BuildImageAsync(project, revision, source, isNewProject: false, progress, cancellationToken);
+    }
+
+    public async Task RemoveProjectAsync(string name, bool force = false, CancellationToken cancellationToken = default)
+    {
+        Project project;
+        List<string> databases;
+        using (await _catalog.LockAsync(cancellationToken))
+        {
+            var record = RequireProject(name);
+            databases = _catalog.Databases().Where(d => d.Database.Project == name).Select(d => d.Database.Name).ToList();
+            if (databases.Count > 0 && !force)
+                throw new DevDbException(ErrorCodes.ProjectHasDatabases, DevDbErrorCategory.InvalidOperation,
+                    $"Project '{name}' still has {databases.Count} database(s): {string.Join(", ", databases)}.",
+                    $"Remove them first (Get-DevDbDatabase -Project {name} | Remove-DevDbDatabase), or use -Force to remove them with the project.",
+                    name);
+            if (record.Pending is { Kind: OperationKind.BuildImage } pending && pending.OwnerIsAlive())
+                throw new DevDbException(ErrorCodes.StateLocked, DevDbErrorCategory.ResourceBusy,
+                    $"Project '{name}' is busy: another session is {Describe(pending)}.", "Wait for it to finish, then try again.", name);
+            project = record.Project;
+            _catalog.Save(record with { Pending = PendingOperation.Begin(OperationKind.RemoveProject) });
+        }
+        foreach (var database in databases) await RemoveDatabaseAsync(database, cancellationToken);
+        await FinishProjectRemovalAsync(project, cancellationToken);
+    }
+
+    private async Task FinishProjectRemovalAsync(Project project, CancellationToken cancellationToken)
+    {
+        foreach (var image in project.Images) await _runtime.DeleteImageAsync(project.Name, image.Revision, cancellationToken);
+        using (await _catalog.LockAsync(cancellationToken))
+            _catalog.DeleteProject(project.Name);
+    }
+
+    private async Task<Project> BuildImageAsync(Project project, int revision, IDumpSource source, bool isNewProject,
+        IProgress<DevDbProgress>? progress, CancellationToken cancellationToken)
+    {
+        var started = DateTimeOffset.UtcNow;
+        try
+        {
+            var built = await _runtime.BuildImageAsync(project, revision, source, progress, cancellationToken);
+            return await SaveImageAsync(project.Name, revision, p => p with { Status = ProjectStatus.Ready, Error = null },
+                image => image with
+                {
+                    Status = ImageStatus.Ready, SourceFormat = built.SourceFormat.ToString(), SourceBytes = built.SourceBytes,
+                    SizeBytes = built.SizeBytes, BuildDuration = DateTimeOffset.UtcNow - started,
+                });
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped by the user: leave things as they were before the command.
+            using (await _catalog.LockAsync(CancellationToken.None))
+            {
+                if (isNewProject) _catalog.DeleteProject(project.Name);
+                else if (_catalog.FindProject(project.Name) is { } record)
+                    _catalog.Save(new ProjectRecord(WithoutImage(record.Project, revision)));
+            }
+            throw;
+        }
+        catch (Exception e)
+        {
+            var message = e is DevDbException ? e.Message : $"Building image r{revision} of project '{project.Name}' failed: {e.Message}";
+            await SaveImageAsync(project.Name, revision,
+                p => p with { Status = p.LatestImage is null ? ProjectStatus.Failed : ProjectStatus.Ready, Error = message },
+                image: null);
+            if (e is DevDbException) throw;
+            throw new DevDbException(ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidData, message,
+                "Fix the cause, then run Update-DevDbProject to try again.", project.Name, e);
+        }
+    }
+
+    /// <summary>Records the outcome of an image build: the image updated (or dropped when null), the pending mark cleared.</summary>
+    private async Task<Project> SaveImageAsync(string name, int revision, Func<Project, Project> updateProject, Func<Image, Image>? image)
+    {
+        using (await _catalog.LockAsync(CancellationToken.None))
+        {
+            var record = RequireProject(name);
+            var images = image is null
+                ? record.Project.Images.Where(i => i.Revision != revision).ToList()
+                : record.Project.Images.Select(i => i.Revision == revision ? image(i) : i).ToList();
+            var project = updateProject(record.Project with { Images = images });
+            _catalog.Save(new ProjectRecord(project));
+            return project;
+        }
+    }
+
+    // ---- databases ------------------------------------------------------------------------
+
+    public async Task<Database> NewDatabaseAsync(NewDatabaseRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        Names.Validate(request.Name, "database");
+        DatabaseSpec spec;
+        Database database;
+        using (await _catalog.LockAsync(cancellationToken))
+        {
+            var project = RequireProject(request.Project).Project;
+            var image = project.LatestImage ?? throw new DevDbException(ErrorCodes.ProjectNotReady, DevDbErrorCategory.InvalidOperation,
+                project.Status == ProjectStatus.Failed
+                    ? $"Project '{project.Name}' has no image to clone: its build failed: {project.Error}"
+                    : $"Project '{project.Name}' has no image to clone yet: its first image is still being built.",
+                project.Status == ProjectStatus.Failed
+                    ? $"Fix the source and run Update-DevDbProject -Name {project.Name}."
+                    : "Wait for the build to finish, then try again.", project.Name);
+            var records = _catalog.Databases();
+            if (records.FirstOrDefault(r => r.Database.Name == request.Name) is { } existing)
+                throw new DevDbException(ErrorCodes.DatabaseExists, DevDbErrorCategory.ResourceExists,
+                    $"A database named '{request.Name}' already exists (project '{existing.Database.Project}', owner '{existing.Database.Owner}').",
+                    $"Choose another name, or reuse it: Get-DevDbDatabase -Name {request.Name}.", request.Name);
+            var port = PortAllocator.Allocate(records.Select(r => r.Database.Port));
+            var password = SecretStore.NewPassword();
+            spec = new DatabaseSpec(request.Name, project.Name, image.Revision, port, project.DatabaseName, request.Name, password, project.PostgresVersion);
+            database = new Database
+            {
+                Name = request.Name, Project = project.Name, ImageRevision = image.Revision, Status = DatabaseStatus.Creating,
+                Host = _runtime.HostOf(request.Name), Port = port, DatabaseName = project.DatabaseName, Username = spec.Username,
+                Owner = request.Owner ?? Environment.UserName, Created = DateTimeOffset.UtcNow,
+            };
+            _catalog.Save(new DatabaseRecord(database, PendingOperation.Begin(OperationKind.CreateDatabase)));
+            _secrets.Save(request.Name, password);
+        }
+        try
+        {
+            await _runtime.CreateDatabaseAsync(spec, progress, cancellationToken);
+        }
+        catch
+        {
+            using (await _catalog.LockAsync(CancellationToken.None))
+            {
+                _secrets.Delete(request.Name);
+                _catalog.DeleteDatabase(request.Name);
+            }
+            throw;
+        }
+        return await SaveDatabaseAsync(database with { Status = DatabaseStatus.Running });
+    }
+
+    public Task<IReadOnlyList<Database>> GetDatabasesAsync(string? project = null, CancellationToken cancellationToken = default)
+    {
+        if (project is not null) RequireProject(project);
+        return Task.FromResult<IReadOnlyList<Database>>(_catalog.Databases()
+            .Where(r => project is null || r.Database.Project == project).Select(Observed).ToList());
+    }
+
+    public Task<Database> GetDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Observed(RequireDatabase(name)));
+
+    public Task<ConnectionInfo> GetConnectionAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var database = RequireDatabase(name).Database;
+        return Task.FromResult(new ConnectionInfo(database.Host, database.Port, database.DatabaseName, database.Username, _secrets.Read(name)));
+    }
+
+    public async Task RemoveDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
+        using (await _catalog.LockAsync(cancellationToken))
+        {
+            var record = RequireDatabase(name);
+            ThrowIfBusy(record);
+            _catalog.Save(record with { Pending = PendingOperation.Begin(OperationKind.RemoveDatabase) });
+        }
+        await FinishDatabaseRemovalAsync(name, cancellationToken);
+    }
+
+    private async Task FinishDatabaseRemovalAsync(string name, CancellationToken cancellationToken)
+    {
+        await _runtime.DeleteDatabaseAsync(name, cancellationToken);
+        using (await _catalog.LockAsync(CancellationToken.None))
+        {
+            _secrets.Delete(name);
+            _catalog.DeleteDatabase(name);
+        }
+    }
+
+    public async Task<Database> ResetDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        DatabaseSpec spec;
+        DatabaseRecord record;
+        using (await _catalog.LockAsync(cancellationToken))
+        {
+            record = RequireDatabase(name);
+            ThrowIfBusy(record);
+            var project = RequireProject(record.Database.Project).Project;
+            var image = project.LatestImage ?? throw new DevDbException(ErrorCodes.ProjectNotReady, DevDbErrorCategory.InvalidOperation,
+                $"Project '{project.Name}' has no ready image to reset '{name}' to.", $"Run Update-DevDbProject -Name {project.Name}.", project.Name);
+            spec = SpecOf(record.Database, image.Revision, project.PostgresVersion);
+            _catalog.Save(record with { Pending = PendingOperation.Begin(OperationKind.ResetDatabase) });
+        }
+        try
+        {
+            await _runtime.ResetDatabaseAsync(spec, progress, cancellationToken);
+        }
+        catch
+        {
+            await SaveDatabaseAsync(record.Database with { Status = _runtime.IsRunning(name) ? DatabaseStatus.Running : DatabaseStatus.Stopped });
+            throw;
+        }
+        return await SaveDatabaseAsync(record.Database with { ImageRevision = spec.ImageRevision, Status = DatabaseStatus.Running });
+    }
+
+    public async Task<Database> StopDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var record = RequireDatabase(name);
+        ThrowIfBusy(record);
+        await _runtime.StopDatabaseAsync(name, cancellationToken);
+        return await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Stopped });
+    }
+
+    public async Task<Database> StartDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var record = RequireDatabase(name);
+        ThrowIfBusy(record);
+        var project = _catalog.FindProject(record.Database.Project)?.Project;
+        await _runtime.StartDatabaseAsync(SpecOf(record.Database, record.Database.ImageRevision, project?.PostgresVersion ?? 0), cancellationToken);
+        return await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Running });
+    }
+
+    private async Task<Database> SaveDatabaseAsync(Database database)
+    {
+        using (await _catalog.LockAsync(CancellationToken.None))
+            _catalog.Save(new DatabaseRecord(database));
+        return database;
+    }
+
+    private DatabaseSpec SpecOf(Database database, int revision, int postgresVersion) =>
+        new(database.Name, database.Project, revision, database.Port, database.DatabaseName, database.Username, _secrets.Read(database.Name), postgresVersion);
+
+    /// <summary>The record as it is now: a server that died or was stopped outside DevDb shows as Stopped.</summary>
+    private Database Observed(DatabaseRecord record) =>
+        record.Database.Status == DatabaseStatus.Running && !_runtime.IsRunning(record.Database.Name)
+            ? record.Database with { Status = DatabaseStatus.Stopped }
+            : record.Database;
+
+    // ---- recovery -------------------------------------------------------------------------
+
+    /// <summary>Finishes or rolls back every step whose process died in the middle of it.</summary>
+    private async Task RecoverAsync(CancellationToken cancellationToken)
+    {
+        List<DatabaseRecord> databases;
+        List<ProjectRecord> projects;
+        using (await _catalog.LockAsync(cancellationToken))
+        {
+            databases = _catalog.Databases().Where(r => r.Pending is { } p && !p.OwnerIsAlive()).ToList();
+            projects = _catalog.Projects().Where(r => r.Pending is { } p && !p.OwnerIsAlive()).ToList();
+            // Claim them, so a second session opening now does not repair the same records.
+            foreach (var record in databases) _catalog.Save(record with { Pending = PendingOperation.Begin(record.Pending!.Kind) });
+            foreach (var record in projects) _catalog.Save(record with { Pending = PendingOperation.Begin(record.Pending!.Kind, record.Pending.Revision) });
+        }
+        foreach (var record in databases)
+        {
+            switch (record.Pending!.Kind)
+            {
+                case OperationKind.CreateDatabase:
+                case OperationKind.RemoveDatabase:
+                    await FinishDatabaseRemovalAsync(record.Database.Name, cancellationToken);
+                    break;
+                default:
+                    await _runtime.StopDatabaseAsync(record.Database.Name, cancellationToken);
+                    await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Stopped });
+                    break;
+            }
+        }
+        foreach (var record in projects)
+        {
+            if (record.Pending!.Kind == OperationKind.RemoveProject)
+            {
+                await FinishProjectRemovalAsync(record.Project, cancellationToken);
+                continue;
+            }
+            var revision = record.Pending.Revision ?? 0;
+            await _runtime.DeleteImageAsync(record.Project.Name, revision, cancellationToken);
+            await SaveImageAsync(record.Project.Name, revision,
+                p => p with
+                {
+                    Status = p.LatestImage is null ? ProjectStatus.Failed : ProjectStatus.Ready,
+                    Error = $"Building image r{revision} was interrupted (the process building it stopped). Run Update-DevDbProject -Name {p.Name} to try again.",
+                }, image: null);
+        }
+    }
+
+    // ---- helpers --------------------------------------------------------------------------
+
+    private async Task<IDumpSource> OpenAndProbeAsync(string location, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(location))
+            throw new DevDbException(ErrorCodes.SourceInvalid, DevDbErrorCategory.InvalidArgument, "The source address is empty.",
+                "Give a path to a pg_dump file, an https:// address, or s3://bucket/key.");
+        var source = DumpSources.Open(location, _sourceOptions);
+        await source.ProbeAsync(cancellationToken);
+        return source;
+    }
+
+    private static Image NewImage(string project, int revision) =>
+        new() { Project = project, Revision = revision, Status = ImageStatus.Building, Created = DateTimeOffset.UtcNow };
+
+    private static Project WithoutImage(Project project, int revision) =>
+        project with { Images = project.Images.Where(i => i.Revision != revision).ToList() };
+
+    private ProjectRecord RequireProject(string name) =>
+        _catalog.FindProject(Names.IsValid(name) ? name : "") is { } record ? record
+            : throw new DevDbException(ErrorCodes.ProjectNotFound, DevDbErrorCategory.ObjectNotFound,
+                $"There is no project named '{name}'.", "List projects with Get-DevDbProject, or create one with New-DevDbProject.", name);
+
+    private DatabaseRecord RequireDatabase(string name) =>
+        _catalog.FindDatabase(Names.IsValid(name) ? name : "") is { } record ? record
+            : throw new DevDbException(ErrorCodes.DatabaseNotFound, DevDbErrorCategory.ObjectNotFound,
+                $"There is no database named '{name}'.", "List databases with Get-DevDbDatabase, or create one with New-DevDbDatabase.", name);
+
+    private static void ThrowIfBusy(DatabaseRecord record)
+    {
+        if (record.Pending is { } pending && pending.OwnerIsAlive())
+            throw new DevDbException(ErrorCodes.StateLocked, DevDbErrorCategory.ResourceBusy,
+                $"Database '{record.Database.Name}' is busy: another session is {Describe(pending)}.", "Wait for it to finish, then try again.",
+                record.Database.Name);
+    }
+
+    private static string Describe(PendingOperation pending) => pending.Kind switch
+    {
+        OperationKind.BuildImage => $"building image r{pending.Revision}",
+        OperationKind.CreateDatabase => "creating it",
+        OperationKind.ResetDatabase => "resetting it",
+        OperationKind.RemoveDatabase or OperationKind.RemoveProject => "removing it",
+        _ => pending.Kind.ToString(),
+    } + $" (process {pending.ProcessId})";
+
+    private static void ValidateDatabaseName(string name)
+    {
+        if (!string.IsNullOrWhiteSpace(name) && name.Length <= 63 && !name.Any(char.IsControl)) return;
+        throw new DevDbException(ErrorCodes.NameInvalid, DevDbErrorCategory.InvalidArgument,
+            $"'{name}' is not a valid name for the database inside the server: use 1-63 printable characters.",
+            "Use a plain name such as 'app'.", name);
+    }
 }

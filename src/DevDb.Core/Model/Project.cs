@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace DevDb.Core.Model;
 
 public enum ProjectStatus
@@ -32,5 +34,6 @@ public sealed record Project
     public IReadOnlyList<Image> Images { get; init; } = [];
 
     /// <summary>The newest ready image: what new databases and resets are cloned from.</summary>
+    [JsonIgnore]
     public Image? LatestImage => Images.Where(i => i.Status == ImageStatus.Ready).MaxBy(i => i.Revision);
 }

@@ -1,9 +1,70 @@
+using System.Text.RegularExpressions;
+
 namespace DevDb.Core.Sources;
 
 /// <summary>Turns a project's source address into the <see cref="IDumpSource"/> that reads it.</summary>
-public static class DumpSources
+public static partial class DumpSources
 {
-    // PLACEHOLDER until the sources land.
-    /// <summary>Throws SourceInvalid for an address that is none of: a path, file://, http(s)://, s3://bucket/key.</summary>
-    public static IDumpSource Open(string location, DumpSourceOptions options) => throw new NotImplementedException();
+    /// <summary>
+    /// The source for <paramref name="location"/>: a file or folder path (absolute or relative to the
+    /// current directory, Windows or Unix), file://, http(s)://host/path or s3://bucket/key.
+    /// Only the address is checked here; <see cref="IDumpSource.ProbeAsync"/> checks the dump.
+    /// Throws SourceInvalid for anything else.
+    /// </summary>
+    public static IDumpSource Open(string location, DumpSourceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(location))
+            throw SourceErrors.Invalid(location ?? "", "the address is empty.");
+        var trimmed = location.Trim();
+
+        // A Windows drive path (C:\dumps\shop.dump, C:/dumps) or UNC path is a path, not a URI scheme "c:".
+        if (WindowsDrivePath().IsMatch(trimmed) || trimmed.StartsWith(@"\\", StringComparison.Ordinal))
+            return new FileDumpSource(location, trimmed);
+
+        var scheme = SchemePrefix().Match(trimmed);
+        if (!scheme.Success)
+            return new FileDumpSource(location, Path.GetFullPath(trimmed));
+
+        switch (scheme.Groups[1].Value.ToLowerInvariant())
+        {
+            case "file":
+                if (!Uri.TryCreate(trimmed, UriKind.Absolute, out var fileUri) || !fileUri.IsFile)
+                    throw SourceErrors.Invalid(location, "it is not a valid file:// URI (use file:///absolute/path).");
+                return new FileDumpSource(location, fileUri.LocalPath);
+            case "http":
+            case "https":
+                if (!Uri.TryCreate(trimmed, UriKind.Absolute, out var httpUri) || string.IsNullOrEmpty(httpUri.Host))
+                    throw SourceErrors.Invalid(location, "it is not a valid http(s) URL.");
+                return new HttpDumpSource(location, httpUri, options);
+            case "s3":
+                return ParseS3(location, trimmed, options);
+            default:
+                throw SourceErrors.Invalid(location, $"the scheme '{scheme.Groups[1].Value}://' is not supported.");
+        }
+    }
+
+    private static S3DumpSource ParseS3(string location, string address, DumpSourceOptions options)
+    {
+        // Taken literally, like the AWS CLI does: keys may hold spaces or '%' that a URI parser would change.
+        var rest = address["s3://".Length..];
+        var slash = rest.IndexOf('/');
+        var bucket = slash < 0 ? rest : rest[..slash];
+        var key = slash < 0 ? "" : rest[(slash + 1)..];
+        if (!BucketName().IsMatch(bucket))
+            throw SourceErrors.Invalid(location,
+                $"'{bucket}' is not a valid S3 bucket name (3-63 lowercase letters, digits, dots and hyphens).");
+        if (key.Length == 0 || key.EndsWith('/'))
+            throw SourceErrors.Invalid(location, "it names no object key (expected s3://bucket/path/to/file.dump).");
+        return new S3DumpSource(location, bucket, key, options);
+    }
+
+    [GeneratedRegex(@"^[A-Za-z]:[\\/]")]
+    private static partial Regex WindowsDrivePath();
+
+    [GeneratedRegex(@"^([A-Za-z][A-Za-z0-9+.\-]*)://")]
+    private static partial Regex SchemePrefix();
+
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")]
+    private static partial Regex BucketName();
 }

@@ -25,7 +25,7 @@ public sealed class CommandRunner(ServerUser serverUser)
 
     public async Task<CommandResult> RunAsync(string file, IEnumerable<string> arguments,
         CancellationToken cancellationToken, Func<Stream, CancellationToken, Task>? writeInput = null,
-        IReadOnlyDictionary<string, string>? environment = null)
+        Action<string>? onErrorLine = null)
     {
         var start = new ProcessStartInfo
         {
@@ -52,8 +52,6 @@ public sealed class CommandRunner(ServerUser serverUser)
         // Postgres tools print in the C locale so messages are stable; PGCONNECT_TIMEOUT bounds connection attempts.
         start.Environment["LC_MESSAGES"] = "C";
         start.Environment["PGCONNECT_TIMEOUT"] = "10";
-        if (environment is not null)
-            foreach (var (key, value) in environment) start.Environment[key] = value;
 
         using var process = new Process { StartInfo = start };
         try
@@ -68,7 +66,7 @@ public sealed class CommandRunner(ServerUser serverUser)
         }
 
         var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var error = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        var error = ReadErrorLinesAsync(process.StandardError, onErrorLine);
         try
         {
             if (writeInput is not null)
@@ -91,6 +89,20 @@ public sealed class CommandRunner(ServerUser serverUser)
             throw;
         }
         return new CommandResult(process.ExitCode, await output, await error);
+    }
+
+    /// <summary>Keeps the last lines of standard error (verbose tools print a lot) and reports each line as it comes.</summary>
+    private static async Task<string> ReadErrorLinesAsync(StreamReader reader, Action<string>? onLine)
+    {
+        const int KeepLines = 400;
+        var kept = new Queue<string>();
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            onLine?.Invoke(line);
+            kept.Enqueue(line);
+            if (kept.Count > KeepLines) kept.Dequeue();
+        }
+        return string.Join('\n', kept);
     }
 
     private static void Kill(Process process)

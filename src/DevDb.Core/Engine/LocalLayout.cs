@@ -1,0 +1,75 @@
+using System.Security.Cryptography;
+using System.Text;
+using DevDb.Core.Runtimes.Local;
+
+namespace DevDb.Core.Engine;
+
+/// <summary>
+/// Where the embedded engine keeps its state. Catalog and secrets belong to the current user
+/// (0700); image and database folders belong to the server user, which must be able to reach them.
+/// </summary>
+public sealed class LocalLayout
+{
+    public LocalLayout(string home)
+    {
+        Home = Path.GetFullPath(home);
+        // Unix socket paths are limited to ~107 bytes; keep them short even for a long home path.
+        Run = Home.Length <= 70
+            ? Path.Combine(Home, "run")
+            : Path.Combine(Path.GetTempPath(), "devdb-" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Home)))[..12].ToLowerInvariant());
+    }
+
+    public string Home { get; }
+    public string Catalog => Path.Combine(Home, "catalog");
+    public string Secrets => Path.Combine(Home, "secrets");
+    public string Images => Path.Combine(Home, "images");
+    public string Databases => Path.Combine(Home, "databases");
+    public string Work => Path.Combine(Home, "work");
+    /// <summary>Folder of the servers' unix sockets (admin connections use it, with peer-only access).</summary>
+    public string Run { get; }
+
+    public string ImageFolder(string project, int revision) => Path.Combine(Images, project, revision.ToString());
+    public string ProjectImagesFolder(string project) => Path.Combine(Images, project);
+    public string DatabaseFolder(string name) => Path.Combine(Databases, name);
+    public string DatabaseData(string name) => Path.Combine(DatabaseFolder(name), "data");
+    public string DatabaseLog(string name) => Path.Combine(DatabaseFolder(name), "server.log");
+
+    /// <summary>DEVDB_HOME, else the user's local app-data folder; /var/lib/devdb as root, whose home other users cannot enter.</summary>
+    public static string DefaultHome()
+    {
+        var configured = Environment.GetEnvironmentVariable("DEVDB_HOME");
+        if (!string.IsNullOrEmpty(configured)) return configured;
+        if (!OperatingSystem.IsWindows() && Environment.IsPrivilegedProcess) return "/var/lib/devdb";
+        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "devdb");
+    }
+
+    public void EnsureCreated(ServerUser serverUser)
+    {
+        CreateFolder(Home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                           | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        CreateFolder(Catalog, UserOnly);
+        CreateFolder(Path.Combine(Catalog, "projects"), UserOnly);
+        CreateFolder(Path.Combine(Catalog, "databases"), UserOnly);
+        CreateFolder(Secrets, UserOnly);
+        CreateFolder(Work, UserOnly);
+        foreach (var serverFolder in new[] { Images, Databases, Run })
+        {
+            CreateFolder(serverFolder, UserOnly);
+            serverUser.Own(serverFolder);
+        }
+    }
+
+    public const UnixFileMode UserOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    public static void CreateFolder(string path, UnixFileMode mode)
+    {
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
+        else if (!Directory.Exists(path)) Directory.CreateDirectory(path, mode);
+    }
+
+    /// <summary>Deletes a folder tree if it exists; the engine's one way to remove server folders.</summary>
+    public static void DeleteFolder(string path)
+    {
+        if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+    }
+}

@@ -1,0 +1,43 @@
+using DevDb.Core.Client;
+using DevDb.Core.Model;
+using DevDb.Core.Sources;
+
+namespace DevDb.Core.Runtimes;
+
+/// <summary>What an image build produced.</summary>
+public sealed record ImageBuildResult(DumpFormat SourceFormat, long SourceBytes, long SizeBytes);
+
+/// <summary>Everything a runtime needs to run one database; the engine records it before asking.</summary>
+public sealed record DatabaseSpec(string Name, string Project, int ImageRevision, int Port,
+    string DatabaseName, string Username, string Password, int PostgresVersion);
+
+/// <summary>
+/// Where images and databases physically live: Postgres processes on this machine (local), or
+/// objects in a Kubernetes namespace (later). The engine records intent; the runtime makes it so.
+/// Every method is safe to repeat and cleans up after itself when it fails or is cancelled.
+/// </summary>
+public interface IRuntime
+{
+    /// <summary>The host clients connect to for a database.</summary>
+    string HostOf(string database);
+
+    Task<ImageBuildResult> BuildImageAsync(Project project, int revision, IDumpSource source,
+        IProgress<DevDbProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>Removes an image, or what an interrupted build of it left behind.</summary>
+    Task DeleteImageAsync(string project, int revision, CancellationToken cancellationToken);
+
+    /// <summary>Clones the spec's image, starts its server and sets its login role's password; returns once it answers queries.</summary>
+    Task CreateDatabaseAsync(DatabaseSpec spec, IProgress<DevDbProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the database's data with a fresh clone of the spec's image, keeping port, user and password.</summary>
+    Task ResetDatabaseAsync(DatabaseSpec spec, IProgress<DevDbProgress>? progress, CancellationToken cancellationToken);
+
+    Task StartDatabaseAsync(DatabaseSpec spec, CancellationToken cancellationToken);
+    Task StopDatabaseAsync(string database, CancellationToken cancellationToken);
+
+    /// <summary>Stops the database's server if it runs and deletes everything it had.</summary>
+    Task DeleteDatabaseAsync(string database, CancellationToken cancellationToken);
+
+    bool IsRunning(string database);
+}

@@ -1,0 +1,120 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Authentication;
+
+namespace DevDb.Core.Sources;
+
+/// <summary>A dump served over http:// or https://, downloaded into the work folder.</summary>
+internal sealed class HttpDumpSource(string location, Uri uri, DumpSourceOptions options) : IDumpSource
+{
+    public string Location { get; } = location;
+    public Uri Uri { get; } = uri;
+
+    public async Task ProbeAsync(CancellationToken cancellationToken)
+    {
+        using var client = CreateClient();
+        using var head = await SendAsync(client, HttpMethod.Head, rangeOfFirstByte: false, cancellationToken);
+        if (head.StatusCode is HttpStatusCode.MethodNotAllowed or HttpStatusCode.NotImplemented)
+        {
+            // Some servers (and presigned URLs) refuse HEAD: ask for the first byte instead.
+            using var get = await SendAsync(client, HttpMethod.Get, rangeOfFirstByte: true, cancellationToken);
+            ThrowUnlessSuccess(get);
+            return;
+        }
+        ThrowUnlessSuccess(head);
+    }
+
+    public async Task<LocalDump> FetchAsync(string workDirectory, IProgress<long>? bytesFetched, CancellationToken cancellationToken)
+    {
+        using var client = CreateClient();
+        using var response = await SendAsync(client, HttpMethod.Get, rangeOfFirstByte: false, cancellationToken);
+        ThrowUnlessSuccess(response);
+
+        var target = Download.NewTargetPath(workDirectory, Uri.Segments.LastOrDefault() ?? "dump");
+        long bytes;
+        try
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            bytes = await Download.CopyAsync(body, target, response.Content.Headers.ContentLength,
+                options.ConnectTimeout, bytesFetched, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            Download.DeleteQuietly(target);
+            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested) throw;
+            throw e switch
+            {
+                TimeoutException or IOException or HttpRequestException =>
+                    SourceErrors.Unreachable(Location, $"the download broke off: {e.Message}", inner: e),
+                UnauthorizedAccessException =>
+                    new DevDbException(ErrorCodes.SourceAccessDenied, DevDbErrorCategory.PermissionDenied,
+                        $"Could not write the download to '{workDirectory}': {e.Message}",
+                        "Make sure the DevDb state folder is writable by this user.", workDirectory, e),
+                _ => e,
+            };
+        }
+        return Download.Finish(Location, target, bytes);
+    }
+
+    private HttpClient CreateClient()
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = options.ConnectTimeout,
+            AutomaticDecompression = DecompressionMethods.None,
+            AllowAutoRedirect = true,
+        };
+        // The whole download may take long; only waiting for an answer is bounded (here and per read).
+        return new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, bool rangeOfFirstByte,
+        CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, Uri);
+        if (rangeOfFirstByte) request.Headers.Range = new RangeHeaderValue(0, 0);
+        using var answer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        answer.CancelAfter(options.ConnectTimeout);
+        try
+        {
+            return await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, answer.Token);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw SourceErrors.Unreachable(Location,
+                $"{Uri.Host} did not answer within {options.ConnectTimeout.TotalSeconds:0.#} s.", inner: e);
+        }
+        catch (HttpRequestException e)
+        {
+            var what = e.HttpRequestError switch
+            {
+                HttpRequestError.NameResolutionError => $"the host name '{Uri.Host}' could not be resolved.",
+                HttpRequestError.ConnectionError => $"could not connect to {Uri.Host}:{Uri.Port} ({e.InnerException?.Message ?? e.Message}).",
+                HttpRequestError.SecureConnectionError => $"the TLS connection to {Uri.Host} failed ({e.InnerException?.Message ?? e.Message}).",
+                HttpRequestError.ProxyTunnelError => $"the proxy refused the connection ({e.Message}).",
+                _ => e.Message,
+            };
+            throw SourceErrors.Unreachable(Location, what, inner: e);
+        }
+        catch (AuthenticationException e)
+        {
+            throw SourceErrors.Unreachable(Location, $"the TLS connection to {Uri.Host} failed ({e.Message}).", inner: e);
+        }
+    }
+
+    private void ThrowUnlessSuccess(HttpResponseMessage response)
+    {
+        if (response.IsSuccessStatusCode) return;
+        var status = $"the server answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}".TrimEnd() + ".";
+        throw response.StatusCode switch
+        {
+            HttpStatusCode.NotFound or HttpStatusCode.Gone => SourceErrors.NotFound(Location, status),
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => SourceErrors.AccessDenied(Location, status,
+                "Use a URL the server lets DevDb read (for example a presigned or token-bearing URL), or ask its owner for access."),
+            _ => SourceErrors.Unreachable(Location, status,
+                (int)response.StatusCode >= 500
+                    ? "The server has a problem: try again later, or ask its owner."
+                    : "Check that the URL points directly at the dump file."),
+        };
+    }
+}

@@ -1,0 +1,232 @@
+using System.Net;
+using Amazon;
+using Amazon.Runtime;
+using Amazon.Runtime.CredentialManagement;
+using Amazon.S3;
+using Amazon.S3.Model;
+
+namespace DevDb.Core.Sources;
+
+/// <summary>
+/// A dump in S3 or an S3-compatible store (MinIO, Ceph, s3rver), read with the standard AWS
+/// credential and region chain. An endpoint override comes from the options, else
+/// AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL.
+/// </summary>
+internal sealed class S3DumpSource(string location, string bucket, string key, DumpSourceOptions options) : IDumpSource
+{
+    private const string DefaultRegion = "us-east-1";
+    private const string CredentialsAction =
+        "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials), " +
+        "or AWS_PROFILE naming a profile in ~/.aws/credentials, for a principal allowed s3:GetObject on the dump.";
+
+    public string Location { get; } = location;
+    public string Bucket { get; } = bucket;
+    public string Key { get; } = key;
+
+    /// <summary>The endpoint used instead of AWS, or null for AWS itself.</summary>
+    public string? ServiceUrl { get; } = FirstNonEmpty(options.S3ServiceUrl,
+        Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3"), Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL"));
+
+    public async Task ProbeAsync(CancellationToken cancellationToken)
+    {
+        using var client = CreateClient();
+        await RunAsync(client, async token =>
+        {
+            await client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = Bucket, Key = Key }, token);
+            return 0;
+        }, cancellationToken);
+    }
+
+    public async Task<LocalDump> FetchAsync(string workDirectory, IProgress<long>? bytesFetched, CancellationToken cancellationToken)
+    {
+        using var client = CreateClient();
+        using var response = await RunAsync(client,
+            token => client.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = Key }, token), cancellationToken);
+
+        var target = Download.NewTargetPath(workDirectory, Key[(Key.LastIndexOf('/') + 1)..]);
+        long bytes;
+        try
+        {
+            bytes = await Download.CopyAsync(response.ResponseStream, target, response.ContentLength,
+                options.ConnectTimeout, bytesFetched, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            Download.DeleteQuietly(target);
+            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested) throw;
+            throw e switch
+            {
+                TimeoutException or IOException or HttpRequestException or AmazonClientException =>
+                    SourceErrors.Unreachable(Location, $"the download broke off: {e.Message}", inner: e),
+                UnauthorizedAccessException =>
+                    new DevDbException(ErrorCodes.SourceAccessDenied, DevDbErrorCategory.PermissionDenied,
+                        $"Could not write the download to '{workDirectory}': {e.Message}",
+                        "Make sure the DevDb state folder is writable by this user.", workDirectory, e),
+                _ => e,
+            };
+        }
+        return Download.Finish(Location, target, bytes);
+    }
+
+    private AmazonS3Client CreateClient()
+    {
+        var region = ConfiguredRegion() ?? DefaultRegion;
+        var config = new AmazonS3Config
+        {
+            // Few, quick retries: an unreachable endpoint must fail in seconds, not minutes.
+            MaxErrorRetry = 1,
+            RetryMode = RequestRetryMode.Standard,
+            ConnectTimeout = options.ConnectTimeout,
+            Timeout = options.ConnectTimeout,
+        };
+        if (ServiceUrl is not null)
+        {
+            config.ServiceURL = ServiceUrl;
+            config.AuthenticationRegion = region;
+            // S3-compatible stores rarely support bucket-named host names.
+            config.ForcePathStyle = true;
+        }
+        else
+        {
+            config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
+        }
+        try
+        {
+            return new AmazonS3Client(config);
+        }
+        catch (AmazonClientException e)
+        {
+            throw SourceErrors.AccessDenied(Location, $"no AWS credentials were found ({e.Message}).", CredentialsAction, e);
+        }
+    }
+
+    private async Task<T> RunAsync<T>(AmazonS3Client client, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        // The SDK's Timeout does not bound async calls: bound waiting for an answer here.
+        using var answer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        answer.CancelAfter(options.ConnectTimeout * 2);
+        try
+        {
+            return await call(answer.Token);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw SourceErrors.Unreachable(Location,
+                $"{Endpoint} did not answer within {(options.ConnectTimeout * 2).TotalSeconds:0.#} s.", EndpointAction, e);
+        }
+        catch (AmazonS3Exception e)
+        {
+            throw await TranslateAsync(client, e, cancellationToken);
+        }
+        catch (AmazonServiceException e) when (e.StatusCode == 0 || e.InnerException is HttpRequestException or IOException or WebException)
+        {
+            throw SourceErrors.Unreachable(Location, $"could not connect to {Endpoint} ({Innermost(e).Message}).", EndpointAction, e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw SourceErrors.Unreachable(Location, $"could not connect to {Endpoint} ({Innermost(e).Message}).", EndpointAction, e);
+        }
+        catch (AmazonClientException e) when (e.Message.Contains("credentials", StringComparison.OrdinalIgnoreCase))
+        {
+            throw SourceErrors.AccessDenied(Location, $"no usable AWS credentials were found ({e.Message}).", CredentialsAction, e);
+        }
+        catch (AmazonClientException e)
+        {
+            throw SourceErrors.Unreachable(Location, $"{Endpoint} could not be used ({Innermost(e).Message}).", EndpointAction, e);
+        }
+    }
+
+    private async Task<DevDbException> TranslateAsync(AmazonS3Client client, AmazonS3Exception e, CancellationToken cancellationToken)
+    {
+        switch (e.ErrorCode)
+        {
+            case "NoSuchBucket":
+                return BucketMissing(e);
+            case "NoSuchKey":
+                return KeyMissing(e);
+            case "InvalidAccessKeyId" or "SignatureDoesNotMatch" or "ExpiredToken" or "InvalidToken" or "TokenRefreshRequired":
+                return SourceErrors.AccessDenied(Location, $"the AWS credentials were rejected ({e.ErrorCode}: {e.Message}).",
+                    CredentialsAction, e);
+            case "PermanentRedirect" or "AuthorizationHeaderMalformed" or "IllegalLocationConstraintException":
+                return SourceErrors.Unreachable(Location, $"the bucket '{Bucket}' is in another region ({e.ErrorCode}).",
+                    "Set AWS_REGION to the bucket's region.", e);
+        }
+        switch (e.StatusCode)
+        {
+            case HttpStatusCode.NotFound:
+                // HEAD answers carry no error code: ask the bucket itself which of the two is missing.
+                return await BucketExistsAsync(client, cancellationToken) == false ? BucketMissing(e) : KeyMissing(e);
+            case HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized:
+                return SourceErrors.AccessDenied(Location,
+                    $"S3 refused to read s3://{Bucket}/{Key} ({e.ErrorCode ?? "403 Forbidden"}).",
+                    "Grant the credentials in use s3:GetObject on the key (and s3:ListBucket on the bucket), or use other credentials.", e);
+            default:
+                return SourceErrors.Unreachable(Location,
+                    $"{Endpoint} answered HTTP {(int)e.StatusCode} {e.ErrorCode}: {e.Message}".TrimEnd(), EndpointAction, e);
+        }
+    }
+
+    private async Task<bool?> BucketExistsAsync(AmazonS3Client client, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var answer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            answer.CancelAfter(options.ConnectTimeout);
+            await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, MaxKeys = 1, Prefix = Key }, answer.Token);
+            return true;
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchBucket" || e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+        catch (Exception e) when (e is AmazonServiceException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            // Not allowed to list, or no answer: cannot tell.
+            return null;
+        }
+    }
+
+    private DevDbException BucketMissing(Exception e) =>
+        SourceErrors.NotFound(Location, $"the bucket '{Bucket}' does not exist{At}.",
+            "Check the bucket name (and the endpoint, when using an S3-compatible store).", e);
+
+    private DevDbException KeyMissing(Exception e) =>
+        SourceErrors.NotFound(Location, $"the bucket '{Bucket}' has no object with the key '{Key}'{At}.",
+            "Check the key's path and spelling (keys are case-sensitive), or upload the dump there.", e);
+
+    private string At => ServiceUrl is null ? "" : $" at {ServiceUrl}";
+    private string Endpoint => ServiceUrl ?? "S3";
+
+    private string EndpointAction => ServiceUrl is null
+        ? "Check the network connection to AWS and try again."
+        : $"Check that the S3-compatible endpoint {ServiceUrl} is up and reachable (it comes from {EndpointSource}).";
+
+    private string EndpointSource =>
+        !string.IsNullOrEmpty(options.S3ServiceUrl) ? "the DevDb S3 service URL setting"
+        : !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3")) ? "AWS_ENDPOINT_URL_S3"
+        : "AWS_ENDPOINT_URL";
+
+    private static string? ConfiguredRegion()
+    {
+        var fromEnvironment = FirstNonEmpty(Environment.GetEnvironmentVariable("AWS_REGION"),
+            Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION"));
+        if (fromEnvironment is not null) return fromEnvironment;
+        try
+        {
+            var profileName = FirstNonEmpty(Environment.GetEnvironmentVariable("AWS_PROFILE")) ?? "default";
+            return new CredentialProfileStoreChain().TryGetProfile(profileName, out var profile) ? profile.Region?.SystemName : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or AmazonClientException)
+        {
+            return null;
+        }
+    }
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null) e = e.InnerException;
+        return e;
+    }
+
+    private static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
+}
