@@ -17,8 +17,8 @@ $RepoRoot = Split-Path -Parent $PSScriptRoot
 $DumpPath = Join-Path $RepoRoot 'samples/shop.dump'
 
 # What the demo asks the sample data (see samples/shop.sql).
-$TopCustomersSql = 'SELECT * FROM customer_order_totals ORDER BY order_total DESC LIMIT 5'
-$OrderCountSql = 'SELECT count(*) AS orders FROM orders'
+$TopCustomersSql = 'SELECT customer_name, email, order_count, total_spent FROM customer_order_totals ORDER BY total_spent DESC, customer_id LIMIT 5'
+$OrderCountSql = "SELECT count(*) AS orders, count(*) FILTER (WHERE status = 'cancelled') AS cancelled FROM orders"
 
 function Write-Step([string] $Text) { Write-Host "`n== $Text" -ForegroundColor Cyan }
 
@@ -63,7 +63,7 @@ try {
     } else {
         Write-Host "Reusing project '$ProjectName' (source: $($project.Source))."
     }
-    $project | Format-List Name, PostgresVersion, Source, Status, DatabaseName, LatestImage | Out-Host
+    $project | Format-List Name, PostgresVersion, Source, Status, DatabaseName, ImageRevision | Out-Host
 
     Write-Step "Database '$DatabaseName'"
     $existing = Get-DevDbDatabase | Where-Object Name -EQ $DatabaseName
@@ -73,7 +73,7 @@ try {
     $stopwatch = [Diagnostics.Stopwatch]::StartNew()
     if ($existing) {
         $database = Reset-DevDbDatabase -Name $DatabaseName -Confirm:$false
-        if ("$($database.Status)" -eq 'Stopped') { $database = Start-DevDbDatabase -Name $DatabaseName }
+        if ("$($database.Status)" -eq 'Stopped') { $database = Start-DevDbDatabase -Name $DatabaseName -PassThru }
         $verb = 'Reset'
     } else {
         $database = New-DevDbDatabase -Project $ProjectName -Name $DatabaseName
