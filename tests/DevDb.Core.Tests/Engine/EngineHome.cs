@@ -1,0 +1,36 @@
+using DevDb.Core.Engine;
+
+namespace DevDb.Core.Tests.Engine;
+
+/// <summary>
+/// A private DEVDB_HOME under /tmp (reachable by the postgres OS user when tests run as root)
+/// and an engine opened on it. Disposing stops every server it started and deletes the folder.
+/// </summary>
+public sealed class EngineHome : IAsyncDisposable
+{
+    public EngineHome()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "devdb-test-" + Guid.NewGuid().ToString("N")[..10]);
+        Engine = Open();
+    }
+
+    public string Path { get; }
+    public DevDbEngine Engine { get; private set; }
+
+    /// <summary>A second engine on the same state, as another PowerShell session would open it.</summary>
+    public DevDbEngine Open() => DevDbEngine.OpenLocal(new LocalEngineOptions { Home = Path });
+
+    /// <summary>Folders and files left under a state sub-folder (e.g. "databases", "work").</summary>
+    public IReadOnlyList<string> Entries(string folder) =>
+        Directory.Exists(System.IO.Path.Combine(Path, folder))
+            ? Directory.GetFileSystemEntries(System.IO.Path.Combine(Path, folder)).Select(e => System.IO.Path.GetFileName(e)).ToList()
+            : [];
+
+    public async ValueTask DisposeAsync()
+    {
+        var engine = Open();
+        foreach (var database in await engine.GetDatabasesAsync()) await engine.RemoveDatabaseAsync(database.Name);
+        foreach (var project in await engine.GetProjectsAsync()) await engine.RemoveProjectAsync(project.Name, force: true);
+        if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
+    }
+}
