@@ -3,6 +3,7 @@
 # runs scripts/demo.ps1: project 'shop' from samples/shop.dump, database 'demo', a query against it.
 # Safe to run again: it reuses the project and resets the database.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 

@@ -5,6 +5,7 @@
 # Exits non-zero when a test failed or was skipped, a runner crashed, or no test ran.
 # Results: artifacts/test-results/ (TRX, Pester JSON, runners' exit codes).
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
