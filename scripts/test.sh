@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Every DevDb test: installs what the tests need (PostgreSQL 15, pwsh, Pester, s3rver) when missing,
+# builds the solution, runs the xunit and Pester suites, and ends with one line that sums them all:
+#   N passed, N failed, N skipped
+# Exits non-zero when a test failed or was skipped, a runner crashed, or no test ran.
+# Results: artifacts/test-results/ (TRX, Pester JSON, runners' exit codes).
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+# The xunit projects; each one's results go to artifacts/test-results/<name>.trx.
+XUNIT_PROJECTS=(tests/DevDb.Core.Tests)
+PESTER_SUITE=pester
+RESULTS="$REPO_ROOT/artifacts/test-results"
+
+ensure_postgres
+ensure_dotnet
+ensure_pwsh
+ensure_pester
+ensure_s3rver
+build_solution
+
+# Stale results must never count: start from an empty folder.
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
+suites=()
+
+for project in "${XUNIT_PROJECTS[@]}"; do
+    name="$(basename "$project")"
+    suites+=("$name")
+    log "xunit: $name"
+    status=0
+    dotnet test "$project" -c Release --no-build --nologo \
+        --logger "trx;LogFileName=$name.trx" --results-directory "$RESULTS" || status=$?
+    echo "$status" >"$RESULTS/$name.exitcode"
+done
+
+suites+=("$PESTER_SUITE")
+log "Pester: tests/pester"
+status=0
+if [[ -f tests/pester/run.ps1 ]]; then
+    dotnet pwsh -NoProfile -NonInteractive -File tests/pester/run.ps1 -ResultFile "$RESULTS/$PESTER_SUITE.json" || status=$?
+else
+    printf 'error: tests/pester/run.ps1 is missing.\n' >&2
+    status=127
+fi
+echo "$status" >"$RESULTS/$PESTER_SUITE.exitcode"
+
+log "Summary"
+exec dotnet pwsh -NoProfile -NonInteractive -File scripts/summarize-tests.ps1 -ResultsDirectory "$RESULTS" "${suites[@]}"
