@@ -55,6 +55,7 @@ public static class ErrorCodes
     public const string ServerUserMissing = nameof(ServerUserMissing);
     public const string ServerStartFailed = nameof(ServerStartFailed);
     public const string NoFreePort = nameof(NoFreePort);
+    public const string PortInUse = nameof(PortInUse);
     public const string ProjectNotFound = nameof(ProjectNotFound);
     public const string ProjectExists = nameof(ProjectExists);
     public const string ProjectNotReady = nameof(ProjectNotReady);

@@ -213,6 +213,22 @@ public sealed class DevDbEngine : IDevDbClient
     public async Task<Database> NewDatabaseAsync(NewDatabaseRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         Names.Validate(request.Name, "database");
+        // Another installation on this machine (another DEVDB_HOME) may take the port between
+        // allocation and server start: then try the next free one.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await TryNewDatabaseAsync(request, progress, cancellationToken);
+            }
+            catch (DevDbException e) when (e.Code == ErrorCodes.PortInUse && attempt < 5)
+            {
+            }
+        }
+    }
+
+    private async Task<Database> TryNewDatabaseAsync(NewDatabaseRequest request, IProgress<DevDbProgress>? progress, CancellationToken cancellationToken)
+    {
         DatabaseSpec spec;
         Database database;
         using (await _catalog.LockAsync(cancellationToken))

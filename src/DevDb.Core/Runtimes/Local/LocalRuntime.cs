@@ -170,10 +170,7 @@ public sealed class LocalRuntime : IRuntime
     {
         var data = _layout.DatabaseData(spec.Name);
         if (ServerPid(data) is not null) return;
-        if (!PortAllocator.IsFree(spec.Port))
-            throw new DevDbException(ErrorCodes.NoFreePort, DevDbErrorCategory.ResourceUnavailable,
-                $"Database '{spec.Name}' cannot start: another program is listening on its port {spec.Port}.",
-                $"Stop the program using port {spec.Port}, or remove and re-create the database to get a new port.", spec.Name);
+        if (!PortAllocator.IsFree(spec.Port)) throw PortTaken(spec.Name, $"port {spec.Port} is in use");
         await StartServerAsync(InstallationOf(data), data, _layout.DatabaseLog(spec.Name), [], cancellationToken);
         await WaitUntilAnswersAsync(spec, cancellationToken);
     }
@@ -202,9 +199,7 @@ public sealed class LocalRuntime : IRuntime
             $"port = {spec.Port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{_layout.Run}'\n", cancellationToken);
 
         progress?.Report(new DevDbProgress(activity, $"Starting the server on 127.0.0.1:{spec.Port}", 60));
-        if (!PortAllocator.IsFree(spec.Port))
-            throw new DevDbException(ErrorCodes.NoFreePort, DevDbErrorCategory.ResourceUnavailable,
-                $"Port {spec.Port} of database '{spec.Name}' is taken by another program.", "Stop that program, then try again.", spec.Name);
+        if (!PortAllocator.IsFree(spec.Port)) throw PortTaken(spec.Name, $"port {spec.Port} is in use");
         await StartServerAsync(InstallationOf(data), data, _layout.DatabaseLog(spec.Name), [], cancellationToken);
 
         progress?.Report(new DevDbProgress(activity, "Setting the login role's password", 80));
@@ -388,10 +383,18 @@ public sealed class LocalRuntime : IRuntime
         if (result.ExitCode == 0) return;
         var logTail = File.Exists(log) ? string.Join(Environment.NewLine, (await File.ReadAllLinesAsync(log, CancellationToken.None)).TakeLast(8)) : "";
         if (ServerPid(data) is not null) await StopServerAsync(pg, data, "immediate", CancellationToken.None);
+        if (logTail.Contains("Address already in use", StringComparison.Ordinal))
+            throw PortTaken(data, logTail);
         throw new DevDbException(ErrorCodes.ServerStartFailed, DevDbErrorCategory.ResourceUnavailable,
             $"The Postgres server in '{data}' did not start: {result.Tail()} {logTail}".Trim(),
             $"Read the server log '{log}' for the cause.", data);
     }
+
+    /// <summary>The database's port was taken by another program (the engine picks another one for a new database).</summary>
+    private static DevDbException PortTaken(string target, string detail) =>
+        new(ErrorCodes.PortInUse, DevDbErrorCategory.ResourceUnavailable,
+            $"The server of '{target}' cannot listen on its port: {detail.Trim()}.",
+            "Stop the program using that port, or remove and re-create the database to get another port.", target);
 
     private async Task StopServerAsync(PostgresInstallation pg, string data, string mode, CancellationToken cancellationToken)
     {
