@@ -11,7 +11,7 @@ internal static class Download
     private const long ReportEvery = 1024 * 1024;
 
     /// <summary>A new, unique file name in <paramref name="workDirectory"/> that keeps the source's own name for humans.</summary>
-    public static string NewTargetPath(string workDirectory, string sourceName)
+    private static string NewTargetPath(string workDirectory, string sourceName)
     {
         Directory.CreateDirectory(workDirectory);
         var safe = new string(sourceName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_').ToArray())
@@ -26,7 +26,7 @@ internal static class Download
     /// <paramref name="idleTimeout"/>; a stalled transfer ends in <see cref="TimeoutException"/>.
     /// When <paramref name="expectedBytes"/> is known, a shorter stream is an <see cref="IOException"/>.
     /// </summary>
-    public static async Task<long> CopyAsync(Stream source, string target, long? expectedBytes, TimeSpan idleTimeout,
+    private static async Task<long> CopyAsync(Stream source, string target, long? expectedBytes, TimeSpan idleTimeout,
         IProgress<long>? bytesFetched, CancellationToken cancellationToken)
     {
         long total = 0, reported = 0;
@@ -61,6 +61,35 @@ internal static class Download
         return total;
     }
 
+    /// <summary>
+    /// Saves a remote dump's body as a new file in <paramref name="workDirectory"/> and detects its format.
+    /// A broken transfer (<paramref name="isTransferError"/>) becomes SourceUnreachable; nothing partial is left.
+    /// </summary>
+    public static async Task<LocalDump> SaveAsync(string location, string workDirectory, string sourceName, Stream body,
+        long? expectedBytes, TimeSpan idleTimeout, IProgress<long>? bytesFetched, Func<Exception, bool> isTransferError,
+        CancellationToken cancellationToken)
+    {
+        var target = NewTargetPath(workDirectory, sourceName);
+        long bytes;
+        try
+        {
+            bytes = await CopyAsync(body, target, expectedBytes, idleTimeout, bytesFetched, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            DeleteQuietly(target);
+            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested) throw;
+            if (e is TimeoutException or IOException || isTransferError(e))
+                throw SourceErrors.Unreachable(location, $"the download broke off: {e.Message}", inner: e);
+            if (e is UnauthorizedAccessException)
+                throw new DevDbException(ErrorCodes.SourceAccessDenied, DevDbErrorCategory.PermissionDenied,
+                    $"Could not write the download to '{workDirectory}': {e.Message}",
+                    "Make sure the DevDb state folder is writable by this user.", workDirectory, e);
+            throw;
+        }
+        return Finish(location, target, bytes);
+    }
+
     /// <summary>Deletes a partial download; never throws, so the original error is the one reported.</summary>
     public static void DeleteQuietly(string path)
     {
@@ -77,7 +106,7 @@ internal static class Download
     }
 
     /// <summary>Detects the downloaded file's format; a file that is no dump is deleted, not handed on.</summary>
-    public static LocalDump Finish(string location, string path, long bytes)
+    private static LocalDump Finish(string location, string path, long bytes)
     {
         try
         {

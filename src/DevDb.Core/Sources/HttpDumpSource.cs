@@ -30,30 +30,9 @@ internal sealed class HttpDumpSource(string location, Uri uri, DumpSourceOptions
         using var response = await SendAsync(client, HttpMethod.Get, rangeOfFirstByte: false, cancellationToken);
         ThrowUnlessSuccess(response);
 
-        var target = Download.NewTargetPath(workDirectory, Uri.Segments.LastOrDefault() ?? "dump");
-        long bytes;
-        try
-        {
-            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-            bytes = await Download.CopyAsync(body, target, response.Content.Headers.ContentLength,
-                options.ConnectTimeout, bytesFetched, cancellationToken);
-        }
-        catch (Exception e)
-        {
-            Download.DeleteQuietly(target);
-            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested) throw;
-            throw e switch
-            {
-                TimeoutException or IOException or HttpRequestException =>
-                    SourceErrors.Unreachable(Location, $"the download broke off: {e.Message}", inner: e),
-                UnauthorizedAccessException =>
-                    new DevDbException(ErrorCodes.SourceAccessDenied, DevDbErrorCategory.PermissionDenied,
-                        $"Could not write the download to '{workDirectory}': {e.Message}",
-                        "Make sure the DevDb state folder is writable by this user.", workDirectory, e),
-                _ => e,
-            };
-        }
-        return Download.Finish(Location, target, bytes);
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        return await Download.SaveAsync(Location, workDirectory, Uri.Segments.LastOrDefault() ?? "dump", body,
+            response.Content.Headers.ContentLength, options.ConnectTimeout, bytesFetched, e => e is HttpRequestException, cancellationToken);
     }
 
     private HttpClient CreateClient()

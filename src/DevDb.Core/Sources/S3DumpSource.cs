@@ -43,29 +43,8 @@ internal sealed class S3DumpSource(string location, string bucket, string key, D
         using var response = await RunAsync(client,
             token => client.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = Key }, token), cancellationToken);
 
-        var target = Download.NewTargetPath(workDirectory, Key[(Key.LastIndexOf('/') + 1)..]);
-        long bytes;
-        try
-        {
-            bytes = await Download.CopyAsync(response.ResponseStream, target, response.ContentLength,
-                options.ConnectTimeout, bytesFetched, cancellationToken);
-        }
-        catch (Exception e)
-        {
-            Download.DeleteQuietly(target);
-            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested) throw;
-            throw e switch
-            {
-                TimeoutException or IOException or HttpRequestException or AmazonClientException =>
-                    SourceErrors.Unreachable(Location, $"the download broke off: {e.Message}", inner: e),
-                UnauthorizedAccessException =>
-                    new DevDbException(ErrorCodes.SourceAccessDenied, DevDbErrorCategory.PermissionDenied,
-                        $"Could not write the download to '{workDirectory}': {e.Message}",
-                        "Make sure the DevDb state folder is writable by this user.", workDirectory, e),
-                _ => e,
-            };
-        }
-        return Download.Finish(Location, target, bytes);
+        return await Download.SaveAsync(Location, workDirectory, Key[(Key.LastIndexOf('/') + 1)..], response.ResponseStream,
+            response.ContentLength, options.ConnectTimeout, bytesFetched, e => e is HttpRequestException or AmazonClientException, cancellationToken);
     }
 
     private AmazonS3Client CreateClient()
