@@ -47,7 +47,13 @@ CREATE INDEX order_items_product_id_idx ON order_items (product_id);
 COMMENT ON TABLE customers IS 'People who have bought something (sample data, not real people).';
 COMMENT ON TABLE order_items IS 'One line of an order; unit_price is the price when ordered.';
 
--- Customers: names, cities and sign-up times from fixed lists and arithmetic on the row number.
+-- A uniform number in [0, 1) derived from a text seed: the data varies like real data, yet is the
+-- same on every load and every platform. A temporary function, so it is not part of the dump.
+CREATE FUNCTION pg_temp.uniform(seed text) RETURNS double precision
+    LANGUAGE sql IMMUTABLE
+AS $$ SELECT ('x' || substr(md5(seed), 1, 8))::bit(32)::bigint / 4294967296.0 $$;
+
+-- Customers: names, cities and sign-up times drawn from fixed lists.
 INSERT INTO customers (customer_id, first_name, last_name, email, city, created_at)
 SELECT g,
        first_name,
@@ -56,20 +62,21 @@ SELECT g,
        (ARRAY['London', 'Manchester', 'Leeds', 'Bristol', 'Glasgow', 'Edinburgh', 'Cardiff', 'Belfast',
               'Dublin', 'Paris', 'Lyon', 'Berlin', 'Hamburg', 'Munich', 'Amsterdam', 'Rotterdam',
               'Brussels', 'Madrid', 'Barcelona', 'Lisbon', 'Porto', 'Rome', 'Milan', 'Vienna',
-              'Zurich', 'Copenhagen', 'Stockholm', 'Oslo', 'Helsinki', 'Warsaw'])[1 + (g * 13) % 30],
+              'Zurich', 'Copenhagen', 'Stockholm', 'Oslo', 'Helsinki', 'Warsaw'])[1 + floor(pg_temp.uniform('city' || g) * 30)::int],
        timestamptz '2021-01-01 08:00:00+00' + (g * interval '17 hours 23 minutes')
+           + pg_temp.uniform('joined' || g) * interval '12 hours'
 FROM generate_series(1, 1000) AS g
 CROSS JOIN LATERAL (
     SELECT (ARRAY['Olivia', 'Liam', 'Emma', 'Noah', 'Amelia', 'Oliver', 'Ava', 'Elijah', 'Sophia', 'Lucas',
                   'Isla', 'Leo', 'Mia', 'Arthur', 'Freya', 'Hugo', 'Chloe', 'Finn', 'Grace', 'Oscar',
                   'Zara', 'Mateo', 'Ines', 'Luca', 'Nora', 'Jonas', 'Elena', 'Felix', 'Clara', 'Theo',
-                  'Aisha', 'Omar', 'Priya', 'Arjun', 'Mei', 'Kenji', 'Sofia', 'Diego', 'Hannah', 'Max'])[1 + g % 40]
+                  'Aisha', 'Omar', 'Priya', 'Arjun', 'Mei', 'Kenji', 'Sofia', 'Diego', 'Hannah', 'Max'])[1 + floor(pg_temp.uniform('first' || g) * 40)::int]
                AS first_name,
            (ARRAY['Smith', 'Jones', 'Taylor', 'Brown', 'Williams', 'Wilson', 'Johnson', 'Davies', 'Patel', 'Wright',
                   'Murphy', 'O''Brien', 'Kelly', 'Walsh', 'Martin', 'Bernard', 'Dubois', 'Moreau', 'Muller', 'Schmidt',
                   'Schneider', 'Fischer', 'Weber', 'de Jong', 'Jansen', 'Visser', 'Garcia', 'Fernandez', 'Lopez', 'Silva',
                   'Santos', 'Rossi', 'Russo', 'Ferrari', 'Nielsen', 'Hansen', 'Andersson', 'Johansson', 'Virtanen', 'Nowak',
-                  'Kowalski', 'Novak', 'Horvat', 'Popescu', 'Ivanova', 'Khan', 'Singh', 'Chen', 'Tanaka', 'Kim'])[1 + (g * 7) % 50]
+                  'Kowalski', 'Novak', 'Horvat', 'Popescu', 'Ivanova', 'Khan', 'Singh', 'Chen', 'Tanaka', 'Kim'])[1 + floor(pg_temp.uniform('last' || g) * 50)::int]
                AS last_name
 ) AS names;
 
@@ -96,24 +103,24 @@ CROSS JOIN LATERAL (
                   'Sport', 'Sport', 'Clothing', 'Clothing', 'Clothing'])[1 + (g - 1) % 20] AS category
 ) AS kind;
 
--- Orders: spread over customers and over 2023-2024; most delivered, a few open or cancelled.
+-- Orders: over 2023-2024; a few customers order often, most now and then; most delivered, a few open or cancelled.
 INSERT INTO orders (order_id, customer_id, ordered_at, status)
 SELECT g,
-       1 + (g * 7919) % 1000,
+       1 + floor(power(pg_temp.uniform('buyer' || g), 1.5) * 1000)::int,
        timestamptz '2023-01-01 00:00:00+00' + (g * interval '3 hours 29 minutes'),
        CASE
            WHEN g > 4900 THEN (ARRAY['pending', 'paid', 'shipped'])[1 + g % 3]
-           WHEN g % 23 = 0 THEN 'cancelled'
+           WHEN pg_temp.uniform('cancel' || g) < 0.04 THEN 'cancelled'
            ELSE 'delivered'
        END
 FROM generate_series(1, 5000) AS g;
 
--- Order items: three lines per order, each a different product, priced as the product.
+-- Order items: three lines per order, priced as the product; mostly one of a thing, sometimes more.
 INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price)
-SELECT o, line, p.product_id, 1 + (o * line) % 4, p.unit_price
+SELECT o, line, p.product_id, 1 + floor(power(pg_temp.uniform('quantity' || o || '/' || line), 3) * 5)::int, p.unit_price
 FROM generate_series(1, 5000) AS o
 CROSS JOIN generate_series(1, 3) AS line
-JOIN products AS p ON p.product_id = 1 + (o * 31 + line * 67) % 200;
+JOIN products AS p ON p.product_id = 1 + floor(pg_temp.uniform('product' || o || '/' || line) * 200)::int;
 
 SELECT setval(pg_get_serial_sequence('customers', 'customer_id'), (SELECT max(customer_id) FROM customers));
 SELECT setval(pg_get_serial_sequence('products', 'product_id'), (SELECT max(product_id) FROM products));

@@ -10,6 +10,8 @@
 param()
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
+# Plain text when the output goes to a file or a CI log (no colour escape codes).
+if ([Console]::IsOutputRedirected) { $PSStyle.OutputRendering = 'PlainText' }
 
 $ProjectName = 'shop'
 $DatabaseName = 'demo'
@@ -21,18 +23,6 @@ $TopCustomersSql = 'SELECT customer_name, email, order_count, total_spent FROM c
 $OrderCountSql = "SELECT count(*) AS orders, count(*) FILTER (WHERE status = 'cancelled') AS cancelled FROM orders"
 
 function Write-Step([string] $Text) { Write-Host "`n== $Text" -ForegroundColor Cyan }
-
-# The password regex matches libpq (key=value, space-separated, optionally quoted) and
-# Npgsql/ADO (Key=Value;) strings.
-$PasswordPattern = "(?i)(^|[\s;])password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s;]*);?"
-
-function Get-DatabasePassword($Database, [string] $KeyValue) {
-    $credential = $Database.PSObject.Properties |
-        Where-Object { $_.Value -is [pscredential] } | Select-Object -First 1 -ExpandProperty Value
-    if ($credential) { return $credential.GetNetworkCredential().Password }
-    if ($KeyValue -match $PasswordPattern) { return $Matches[2].Trim("'") }
-    throw "Database '$($Database.Name)' carries no credential and its connection string no password."
-}
 
 function Find-Psql {
     $candidates = @(
@@ -83,13 +73,9 @@ try {
     Write-Host ("{0} database '{1}' from image revision {2} in {3:N2} s." -f $verb, $DatabaseName, $database.ImageRevision, $stopwatch.Elapsed.TotalSeconds)
     $database | Format-List | Out-Host
 
-    # The key=value string, without its password: secrets are never printed by default.
-    $keyValue = Get-DevDbConnectionString -Name $DatabaseName -Format KeyValue
-    $password = Get-DatabasePassword $database $keyValue
-    $shown = ($keyValue -replace $PasswordPattern, '$1').Trim()
-    if ($password -and $shown.Contains($password)) {
-        $shown = "host=$($database.Host) port=$($database.Port) dbname=$($database.DatabaseName) user=$($database.Username)"
-    }
+    # Secrets are never printed by default: show where to connect, and how to get the password.
+    $password = $database.Credential.GetNetworkCredential().Password
+    $shown = "host=$($database.Host) port=$($database.Port) dbname=$($database.DatabaseName) user=$($database.Username)"
     Write-Host "Connection (password left out): $shown"
     Write-Host "Full connection details, password included:  Get-DevDbConnectionString -Name $DatabaseName -Format Env"
 
