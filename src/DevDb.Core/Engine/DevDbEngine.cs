@@ -393,8 +393,8 @@ public sealed class DevDbEngine : IDevDbClient
                 case OperationKind.RemoveDatabase:
                     await FinishDatabaseRemovalAsync(record.Database.Name, cancellationToken);
                     break;
-                default:
-                    await _runtime.StopDatabaseAsync(record.Database.Name, cancellationToken);
+                case OperationKind.ResetDatabase:
+                    await _runtime.RepairDatabaseAsync(record.Database.Name, cancellationToken);
                     await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Stopped });
                     break;
             }

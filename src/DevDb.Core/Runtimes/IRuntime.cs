@@ -33,6 +33,9 @@ public interface IRuntime
     /// <summary>Replaces the database's data with a fresh clone of the spec's image, keeping port, user and password.</summary>
     Task ResetDatabaseAsync(DatabaseSpec spec, IProgress<DevDbProgress>? progress, CancellationToken cancellationToken);
 
+    /// <summary>After a reset whose process died: keeps whichever data was complete, removes the rest, leaves the server stopped.</summary>
+    Task RepairDatabaseAsync(string database, CancellationToken cancellationToken);
+
     Task StartDatabaseAsync(DatabaseSpec spec, CancellationToken cancellationToken);
     Task StopDatabaseAsync(string database, CancellationToken cancellationToken);
 

@@ -83,6 +83,23 @@ public sealed class LifecycleTests(DumpFixture dumps) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_stopped_database_whose_port_another_program_took_does_not_start_and_says_why()
+    {
+        var database = await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
+        await _home.Engine.StopDatabaseAsync("dave");
+        using var squatter = new TcpListener(System.Net.IPAddress.Loopback, database.Port);
+        squatter.Start();
+
+        var error = await Assert.ThrowsAsync<DevDbException>(() => _home.Engine.StartDatabaseAsync("dave"));
+
+        Assert.Equal(ErrorCodes.PortInUse, error.Code);
+        Assert.Contains(database.Port.ToString(), error.Message);
+        Assert.Equal(DatabaseStatus.Stopped, (await _home.Engine.GetDatabaseAsync("dave")).Status);
+        squatter.Stop();
+        Assert.Equal(DatabaseStatus.Running, (await _home.Engine.StartDatabaseAsync("dave")).Status);
+    }
+
+    [Fact]
     public async Task Reset_brings_back_the_images_data_with_the_same_port_user_and_password()
     {
         await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });

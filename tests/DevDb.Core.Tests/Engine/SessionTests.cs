@@ -141,6 +141,28 @@ public sealed class SessionTests(DumpFixture dumps) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_reset_whose_process_died_mid_swap_gets_its_data_back_in_the_next_session()
+    {
+        await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
+        var connection = await _home.Engine.GetConnectionAsync("dave");
+        await Clients.ExecuteAsync(connection, "CREATE TABLE notes (body text); INSERT INTO notes VALUES ('mine')");
+        await _home.Engine.StopDatabaseAsync("dave");
+        // As if the process resetting it died between its two renames: data moved aside, the new clone not yet in place.
+        var data = Path.Combine(_home.Path, "databases", "dave", "data");
+        Directory.Move(data, data + ".old");
+        Directory.CreateDirectory(data + ".new");
+        var catalog = new FileCatalog(Path.Combine(_home.Path, "catalog"));
+        catalog.Save(catalog.FindDatabase("dave")! with { Pending = await DeadProcessAsync(OperationKind.ResetDatabase) });
+
+        var next = _home.Open();
+
+        Assert.Equal(DatabaseStatus.Stopped, (await next.GetDatabaseAsync("dave")).Status);
+        Assert.Equal(["data", "server.log"], _home.Entries("databases/dave").Order());
+        await next.StartDatabaseAsync("dave");
+        Assert.Equal("mine", await Clients.ScalarAsync<string>(connection, "SELECT body FROM notes"));
+    }
+
+    [Fact]
     public async Task An_image_build_whose_process_died_is_cleaned_up_and_reported_by_the_next_session()
     {
         var catalog = new FileCatalog(Path.Combine(_home.Path, "catalog"));

@@ -166,6 +166,18 @@ public sealed class LocalRuntime : IRuntime
         await StartAndSetPasswordAsync(spec, activity, progress, cancellationToken);
     }
 
+    public async Task RepairDatabaseAsync(string database, CancellationToken cancellationToken)
+    {
+        var data = _layout.DatabaseData(database);
+        foreach (var folder in new[] { data, data + ".new", data + ".old" })
+            if (ServerPid(folder) is not null)
+                await StopServerAsync(InstallationOf(folder), folder, "fast", cancellationToken);
+        // The swap is two renames: data -> data.old, data.new -> data. Undo a half-done one.
+        if (!Directory.Exists(data) && Directory.Exists(data + ".old")) Directory.Move(data + ".old", data);
+        LocalLayout.DeleteFolder(data + ".new");
+        LocalLayout.DeleteFolder(data + ".old");
+    }
+
     public async Task StartDatabaseAsync(DatabaseSpec spec, CancellationToken cancellationToken)
     {
         var data = _layout.DatabaseData(spec.Name);
