@@ -123,7 +123,8 @@ public sealed class DevDbEngine : IDevDbClient
             };
             _catalog.Save(new ProjectRecord(project, PendingOperation.Begin(OperationKind.BuildImage, revision)));
         }
-        return await BuildImageAsync(project, revision, source, isNewProject: false, progress, cancellationToken);
+        var updated = await BuildImageAsync(project, revision, source, isNewProject: false, progress, cancellationToken);
+        return await PruneImagesAsync(updated.Name) ?? updated;
     }
 
     public async Task RemoveProjectAsync(string name, bool force = false, CancellationToken cancellationToken = default)
@@ -292,13 +293,42 @@ public sealed class DevDbEngine : IDevDbClient
 
     public async Task RemoveDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
+        DatabaseRecord record;
         using (await _catalog.LockAsync(cancellationToken))
         {
-            var record = RequireDatabase(name);
+            record = RequireDatabase(name);
             ThrowIfBusy(record);
             _catalog.Save(record with { Pending = PendingOperation.Begin(OperationKind.RemoveDatabase) });
         }
         await FinishDatabaseRemovalAsync(name, cancellationToken);
+        await PruneImagesAsync(record.Database.Project);
+    }
+
+    /// <summary>
+    /// Deletes a project's images that can never be cloned again: not its newest, and used by no
+    /// database. Skipped while anything of the project is in flight (a reset may be cloning).
+    /// Returns the project as recorded afterwards, or null when nothing was pruned.
+    /// </summary>
+    private async Task<Project?> PruneImagesAsync(string projectName)
+    {
+        Project pruned;
+        List<int> unused;
+        using (await _catalog.LockAsync(CancellationToken.None))
+        {
+            if (_catalog.FindProject(projectName) is not { Pending: null } record) return null;
+            var databases = _catalog.Databases().Where(d => d.Database.Project == projectName).ToList();
+            if (databases.Any(d => d.Pending is not null)) return null;
+            var latest = record.Project.LatestImage?.Revision;
+            unused = record.Project.Images
+                .Where(i => i.Status == ImageStatus.Ready && i.Revision != latest && databases.All(d => d.Database.ImageRevision != i.Revision))
+                .Select(i => i.Revision).ToList();
+            if (unused.Count == 0) return null;
+            pruned = record.Project with { Images = record.Project.Images.Where(i => !unused.Contains(i.Revision)).ToList() };
+            _catalog.Save(record with { Project = pruned });
+        }
+        // Unrecorded first, deleted second: a crash in between leaves a folder the next recovery sweeps.
+        foreach (var revision in unused) await _runtime.DeleteImageAsync(projectName, revision, CancellationToken.None);
+        return pruned;
     }
 
     private async Task FinishDatabaseRemovalAsync(string name, CancellationToken cancellationToken)
@@ -334,7 +364,9 @@ public sealed class DevDbEngine : IDevDbClient
             await SaveDatabaseAsync(record.Database with { Status = _runtime.IsRunning(name) ? DatabaseStatus.Running : DatabaseStatus.Stopped });
             throw;
         }
-        return await SaveDatabaseAsync(record.Database with { ImageRevision = spec.ImageRevision, Status = DatabaseStatus.Running });
+        var reset = await SaveDatabaseAsync(record.Database with { ImageRevision = spec.ImageRevision, Status = DatabaseStatus.Running });
+        await PruneImagesAsync(reset.Project);
+        return reset;
     }
 
     public async Task<Database> StopDatabaseAsync(string name, CancellationToken cancellationToken = default)
@@ -399,6 +431,7 @@ public sealed class DevDbEngine : IDevDbClient
                     break;
             }
         }
+        await DeleteUnrecordedImagesAsync(cancellationToken);
         foreach (var record in projects)
         {
             if (record.Pending!.Kind == OperationKind.RemoveProject)
@@ -415,6 +448,21 @@ public sealed class DevDbEngine : IDevDbClient
                     Error = $"Building image r{revision} was interrupted (the process building it stopped). Run Update-DevDbProject -Name {p.Name} to try again.",
                 }, image: null);
         }
+    }
+
+    /// <summary>Deletes images the catalog does not know, except those of projects with work in flight.</summary>
+    private async Task DeleteUnrecordedImagesAsync(CancellationToken cancellationToken)
+    {
+        List<(string Project, int Revision)> unrecorded;
+        using (await _catalog.LockAsync(cancellationToken))
+        {
+            var projects = _catalog.Projects().ToDictionary(r => r.Project.Name);
+            unrecorded = _runtime.ListImages()
+                .Where(image => !projects.TryGetValue(image.Project, out var record)
+                                || (record.Pending is null && record.Project.Images.All(i => i.Revision != image.Revision)))
+                .ToList();
+        }
+        foreach (var (project, revision) in unrecorded) await _runtime.DeleteImageAsync(project, revision, cancellationToken);
     }
 
     // ---- helpers --------------------------------------------------------------------------

@@ -17,4 +17,7 @@ public sealed record Image
     public long SizeBytes { get; init; }
     public TimeSpan BuildDuration { get; init; }
     public string? Error { get; init; }
+
+    /// <summary>Short, for lists such as a project's Images in Format-List.</summary>
+    public override string ToString() => $"r{Revision} {Status}";
 }

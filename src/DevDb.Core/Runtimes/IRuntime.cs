@@ -24,6 +24,9 @@ public interface IRuntime
     Task<ImageBuildResult> BuildImageAsync(Project project, int revision, IDumpSource source,
         IProgress<DevDbProgress>? progress, CancellationToken cancellationToken);
 
+    /// <summary>Every image the runtime holds, recorded or not (to find what a crash left unrecorded).</summary>
+    IReadOnlyList<(string Project, int Revision)> ListImages();
+
     /// <summary>Removes an image, or what an interrupted build of it left behind.</summary>
     Task DeleteImageAsync(string project, int revision, CancellationToken cancellationToken);
 

@@ -138,6 +138,35 @@ public sealed class LifecycleTests(DumpFixture dumps) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Images_no_database_can_use_again_are_deleted_and_those_in_use_are_kept()
+    {
+        await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
+        await _home.Engine.UpdateProjectAsync(new UpdateProjectRequest { Name = "shop" });
+        var third = await _home.Engine.UpdateProjectAsync(new UpdateProjectRequest { Name = "shop" });
+
+        // r1 is dave's, r3 the newest; r2 was never used and never will be.
+        Assert.Equal([1, 3], third.Images.Select(i => i.Revision));
+        Assert.Equal(["1", "3"], _home.Entries("images/shop").Order());
+
+        await _home.Engine.ResetDatabaseAsync("dave");
+        Assert.Equal([3], (await _home.Engine.GetProjectAsync("shop")).Images.Select(i => i.Revision));
+        Assert.Equal(["3"], _home.Entries("images/shop"));
+    }
+
+    [Fact]
+    public async Task An_image_folder_the_catalog_does_not_know_is_deleted_by_the_next_session()
+    {
+        var orphan = Path.Combine(_home.Path, "images", "shop", "7");
+        Directory.CreateDirectory(orphan);
+        File.WriteAllText(Path.Combine(orphan, "PG_VERSION"), "15");
+
+        _home.Open();
+
+        Assert.False(Directory.Exists(orphan));
+        Assert.Equal(["1"], _home.Entries("images/shop"));
+    }
+
+    [Fact]
     public async Task Remove_database_stops_its_server_and_leaves_nothing()
     {
         await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });

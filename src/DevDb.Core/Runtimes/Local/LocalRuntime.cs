@@ -106,6 +106,16 @@ public sealed class LocalRuntime : IRuntime
         }
     }
 
+    public IReadOnlyList<(string Project, int Revision)> ListImages() =>
+        Directory.Exists(_layout.Images)
+            ? Directory.EnumerateDirectories(_layout.Images)
+                .SelectMany(project => Directory.EnumerateDirectories(project)
+                    .Select(revision => (Project: Path.GetFileName(project), Name: Path.GetFileName(revision))))
+                .Select(image => (image.Project, Revision: int.TryParse(image.Name.Split('.')[0], out var number) ? number : 0))
+                .Distinct()
+                .ToList()
+            : [];
+
     public async Task DeleteImageAsync(string project, int revision, CancellationToken cancellationToken)
     {
         var building = BuildingFolder(project, revision);
