@@ -1,6 +1,7 @@
 
 using DevDb.Core.Client;
 using DevDb.Core.Model;
+using DevDb.Core.Sources;
 using DevDb.Core.Tests.Fixtures;
 using Xunit;
 
@@ -106,6 +107,27 @@ public sealed class FailureTests(DumpFixture dumps) : IAsyncLifetime
         var notReady = await Assert.ThrowsAsync<DevDbException>(() =>
             _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" }));
         Assert.Equal(ErrorCodes.ProjectNotReady, notReady.Code);
+    }
+
+    [Theory]
+    [InlineData(DumpFormat.PlainSql)]
+    [InlineData(DumpFormat.GzipPlainSql)]
+    public async Task A_plain_sql_dump_cut_short_is_refused_as_corrupt_not_half_restored(DumpFormat format)
+    {
+        using var folder = new TempFolder("devdb-cut");
+        var whole = await File.ReadAllBytesAsync(dumps.DumpPath(format));
+        // Cut at a line break: every statement psql sees is complete, only the end is missing.
+        var cut = format == DumpFormat.PlainSql ? Array.LastIndexOf(whole, (byte)'\n', whole.Length * 2 / 3) + 1 : whole.Length * 2 / 3;
+        var path = folder.Combine("cut");
+        await File.WriteAllBytesAsync(path, whole[..cut]);
+
+        var error = await Assert.ThrowsAsync<DevDbException>(() =>
+            _home.Engine.NewProjectAsync(new NewProjectRequest { Name = "shop", Source = path }));
+
+        Assert.Equal(ErrorCodes.DumpCorrupt, error.Code);
+        Assert.Equal(ProjectStatus.Failed, (await _home.Engine.GetProjectAsync("shop")).Status);
+        AssertNoServerFiles();
+        EngineHome.AssertNoPostgresUnder(_home.Path);
     }
 
     [Fact]

@@ -83,8 +83,9 @@ public sealed class CommandRunner(ServerUser serverUser)
             }
             await process.WaitForExitAsync(cancellationToken);
         }
-        catch (OperationCanceledException)
+        catch
         {
+            // Cancelled, or feeding its input failed: never leave the tool running.
             Kill(process);
             throw;
         }

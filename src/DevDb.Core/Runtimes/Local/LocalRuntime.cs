@@ -326,14 +326,25 @@ public sealed class LocalRuntime : IRuntime
         if (dump.Format is DumpFormat.PlainSql or DumpFormat.GzipPlainSql)
         {
             progress?.Report(new DevDbProgress(activity, "Restoring with psql", 0));
-            result = await _asCurrentUser.RunAsync(pg.Tool("psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", .. connection], cancellationToken,
+            try
+            {
+                result = await RunPsqlWithDumpAsync();
+            }
+            catch (InvalidDataException e)
+            {
+                throw new DevDbException(ErrorCodes.DumpCorrupt, DevDbErrorCategory.InvalidData,
+                    $"The dump of project '{project.Name}' at '{project.Source}' is corrupt or truncated: {e.Message}.",
+                    "Make the dump again and check it was copied completely.", project.Source, e);
+            }
+
+            Task<CommandResult> RunPsqlWithDumpAsync() => _asCurrentUser.RunAsync(pg.Tool("psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", .. connection], cancellationToken,
                 writeInput: async (input, ct) =>
                 {
                     await using var file = File.OpenRead(dump.Path);
                     await using var counted = new ProgressStream(file, read => progress?.Report(
                         new DevDbProgress(activity, "Restoring with psql", (int)(90.0 * read / Math.Max(1, file.Length)))));
                     await using Stream sql = dump.Format == DumpFormat.GzipPlainSql ? new GZipStream(counted, CompressionMode.Decompress) : counted;
-                    await sql.CopyToAsync(input, ct);
+                    await CopyWholeScriptAsync(sql, input, ct);
                 });
         }
         else
@@ -364,9 +375,37 @@ public sealed class LocalRuntime : IRuntime
             "Fix the dump or the problem the restore tool names (for plain SQL dumps, dump with --no-owner --no-acl), then run Update-DevDbProject.", project.Name);
     }
 
+    /// <summary>
+    /// Feeds a plain SQL dump to psql. A script that pg_dump wrote ends with its "dump complete"
+    /// footer; one cut short could otherwise restore "successfully" with part of the data.
+    /// </summary>
+    private static async Task CopyWholeScriptAsync(Stream script, Stream psqlInput, CancellationToken cancellationToken)
+    {
+        const string Header = "-- PostgreSQL database dump";
+        const string Footer = "-- PostgreSQL database dump complete";
+        var buffer = new byte[128 * 1024];
+        var head = new List<byte>(64);
+        var tail = new Queue<byte>(512);
+        int read;
+        while ((read = await script.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            await psqlInput.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            for (var i = 0; i < read && head.Count < 64; i++) head.Add(buffer[i]);
+            for (var i = Math.Max(0, read - 512); i < read; i++)
+            {
+                if (tail.Count == 512) tail.Dequeue();
+                tail.Enqueue(buffer[i]);
+            }
+        }
+        var written = Encoding.UTF8.GetString(head.ToArray());
+        if (written.Contains(Header, StringComparison.Ordinal) && !Encoding.UTF8.GetString(tail.ToArray()).Contains(Footer, StringComparison.Ordinal))
+            throw new InvalidDataException("the script ends before pg_dump's \"dump complete\" footer");
+    }
+
     private static bool LooksCorrupt(string errors) =>
-        new[] { "not appear to be a valid archive", "unexpected end of file", "could not read input file", "did not find magic string",
-                "could not find block", "unsupported version", "could not uncompress", "invalid distance", "unexpected EOF" }
+        new[] { "not appear to be a valid archive", "end of file", "could not read from input file", "could not read input file",
+                "did not find magic string", "could not find block", "unsupported version", "could not uncompress", "invalid distance",
+                "unexpected EOF", "corrupt" }
             .Any(marker => errors.Contains(marker, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The tool's error lines (verbose progress lines left out).</summary>
