@@ -14,6 +14,9 @@
     failure or Ctrl+C.
 .PARAMETER Runs
     Timed runs per contender (default 7).
+.PARAMETER WorkFolder
+    Where the bench's temp folder (DEVDB_HOME and the scratch server) goes; default the system temp
+    folder. Point it at a file system with reflinks (XFS, Btrfs) to see DevDb's copy-on-write clones.
 .PARAMETER WarmupRuns
     Untimed rounds of every contender before the timed ones (default 1): the first call in a fresh
     PowerShell session also pays for loading and JIT-compiling the module. Their times are printed.
@@ -21,7 +24,8 @@
 [CmdletBinding()]
 param(
     [ValidateRange(1, 1000)] [int] $Runs = 7,
-    [ValidateRange(0, 100)] [int] $WarmupRuns = 1
+    [ValidateRange(0, 100)] [int] $WarmupRuns = 1,
+    [string] $WorkFolder = [IO.Path]::GetTempPath()
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
@@ -103,7 +107,8 @@ function Get-DevDbPhases([datetime] $Started, [datetime] $Returned, [datetime] $
     }
 }
 
-$TempRoot = Join-Path ([IO.Path]::GetTempPath()) ("devdb-bench-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
+if (-not (Test-Path -LiteralPath $WorkFolder -PathType Container)) { throw "The work folder '$WorkFolder' does not exist." }
+$TempRoot = Join-Path (Resolve-Path -LiteralPath $WorkFolder).Path ("devdb-bench-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
 $ScratchData = Join-Path $TempRoot 'scratch/data'
 $ScratchSocket = Join-Path $TempRoot 'scratch/run'
 $ScratchStarted = $false
