@@ -25,7 +25,7 @@ public sealed class LocalRuntime : IRuntime
     private static readonly string[] RestoreSettings =
     [
         "fsync=off", "synchronous_commit=off", "full_page_writes=off", "wal_level=minimal", "max_wal_senders=0",
-        "archive_mode=off", "max_wal_size=16GB", "checkpoint_timeout=1h", "autovacuum=off",
+        "archive_mode=off", "max_wal_size=16GB", "min_wal_size=2MB", "checkpoint_timeout=1h", "autovacuum=off",
         "maintenance_work_mem=512MB", "shared_buffers=256MB",
     ];
 
@@ -276,21 +276,38 @@ public sealed class LocalRuntime : IRuntime
         await Task.Run(() => CopyTree(image, target, cancellationToken), cancellationToken);
     }
 
-    /// <summary>Copies a data folder; File.Copy makes copy-on-write clones where the file system can.</summary>
+    /// <summary>
+    /// Copies a data folder: folders first, then files in parallel (a cluster is over a thousand
+    /// mostly small files). File.Copy makes copy-on-write clones where the file system can.
+    /// </summary>
     private void CopyTree(string source, string target, CancellationToken cancellationToken)
+    {
+        var files = new List<(string From, string To)>();
+        CreateFolders(source, target, files);
+        Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = 2 * Environment.ProcessorCount, CancellationToken = cancellationToken },
+            file =>
+            {
+                File.Copy(file.From, file.To);
+                _serverUser.Own(file.To);
+            });
+    }
+
+    /// <summary>Recreates the folder tree and its links, and lists the files to copy.</summary>
+    private void CreateFolders(string source, string target, List<(string From, string To)> files)
     {
         CreateFolderLike(source, target);
         foreach (var entry in new DirectoryInfo(source).EnumerateFileSystemInfos())
         {
-            cancellationToken.ThrowIfCancellationRequested();
             var destination = Path.Combine(target, entry.Name);
             if (entry.LinkTarget is { } link)
+            {
                 File.CreateSymbolicLink(destination, link);
+                _serverUser.Own(destination);
+            }
             else if (entry is DirectoryInfo)
-                CopyTree(entry.FullName, destination, cancellationToken);
+                CreateFolders(entry.FullName, destination, files);
             else
-                File.Copy(entry.FullName, destination);
-            _serverUser.Own(destination);
+                files.Add((entry.FullName, destination));
         }
     }
 
@@ -312,7 +329,8 @@ public sealed class LocalRuntime : IRuntime
     private async Task InitClusterAsync(PostgresInstallation pg, string data, CancellationToken cancellationToken)
     {
         await RunCheckedAsync(_asServerUser, pg.Tool("initdb"),
-            ["-D", data, "-U", Superuser, "-E", "UTF8", "--locale=C", "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"],
+            // 1 MB WAL segments: a clone copies the image's current segment, 1 MB instead of 16.
+            ["-D", data, "-U", Superuser, "-E", "UTF8", "--locale=C", "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync", "--wal-segsize=1"],
             "create the image's cluster", cancellationToken);
         // Each clone writes its own port and addresses into devdb.conf.
         await File.AppendAllTextAsync(Path.Combine(data, "postgresql.conf"), $"\n# DevDb\ninclude_if_exists = '{ConfigFile}'\n", cancellationToken);
