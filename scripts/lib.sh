@@ -10,6 +10,8 @@ S3RVER_VERSION=3.7.1
 S3RVER_PREFIX="$REPO_ROOT/.tools/node"
 
 export DEBIAN_FRONTEND=noninteractive
+# dotnet and NuGet keep their caches under HOME; a bare CI environment may not set it.
+export HOME="${HOME:-$(getent passwd "$(id -un)" | cut -d: -f6)}"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 log() { printf '==> %s\n' "$*" >&2; }

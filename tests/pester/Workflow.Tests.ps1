@@ -111,6 +111,22 @@ Describe 'Databases' {
         $result.Output | Should -Be '1000'
     }
 
+    It 'keeps a database running after the PowerShell session that created it has exited' {
+        $manifest = Join-Path $repo 'DevDb.psd1'
+        # DEVDB_HOME and DEVDB_PORT_RANGE are inherited: the child session uses this installation.
+        # The pwsh this suite runs in, as a new process (started through dotnet, as the test command does).
+        $output = & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command "
+            Import-Module '$manifest'
+            (New-DevDbDatabase -Project shop -Name outlives).Port" 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because "$output"
+
+        $survivor = Get-DevDbDatabase -Name outlives
+        $survivor.Status | Should -Be 'Running'
+        $survivor.Port | Should -Be ([int]"$($output | Select-Object -Last 1)")
+        (Invoke-DatabaseSql $survivor 'SELECT count(*) FROM orders').Output | Should -Be '5000'
+        Remove-DevDbDatabase -Name outlives -Confirm:$false
+    }
+
     It 'refuses a second database with the same name (DatabaseExists)' {
         { New-DevDbDatabase -Project shop -Name dave -ErrorAction Stop } |
             Should -Throw -ErrorId 'DatabaseExists,DevDb.Commands.NewDevDbDatabaseCommand'
