@@ -381,8 +381,8 @@ public sealed class DevDbEngine : IDevDbClient
     {
         var record = RequireDatabase(name);
         ThrowIfBusy(record);
-        var project = _catalog.FindProject(record.Database.Project)?.Project;
-        await _runtime.StartDatabaseAsync(SpecOf(record.Database, record.Database.ImageRevision, project?.PostgresVersion ?? 0), cancellationToken);
+        var project = RequireProject(record.Database.Project).Project;
+        await _runtime.StartDatabaseAsync(SpecOf(record.Database, record.Database.ImageRevision, project.PostgresVersion), cancellationToken);
         return await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Running });
     }
 

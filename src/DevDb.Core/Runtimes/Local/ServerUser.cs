@@ -47,16 +47,6 @@ public sealed partial class ServerUser
             throw new IOException($"Could not give '{path}' to user '{Name}': error {Marshal.GetLastPInvokeError()}.");
     }
 
-    /// <summary>Gives a whole folder tree to the server user.</summary>
-    public void OwnTree(string root)
-    {
-        if (!RunsAsOtherUser) return;
-        Own(root);
-        foreach (var entry in Directory.EnumerateFileSystemEntries(root, "*", new EnumerationOptions
-                 { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false }))
-            Own(entry);
-    }
-
     [StructLayout(LayoutKind.Sequential)]
     private struct Passwd
     {
