@@ -26,6 +26,43 @@ public sealed class SourceKindTests(DumpFixture dumps)
         await AssertSampleDataAsync(home.Engine, "shop");
     }
 
+    [Theory]
+    [InlineData(DumpFormat.PlainSql)]
+    [InlineData(DumpFormat.GzipPlainSql)]
+    public async Task A_plain_sql_dump_with_owners_and_grants_restores_with_those_roles(DumpFormat format)
+    {
+        var database = "owned_" + format.ToString().ToLowerInvariant();
+        await dumps.Postgres.CreateDatabaseAsync(database);
+        await dumps.Postgres.RunSqlAsync($"""
+            DO $$ BEGIN CREATE ROLE shop_owner NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+            DO $$ BEGIN CREATE ROLE "Shop Reader" NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+            CREATE TABLE notes (id int PRIMARY KEY, body text);
+            INSERT INTO notes VALUES (1, 'owned');
+            ALTER TABLE notes OWNER TO shop_owner;
+            GRANT SELECT ON notes TO "Shop Reader";
+            """, database);
+        using var folder = new TempFolder("devdb-owned");
+        var path = folder.Combine("owned.sql");
+        await dumps.Postgres.DumpAsync(format, path, database, keepOwnersAndGrants: true);
+        Assert.Contains("OWNER TO shop_owner", await ReadScriptAsync(path, format));
+
+        await using var home = new EngineHome();
+        await home.Engine.NewProjectAsync(new NewProjectRequest { Name = "owned", Source = path, DatabaseName = database });
+        await home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "owned", Name = "check" });
+
+        var connection = await home.Engine.GetConnectionAsync("check");
+        Assert.Equal("shop_owner", await Clients.ScalarAsync<string>(connection, "SELECT tableowner::text FROM pg_tables WHERE tablename = 'notes'"));
+        Assert.True(await Clients.ScalarAsync<bool>(connection, "SELECT has_table_privilege('Shop Reader', 'notes', 'SELECT')"));
+        Assert.Equal("owned", await Clients.ScalarAsync<string>(connection, "SELECT body FROM notes"));
+    }
+
+    private static async Task<string> ReadScriptAsync(string path, DumpFormat format)
+    {
+        await using var file = File.OpenRead(path);
+        await using Stream script = format == DumpFormat.GzipPlainSql ? new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress) : file;
+        return await new StreamReader(script).ReadToEndAsync();
+    }
+
     [Fact]
     public async Task A_project_from_an_http_address_downloads_restores_and_cleans_up_its_download()
     {

@@ -93,7 +93,9 @@ public sealed class ScratchPostgres : IAsyncDisposable
         (await PsqlAsync(database, ["-A", "-t", "-c", sql], cancellationToken)).StandardOutput.Trim();
 
     /// <summary>Dumps <paramref name="database"/> with pg_dump in <paramref name="format"/> to <paramref name="path"/> (a folder for Directory).</summary>
-    public Task DumpAsync(DumpFormat format, string path, string database = "app", CancellationToken cancellationToken = default)
+    /// <param name="keepOwnersAndGrants">Dump ownership and privileges too, as pg_dump does by default.</param>
+    public Task DumpAsync(DumpFormat format, string path, string database = "app", CancellationToken cancellationToken = default,
+        bool keepOwnersAndGrants = false)
     {
         string[] formatArguments = format switch
         {
@@ -107,7 +109,7 @@ public sealed class ScratchPostgres : IAsyncDisposable
         };
         return RunCheckedAsync(_client, "pg_dump",
             ["-h", SocketDirectory, "-p", Port.ToString(CultureInfo.InvariantCulture), "-U", Superuser, "-d", database,
-             "--no-owner", "--no-acl", .. formatArguments, "-f", path],
+             .. (keepOwnersAndGrants ? Array.Empty<string>() : ["--no-owner", "--no-acl"]), .. formatArguments, "-f", path],
             cancellationToken);
     }
 

@@ -343,9 +343,11 @@ public sealed class LocalRuntime : IRuntime
         CommandResult result;
         if (dump.Format is DumpFormat.PlainSql or DumpFormat.GzipPlainSql)
         {
-            progress?.Report(new DevDbProgress(activity, "Restoring with psql", 0));
+            progress?.Report(new DevDbProgress(activity, "Creating the roles the script names", 0));
             try
             {
+                await CreateRolesOfScriptAsync(dump, socket, cancellationToken);
+                progress?.Report(new DevDbProgress(activity, "Restoring with psql", 0));
                 result = await RunPsqlWithDumpAsync();
             }
             catch (InvalidDataException e)
@@ -390,7 +392,22 @@ public sealed class LocalRuntime : IRuntime
                 "Make a new dump with pg_dump (e.g. pg_dump -Fc --no-owner --no-acl) and check it was copied completely.", project.Source);
         throw new DevDbException(ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidData,
             $"Restoring project '{project.Name}' from '{project.Source}' failed: {tail}",
-            "Fix the dump or the problem the restore tool names (for plain SQL dumps, dump with --no-owner --no-acl), then run Update-DevDbProject.", project.Name);
+            "Fix the dump or the problem the restore tool names (often an extension that is not installed), then run Update-DevDbProject.", project.Name);
+    }
+
+    /// <summary>Creates, as NOLOGIN roles, the owners and grantees a plain SQL dump names that the cluster lacks.</summary>
+    private static async Task CreateRolesOfScriptAsync(LocalDump dump, string socket, CancellationToken cancellationToken)
+    {
+        IReadOnlySet<string> roles;
+        await using (var file = File.OpenRead(dump.Path))
+        await using (Stream sql = dump.Format == DumpFormat.GzipPlainSql ? new GZipStream(file, CompressionMode.Decompress) : file)
+        using (var reader = new StreamReader(sql, Encoding.UTF8))
+            roles = await PlainSqlRoles.FindAsync(reader, cancellationToken);
+        if (roles.Count == 0) return;
+        await using var admin = await OpenAdminAsync(socket, "postgres", cancellationToken);
+        foreach (var role in roles)
+            if (Convert.ToInt64(await ScalarAsync(admin, "SELECT count(*) FROM pg_roles WHERE rolname = @p", role, cancellationToken)) == 0)
+                await ExecuteAsync(admin, $"CREATE ROLE {Quote(role)} NOLOGIN", cancellationToken);
     }
 
     /// <summary>
