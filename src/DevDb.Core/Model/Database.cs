@@ -1,6 +1,6 @@
 namespace DevDb.Core.Model;
 
-public enum DatabaseStatus { Creating, Running, Stopped, Failed }
+public enum DatabaseStatus { Creating, Running, Stopped }
 
 /// <summary>
 /// A running clone of an image for one owner. Carries everything needed to connect except the
