@@ -100,6 +100,24 @@ public sealed class LifecycleTests(DumpFixture dumps) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_server_that_cannot_start_fails_at_once_quoting_its_log()
+    {
+        await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
+        await _home.Engine.StopDatabaseAsync("dave");
+        await File.AppendAllTextAsync(Path.Combine(_home.Path, "databases", "dave", "data", "postgresql.conf"), "\nshared_buffers = 'plenty'\n");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var error = await Assert.ThrowsAsync<DevDbException>(() => _home.Engine.StartDatabaseAsync("dave"));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+        Assert.Equal(ErrorCodes.ServerStartFailed, error.Code);
+        Assert.Contains("shared_buffers", error.Message);
+        Assert.Contains("server.log", error.RecommendedAction);
+        Assert.Equal(DatabaseStatus.Stopped, (await _home.Engine.GetDatabaseAsync("dave")).Status);
+        EngineHome.AssertNoPostgresUnder(Path.Combine(_home.Path, "databases", "dave"));
+    }
+
+    [Fact]
     public async Task Reset_brings_back_the_images_data_with_the_same_port_user_and_password()
     {
         await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });

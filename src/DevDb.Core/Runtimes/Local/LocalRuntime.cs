@@ -470,20 +470,72 @@ public sealed class LocalRuntime : IRuntime
                 "Fix the SQL and run Update-DevDbProject with -PostRestoreSql.", project.Name);
     }
 
+    /// <summary>
+    /// Starts a detached postmaster and returns once it accepts connections. pg_ctl's own wait
+    /// (-w) polls every 100 ms, most of a clone's start-up time, so DevDb starts it without
+    /// waiting (-W) and watches the server's lock file and log itself.
+    /// </summary>
     private async Task StartServerAsync(PostgresInstallation pg, string data, string log, IEnumerable<string> settings, CancellationToken cancellationToken)
     {
+        var lockFile = Path.Combine(data, "postmaster.pid");
+        // A lock file left by a crash can say "ready" before the new server rewrites it.
+        if (Directory.Exists(data) && ServerPid(data) is null) File.Delete(lockFile);
+        var logStart = File.Exists(log) ? new FileInfo(log).Length : 0;
+
         var options = string.Join(' ', settings.Select(s => "-c " + s));
-        List<string> arguments = ["start", "-D", data, "-l", log, "-w", "-t", "60", "-s"];
+        List<string> arguments = ["start", "-D", data, "-l", log, "-W", "-s"];
         if (options.Length > 0) arguments.AddRange(["-o", options]);
         var result = await _asServerUser.RunAsync(pg.Tool("pg_ctl"), arguments, cancellationToken);
-        if (result.ExitCode == 0) return;
-        var logTail = File.Exists(log) ? string.Join(Environment.NewLine, (await File.ReadAllLinesAsync(log, CancellationToken.None)).TakeLast(8)) : "";
+
+        var waited = Stopwatch.StartNew();
+        string? problem = result.ExitCode != 0 ? result.Tail() : null;
+        while (problem is null)
+        {
+            if (ReadLockFile(lockFile) is { Length: >= 8 } lines && lines[7].Trim() == "ready") return;
+            var logged = ReadLogSince(log, logStart);
+            if (logged.Contains("FATAL:", StringComparison.Ordinal) || logged.Contains("PANIC:", StringComparison.Ordinal))
+                problem = "";
+            else if (waited.Elapsed > TimeSpan.FromSeconds(60))
+                problem = "it was not ready after 60 s.";
+            else
+                await Task.Delay(5, cancellationToken);
+        }
+
+        var logTail = string.Join(Environment.NewLine, ReadLogSince(log, logStart).Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(8));
         if (ServerPid(data) is not null) await StopServerAsync(pg, data, "immediate", CancellationToken.None);
         if (logTail.Contains("Address already in use", StringComparison.Ordinal))
             throw PortTaken(data, logTail);
         throw new DevDbException(ErrorCodes.ServerStartFailed, DevDbErrorCategory.ResourceUnavailable,
-            $"The Postgres server in '{data}' did not start: {result.Tail()} {logTail}".Trim(),
+            $"The Postgres server in '{data}' did not start: {problem} {logTail}".Trim(),
             $"Read the server log '{log}' for the cause.", data);
+    }
+
+    private static string[]? ReadLockFile(string path)
+    {
+        try
+        {
+            return File.ReadAllLines(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>What the server has written to its log since <paramref name="offset"/>.</summary>
+    private static string ReadLogSince(string log, long offset)
+    {
+        try
+        {
+            using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            if (stream.Length <= offset) return "";
+            stream.Position = offset;
+            return new StreamReader(stream).ReadToEnd();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
     }
 
     /// <summary>The database's port was taken by another program (the engine picks another one for a new database).</summary>
