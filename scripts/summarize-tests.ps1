@@ -4,7 +4,8 @@
 .DESCRIPTION
     For each suite name, reads <ResultsDirectory>/<name>.trx (VSTest/xunit) or <name>.json
     (Pester: {"passed":N,"failed":N,"skipped":N}) and <name>.exitcode (the runner's exit code).
-    Prints one line per suite, then as the very last line exactly "N passed, N failed, N skipped".
+    Prints one line per suite ("suite NAME - passed N, failed N, skipped N"), then as the very last
+    line, and the only one of that shape, "N passed, N failed, N skipped".
     Exits 1 when any test failed or was skipped, a runner crashed without a result file (counted
     as one failure), a runner exited non-zero although its results show no failure (counted as one
     failure), or a suite ran no test (counted as one failure).
@@ -71,7 +72,8 @@ foreach ($name in $Suite) {
         $counts.Failed = 1
     }
 
-    "{0}: {1} passed, {2} failed, {3} skipped" -f $name, $counts.Passed, $counts.Failed, $counts.Skipped
+    # Per-suite lines must not look like the closing line, which is the only one CI reads.
+    "suite {0} - passed {1}, failed {2}, skipped {3}" -f $name, $counts.Passed, $counts.Failed, $counts.Skipped
     $totals.Passed += $counts.Passed; $totals.Failed += $counts.Failed; $totals.Skipped += $counts.Skipped
 }
 

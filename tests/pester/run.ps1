@@ -40,7 +40,7 @@ if ($resultFolder) { $null = New-Item -ItemType Directory -Force -Path $resultFo
 $counts | ConvertTo-Json -Compress | Set-Content -LiteralPath $resultPath -Encoding utf8NoBOM
 
 if ($counts.failed -gt 0 -or $counts.passed -eq 0 -or $counts.skipped -gt 0) {
-    Write-Host "Pester: $($counts.passed) passed, $($counts.failed) failed, $($counts.skipped) skipped"
+    Write-Host "Pester result - passed $($counts.passed), failed $($counts.failed), skipped $($counts.skipped)"
     exit 1
 }
 exit 0
