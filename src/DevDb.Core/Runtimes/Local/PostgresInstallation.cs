@@ -38,8 +38,22 @@ public sealed partial class PostgresInstallation
                 majorVersion.ToString());
     }
 
-    /// <summary>Every usable installation, first found first, one per major version.</summary>
+    private static (string Key, IReadOnlyList<PostgresInstallation> Found)? s_discovered;
+
+    /// <summary>
+    /// Every usable installation, first found first, one per major version. Finding them runs
+    /// "postgres --version" per candidate, so the answer is kept until DEVDB_PG_BIN or PATH changes.
+    /// </summary>
     public static IReadOnlyList<PostgresInstallation> Discover()
+    {
+        var key = Environment.GetEnvironmentVariable("DEVDB_PG_BIN") + "\0" + Environment.GetEnvironmentVariable("PATH");
+        if (s_discovered is { } cached && cached.Key == key) return cached.Found;
+        var found = Search();
+        s_discovered = (key, found);
+        return found;
+    }
+
+    private static IReadOnlyList<PostgresInstallation> Search()
     {
         var result = new List<PostgresInstallation>();
         foreach (var folder in CandidateFolders())
