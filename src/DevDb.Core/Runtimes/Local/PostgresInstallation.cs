@@ -38,7 +38,9 @@ public sealed partial class PostgresInstallation
                 majorVersion.ToString());
     }
 
-    private static (string Key, IReadOnlyList<PostgresInstallation> Found)? s_discovered;
+    // A reference, so sessions on other threads see either the old answer or the new one whole.
+    private sealed record Discovery(string Key, IReadOnlyList<PostgresInstallation> Found);
+    private static Discovery? s_discovered;
 
     /// <summary>
     /// Every usable installation, first found first, one per major version. Finding them runs
@@ -49,7 +51,7 @@ public sealed partial class PostgresInstallation
         var key = Environment.GetEnvironmentVariable("DEVDB_PG_BIN") + "\0" + Environment.GetEnvironmentVariable("PATH");
         if (s_discovered is { } cached && cached.Key == key) return cached.Found;
         var found = Search();
-        s_discovered = (key, found);
+        s_discovered = new Discovery(key, found);
         return found;
     }
 
