@@ -109,10 +109,7 @@ public sealed class DevDbEngine : IDevDbClient
         using (await _catalog.LockAsync(cancellationToken))
         {
             var record = RequireProject(request.Name);
-            if (record.Pending is not null)
-                throw new DevDbException(ErrorCodes.StateLocked, DevDbErrorCategory.ResourceBusy,
-                    $"Project '{request.Name}' is busy: another session is {Describe(record.Pending)}.",
-                    "Wait for it to finish, then try again.", request.Name);
+            if (record.Pending is not null) throw Busy("Project", request.Name, record.Pending);
             revision = record.Project.Images.Select(i => i.Revision).DefaultIfEmpty(0).Max() + 1;
             project = record.Project with
             {
@@ -140,9 +137,7 @@ public sealed class DevDbEngine : IDevDbClient
                     $"Project '{name}' still has {databases.Count} database(s): {string.Join(", ", databases)}.",
                     $"Remove them first (Get-DevDbDatabase -Project {name} | Remove-DevDbDatabase), or use -Force to remove them with the project.",
                     name);
-            if (record.Pending is { Kind: OperationKind.BuildImage } pending && pending.OwnerIsAlive())
-                throw new DevDbException(ErrorCodes.StateLocked, DevDbErrorCategory.ResourceBusy,
-                    $"Project '{name}' is busy: another session is {Describe(pending)}.", "Wait for it to finish, then try again.", name);
+            if (record.Pending is { Kind: OperationKind.BuildImage } pending && pending.OwnerIsAlive()) throw Busy("Project", name, pending);
             project = record.Project;
             _catalog.Save(record with { Pending = PendingOperation.Begin(OperationKind.RemoveProject) });
         }
@@ -164,7 +159,7 @@ public sealed class DevDbEngine : IDevDbClient
         try
         {
             var built = await _runtime.BuildImageAsync(project, revision, source, progress, cancellationToken);
-            return await SaveImageAsync(project.Name, revision, p => p with { Status = ProjectStatus.Ready, Error = null },
+            return await SaveImageAsync(project.Name, revision, p => Settled(p, error: null),
                 image => image with
                 {
                     Status = ImageStatus.Ready, SourceFormat = built.SourceFormat.ToString(), SourceBytes = built.SourceBytes,
@@ -174,20 +169,21 @@ public sealed class DevDbEngine : IDevDbClient
         catch (OperationCanceledException)
         {
             // Stopped by the user: leave things as they were before the command.
-            using (await _catalog.LockAsync(CancellationToken.None))
+            if (isNewProject)
             {
-                if (isNewProject) _catalog.DeleteProject(project.Name);
-                else if (_catalog.FindProject(project.Name) is { } record)
-                    _catalog.Save(new ProjectRecord(WithoutImage(record.Project, revision)));
+                using (await _catalog.LockAsync(CancellationToken.None))
+                    _catalog.DeleteProject(project.Name);
+            }
+            else
+            {
+                await SaveImageAsync(project.Name, revision, p => Settled(p, p.Error), image: null);
             }
             throw;
         }
         catch (Exception e)
         {
             var message = e is DevDbException ? e.Message : $"Building image r{revision} of project '{project.Name}' failed: {e.Message}";
-            await SaveImageAsync(project.Name, revision,
-                p => p with { Status = p.LatestImage is null ? ProjectStatus.Failed : ProjectStatus.Ready, Error = message },
-                image: null);
+            await SaveImageAsync(project.Name, revision, p => Settled(p, message), image: null);
             if (e is DevDbException) throw;
             throw new DevDbException(ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidData, message,
                 "Fix the cause, then run Update-DevDbProject to try again.", project.Name, e);
@@ -265,11 +261,7 @@ public sealed class DevDbEngine : IDevDbClient
         }
         catch
         {
-            using (await _catalog.LockAsync(CancellationToken.None))
-            {
-                _secrets.Delete(request.Name);
-                _catalog.DeleteDatabase(request.Name);
-            }
+            await FinishDatabaseRemovalAsync(request.Name, CancellationToken.None);
             throw;
         }
         return await SaveDatabaseAsync(database with { Status = DatabaseStatus.Running });
@@ -404,15 +396,25 @@ public sealed class DevDbEngine : IDevDbClient
 
     // ---- recovery -------------------------------------------------------------------------
 
-    /// <summary>Finishes or rolls back every step whose process died in the middle of it.</summary>
+    /// <summary>
+    /// Finishes or rolls back every step whose process died in the middle of it, and deletes
+    /// images the catalog does not know (a crash between unrecording and deleting one).
+    /// </summary>
     private async Task RecoverAsync(CancellationToken cancellationToken)
     {
         List<DatabaseRecord> databases;
         List<ProjectRecord> projects;
+        List<(string Project, int Revision)> unrecordedImages;
         using (await _catalog.LockAsync(cancellationToken))
         {
+            var allProjects = _catalog.Projects().ToDictionary(r => r.Project.Name);
             databases = _catalog.Databases().Where(r => r.Pending is { } p && !p.OwnerIsAlive()).ToList();
-            projects = _catalog.Projects().Where(r => r.Pending is { } p && !p.OwnerIsAlive()).ToList();
+            projects = allProjects.Values.Where(r => r.Pending is { } p && !p.OwnerIsAlive()).ToList();
+            // Images of projects with work in flight (or being repaired here) are left to that work.
+            unrecordedImages = _runtime.ListImages()
+                .Where(image => !allProjects.TryGetValue(image.Project, out var record)
+                                || (record.Pending is null && record.Project.Images.All(i => i.Revision != image.Revision)))
+                .ToList();
             // Claim them, so a second session opening now does not repair the same records.
             foreach (var record in databases) _catalog.Save(record with { Pending = PendingOperation.Begin(record.Pending!.Kind) });
             foreach (var record in projects) _catalog.Save(record with { Pending = PendingOperation.Begin(record.Pending!.Kind, record.Pending.Revision) });
@@ -431,7 +433,7 @@ public sealed class DevDbEngine : IDevDbClient
                     break;
             }
         }
-        await DeleteUnrecordedImagesAsync(cancellationToken);
+        foreach (var (project, revision) in unrecordedImages) await _runtime.DeleteImageAsync(project, revision, cancellationToken);
         foreach (var record in projects)
         {
             if (record.Pending!.Kind == OperationKind.RemoveProject)
@@ -441,37 +443,16 @@ public sealed class DevDbEngine : IDevDbClient
             }
             var revision = record.Pending.Revision ?? 0;
             await _runtime.DeleteImageAsync(record.Project.Name, revision, cancellationToken);
-            await SaveImageAsync(record.Project.Name, revision,
-                p => p with
-                {
-                    Status = p.LatestImage is null ? ProjectStatus.Failed : ProjectStatus.Ready,
-                    Error = $"Building image r{revision} was interrupted (the process building it stopped). Run Update-DevDbProject -Name {p.Name} to try again.",
-                }, image: null);
+            await SaveImageAsync(record.Project.Name, revision, p => Settled(p,
+                $"Building image r{revision} was interrupted (the process building it stopped). Run Update-DevDbProject -Name {p.Name} to try again."),
+                image: null);
         }
-    }
-
-    /// <summary>Deletes images the catalog does not know, except those of projects with work in flight.</summary>
-    private async Task DeleteUnrecordedImagesAsync(CancellationToken cancellationToken)
-    {
-        List<(string Project, int Revision)> unrecorded;
-        using (await _catalog.LockAsync(cancellationToken))
-        {
-            var projects = _catalog.Projects().ToDictionary(r => r.Project.Name);
-            unrecorded = _runtime.ListImages()
-                .Where(image => !projects.TryGetValue(image.Project, out var record)
-                                || (record.Pending is null && record.Project.Images.All(i => i.Revision != image.Revision)))
-                .ToList();
-        }
-        foreach (var (project, revision) in unrecorded) await _runtime.DeleteImageAsync(project, revision, cancellationToken);
     }
 
     // ---- helpers --------------------------------------------------------------------------
 
     private async Task<IDumpSource> OpenAndProbeAsync(string location, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(location))
-            throw new DevDbException(ErrorCodes.SourceInvalid, DevDbErrorCategory.InvalidArgument, "The source address is empty.",
-                "Give a path to a pg_dump file, an https:// address, or s3://bucket/key.");
         var source = DumpSources.Open(location, _sourceOptions);
         await source.ProbeAsync(cancellationToken);
         return source;
@@ -480,8 +461,9 @@ public sealed class DevDbEngine : IDevDbClient
     private static Image NewImage(string project, int revision) =>
         new() { Project = project, Revision = revision, Status = ImageStatus.Building, Created = DateTimeOffset.UtcNow };
 
-    private static Project WithoutImage(Project project, int revision) =>
-        project with { Images = project.Images.Where(i => i.Revision != revision).ToList() };
+    /// <summary>A project once no build of it runs: Ready while it has an image to clone, else Failed.</summary>
+    private static Project Settled(Project project, string? error) =>
+        project with { Status = project.LatestImage is null ? ProjectStatus.Failed : ProjectStatus.Ready, Error = error };
 
     private ProjectRecord RequireProject(string name) =>
         _catalog.FindProject(Names.IsValid(name) ? name : "") is { } record ? record
@@ -495,11 +477,12 @@ public sealed class DevDbEngine : IDevDbClient
 
     private static void ThrowIfBusy(DatabaseRecord record)
     {
-        if (record.Pending is { } pending && pending.OwnerIsAlive())
-            throw new DevDbException(ErrorCodes.StateLocked, DevDbErrorCategory.ResourceBusy,
-                $"Database '{record.Database.Name}' is busy: another session is {Describe(pending)}.", "Wait for it to finish, then try again.",
-                record.Database.Name);
+        if (record.Pending is { } pending && pending.OwnerIsAlive()) throw Busy("Database", record.Database.Name, pending);
     }
+
+    private static DevDbException Busy(string kind, string name, PendingOperation pending) =>
+        new(ErrorCodes.StateLocked, DevDbErrorCategory.ResourceBusy,
+            $"{kind} '{name}' is busy: another session is {Describe(pending)}.", "Wait for it to finish, then try again.", name);
 
     private static string Describe(PendingOperation pending) => pending.Kind switch
     {

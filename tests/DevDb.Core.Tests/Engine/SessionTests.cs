@@ -124,6 +124,27 @@ public sealed class SessionTests(DumpFixture dumps) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cancelling_the_rebuild_of_a_failed_project_leaves_it_failed_not_building()
+    {
+        var failed = await Assert.ThrowsAsync<DevDbException>(() =>
+            _home.Engine.NewProjectAsync(new NewProjectRequest { Name = "broken", Source = dumps.TruncatedCustomDump }));
+        using var cancel = new CancellationTokenSource();
+        var progress = new SynchronousProgress<DevDbProgress>(p =>
+        {
+            if (p.Status.Contains("pg_restore")) cancel.Cancel();
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _home.Engine.UpdateProjectAsync(
+            new UpdateProjectRequest { Name = "broken", Source = dumps.CustomDump }, progress, cancel.Token));
+
+        var project = await _home.Engine.GetProjectAsync("broken");
+        Assert.Equal(ProjectStatus.Failed, project.Status);
+        Assert.Equal(failed.Message, project.Error);
+        Assert.Empty(project.Images);
+        Assert.Equal(["shop"], _home.Entries("images"));
+    }
+
+    [Fact]
     public async Task A_database_creation_whose_process_died_is_rolled_back_by_the_next_session()
     {
         await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
