@@ -69,7 +69,7 @@ public sealed class LocalRuntime : IRuntime
             await InitClusterAsync(pg, building, cancellationToken);
             // The restore server takes no TCP connections; its socket sits in a folder of its own.
             await WriteServerConfigAsync(building, $"listen_addresses = ''\nunix_socket_directories = '{socket}'\n", cancellationToken);
-            await StartServerAsync(pg, building, Path.Combine(socket, "server.log"), RestoreSettings, cancellationToken);
+            await StartServerAsync(pg, $"{project.Name} r{revision} (restore)", building, Path.Combine(socket, "server.log"), RestoreSettings, cancellationToken);
             await using (var admin = await OpenAdminAsync(socket, "postgres", cancellationToken))
                 await ExecuteAsync(admin, $"CREATE DATABASE {Quote(project.DatabaseName)} TEMPLATE template0 ENCODING 'UTF8'", cancellationToken);
 
@@ -179,9 +179,7 @@ public sealed class LocalRuntime : IRuntime
     public async Task RepairDatabaseAsync(string database, CancellationToken cancellationToken)
     {
         var data = _layout.DatabaseData(database);
-        foreach (var folder in new[] { data, data + ".new", data + ".old" })
-            if (ServerPid(folder) is not null)
-                await StopServerAsync(InstallationOf(folder), folder, "fast", cancellationToken);
+        await StopEveryServerOfAsync(database, "fast", cancellationToken);
         // The swap is two renames: data -> data.old, data.new -> data. Undo a half-done one.
         if (!Directory.Exists(data) && Directory.Exists(data + ".old")) Directory.Move(data + ".old", data);
         LocalLayout.DeleteFolder(data + ".new");
@@ -192,8 +190,7 @@ public sealed class LocalRuntime : IRuntime
     {
         var data = _layout.DatabaseData(spec.Name);
         if (ServerPid(data) is not null) return;
-        if (!PortAllocator.IsFree(spec.Port)) throw PortTaken(spec.Name, $"port {spec.Port} is in use");
-        await StartServerAsync(InstallationOf(data), data, _layout.DatabaseLog(spec.Name), [], cancellationToken);
+        await StartServerAsync(InstallationOf(data), spec.Name, data, _layout.DatabaseLog(spec.Name), [], cancellationToken);
         await WaitUntilAnswersAsync(spec, cancellationToken);
     }
 
@@ -206,10 +203,17 @@ public sealed class LocalRuntime : IRuntime
 
     public async Task DeleteDatabaseAsync(string database, CancellationToken cancellationToken)
     {
-        foreach (var data in new[] { _layout.DatabaseData(database), _layout.DatabaseData(database) + ".new", _layout.DatabaseData(database) + ".old" })
-            if (ServerPid(data) is not null)
-                await StopServerAsync(InstallationOf(data), data, "immediate", cancellationToken);
+        await StopEveryServerOfAsync(database, "immediate", cancellationToken);
         LocalLayout.DeleteFolder(_layout.DatabaseFolder(database));
+    }
+
+    /// <summary>Stops a server running in the database's data folder or in a reset's spare one (.new, .old).</summary>
+    private async Task StopEveryServerOfAsync(string database, string mode, CancellationToken cancellationToken)
+    {
+        var data = _layout.DatabaseData(database);
+        foreach (var folder in new[] { data, data + ".new", data + ".old" })
+            if (ServerPid(folder) is not null)
+                await StopServerAsync(InstallationOf(folder), folder, mode, cancellationToken);
     }
 
     public bool IsRunning(string database) => ServerPid(_layout.DatabaseData(database)) is not null;
@@ -221,8 +225,7 @@ public sealed class LocalRuntime : IRuntime
             $"port = {spec.Port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{_layout.Run}'\n", cancellationToken);
 
         progress?.Report(new DevDbProgress(activity, $"Starting the server on 127.0.0.1:{spec.Port}", 60));
-        if (!PortAllocator.IsFree(spec.Port)) throw PortTaken(spec.Name, $"port {spec.Port} is in use");
-        await StartServerAsync(InstallationOf(data), data, _layout.DatabaseLog(spec.Name), [], cancellationToken);
+        await StartServerAsync(InstallationOf(data), spec.Name, data, _layout.DatabaseLog(spec.Name), [], cancellationToken);
 
         progress?.Report(new DevDbProgress(activity, "Setting the login role's password", 80));
         await using (var admin = await OpenAdminAsync(_layout.Run, "postgres", cancellationToken, spec.Port))
@@ -352,19 +355,24 @@ public sealed class LocalRuntime : IRuntime
             }
             catch (InvalidDataException e)
             {
-                throw new DevDbException(ErrorCodes.DumpCorrupt, DevDbErrorCategory.InvalidData,
-                    $"The dump of project '{project.Name}' at '{project.Source}' is corrupt or truncated: {e.Message}.",
-                    "Make the dump again and check it was copied completely.", project.Source, e);
+                throw SourceErrors.Corrupt(project.Source, $"is corrupt or truncated: {e.Message}.",
+                    "Make the dump again and check it was copied completely.", e);
             }
 
             Task<CommandResult> RunPsqlWithDumpAsync() => _asCurrentUser.RunAsync(pg.Tool("psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", .. connection], cancellationToken,
                 writeInput: async (input, ct) =>
                 {
                     await using var file = File.OpenRead(dump.Path);
-                    await using var counted = new ProgressStream(file, read => progress?.Report(
-                        new DevDbProgress(activity, "Restoring with psql", (int)(90.0 * read / Math.Max(1, file.Length)))));
-                    await using Stream sql = dump.Format == DumpFormat.GzipPlainSql ? new GZipStream(counted, CompressionMode.Decompress) : counted;
-                    await CopyWholeScriptAsync(sql, input, ct);
+                    await using var script = OpenScript(dump, file);
+                    var reported = -1;
+                    await CopyWholeScriptAsync(script, input, () =>
+                    {
+                        // Share of the file read so far (compressed bytes for a gzipped script).
+                        var percent = (int)(90 * file.Position / Math.Max(1, file.Length));
+                        if (percent == reported) return;
+                        reported = percent;
+                        progress?.Report(new DevDbProgress(activity, "Restoring with psql", percent));
+                    }, ct);
                 });
         }
         else
@@ -387,9 +395,8 @@ public sealed class LocalRuntime : IRuntime
         if (result.ExitCode == 0) return;
         var tail = ErrorLines(result);
         if (LooksCorrupt(tail))
-            throw new DevDbException(ErrorCodes.DumpCorrupt, DevDbErrorCategory.InvalidData,
-                $"The dump of project '{project.Name}' at '{project.Source}' is corrupt or truncated: {tail}",
-                "Make a new dump with pg_dump (e.g. pg_dump -Fc --no-owner --no-acl) and check it was copied completely.", project.Source);
+            throw SourceErrors.Corrupt(project.Source, $"is corrupt or truncated: {tail}",
+                "Make a new dump with pg_dump (e.g. pg_dump -Fc --no-owner --no-acl) and check it was copied completely.");
         throw new DevDbException(ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidData,
             $"Restoring project '{project.Name}' from '{project.Source}' failed: {tail}",
             "Fix the dump or the problem the restore tool names (often an extension that is not installed), then run Update-DevDbProject.", project.Name);
@@ -400,8 +407,7 @@ public sealed class LocalRuntime : IRuntime
     {
         IReadOnlySet<string> roles;
         await using (var file = File.OpenRead(dump.Path))
-        await using (Stream sql = dump.Format == DumpFormat.GzipPlainSql ? new GZipStream(file, CompressionMode.Decompress) : file)
-        using (var reader = new StreamReader(sql, Encoding.UTF8))
+        using (var reader = new StreamReader(OpenScript(dump, file), Encoding.UTF8))
             roles = await PlainSqlRoles.FindAsync(reader, cancellationToken);
         if (roles.Count == 0) return;
         await using var admin = await OpenAdminAsync(socket, "postgres", cancellationToken);
@@ -410,11 +416,15 @@ public sealed class LocalRuntime : IRuntime
                 await ExecuteAsync(admin, $"CREATE ROLE {Quote(role)} NOLOGIN", cancellationToken);
     }
 
+    /// <summary>A plain SQL dump's text, decompressed when it is gzipped.</summary>
+    private static Stream OpenScript(LocalDump dump, Stream file) =>
+        dump.Format == DumpFormat.GzipPlainSql ? new GZipStream(file, CompressionMode.Decompress) : file;
+
     /// <summary>
     /// Feeds a plain SQL dump to psql. A script that pg_dump wrote ends with its "dump complete"
     /// footer; one cut short could otherwise restore "successfully" with part of the data.
     /// </summary>
-    private static async Task CopyWholeScriptAsync(Stream script, Stream psqlInput, CancellationToken cancellationToken)
+    private static async Task CopyWholeScriptAsync(Stream script, Stream psqlInput, Action afterEachChunk, CancellationToken cancellationToken)
     {
         const string Header = "-- PostgreSQL database dump";
         const string Footer = "-- PostgreSQL database dump complete";
@@ -425,6 +435,7 @@ public sealed class LocalRuntime : IRuntime
         while ((read = await script.ReadAsync(buffer, cancellationToken)) > 0)
         {
             await psqlInput.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            afterEachChunk();
             for (var i = 0; i < read && head.Count < 64; i++) head.Add(buffer[i]);
             for (var i = Math.Max(0, read - 512); i < read; i++)
             {
@@ -475,7 +486,9 @@ public sealed class LocalRuntime : IRuntime
     /// (-w) polls every 100 ms, most of a clone's start-up time, so DevDb starts it without
     /// waiting (-W) and watches the server's lock file and log itself.
     /// </summary>
-    private async Task StartServerAsync(PostgresInstallation pg, string data, string log, IEnumerable<string> settings, CancellationToken cancellationToken)
+    /// <param name="name">What the server is for, in messages: the database, or the image being restored.</param>
+    private async Task StartServerAsync(PostgresInstallation pg, string name, string data, string log, IEnumerable<string> settings,
+        CancellationToken cancellationToken)
     {
         var lockFile = Path.Combine(data, "postmaster.pid");
         // A lock file left by a crash can say "ready" before the new server rewrites it.
@@ -504,10 +517,12 @@ public sealed class LocalRuntime : IRuntime
         var logTail = string.Join(Environment.NewLine, ReadLogSince(log, logStart).Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(8));
         if (ServerPid(data) is not null) await StopServerAsync(pg, data, "immediate", CancellationToken.None);
         if (logTail.Contains("Address already in use", StringComparison.Ordinal))
-            throw PortTaken(data, logTail);
+            throw new DevDbException(ErrorCodes.PortInUse, DevDbErrorCategory.ResourceUnavailable,
+                $"The server of '{name}' cannot listen on its port, another program holds it: {logTail}",
+                "Stop the program using that port, or remove and re-create the database to get another port.", name);
         throw new DevDbException(ErrorCodes.ServerStartFailed, DevDbErrorCategory.ResourceUnavailable,
-            $"The Postgres server in '{data}' did not start: {problem} {logTail}".Trim(),
-            $"Read the server log '{log}' for the cause.", data);
+            $"The Postgres server of '{name}' did not start: {problem} {logTail}".Trim(),
+            $"Read the server log '{log}' for the cause.", name);
     }
 
     private static string[]? ReadLockFile(string path)
@@ -537,12 +552,6 @@ public sealed class LocalRuntime : IRuntime
             return "";
         }
     }
-
-    /// <summary>The database's port was taken by another program (the engine picks another one for a new database).</summary>
-    private static DevDbException PortTaken(string target, string detail) =>
-        new(ErrorCodes.PortInUse, DevDbErrorCategory.ResourceUnavailable,
-            $"The server of '{target}' cannot listen on its port: {detail.Trim()}.",
-            "Stop the program using that port, or remove and re-create the database to get another port.", target);
 
     private async Task StopServerAsync(PostgresInstallation pg, string data, string mode, CancellationToken cancellationToken)
     {
@@ -619,39 +628,4 @@ public sealed class LocalRuntime : IRuntime
     /// <summary>Socket folder of an image build's private server: short, and derived so recovery can find it.</summary>
     private string BuildSocketFolder(string project, int revision) =>
         Path.Combine(_layout.Run, "b-" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{project}/{revision}")))[..10].ToLowerInvariant());
-
-    /// <summary>Reports how many bytes have been read through it.</summary>
-    private sealed class ProgressStream(Stream inner, Action<long> onRead) : Stream
-    {
-        private long _read;
-        private long _lastReported;
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => inner.Length;
-        public override long Position { get => _read; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Count(await inner.ReadAsync(buffer, cancellationToken));
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) inner.Dispose();
-            base.Dispose(disposing);
-        }
-
-        private int Count(int read)
-        {
-            _read += read;
-            if (_read - _lastReported >= 1 << 20 || read == 0)
-            {
-                _lastReported = _read;
-                onRead(_read);
-            }
-            return read;
-        }
-    }
 }
