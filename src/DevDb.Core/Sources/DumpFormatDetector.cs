@@ -106,14 +106,7 @@ public static class DumpFormatDetector
     private static byte[] ReadHead(Stream stream, int count)
     {
         var buffer = new byte[count];
-        var total = 0;
-        while (total < count)
-        {
-            var read = stream.Read(buffer, total, count - total);
-            if (read == 0) break;
-            total += read;
-        }
-        Array.Resize(ref buffer, total);
+        Array.Resize(ref buffer, stream.ReadAtLeast(buffer, count, throwOnEndOfStream: false));
         return buffer;
     }
 

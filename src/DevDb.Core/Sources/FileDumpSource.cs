@@ -8,20 +8,30 @@ internal sealed class FileDumpSource(string location, string path) : IDumpSource
     /// <summary>The full path the address points at.</summary>
     public string Path { get; } = path;
 
+    /// <summary>Reading a local dump's head is cheap, so the probe also refuses a file that is no dump, before anything is recorded.</summary>
     public Task ProbeAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (Directory.Exists(Path))
-        {
-            var toc = System.IO.Path.Combine(Path, "toc.dat");
-            if (!File.Exists(toc))
-                throw SourceErrors.Corrupt(Path,
-                    "is a folder but not a pg_dump directory-format dump (it has no toc.dat).",
-                    "Point the project at the folder pg_dump -Fd wrote, or at a dump file.");
-            CheckReadable(toc);
-            return Task.CompletedTask;
-        }
-        if (!File.Exists(Path))
+        Inspect();
+        return Task.CompletedTask;
+    }
+
+    public Task<LocalDump> FetchAsync(string workDirectory, IProgress<long>? bytesFetched, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var format = Inspect();
+        var bytes = format == DumpFormat.Directory
+            ? new DirectoryInfo(Path).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length)
+            : new FileInfo(Path).Length;
+        // Nothing is copied: the whole dump is available at once.
+        bytesFetched?.Report(bytes);
+        return Task.FromResult(new LocalDump(Path, format, bytes, IsDownload: false));
+    }
+
+    /// <summary>Checks that the dump is there, readable and a pg_dump, and returns its format.</summary>
+    private DumpFormat Inspect()
+    {
+        if (!Directory.Exists(Path) && !File.Exists(Path))
         {
             var parent = System.IO.Path.GetDirectoryName(Path);
             var what = parent is not null && !Directory.Exists(parent)
@@ -30,20 +40,10 @@ internal sealed class FileDumpSource(string location, string path) : IDumpSource
             throw SourceErrors.NotFound(Location, what,
                 "Check the path (relative paths are resolved against the current directory).");
         }
-        CheckReadable(Path);
-        return Task.CompletedTask;
-    }
-
-    public async Task<LocalDump> FetchAsync(string workDirectory, IProgress<long>? bytesFetched, CancellationToken cancellationToken)
-    {
-        await ProbeAsync(cancellationToken);
+        if (File.Exists(Path)) CheckReadable(Path);
         var format = DumpFormatDetector.Detect(Path);
-        var bytes = format == DumpFormat.Directory
-            ? new DirectoryInfo(Path).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length)
-            : new FileInfo(Path).Length;
-        // Nothing is copied: the whole dump is available at once.
-        bytesFetched?.Report(bytes);
-        return new LocalDump(Path, format, bytes, IsDownload: false);
+        if (format == DumpFormat.Directory) CheckReadable(System.IO.Path.Combine(Path, "toc.dat"));
+        return format;
     }
 
     private void CheckReadable(string file)

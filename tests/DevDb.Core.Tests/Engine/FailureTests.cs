@@ -136,6 +136,7 @@ public sealed class FailureTests(DumpFixture dumps) : IAsyncLifetime
         var error = await Assert.ThrowsAsync<DevDbException>(() =>
             _home.Engine.NewProjectAsync(new NewProjectRequest { Name = "shop", Source = dumps.GarbageFile }));
         Assert.Equal(ErrorCodes.DumpCorrupt, error.Code);
+        Assert.Empty(await _home.Engine.GetProjectsAsync());
         AssertNoServerFiles();
         EngineHome.AssertNoPostgresUnder(_home.Path);
     }
