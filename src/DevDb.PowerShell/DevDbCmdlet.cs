@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Management.Automation;
 using DevDb.Core;
 using DevDb.Core.Client;
+using DevDb.Core.Model;
 
 namespace DevDb.Commands;
 
@@ -108,6 +109,15 @@ public abstract class DevDbCmdlet : PSCmdlet, IDisposable
             await call(client, progress, ct).ConfigureAwait(false);
             return true;
         }, out _, activity);
+
+    /// <summary>Writes a database with its credential: the one way every cmdlet returns a database.</summary>
+    protected void WriteDatabase(Database database)
+    {
+        if (TryInvoke((client, _, ct) => client.GetConnectionAsync(database.Name, ct), out ConnectionInfo connection))
+        {
+            WriteObject(DevDbDatabase.From(database, connection));
+        }
+    }
 
     /// <summary>The whole call cannot go on (invalid input, engine unusable): a terminating error.</summary>
     protected void Terminate(DevDbException exception) => ThrowTerminatingError(ErrorRecords.From(exception));

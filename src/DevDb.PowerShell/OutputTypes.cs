@@ -12,7 +12,7 @@ public sealed class DevDbDatabase
 {
     public required string Name { get; init; }
     public required string Project { get; init; }
-    /// <summary>Creating, Running, Stopped or Failed. A string, not Core's enum: see ModuleInitializer.</summary>
+    /// <summary>Creating, Running or Stopped. A string, not Core's enum: see ModuleInitializer.</summary>
     public required string Status { get; init; }
     public required string Host { get; init; }
     public int Port { get; init; }

@@ -26,13 +26,9 @@ public sealed class NewDevDbDatabaseCommand : DevDbCmdlet
         Require(() => Names.Validate(Name, "database"));
         if (!ShouldProcess(Name, $"Create database from project '{Project}'")) return;
         var request = new NewDatabaseRequest { Project = Project, Name = Name, Owner = Owner };
-        if (TryInvoke(async (client, progress, ct) =>
-            {
-                Database database = await client.NewDatabaseAsync(request, progress, ct).ConfigureAwait(false);
-                return DevDbDatabase.From(database, await client.GetConnectionAsync(database.Name, ct).ConfigureAwait(false));
-            }, out DevDbDatabase created, $"Creating database {Name}"))
+        if (TryInvoke((client, progress, ct) => client.NewDatabaseAsync(request, progress, ct), out Database created, $"Creating database {Name}"))
         {
-            WriteObject(created);
+            WriteDatabase(created);
         }
     }
 }
@@ -56,14 +52,8 @@ public sealed class GetDevDbDatabaseCommand : DevDbCmdlet
         IReadOnlyList<Database> databases;
         try
         {
-            databases = Invoke(async (client, _, ct) =>
-            {
-                if (Project is not null)
-                {
-                    await client.GetProjectAsync(Project, ct).ConfigureAwait(false); // an unknown project is an error, not an empty list
-                }
-                return await client.GetDatabasesAsync(Project, ct).ConfigureAwait(false);
-            });
+            // An unknown -Project is an error (ProjectNotFound), not an empty list.
+            databases = Invoke((client, _, ct) => client.GetDatabasesAsync(Project, ct));
         }
         catch (DevDbException exception)
         {
@@ -72,10 +62,7 @@ public sealed class GetDevDbDatabaseCommand : DevDbCmdlet
         }
         foreach (Database database in NameFilter.Select(this, databases, d => d.Name, Name, NotFound))
         {
-            if (TryInvoke((client, _, ct) => client.GetConnectionAsync(database.Name, ct), out ConnectionInfo connection))
-            {
-                WriteObject(DevDbDatabase.From(database, connection));
-            }
+            WriteDatabase(database);
         }
     }
 
@@ -114,13 +101,9 @@ public sealed class ResetDevDbDatabaseCommand : DatabaseCmdlet
     protected override void Process(string name)
     {
         if (!ShouldProcessUnlessForced(name, "Discard all changes and reset database to the project's newest image", Force)) return;
-        if (TryInvoke(async (client, progress, ct) =>
-            {
-                Database database = await client.ResetDatabaseAsync(name, progress, ct).ConfigureAwait(false);
-                return DevDbDatabase.From(database, await client.GetConnectionAsync(name, ct).ConfigureAwait(false));
-            }, out DevDbDatabase reset, $"Resetting database {name}"))
+        if (TryInvoke((client, progress, ct) => client.ResetDatabaseAsync(name, progress, ct), out Database reset, $"Resetting database {name}"))
         {
-            WriteObject(reset);
+            WriteDatabase(reset);
         }
     }
 }
@@ -206,12 +189,4 @@ public abstract class DatabaseCmdlet : DevDbCmdlet
     }
 
     protected abstract void Process(string name);
-
-    protected void WriteDatabase(Database database)
-    {
-        if (TryInvoke((client, _, ct) => client.GetConnectionAsync(database.Name, ct), out ConnectionInfo connection))
-        {
-            WriteObject(DevDbDatabase.From(database, connection));
-        }
-    }
 }
