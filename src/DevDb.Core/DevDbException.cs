@@ -63,4 +63,18 @@ public static class ErrorCodes
     public const string DatabaseNotFound = nameof(DatabaseNotFound);
     public const string DatabaseExists = nameof(DatabaseExists);
     public const string StateLocked = nameof(StateLocked);
+    public const string DatabaseCreateFailed = nameof(DatabaseCreateFailed);
+    public const string WaitTimedOut = nameof(WaitTimedOut);
+
+    // Server mode: the API and its clients.
+    /// <summary>No bearer token, or one the server does not know (HTTP 401).</summary>
+    public const string Unauthenticated = nameof(Unauthenticated);
+    /// <summary>The caller's role or ownership does not allow it (HTTP 403).</summary>
+    public const string Forbidden = nameof(Forbidden);
+    public const string ServerUnreachable = nameof(ServerUnreachable);
+    /// <summary>The server answered with something that is not the DevDb API (or a 5xx without a problem code).</summary>
+    public const string ServerError = nameof(ServerError);
+    /// <summary>A token would travel over plain http to a host that is not this machine.</summary>
+    public const string InsecureConnection = nameof(InsecureConnection);
+    public const string ContextNotFound = nameof(ContextNotFound);
 }

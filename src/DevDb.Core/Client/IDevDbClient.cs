@@ -34,7 +34,8 @@ public sealed record DevDbProgress(string Activity, string Status, int? PercentC
 
 /// <summary>
 /// The one interface every front end calls: the cmdlets, the API, and tests. Implemented by the
-/// engine in-process and (later) by an HTTP client of the API. Every failure it reports on
+/// engine in-process (<see cref="Engine.DevDbEngine"/>) and by <see cref="HttpDevDbClient"/>, a
+/// client of the DevDb API. Every failure it reports on
 /// purpose is a <see cref="DevDbException"/>; cancellation leaves nothing half-made.
 /// </summary>
 public interface IDevDbClient : IDisposable
@@ -48,9 +49,22 @@ public interface IDevDbClient : IDisposable
     /// <summary>Removes a project and its images; refuses while it has databases unless <paramref name="force"/>, which removes them too.</summary>
     Task RemoveProjectAsync(string name, bool force = false, CancellationToken cancellationToken = default);
 
-    /// <summary>Clones the project's newest image into a new running database with a fresh password.</summary>
+    /// <summary>
+    /// Clones the project's newest image into a new running database with a fresh password, and
+    /// waits until it answers. Repeating an identical request (same name, project and owner)
+    /// returns the database; a different one with the same name is DatabaseExists.
+    /// </summary>
     Task<Database> NewDatabaseAsync(NewDatabaseRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default);
-    Task<IReadOnlyList<Database>> GetDatabasesAsync(string? project = null, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Checks and records the database like <see cref="NewDatabaseAsync"/>, then returns it at once
+    /// with status Creating while the clone goes on: in the server, or (embedded engine) in this
+    /// process. A background create that fails leaves the record with status Failed and its error.
+    /// </summary>
+    Task<Database> StartNewDatabaseAsync(NewDatabaseRequest request, CancellationToken cancellationToken = default);
+    /// <summary>Waits until a database is no longer Creating; a failed create throws its error (DatabaseCreateFailed when the code is lost).</summary>
+    Task<Database> WaitDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default);
+    /// <summary>Databases, optionally only those of one project and/or one owner.</summary>
+    Task<IReadOnlyList<Database>> GetDatabasesAsync(string? project = null, string? owner = null, CancellationToken cancellationToken = default);
     Task<Database> GetDatabaseAsync(string name, CancellationToken cancellationToken = default);
     /// <summary>The database's connection details including its password.</summary>
     Task<ConnectionInfo> GetConnectionAsync(string name, CancellationToken cancellationToken = default);

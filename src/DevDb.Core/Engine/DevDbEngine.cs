@@ -267,11 +267,26 @@ public sealed class DevDbEngine : IDevDbClient
         return await SaveDatabaseAsync(database with { Status = DatabaseStatus.Running });
     }
 
-    public Task<IReadOnlyList<Database>> GetDatabasesAsync(string? project = null, CancellationToken cancellationToken = default)
+    public Task<Database> StartNewDatabaseAsync(NewDatabaseRequest request, CancellationToken cancellationToken = default) =>
+        throw new NotImplementedException("The lead is implementing this now.");
+
+    public Task<Database> WaitDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        throw new NotImplementedException("The lead is implementing this now.");
+
+    /// <summary>Records the project and starts building image revision 1 in the background; returns it Building (or the identical Ready project).</summary>
+    public Task<Project> StartNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken = default) =>
+        throw new NotImplementedException("The lead is implementing this now.");
+
+    /// <summary>Records the next image revision and starts building it in the background; returns the project with that image Building.</summary>
+    public Task<Project> StartUpdateProjectAsync(UpdateProjectRequest request, CancellationToken cancellationToken = default) =>
+        throw new NotImplementedException("The lead is implementing this now.");
+
+    public Task<IReadOnlyList<Database>> GetDatabasesAsync(string? project = null, string? owner = null, CancellationToken cancellationToken = default)
     {
         if (project is not null) RequireProject(project);
         return Task.FromResult<IReadOnlyList<Database>>(_catalog.Databases()
-            .Where(r => project is null || r.Database.Project == project).Select(Observed).ToList());
+            .Where(r => (project is null || r.Database.Project == project) && (owner is null || r.Database.Owner == owner))
+            .Select(Observed).ToList());
     }
 
     public Task<Database> GetDatabaseAsync(string name, CancellationToken cancellationToken = default) =>

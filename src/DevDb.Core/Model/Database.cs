@@ -1,6 +1,14 @@
 namespace DevDb.Core.Model;
 
-public enum DatabaseStatus { Creating, Running, Stopped }
+public enum DatabaseStatus
+{
+    /// <summary>Being cloned and started; <see cref="Client.IDevDbClient.WaitDatabaseAsync"/> waits for the outcome.</summary>
+    Creating,
+    Running,
+    Stopped,
+    /// <summary>A create that ran in the background failed; <see cref="Database.Error"/> says why. Nothing of it runs or is kept but the record.</summary>
+    Failed,
+}
 
 /// <summary>
 /// A running clone of an image for one owner. Carries everything needed to connect except the
@@ -19,6 +27,9 @@ public sealed record Database
     public required string Username { get; init; }
     public required string Owner { get; init; }
     public DateTimeOffset Created { get; init; }
+    /// <summary>Why a background create failed (status Failed), and its stable code.</summary>
+    public string? Error { get; init; }
+    public string? ErrorCode { get; init; }
 }
 
 /// <summary>Connection details including the password. Its ToString never shows the password.</summary>

@@ -30,6 +30,8 @@ public sealed record Project
     public ProjectStatus Status { get; init; }
     /// <summary>Why the last image build failed, in the restore tool's own words.</summary>
     public string? Error { get; init; }
+    /// <summary>The stable code of <see cref="Error"/> (e.g. DumpCorrupt), so a client that polls can raise the same error.</summary>
+    public string? ErrorCode { get; init; }
     public DateTimeOffset Created { get; init; }
     public IReadOnlyList<Image> Images { get; init; } = [];
 

@@ -53,7 +53,7 @@ public sealed class GetDevDbDatabaseCommand : DevDbCmdlet
         try
         {
             // An unknown -Project is an error (ProjectNotFound), not an empty list.
-            databases = Invoke((client, _, ct) => client.GetDatabasesAsync(Project, ct));
+            databases = Invoke((client, _, ct) => client.GetDatabasesAsync(Project, cancellationToken: ct));
         }
         catch (DevDbException exception)
         {

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace DevDb.Core.Client;
+
+/// <summary>
+/// The wire contract shared by the DevDb API and <see cref="HttpDevDbClient"/>: routes, JSON
+/// options and the problem document. Resources travel as the Core model records.
+/// </summary>
+public static class ApiContract
+{
+    public const string Projects = "api/v1/projects";
+    public const string Databases = "api/v1/databases";
+    public const string WhoAmI = "api/v1/whoami";
+    public const string ProblemContentType = "application/problem+json";
+
+    public static string Project(string name) => $"{Projects}/{Uri.EscapeDataString(name)}";
+    public static string ProjectRefresh(string name) => $"{Project(name)}/refresh";
+    public static string Database(string name) => $"{Databases}/{Uri.EscapeDataString(name)}";
+    public static string DatabaseAction(string name, string action) => $"{Database(name)}/{action}";
+    public static string Connection(string name) => $"{Database(name)}/connection";
+
+    /// <summary>camelCase, enums as strings, nulls left out.</summary>
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>The HTTP status a DevDb error is answered with.</summary>
+    public static int StatusOf(DevDbException error) => error.Code switch
+    {
+        ErrorCodes.Unauthenticated => 401,
+        ErrorCodes.Forbidden => 403,
+        _ => error.Category switch
+        {
+            DevDbErrorCategory.InvalidArgument => 400,
+            DevDbErrorCategory.ObjectNotFound => 404,
+            DevDbErrorCategory.ResourceExists or DevDbErrorCategory.InvalidOperation or DevDbErrorCategory.ResourceBusy => 409,
+            DevDbErrorCategory.InvalidData => 422,
+            DevDbErrorCategory.PermissionDenied => 403,
+            DevDbErrorCategory.ConnectionError or DevDbErrorCategory.ResourceUnavailable => 503,
+            _ => 500,
+        },
+    };
+}
+
+/// <summary>Who the caller is, as the API sees the bearer token.</summary>
+public sealed record ApiIdentity(string User, string Role);
+
+/// <summary>Roles a token can have.</summary>
+public static class ApiRoles
+{
+    public const string Admin = "admin";
+    public const string Developer = "developer";
+}
+
+/// <summary>
+/// An RFC 9457 problem document (application/problem+json) with DevDb's extension members: the
+/// stable <see cref="Code"/> that cmdlets use as ErrorId, the error category, the recommended
+/// action, the target and the request id.
+/// </summary>
+public sealed record ApiProblem
+{
+    public string Type { get; init; } = "about:blank";
+    public required string Title { get; init; }
+    public required int Status { get; init; }
+    public required string Detail { get; init; }
+    public required string Code { get; init; }
+    public required DevDbErrorCategory Category { get; init; }
+    public string? RecommendedAction { get; init; }
+    public string? Target { get; init; }
+    public string? RequestId { get; init; }
+
+    public static ApiProblem From(DevDbException error, string? requestId = null) => new()
+    {
+        Title = error.Code,
+        Status = ApiContract.StatusOf(error),
+        Detail = error.Message,
+        Code = error.Code,
+        Category = error.Category,
+        RecommendedAction = error.RecommendedAction,
+        Target = error.Target,
+        RequestId = requestId,
+    };
+
+    public DevDbException ToException() => new(Code, Category, Detail, RecommendedAction, Target);
+}
