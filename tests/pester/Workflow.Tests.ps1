@@ -127,8 +127,16 @@ Describe 'Databases' {
         Remove-DevDbDatabase -Name outlives -Confirm:$false
     }
 
-    It 'refuses a second database with the same name (DatabaseExists)' {
-        { New-DevDbDatabase -Project shop -Name dave -ErrorAction Stop } |
+    It 'returns the same database when the same create is repeated' {
+        $first = Get-DevDbDatabase -Name dave
+        $again = New-DevDbDatabase -Project shop -Name dave
+        $again.Port | Should -Be $first.Port
+        $again.Credential.GetNetworkCredential().Password | Should -Be $first.Credential.GetNetworkCredential().Password
+        @(Get-DevDbDatabase).Count | Should -Be 1
+    }
+
+    It 'refuses a name another owner has (DatabaseExists)' {
+        { New-DevDbDatabase -Project shop -Name dave -Owner someone-else -ErrorAction Stop } |
             Should -Throw -ErrorId 'DatabaseExists,DevDb.Commands.NewDevDbDatabaseCommand'
         @(Get-DevDbDatabase).Count | Should -Be 1
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using DevDb.Core.Catalog;
 using DevDb.Core.Client;
 using DevDb.Core.Model;
@@ -22,12 +23,16 @@ public sealed record LocalEngineOptions
 /// <see cref="PendingOperation"/> that the next engine to open finishes or rolls back if the
 /// process doing it died.
 /// </summary>
-public sealed class DevDbEngine : IDevDbClient
+public sealed class DevDbEngine : IDevDbClient, IAsyncDisposable
 {
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+
     private readonly FileCatalog _catalog;
     private readonly SecretStore _secrets;
     private readonly IRuntime _runtime;
     private readonly DumpSourceOptions _sourceOptions;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<int, Task> _background = new();
 
     private DevDbEngine(string home, FileCatalog catalog, SecretStore secrets, IRuntime runtime, DumpSourceOptions sourceOptions)
     {
@@ -53,45 +58,101 @@ public sealed class DevDbEngine : IDevDbClient
         return engine;
     }
 
+    /// <summary>Releases nothing: work started with Start* goes on in this process (a PowerShell session ends each command this way).</summary>
     public void Dispose()
     {
+    }
+
+    /// <summary>Graceful shutdown of a host (the API): cancels work started with Start* and waits until it has cleaned up.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        try
+        {
+            await Task.WhenAll(_background.Values);
+        }
+        catch (Exception)
+        {
+            // Each background step records its own outcome; shutdown only waits for them.
+        }
+        _stopping.Dispose();
+    }
+
+    /// <summary>Runs long work after the request that started it has returned; it records its own outcome.</summary>
+    private void RunInBackground(Func<CancellationToken, Task> work)
+    {
+        var task = Task.Run(async () =>
+        {
+            try
+            {
+                await work(_stopping.Token);
+            }
+            catch (Exception)
+            {
+                // Recorded by the work itself (a Failed database or project); nobody awaits it.
+            }
+        });
+        _background[task.Id] = task;
+        task.ContinueWith(t => _background.TryRemove(t.Id, out _), TaskScheduler.Default);
     }
 
     // ---- projects -------------------------------------------------------------------------
 
     public async Task<Project> NewProjectAsync(NewProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        var (project, source) = await RecordNewProjectAsync(request, cancellationToken);
+        if (source is null)
+            return project.Status == ProjectStatus.Building ? await WaitProjectAsync(project.Name, 1, cancellationToken) : project;
+        return await BuildImageAsync(project, 1, source, isNewProject: true, progress, cancellationToken);
+    }
+
+    /// <summary>Records the project and builds image revision 1 in the background; returns it Building (or the identical project as it is).</summary>
+    public async Task<Project> StartNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken = default)
+    {
+        var (project, source) = await RecordNewProjectAsync(request, cancellationToken);
+        if (source is not null)
+            RunInBackground(token => BuildImageAsync(project, 1, source, isNewProject: true, progress: null, token));
+        return project;
+    }
+
+    /// <summary>
+    /// Checks the request and its source, and records the project Building. Returns no source
+    /// when an identical project exists already (ready, or being built): there is nothing to build.
+    /// </summary>
+    private async Task<(Project Project, IDumpSource? Source)> RecordNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken)
+    {
         Names.Validate(request.Name, "project");
         ValidateDatabaseName(request.DatabaseName);
         var version = PostgresInstallation.Find(request.PostgresVersion).MajorVersion;
         var source = await OpenAndProbeAsync(request.Source, cancellationToken);
 
-        Project project;
         using (await _catalog.LockAsync(cancellationToken))
         {
             if (_catalog.FindProject(request.Name) is { } existing)
             {
                 var same = existing.Project.Source == request.Source && existing.Project.PostgresVersion == version
                            && existing.Project.DatabaseName == request.DatabaseName && existing.Project.PostRestoreSql == request.PostRestoreSql;
-                if (same && existing.Pending is null && existing.Project.Status == ProjectStatus.Ready) return existing.Project;
+                var building = existing.Pending is { Kind: OperationKind.BuildImage } pending && pending.OwnerIsAlive();
+                if (same && (building || existing.Pending is null) && existing.Project.Status != ProjectStatus.Failed)
+                    return (existing.Project, null);
                 if (existing.Pending is not null || existing.Project.Status != ProjectStatus.Failed)
                     throw new DevDbException(ErrorCodes.ProjectExists, DevDbErrorCategory.ResourceExists,
                         existing.Pending is not null
-                            ? $"Project '{request.Name}' is being built by another session."
+                            ? $"Project '{request.Name}' is busy in another session (it is being built or removed)."
                             : $"Project '{request.Name}' already exists with another definition (source '{existing.Project.Source}', PostgreSQL {existing.Project.PostgresVersion}).",
                         $"Choose another name, change it with Update-DevDbProject, or remove it first with Remove-DevDbProject -Name {request.Name}.",
                         request.Name);
                 // A project whose first build failed is rebuilt from the new definition.
             }
-            project = new Project
+            var project = new Project
             {
                 Name = request.Name, PostgresVersion = version, Source = request.Source, DatabaseName = request.DatabaseName,
                 PostRestoreSql = request.PostRestoreSql, Status = ProjectStatus.Building, Created = DateTimeOffset.UtcNow,
                 Images = [NewImage(request.Name, 1)],
             };
             _catalog.Save(new ProjectRecord(project, PendingOperation.Begin(OperationKind.BuildImage, 1)));
+            return (project, source);
         }
-        return await BuildImageAsync(project, 1, source, isNewProject: true, progress, cancellationToken);
     }
 
     public Task<IReadOnlyList<Project>> GetProjectsAsync(CancellationToken cancellationToken = default) =>
@@ -102,16 +163,33 @@ public sealed class DevDbEngine : IDevDbClient
 
     public async Task<Project> UpdateProjectAsync(UpdateProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        var (project, revision, source) = await RecordUpdateAsync(request, cancellationToken);
+        var updated = await BuildImageAsync(project, revision, source, isNewProject: false, progress, cancellationToken);
+        return await PruneImagesAsync(updated.Name) ?? updated;
+    }
+
+    /// <summary>Records the next image revision and builds it in the background; returns the project with that image Building.</summary>
+    public async Task<Project> StartUpdateProjectAsync(UpdateProjectRequest request, CancellationToken cancellationToken = default)
+    {
+        var (project, revision, source) = await RecordUpdateAsync(request, cancellationToken);
+        RunInBackground(async token =>
+        {
+            await BuildImageAsync(project, revision, source, isNewProject: false, progress: null, token);
+            await PruneImagesAsync(project.Name);
+        });
+        return project;
+    }
+
+    private async Task<(Project Project, int Revision, IDumpSource Source)> RecordUpdateAsync(UpdateProjectRequest request, CancellationToken cancellationToken)
+    {
         var current = RequireProject(request.Name).Project;
         var source = await OpenAndProbeAsync(request.Source ?? current.Source, cancellationToken);
-        Project project;
-        int revision;
         using (await _catalog.LockAsync(cancellationToken))
         {
             var record = RequireProject(request.Name);
             if (record.Pending is not null) throw Busy("Project", request.Name, record.Pending);
-            revision = record.Project.Images.Select(i => i.Revision).DefaultIfEmpty(0).Max() + 1;
-            project = record.Project with
+            var revision = record.Project.Images.Select(i => i.Revision).DefaultIfEmpty(0).Max() + 1;
+            var project = record.Project with
             {
                 Source = request.Source ?? record.Project.Source,
                 PostRestoreSql = request.PostRestoreSql ?? record.Project.PostRestoreSql,
@@ -119,9 +197,24 @@ public sealed class DevDbEngine : IDevDbClient
                 Images = [.. record.Project.Images, NewImage(request.Name, revision)],
             };
             _catalog.Save(new ProjectRecord(project, PendingOperation.Begin(OperationKind.BuildImage, revision)));
+            return (project, revision, source);
         }
-        var updated = await BuildImageAsync(project, revision, source, isNewProject: false, progress, cancellationToken);
-        return await PruneImagesAsync(updated.Name) ?? updated;
+    }
+
+    /// <summary>Waits until image <paramref name="revision"/> of a project is no longer being built; a failed build throws its error.</summary>
+    private async Task<Project> WaitProjectAsync(string name, int revision, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var record = RequireProject(name);
+            var image = record.Project.Images.FirstOrDefault(i => i.Revision == revision);
+            if (image is { Status: ImageStatus.Ready }) return record.Project;
+            if (image is null || record.Pending is not { Kind: OperationKind.BuildImage } pending || !pending.OwnerIsAlive())
+                throw new DevDbException(record.Project.ErrorCode ?? ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidData,
+                    record.Project.Error ?? $"Building image r{revision} of project '{name}' stopped before it was ready.",
+                    $"Fix the cause, then run Update-DevDbProject -Name {name}.", name);
+            await Task.Delay(PollInterval, cancellationToken);
+        }
     }
 
     public async Task RemoveProjectAsync(string name, bool force = false, CancellationToken cancellationToken = default)
@@ -176,17 +269,19 @@ public sealed class DevDbEngine : IDevDbClient
             }
             else
             {
-                await SaveImageAsync(project.Name, revision, p => Settled(p, p.Error), image: null);
+                await SaveImageAsync(project.Name, revision, p => p.Error is null ? Settled(p, error: null) : Settled(p, new DevDbException(
+                    p.ErrorCode ?? ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidData, p.Error)), image: null);
             }
             throw;
         }
         catch (Exception e)
         {
-            var message = e is DevDbException ? e.Message : $"Building image r{revision} of project '{project.Name}' failed: {e.Message}";
-            await SaveImageAsync(project.Name, revision, p => Settled(p, message), image: null);
-            if (e is DevDbException) throw;
-            throw new DevDbException(ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidData, message,
+            var error = e as DevDbException ?? new DevDbException(ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidData,
+                $"Building image r{revision} of project '{project.Name}' failed: {e.Message}",
                 "Fix the cause, then run Update-DevDbProject to try again.", project.Name, e);
+            await SaveImageAsync(project.Name, revision, p => Settled(p, error), image: null);
+            if (error == e) throw;
+            throw error;
         }
     }
 
@@ -209,27 +304,57 @@ public sealed class DevDbEngine : IDevDbClient
 
     public async Task<Database> NewDatabaseAsync(NewDatabaseRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        Names.Validate(request.Name, "database");
-        // Another installation on this machine (another DEVDB_HOME) may take the port between
-        // allocation and server start: then try the next free one.
-        for (var attempt = 1; ; attempt++)
+        var (database, spec) = await RecordNewDatabaseAsync(request, cancellationToken);
+        if (spec is null)
+            return database.Status == DatabaseStatus.Creating ? await WaitDatabaseAsync(database.Name, progress, cancellationToken) : database;
+        return await CloneAsync(database, spec, keepFailedRecord: false, progress, cancellationToken);
+    }
+
+    public async Task<Database> StartNewDatabaseAsync(NewDatabaseRequest request, CancellationToken cancellationToken = default)
+    {
+        var (database, spec) = await RecordNewDatabaseAsync(request, cancellationToken);
+        if (spec is not null)
+            RunInBackground(token => CloneAsync(database, spec, keepFailedRecord: true, progress: null, token));
+        return database;
+    }
+
+    public async Task<Database> WaitDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        progress?.Report(new DevDbProgress($"Creating database {name}", "Waiting for the clone"));
+        while (true)
         {
-            try
-            {
-                return await TryNewDatabaseAsync(request, progress, cancellationToken);
-            }
-            catch (DevDbException e) when (e.Code == ErrorCodes.PortInUse && attempt < 5)
-            {
-            }
+            var record = RequireDatabase(name);
+            var database = Observed(record);
+            if (database.Status == DatabaseStatus.Failed) throw CreateFailed(database);
+            if (database.Status != DatabaseStatus.Creating) return database;
+            if (record.Pending is { } pending && !pending.OwnerIsAlive())
+                throw new DevDbException(ErrorCodes.DatabaseCreateFailed, DevDbErrorCategory.InvalidOperation,
+                    $"Database '{name}' was not created: the process creating it (process {pending.ProcessId}) stopped.",
+                    $"Create it again with New-DevDbDatabase -Name {name}.", name);
+            await Task.Delay(PollInterval, cancellationToken);
         }
     }
 
-    private async Task<Database> TryNewDatabaseAsync(NewDatabaseRequest request, IProgress<DevDbProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks the request and records the database Creating, with a port and a password. Returns
+    /// no spec when an identical database (same project and owner) exists: there is nothing to
+    /// clone. A Failed one of the same name, project and owner is replaced.
+    /// </summary>
+    private async Task<(Database Database, DatabaseSpec? Spec)> RecordNewDatabaseAsync(NewDatabaseRequest request, CancellationToken cancellationToken)
     {
-        DatabaseSpec spec;
-        Database database;
+        Names.Validate(request.Name, "database");
+        var owner = request.Owner ?? Environment.UserName;
         using (await _catalog.LockAsync(cancellationToken))
         {
+            var records = _catalog.Databases();
+            if (records.FirstOrDefault(r => r.Database.Name == request.Name) is { } existing)
+            {
+                if (existing.Database.Project != request.Project || existing.Database.Owner != owner)
+                    throw new DevDbException(ErrorCodes.DatabaseExists, DevDbErrorCategory.ResourceExists,
+                        $"A database named '{request.Name}' already exists (project '{existing.Database.Project}', owner '{existing.Database.Owner}').",
+                        $"Choose another name, or reuse it: Get-DevDbDatabase -Name {request.Name}.", request.Name);
+                if (existing.Database.Status != DatabaseStatus.Failed) return (Observed(existing), null);
+            }
             var project = RequireProject(request.Project).Project;
             var image = project.LatestImage ?? throw new DevDbException(ErrorCodes.ProjectNotReady, DevDbErrorCategory.InvalidOperation,
                 project.Status == ProjectStatus.Failed
@@ -238,48 +363,76 @@ public sealed class DevDbEngine : IDevDbClient
                 project.Status == ProjectStatus.Failed
                     ? $"Fix the source and run Update-DevDbProject -Name {project.Name}."
                     : "Wait for the build to finish, then try again.", project.Name);
-            var records = _catalog.Databases();
-            if (records.FirstOrDefault(r => r.Database.Name == request.Name) is { } existing)
-                throw new DevDbException(ErrorCodes.DatabaseExists, DevDbErrorCategory.ResourceExists,
-                    $"A database named '{request.Name}' already exists (project '{existing.Database.Project}', owner '{existing.Database.Owner}').",
-                    $"Choose another name, or reuse it: Get-DevDbDatabase -Name {request.Name}.", request.Name);
-            var port = PortAllocator.Allocate(records.Select(r => r.Database.Port));
+            var port = PortAllocator.Allocate(records.Where(r => r.Database.Name != request.Name).Select(r => r.Database.Port));
             var password = SecretStore.NewPassword();
-            spec = new DatabaseSpec(request.Name, project.Name, image.Revision, port, project.DatabaseName, request.Name, password, project.PostgresVersion);
-            database = new Database
+            var spec = new DatabaseSpec(request.Name, project.Name, image.Revision, port, project.DatabaseName, request.Name, password, project.PostgresVersion);
+            var database = new Database
             {
                 Name = request.Name, Project = project.Name, ImageRevision = image.Revision, Status = DatabaseStatus.Creating,
                 Host = _runtime.HostOf(request.Name), Port = port, DatabaseName = project.DatabaseName, Username = spec.Username,
-                Owner = request.Owner ?? Environment.UserName, Created = DateTimeOffset.UtcNow,
+                Owner = owner, Created = DateTimeOffset.UtcNow,
             };
             _catalog.Save(new DatabaseRecord(database, PendingOperation.Begin(OperationKind.CreateDatabase)));
             _secrets.Save(request.Name, password);
+            return (database, spec);
         }
-        try
-        {
-            await _runtime.CreateDatabaseAsync(spec, progress, cancellationToken);
-        }
-        catch
-        {
-            await FinishDatabaseRemovalAsync(request.Name, CancellationToken.None);
-            throw;
-        }
-        return await SaveDatabaseAsync(database with { Status = DatabaseStatus.Running });
     }
 
-    public Task<Database> StartNewDatabaseAsync(NewDatabaseRequest request, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException("The lead is implementing this now.");
+    /// <summary>
+    /// Clones, starts and records a database recorded Creating. On failure nothing of it runs or is
+    /// kept: the record goes too, or, for a create nobody waits on, stays as Failed with the error.
+    /// </summary>
+    private async Task<Database> CloneAsync(Database database, DatabaseSpec spec, bool keepFailedRecord,
+        IProgress<DevDbProgress>? progress, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Another installation on this machine (another DEVDB_HOME) may take the port between
+            // allocation and server start: then try the next free one.
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await _runtime.CreateDatabaseAsync(spec, progress, cancellationToken);
+                    return await SaveDatabaseAsync(database with { Status = DatabaseStatus.Running });
+                }
+                catch (DevDbException e) when (e.Code == ErrorCodes.PortInUse && attempt < 5)
+                {
+                    await _runtime.DeleteDatabaseAsync(database.Name, cancellationToken);
+                    using (await _catalog.LockAsync(cancellationToken))
+                    {
+                        var port = PortAllocator.Allocate(_catalog.Databases().Select(r => r.Database.Port));
+                        database = database with { Port = port };
+                        spec = spec with { Port = port };
+                        _catalog.Save(new DatabaseRecord(database, PendingOperation.Begin(OperationKind.CreateDatabase)));
+                    }
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            await _runtime.DeleteDatabaseAsync(database.Name, CancellationToken.None);
+            using (await _catalog.LockAsync(CancellationToken.None))
+            {
+                _secrets.Delete(database.Name);
+                if (keepFailedRecord && e is not OperationCanceledException)
+                    _catalog.Save(new DatabaseRecord(database with
+                    {
+                        Status = DatabaseStatus.Failed,
+                        Error = e is DevDbException ? e.Message : $"Creating database '{database.Name}' failed: {e.Message}",
+                        ErrorCode = (e as DevDbException)?.Code ?? ErrorCodes.DatabaseCreateFailed,
+                    }));
+                else
+                    _catalog.DeleteDatabase(database.Name);
+            }
+            throw;
+        }
+    }
 
-    public Task<Database> WaitDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException("The lead is implementing this now.");
-
-    /// <summary>Records the project and starts building image revision 1 in the background; returns it Building (or the identical Ready project).</summary>
-    public Task<Project> StartNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException("The lead is implementing this now.");
-
-    /// <summary>Records the next image revision and starts building it in the background; returns the project with that image Building.</summary>
-    public Task<Project> StartUpdateProjectAsync(UpdateProjectRequest request, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException("The lead is implementing this now.");
+    private static DevDbException CreateFailed(Database database) =>
+        new(database.ErrorCode ?? ErrorCodes.DatabaseCreateFailed, DevDbErrorCategory.InvalidOperation,
+            database.Error ?? $"Creating database '{database.Name}' failed.",
+            $"Fix the cause, then create it again (New-DevDbDatabase -Name {database.Name}), or remove it with Remove-DevDbDatabase.", database.Name);
 
     public Task<IReadOnlyList<Database>> GetDatabasesAsync(string? project = null, string? owner = null, CancellationToken cancellationToken = default)
     {
@@ -325,6 +478,7 @@ public sealed class DevDbEngine : IDevDbClient
             if (_catalog.FindProject(projectName) is not { Pending: null } record) return null;
             var databases = _catalog.Databases().Where(d => d.Database.Project == projectName).ToList();
             if (databases.Any(d => d.Pending is not null)) return null;
+            databases.RemoveAll(d => d.Database.Status == DatabaseStatus.Failed);
             var latest = record.Project.LatestImage?.Revision;
             unused = record.Project.Images
                 .Where(i => i.Status == ImageStatus.Ready && i.Revision != latest && databases.All(d => d.Database.ImageRevision != i.Revision))
@@ -355,7 +509,7 @@ public sealed class DevDbEngine : IDevDbClient
         using (await _catalog.LockAsync(cancellationToken))
         {
             record = RequireDatabase(name);
-            ThrowIfBusy(record);
+            ThrowIfUnusable(record);
             var project = RequireProject(record.Database.Project).Project;
             var image = project.LatestImage ?? throw new DevDbException(ErrorCodes.ProjectNotReady, DevDbErrorCategory.InvalidOperation,
                 $"Project '{project.Name}' has no ready image to reset '{name}' to.", $"Run Update-DevDbProject -Name {project.Name}.", project.Name);
@@ -379,7 +533,7 @@ public sealed class DevDbEngine : IDevDbClient
     public async Task<Database> StopDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
         var record = RequireDatabase(name);
-        ThrowIfBusy(record);
+        ThrowIfUnusable(record);
         await _runtime.StopDatabaseAsync(name, cancellationToken);
         return await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Stopped });
     }
@@ -387,7 +541,7 @@ public sealed class DevDbEngine : IDevDbClient
     public async Task<Database> StartDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
         var record = RequireDatabase(name);
-        ThrowIfBusy(record);
+        ThrowIfUnusable(record);
         var project = RequireProject(record.Database.Project).Project;
         await _runtime.StartDatabaseAsync(SpecOf(record.Database, record.Database.ImageRevision, project.PostgresVersion), cancellationToken);
         return await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Running });
@@ -458,8 +612,8 @@ public sealed class DevDbEngine : IDevDbClient
             }
             var revision = record.Pending.Revision ?? 0;
             await _runtime.DeleteImageAsync(record.Project.Name, revision, cancellationToken);
-            await SaveImageAsync(record.Project.Name, revision, p => Settled(p,
-                $"Building image r{revision} was interrupted (the process building it stopped). Run Update-DevDbProject -Name {p.Name} to try again."),
+            await SaveImageAsync(record.Project.Name, revision, p => Settled(p, new DevDbException(ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidOperation,
+                $"Building image r{revision} was interrupted (the process building it stopped). Run Update-DevDbProject -Name {p.Name} to try again.")),
                 image: null);
         }
     }
@@ -476,9 +630,9 @@ public sealed class DevDbEngine : IDevDbClient
     private static Image NewImage(string project, int revision) =>
         new() { Project = project, Revision = revision, Status = ImageStatus.Building, Created = DateTimeOffset.UtcNow };
 
-    /// <summary>A project once no build of it runs: Ready while it has an image to clone, else Failed.</summary>
-    private static Project Settled(Project project, string? error) =>
-        project with { Status = project.LatestImage is null ? ProjectStatus.Failed : ProjectStatus.Ready, Error = error };
+    /// <summary>A project once no build of it runs: Ready while it has an image to clone, else Failed; with the last build's error, if it failed.</summary>
+    private static Project Settled(Project project, DevDbException? error) =>
+        project with { Status = project.LatestImage is null ? ProjectStatus.Failed : ProjectStatus.Ready, Error = error?.Message, ErrorCode = error?.Code };
 
     private ProjectRecord RequireProject(string name) =>
         _catalog.FindProject(Names.IsValid(name) ? name : "") is { } record ? record
@@ -493,6 +647,13 @@ public sealed class DevDbEngine : IDevDbClient
     private static void ThrowIfBusy(DatabaseRecord record)
     {
         if (record.Pending is { } pending && pending.OwnerIsAlive()) throw Busy("Database", record.Database.Name, pending);
+    }
+
+    /// <summary>Stop, start and reset need a database that was created: not busy, not Failed.</summary>
+    private static void ThrowIfUnusable(DatabaseRecord record)
+    {
+        ThrowIfBusy(record);
+        if (record.Database.Status == DatabaseStatus.Failed) throw CreateFailed(record.Database);
     }
 
     private static DevDbException Busy(string kind, string name, PendingOperation pending) =>

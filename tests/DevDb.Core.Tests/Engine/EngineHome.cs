@@ -30,6 +30,7 @@ public sealed class EngineHome : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await Engine.DisposeAsync();
         var engine = Open();
         foreach (var database in await engine.GetDatabasesAsync()) await engine.RemoveDatabaseAsync(database.Name);
         foreach (var project in await engine.GetProjectsAsync()) await engine.RemoveProjectAsync(project.Name, force: true);

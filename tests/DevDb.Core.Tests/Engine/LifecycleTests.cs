@@ -230,12 +230,28 @@ public sealed class LifecycleTests(DumpFixture dumps) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_duplicate_database_name_is_refused_and_the_first_database_is_untouched()
+    public async Task Repeating_a_create_returns_the_same_database_untouched()
     {
-        await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
+        var first = await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave", Owner = "dave" });
+        var password = (await _home.Engine.GetConnectionAsync("dave")).Password;
+        await Clients.ExecuteAsync(await _home.Engine.GetConnectionAsync("dave"), "CREATE TABLE kept (id int)");
+
+        var again = await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave", Owner = "dave" });
+
+        Assert.Equal(first, again);
+        Assert.Equal(password, (await _home.Engine.GetConnectionAsync("dave")).Password);
+        Assert.Equal(0, await Clients.ScalarAsync<long>(await _home.Engine.GetConnectionAsync("dave"), "SELECT count(*) FROM kept"));
+    }
+
+    [Fact]
+    public async Task A_database_name_taken_by_another_owner_is_refused_and_the_first_database_is_untouched()
+    {
+        await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave", Owner = "dave" });
         var duplicate = await Assert.ThrowsAsync<DevDbException>(() =>
-            _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" }));
+            _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave", Owner = "erin" }));
         Assert.Equal(ErrorCodes.DatabaseExists, duplicate.Code);
+        Assert.Contains("owner 'dave'", duplicate.Message);
+        Assert.Equal("dave", (await _home.Engine.GetDatabaseAsync("dave")).Owner);
         Assert.Equal(1, await Clients.ScalarAsync<int>(await _home.Engine.GetConnectionAsync("dave"), "SELECT 1"));
     }
 

@@ -34,13 +34,25 @@ public sealed class SessionTests(DumpFixture dumps) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Two_sessions_creating_the_same_name_at_once_yield_exactly_one_database()
+    public async Task Two_sessions_creating_the_same_database_at_once_both_get_the_one_database()
     {
-        var attempts = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
+        var created = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+            _home.Open().NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "same", Owner = "dave" }))));
+
+        Assert.All(created, d => Assert.Equal(DatabaseStatus.Running, d.Status));
+        Assert.Equal(created[0].Port, created[1].Port);
+        Assert.Equal(["same"], (await _home.Engine.GetDatabasesAsync()).Select(d => d.Name));
+        Assert.Equal(1, await Clients.ScalarAsync<int>(await _home.Engine.GetConnectionAsync("same"), "SELECT 1"));
+    }
+
+    [Fact]
+    public async Task Two_owners_creating_the_same_name_at_once_yield_exactly_one_database()
+    {
+        var attempts = await Task.WhenAll(new[] { "dave", "erin" }.Select(owner => Task.Run(async () =>
         {
             try
             {
-                await _home.Open().NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "same" });
+                await _home.Open().NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "same", Owner = owner });
                 return null;
             }
             catch (DevDbException e)

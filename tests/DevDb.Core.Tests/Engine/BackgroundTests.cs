@@ -1,0 +1,167 @@
+using DevDb.Core.Client;
+using DevDb.Core.Model;
+using DevDb.Core.Tests.Fixtures;
+using Xunit;
+
+namespace DevDb.Core.Tests.Engine;
+
+/// <summary>
+/// Work started with Start* (what the API answers 202 for, and New-DevDbDatabase -NoWait): it is
+/// checked and recorded at once, finishes in the background, and records its own outcome.
+/// </summary>
+[Collection(DumpCollection.Name)]
+public sealed class BackgroundTests(DumpFixture dumps) : IAsyncLifetime
+{
+    private readonly EngineHome _home = new();
+
+    public async Task InitializeAsync() =>
+        await _home.Engine.NewProjectAsync(new NewProjectRequest { Name = "shop", Source = dumps.CustomDump });
+
+    public Task DisposeAsync() => _home.DisposeAsync().AsTask();
+
+    [Fact]
+    public async Task A_started_database_is_Creating_at_once_and_Running_after_the_wait()
+    {
+        var started = await _home.Engine.StartNewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave", Owner = "dave" });
+        Assert.Equal(DatabaseStatus.Creating, started.Status);
+
+        // Another session sees it, and waits for it as well.
+        var waited = await _home.Open().WaitDatabaseAsync("dave");
+
+        Assert.Equal(DatabaseStatus.Running, waited.Status);
+        Assert.Equal(started.Port, waited.Port);
+        Assert.Equal(5000L, await Clients.ScalarAsync<long>(await _home.Engine.GetConnectionAsync("dave"), "SELECT count(*) FROM orders"));
+    }
+
+    [Fact]
+    public async Task Bad_input_is_refused_when_starting_before_anything_is_recorded()
+    {
+        var name = await Assert.ThrowsAsync<DevDbException>(() =>
+            _home.Engine.StartNewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "Not_A_Label" }));
+        var project = await Assert.ThrowsAsync<DevDbException>(() =>
+            _home.Engine.StartNewDatabaseAsync(new NewDatabaseRequest { Project = "nope", Name = "dave" }));
+        var source = await Assert.ThrowsAsync<DevDbException>(() =>
+            _home.Engine.StartNewProjectAsync(new NewProjectRequest { Name = "other", Source = "/nonexistent/x.dump" }));
+
+        Assert.Equal([ErrorCodes.NameInvalid, ErrorCodes.ProjectNotFound, ErrorCodes.SourceNotFound], new[] { name.Code, project.Code, source.Code });
+        Assert.Empty(await _home.Engine.GetDatabasesAsync());
+        Assert.Equal(["shop"], (await _home.Engine.GetProjectsAsync()).Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task A_background_create_that_fails_is_recorded_Failed_with_its_error_and_can_be_created_again()
+    {
+        // The image vanishes under the engine: the clone fails after the request was accepted.
+        var image = Path.Combine(_home.Path, "images", "shop", "1");
+        Directory.Move(image, image + ".away");
+        await _home.Engine.StartNewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave", Owner = "dave" });
+
+        // The runtime's own error comes back to whoever waits, and stays on the record.
+        var error = await Assert.ThrowsAsync<DevDbException>(() => _home.Engine.WaitDatabaseAsync("dave"));
+        Assert.Equal(ErrorCodes.ProjectNotReady, error.Code);
+        var failed = await _home.Engine.GetDatabaseAsync("dave");
+        Assert.Equal(DatabaseStatus.Failed, failed.Status);
+        Assert.Equal(error.Code, failed.ErrorCode);
+        Assert.Equal(error.Message, failed.Error);
+        Assert.Empty(_home.Entries("databases"));
+        Assert.Empty(_home.Entries("secrets"));
+        var start = await Assert.ThrowsAsync<DevDbException>(() => _home.Engine.StartDatabaseAsync("dave"));
+        Assert.Equal(ErrorCodes.ProjectNotReady, start.Code);
+
+        // Once the cause is gone, the same create replaces the failed record.
+        Directory.Move(image + ".away", image);
+        var created = await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave", Owner = "dave" });
+        Assert.Equal(DatabaseStatus.Running, created.Status);
+        Assert.Null(created.Error);
+        Assert.Equal(1, await Clients.ScalarAsync<int>(await _home.Engine.GetConnectionAsync("dave"), "SELECT 1"));
+    }
+
+    [Fact]
+    public async Task A_failed_database_can_be_removed()
+    {
+        var image = Path.Combine(_home.Path, "images", "shop", "1");
+        Directory.Move(image, image + ".away");
+        await _home.Engine.StartNewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
+        await Assert.ThrowsAsync<DevDbException>(() => _home.Engine.WaitDatabaseAsync("dave"));
+        Directory.Move(image + ".away", image);
+
+        await _home.Engine.RemoveDatabaseAsync("dave");
+
+        Assert.Empty(await _home.Engine.GetDatabasesAsync());
+    }
+
+    [Fact]
+    public async Task Shutting_the_engine_down_cancels_a_background_create_and_leaves_nothing()
+    {
+        var engine = _home.Open();
+        await engine.StartNewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
+        await engine.DisposeAsync();
+
+        Assert.True(await _home.Engine.GetDatabasesAsync() is [] or [{ Status: DatabaseStatus.Running }],
+            "a create is either rolled back or, if it finished first, complete");
+        if ((await _home.Engine.GetDatabasesAsync()).Count == 0)
+        {
+            Assert.Empty(_home.Entries("databases"));
+            EngineHome.AssertNoPostgresUnder(Path.Combine(_home.Path, "databases"));
+        }
+    }
+
+    [Fact]
+    public async Task A_started_project_is_Building_at_once_and_Ready_later()
+    {
+        var started = await _home.Engine.StartNewProjectAsync(new NewProjectRequest { Name = "shop2", Source = dumps.CustomDump });
+        Assert.Equal(ProjectStatus.Building, started.Status);
+
+        // Repeating the create while it builds is not an error: it is the same project.
+        var repeated = await _home.Open().NewProjectAsync(new NewProjectRequest { Name = "shop2", Source = dumps.CustomDump });
+
+        Assert.Equal(ProjectStatus.Ready, repeated.Status);
+        Assert.Equal(ImageStatus.Ready, Assert.Single(repeated.Images).Status);
+    }
+
+    [Fact]
+    public async Task A_started_project_whose_dump_is_corrupt_ends_Failed_with_the_code()
+    {
+        await _home.Engine.StartNewProjectAsync(new NewProjectRequest { Name = "broken", Source = dumps.TruncatedCustomDump });
+
+        var project = await Poll(() => _home.Engine.GetProjectAsync("broken"), p => p.Status != ProjectStatus.Building);
+
+        Assert.Equal(ProjectStatus.Failed, project.Status);
+        Assert.Equal(ErrorCodes.DumpCorrupt, project.ErrorCode);
+        Assert.Empty(project.Images);
+    }
+
+    [Fact]
+    public async Task A_started_refresh_builds_the_next_image_in_the_background()
+    {
+        var started = await _home.Engine.StartUpdateProjectAsync(new UpdateProjectRequest { Name = "shop" });
+        Assert.Equal(ImageStatus.Building, started.Images.Single(i => i.Revision == 2).Status);
+
+        var project = await Poll(() => _home.Engine.GetProjectAsync("shop"), p => p.Images.All(i => i.Status != ImageStatus.Building));
+
+        Assert.Equal(2, project.LatestImage?.Revision);
+        Assert.Equal([2], project.Images.Select(i => i.Revision));
+    }
+
+    [Fact]
+    public async Task Databases_can_be_listed_by_owner()
+    {
+        await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave", Owner = "dave" });
+        await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "erin", Owner = "erin" });
+
+        Assert.Equal(["erin"], (await _home.Engine.GetDatabasesAsync(owner: "erin")).Select(d => d.Name));
+        Assert.Equal(["dave"], (await _home.Engine.GetDatabasesAsync("shop", "dave")).Select(d => d.Name));
+        Assert.Empty(await _home.Engine.GetDatabasesAsync(owner: "nobody"));
+    }
+
+    private static async Task<T> Poll<T>(Func<Task<T>> read, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var value = await read();
+            if (done(value) || DateTime.UtcNow > deadline) return value;
+            await Task.Delay(100);
+        }
+    }
+}
