@@ -173,9 +173,12 @@ public sealed class ApiServer : IAsyncDisposable
 }
 
 /// <summary>Everything the app logs: message, structured values, scopes and exceptions, as text.</summary>
-public sealed class LogCapture : ILoggerProvider
+public sealed class LogCapture : ILoggerProvider, ISupportExternalScope
 {
     private readonly ConcurrentQueue<string> _lines = new();
+    private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
+
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
 
     public IReadOnlyList<string> Lines => _lines.ToArray();
 
@@ -187,21 +190,17 @@ public sealed class LogCapture : ILoggerProvider
     {
     }
 
-    private sealed class Logger(string category, LogCapture capture) : ILogger, ISupportExternalScope
+    private sealed class Logger(string category, LogCapture capture) : ILogger
     {
-        private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => _scopes.Push(state);
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => capture._scopes.Push(state);
 
         public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             var parts = new List<string> { $"{logLevel} {category}: {formatter(state, exception)}" };
             if (state is IEnumerable<KeyValuePair<string, object?>> values) parts.AddRange(values.Select(v => $"{v.Key}={v.Value}"));
-            _scopes.ForEachScope((scope, list) =>
+            capture._scopes.ForEachScope((scope, list) =>
             {
                 list.Add($"scope: {scope}");
                 if (scope is IEnumerable<KeyValuePair<string, object?>> pairs) list.AddRange(pairs.Select(p => $"{p.Key}={p.Value}"));

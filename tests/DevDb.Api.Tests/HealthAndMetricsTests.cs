@@ -1,0 +1,94 @@
+using System.Net;
+using System.Text.Json;
+using DevDb.Api.Tests.Fixtures;
+using DevDb.Core;
+using DevDb.Core.Client;
+using DevDb.Core.Model;
+using Xunit;
+
+namespace DevDb.Api.Tests;
+
+[Collection(ShopCollection.Name)]
+public sealed class MetricsTests(ShopServerFixture fixture)
+{
+    private readonly ApiServer _server = fixture.Server;
+
+    [Fact]
+    public async Task Metrics_count_requests_by_route_and_show_databases_by_state_and_images_by_status()
+    {
+        await _server.NewRunningDatabaseAsync(ShopServerFixture.Project, "metered", _server.OwnerToken);
+        try
+        {
+            await _server.SendAsync<Database>(HttpMethod.Post, ApiContract.DatabaseAction("metered", "stop"), _server.OwnerToken);
+            for (var i = 0; i < 3; i++) (await _server.SendAsync(HttpMethod.Get, ApiContract.Database("ghost"), _server.OwnerToken)).Dispose();
+
+            using var response = await _server.SendAsync(HttpMethod.Get, "/metrics", token: null);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var text = await response.Content.ReadAsStringAsync();
+            var lines = text.Split('\n');
+            var all = await _server.SendAsync<List<Database>>(HttpMethod.Get, ApiContract.Databases, _server.AdminToken);
+
+            Assert.Contains($"devdb_databases{{state=\"Stopped\"}} {all.Count(d => d.Status == DatabaseStatus.Stopped)}", lines);
+            Assert.Contains($"devdb_databases{{state=\"Running\"}} {all.Count(d => d.Status == DatabaseStatus.Running)}", lines);
+            Assert.Contains(lines, l => l.StartsWith("devdb_images{status=\"Ready\"} ") && int.Parse(l.Split(' ')[1]) >= 1);
+            Assert.Contains(lines, l => l.StartsWith("devdb_projects{status=\"Ready\"} ") && int.Parse(l.Split(' ')[1]) >= 1);
+            // Request counts and durations per route template (never a database name).
+            var notFound = lines.Single(l => l.StartsWith("http_requests_received_total{") && l.Contains("code=\"404\"") && l.Contains("endpoint=\"api/v1/databases/{name}\""));
+            Assert.True(int.Parse(notFound.Split(' ')[1]) >= 3, notFound);
+            Assert.Contains(lines, l => l.StartsWith("http_request_duration_seconds_count{") && l.Contains("endpoint=\"api/v1/databases/{name}/stop\""));
+            Assert.DoesNotContain("metered", text);
+            Assert.DoesNotContain("ghost", text);
+        }
+        finally
+        {
+            await _server.SendAsync(HttpMethod.Delete, ApiContract.Database("metered"), _server.OwnerToken);
+        }
+    }
+}
+
+/// <summary>A server of its own (no project), whose catalog this test breaks on purpose.</summary>
+public sealed class ReadinessTests : IAsyncLifetime
+{
+    private ApiServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await ApiServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Readyz_is_503_while_the_catalog_cannot_be_read_and_healthz_stays_200()
+    {
+        using (var ready = await _server.SendAsync(HttpMethod.Get, "/readyz", token: null))
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+
+        // A record that is no JSON: what a full disk or a hand edit leaves behind.
+        var broken = Path.Combine(_server.Home.Path, "catalog", "projects", "broken.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(broken)!);
+        await File.WriteAllTextAsync(broken, "{ not json");
+        try
+        {
+            using var notReady = await _server.SendAsync(HttpMethod.Get, "/readyz", token: null);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+            var problem = JsonSerializer.Deserialize<ApiProblem>(await notReady.Content.ReadAsStringAsync(), ApiContract.Json)!;
+            Assert.Equal(ErrorCodes.ServerError, problem.Code);
+            Assert.DoesNotContain(_server.Home.Path, problem.Detail);
+            Assert.Contains(_server.Logs.Lines, l => l.Contains("Not ready") && l.Contains(problem.RequestId!));
+            using (var health = await _server.SendAsync(HttpMethod.Get, "/healthz", token: null))
+                Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+
+            // Other calls that hit the broken catalog are a 500 problem with the request id, no internals.
+            using var failed = await _server.SendAsync(HttpMethod.Get, ApiContract.Projects, _server.AdminToken);
+            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+            var serverError = JsonSerializer.Deserialize<ApiProblem>(await failed.Content.ReadAsStringAsync(), ApiContract.Json)!;
+            Assert.Equal(ErrorCodes.ServerError, serverError.Code);
+            Assert.Contains(serverError.RequestId!, serverError.Detail);
+            Assert.DoesNotContain("Json", serverError.Detail);
+        }
+        finally
+        {
+            File.Delete(broken);
+        }
+        using var readyAgain = await _server.SendAsync(HttpMethod.Get, "/readyz", token: null);
+        Assert.Equal(HttpStatusCode.OK, readyAgain.StatusCode);
+    }
+}

@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using DevDb.Core.Client;
+using DevDb.Core.Model;
+using DevDb.Core.Tests.Engine;
+using DevDb.Core.Tests.Fixtures;
+using Xunit;
+
+namespace DevDb.Api.Tests;
+
+/// <summary>
+/// The API as operators run it: <c>dotnet DevDb.Api.dll --urls ...</c> with DEVDB__HOME, the
+/// tokens command as a second process, SIGTERM to stop. Everything it writes to stdout and stderr
+/// is kept, to check what its logs show and what they never show.
+/// </summary>
+public sealed class ProcessTests : IAsyncLifetime
+{
+    private static readonly string ApiDll = Path.Combine(AppContext.BaseDirectory, "DevDb.Api.dll");
+    private EngineHome _home = null!;
+
+    public Task InitializeAsync()
+    {
+        _home = new EngineHome();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        var path = _home.Path;
+        await _home.DisposeAsync();
+        EngineHome.AssertNoPostgresUnder(path);
+    }
+
+    private sealed class ApiProcess(Process process, StringBuilder output, int port) : IAsyncDisposable
+    {
+        public Process Process { get; } = process;
+        public Uri Address { get; } = new($"http://127.0.0.1:{port}/");
+
+        public string Output
+        {
+            get { lock (output) return output.ToString(); }
+        }
+
+        /// <summary>SIGTERM, as Kubernetes and systemd stop it; returns the exit code.</summary>
+        public async Task<int> TerminateAsync()
+        {
+            using (var kill = Process.Start("kill", ["-TERM", Process.Id.ToString()])) await kill.WaitForExitAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await Process.WaitForExitAsync(timeout.Token);
+            return Process.ExitCode;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!Process.HasExited) Process.Kill(entireProcessTree: true);
+            await Process.WaitForExitAsync();
+            Process.Dispose();
+        }
+    }
+
+    private ProcessStartInfo StartInfo(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(ApiDll);
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        info.Environment["DEVDB__HOME"] = _home.Path;
+        info.Environment.Remove("DEVDB__TOKENSFILE");
+        info.Environment["DEVDB_PORT_RANGE"] = "56400-56449";
+        return info;
+    }
+
+    private async Task<ApiProcess> StartApiAsync()
+    {
+        var port = FreePort.Next();
+        var output = new StringBuilder();
+        var process = new Process { StartInfo = StartInfo("--urls", $"http://127.0.0.1:{port}") };
+        DataReceivedEventHandler collect = (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        process.OutputDataReceived += collect;
+        process.ErrorDataReceived += collect;
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var api = new ApiProcess(process, output, port);
+        await FreePort.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(60), () => !process.HasExited);
+        Assert.False(process.HasExited, api.Output);
+        return api;
+    }
+
+    private async Task<(int Exit, string Output, string Error)> RunTokensAsync(params string[] args)
+    {
+        using var process = Process.Start(StartInfo(["tokens", .. args]))!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await output, await error);
+    }
+
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient http, HttpMethod method, string path, string token, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (body is not null) request.Content = JsonContent.Create(body, body.GetType(), options: ApiContract.Json);
+        return await http.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task The_real_process_bootstraps_a_token_serves_logs_as_json_without_secrets_and_stops_gracefully()
+    {
+        string bootstrap, developerToken, password, output;
+        await using (var api = await StartApiAsync())
+        {
+            using var http = new HttpClient { BaseAddress = api.Address };
+
+            // The bootstrap admin token: in one Warning log line, and it works.
+            var warning = api.Output.Split('\n').Single(l => l.Contains("bootstrap admin token"));
+            using (var json = JsonDocument.Parse(warning))
+            {
+                Assert.Equal("Warning", json.RootElement.GetProperty("LogLevel").GetString());
+                bootstrap = json.RootElement.GetProperty("State").GetProperty("BootstrapToken").GetString()!;
+            }
+            Assert.Equal(new ApiIdentity("admin", ApiRoles.Admin),
+                await (await SendAsync(http, HttpMethod.Get, ApiContract.WhoAmI, bootstrap)).Content.ReadFromJsonAsync<ApiIdentity>(ApiContract.Json));
+
+            // A developer token made by the tokens command, in another process: the server picks it up.
+            var added = await RunTokensAsync("add", "--user", "dave", "--role", "developer");
+            Assert.True(added.Exit == 0, added.Error);
+            developerToken = added.Output.Trim();
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            using (var whoami = await SendAsync(http, HttpMethod.Get, ApiContract.WhoAmI, developerToken))
+                Assert.Equal("dave", (await whoami.Content.ReadFromJsonAsync<ApiIdentity>(ApiContract.Json))!.User);
+            var listed = await RunTokensAsync("list");
+            Assert.Contains("dave", listed.Output);
+            Assert.Contains("admin", listed.Output);
+
+            // Real work, and a password fetched.
+            using (var project = await SendAsync(http, HttpMethod.Post, ApiContract.Projects, bootstrap, new NewProjectRequest { Name = "shop", Source = RepoPaths.SampleDump }))
+                Assert.Equal(HttpStatusCode.Accepted, project.StatusCode);
+            await WaitAsync(http, ApiContract.Project("shop"), bootstrap, (Project p) => p.Status != ProjectStatus.Building);
+            using (var created = await SendAsync(http, HttpMethod.Post, ApiContract.Databases, developerToken, new NewDatabaseRequest { Project = "shop", Name = "dave-db" }))
+                Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+            var database = await WaitAsync(http, ApiContract.Database("dave-db"), developerToken, (Database d) => d.Status != DatabaseStatus.Creating);
+            Assert.Equal(DatabaseStatus.Running, database.Status);
+            using (var connection = await SendAsync(http, HttpMethod.Get, ApiContract.Connection("dave-db"), developerToken))
+                password = (await connection.Content.ReadFromJsonAsync<ConnectionInfo>(ApiContract.Json))!.Password;
+            Assert.NotEmpty(password);
+
+            // Removed with the tokens command: refused within a second or two.
+            Assert.Equal(0, (await RunTokensAsync("remove", "--user", "dave")).Exit);
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            using (var refused = await SendAsync(http, HttpMethod.Get, ApiContract.Databases, developerToken))
+                Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+
+            // Graceful stop on SIGTERM: exit code 0 after the host's shutdown.
+            Assert.Equal(0, await api.TerminateAsync());
+            output = api.Output;
+        }
+
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        // Structured JSON, one object a line, request lines carrying a request id.
+        Assert.All(lines, line => JsonDocument.Parse(line).Dispose());
+        Assert.Contains(lines, l => l.Contains("\"Path\":\"/api/v1/databases/dave-db/connection\"") && l.Contains("\"RequestId\""));
+        Assert.Contains(lines, l => l.Contains("Application is shutting down"));
+        // The bootstrap token exactly once (its Warning line); no other secret ever.
+        Assert.Single(lines, l => l.Contains(bootstrap));
+        Assert.DoesNotContain(developerToken, output);
+        Assert.DoesNotContain(password, output);
+        Assert.DoesNotMatch(@"Bearer [A-Za-z0-9_-]{20,}", output);
+
+        // A second start with tokens on file creates no bootstrap token.
+        await using var restarted = await StartApiAsync();
+        Assert.Equal(0, await restarted.TerminateAsync());
+        Assert.DoesNotContain("bootstrap admin token", restarted.Output);
+    }
+
+    private static async Task<T> WaitAsync<T>(HttpClient http, string path, string token, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        while (true)
+        {
+            using var response = await SendAsync(http, HttpMethod.Get, path, token);
+            var value = (await response.Content.ReadFromJsonAsync<T>(ApiContract.Json))!;
+            if (done(value)) return value;
+            Assert.True(DateTime.UtcNow < deadline, $"{path} did not settle.");
+            await Task.Delay(100);
+        }
+    }
+}
