@@ -17,18 +17,59 @@ public sealed class NewDevDbDatabaseCommand : DevDbCmdlet
     [Parameter(Mandatory = true, Position = 0)]
     public string Name { get; set; } = "";
 
-    /// <summary>Who the database is for; the current user when omitted.</summary>
+    /// <summary>Who the database is for; when omitted, you (the OS user locally, the token's user on a server).</summary>
     [Parameter]
-    public string Owner { get; set; } = Environment.UserName;
+    public string? Owner { get; set; }
+
+    /// <summary>Returns at once with the database Creating; Wait-DevDbDatabase waits for it later.</summary>
+    [Parameter]
+    public SwitchParameter NoWait { get; set; }
 
     protected override void ProcessRecord()
     {
         Require(() => Names.Validate(Name, "database"));
         if (!ShouldProcess(Name, $"Create database from project '{Project}'")) return;
         var request = new NewDatabaseRequest { Project = Project, Name = Name, Owner = Owner };
-        if (TryInvoke((client, progress, ct) => client.NewDatabaseAsync(request, progress, ct), out Database created, $"Creating database {Name}"))
+        bool done = NoWait
+            ? TryInvoke((client, _, ct) => client.StartNewDatabaseAsync(request, ct), out Database created)
+            : TryInvoke((client, progress, ct) => client.NewDatabaseAsync(request, progress, ct), out created, $"Creating database {Name}");
+        if (done)
         {
             WriteDatabase(created);
+        }
+    }
+}
+
+/// <summary>Waits until databases created with -NoWait are running (or have failed).</summary>
+[Cmdlet(VerbsLifecycle.Wait, "DevDbDatabase", DefaultParameterSetName = DatabaseCmdlet.NameSet)]
+[OutputType(typeof(DevDbDatabase))]
+public sealed class WaitDevDbDatabaseCommand : DatabaseCmdlet
+{
+    /// <summary>Seconds to wait for each database; -1 (the default) waits until it is done or Ctrl+C.</summary>
+    [Parameter]
+    [ValidateRange(-1, int.MaxValue)]
+    public int Timeout { get; set; } = -1;
+
+    protected override void Process(string name)
+    {
+        var timeout = Timeout < 0 ? System.Threading.Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(Timeout);
+        if (TryInvoke(async (client, progress, ct) =>
+            {
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                deadline.CancelAfter(timeout);
+                try
+                {
+                    return await client.WaitDatabaseAsync(name, progress, deadline.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    throw new DevDbException(ErrorCodes.WaitTimedOut, DevDbErrorCategory.ResourceBusy,
+                        $"Database '{name}' was still being created after {Timeout} s.",
+                        $"Wait longer (Wait-DevDbDatabase -Name {name} -Timeout <seconds>), or look at it with Get-DevDbDatabase -Name {name}.", name);
+                }
+            }, out Database database, $"Creating database {name}"))
+        {
+            WriteDatabase(database);
         }
     }
 }
