@@ -90,6 +90,19 @@ public sealed class GetDevDbDatabaseCommand : DevDbCmdlet
 
     protected override void ProcessRecord()
     {
+        // Plain names are looked up one by one: one request each, and a server's own answer for
+        // them (Forbidden for someone else's database) rather than a filtered list's silence.
+        if (Project is null && Name is { Length: > 0 } && !Name.Any(WildcardPattern.ContainsWildcardCharacters))
+        {
+            foreach (string name in Name)
+            {
+                if (TryInvoke((client, _, ct) => client.GetDatabaseAsync(name, ct), out Database database))
+                {
+                    WriteDatabase(database);
+                }
+            }
+            return;
+        }
         IReadOnlyList<Database> databases;
         try
         {
