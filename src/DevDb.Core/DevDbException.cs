@@ -77,4 +77,8 @@ public static class ErrorCodes
     /// <summary>A token would travel over plain http to a host that is not this machine.</summary>
     public const string InsecureConnection = nameof(InsecureConnection);
     public const string ContextNotFound = nameof(ContextNotFound);
+    /// <summary>The API could not read the request: a malformed body or query, or no such route.</summary>
+    public const string RequestInvalid = nameof(RequestInvalid);
+    /// <summary>The API's tokens file is not the shape the server expects.</summary>
+    public const string TokensFileInvalid = nameof(TokensFileInvalid);
 }

@@ -1,0 +1,87 @@
+using DevDb.Api.Auth;
+using DevDb.Core.Client;
+using DevDb.Core.Engine;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Prometheus;
+
+namespace DevDb.Api;
+
+/// <summary>
+/// The DevDb API host. <c>Program</c> and the tests build it the same way:
+/// <c>var app = DevDbApi.Build(DevDbApi.CreateBuilder(args)); await app.RunAsync();</c>
+/// </summary>
+public static class DevDbApi
+{
+    public const string OpenApiPath = "/openapi/v1.json";
+
+    /// <summary>Services and configuration (appsettings.json, DEVDB__* environment variables, command line). Add to it before <see cref="Build"/>.</summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        // Content root = the app's folder, so appsettings.json is found whatever the working folder.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        });
+
+        var services = builder.Services;
+        services.Configure<DevDbApiOptions>(builder.Configuration.GetSection(DevDbApiOptions.Section));
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => DevDbEngine.OpenLocal(new LocalEngineOptions { Home = sp.GetRequiredService<IOptions<DevDbApiOptions>>().Value.ResolvedHome }));
+        services.AddSingleton(sp => new TokenStore(sp.GetRequiredService<IOptions<DevDbApiOptions>>().Value.ResolvedTokensFile,
+            sp.GetRequiredService<ILogger<TokenStore>>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ApiMetrics>();
+
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            // The same settings as ApiContract.Json, which the client uses.
+            o.SerializerOptions.PropertyNamingPolicy = ApiContract.Json.PropertyNamingPolicy;
+            o.SerializerOptions.DefaultIgnoreCondition = ApiContract.Json.DefaultIgnoreCondition;
+            foreach (var converter in ApiContract.Json.Converters) o.SerializerOptions.Converters.Add(converter);
+        });
+        // Unreadable bodies and parameters throw, so ProblemMiddleware answers them with a problem document.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+
+        services.AddAuthentication(BearerTokenHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder(BearerTokenHandler.SchemeName).RequireAuthenticatedUser().Build())
+            .AddPolicy(Endpoints.AdminPolicy, p => p.AddAuthenticationSchemes(BearerTokenHandler.SchemeName).RequireRole(ApiRoles.Admin));
+
+        services.AddOpenApi("v1", OpenApiTransformers.Configure);
+        // Graceful shutdown: in-flight requests finish, then the engine is disposed with the container.
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        return builder;
+    }
+
+    /// <summary>Builds the app: opens the engine, loads (or bootstraps) the tokens, and maps the routes.</summary>
+    public static WebApplication Build(WebApplicationBuilder builder)
+    {
+        var app = builder.Build();
+        // Fail at start, not on the first request, when the state folder or tokens file is unusable.
+        app.Services.GetRequiredService<DevDbEngine>();
+        app.Services.GetRequiredService<TokenStore>().Initialize();
+        var metrics = app.Services.GetRequiredService<ApiMetrics>();
+
+        app.UseMiddleware<RequestIdMiddleware>();
+        app.UseRouting();
+        app.UseHttpMetrics(o => o.SetMetricFactory(Metrics.WithCustomRegistry(metrics.Registry)));
+        app.UseMiddleware<ProblemMiddleware>();
+        app.UseStatusCodePages(context => ProblemMiddleware.WriteStatusProblemAsync(context.HttpContext));
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        Endpoints.Map(app);
+        // Anonymous: Prometheus scrapers carry no token; it exposes counts by state and route, no names or secrets.
+        app.MapMetrics("/metrics", metrics.Registry).AllowAnonymous();
+        app.MapOpenApi(OpenApiPath).AllowAnonymous();
+        return app;
+    }
+
+    public static WebApplication Build(string[] args) => Build(CreateBuilder(args));
+}

@@ -1,0 +1,215 @@
+using System.Security.Claims;
+using DevDb.Api.Auth;
+using DevDb.Core;
+using DevDb.Core.Client;
+using DevDb.Core.Engine;
+using DevDb.Core.Model;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace DevDb.Api;
+
+/// <summary>A refresh's body: everything optional, so an empty body fetches the current source again.</summary>
+public sealed record RefreshProjectRequest
+{
+    /// <summary>When present, must be the project named in the route.</summary>
+    public string? Name { get; init; }
+    /// <summary>A new source address; null fetches the current one again.</summary>
+    public string? Source { get; init; }
+    /// <summary>New post-restore SQL; null keeps the current one.</summary>
+    public string? PostRestoreSql { get; init; }
+}
+
+/// <summary>The routes of the DevDb API (see <see cref="ApiContract"/>).</summary>
+public static class Endpoints
+{
+    public const string AdminPolicy = "admin";
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        var projects = app.MapGroup(ApiContract.Projects).WithTags("Projects");
+        projects.MapGet("", GetProjects).WithName("GetProjects").WithSummary("Lists projects (any user).");
+        projects.MapPost("", NewProject).WithName("NewProject").RequireAuthorization(AdminPolicy)
+            .WithSummary("Registers a project and starts building image revision 1 (admins).")
+            .WithDescription("202 with the project Building and a Location to poll; 200 when an identical project is already Ready; 409 ProjectExists when the name is taken by another definition.")
+            .ProducesProblems(400, 403, 404, 409, 422);
+        projects.MapGet("{name}", GetProject).WithName("GetProject").WithSummary("One project (any user).").ProducesProblems(404);
+        projects.MapDelete("{name}", RemoveProject).WithName("RemoveProject").RequireAuthorization(AdminPolicy)
+            .WithSummary("Removes a project and its images (admins); refuses while it has databases unless force=true, which removes them too.")
+            .ProducesProblems(403, 404, 409);
+        projects.MapPost("{name}/refresh", RefreshProject).WithName("RefreshProject").RequireAuthorization(AdminPolicy)
+            .WithSummary("Fetches the source again (or a new one) and starts building the next image revision (admins).")
+            .ProducesProblems(400, 403, 404, 409, 422);
+
+        var databases = app.MapGroup(ApiContract.Databases).WithTags("Databases");
+        databases.MapGet("", GetDatabases).WithName("GetDatabases")
+            .WithSummary("Lists databases, optionally of one project and/or owner; developers see only their own.")
+            .ProducesProblems(403, 404);
+        databases.MapPost("", NewDatabase).WithName("NewDatabase")
+            .WithSummary("Starts cloning the project's newest image into a new database.")
+            .WithDescription("202 with the database Creating and a Location to poll; 200 when an identical database exists and is no longer Creating; 409 DatabaseExists when the name is taken. Developers create databases for themselves only.")
+            .ProducesProblems(400, 403, 404, 409, 503);
+        databases.MapGet("{name}", GetDatabase).WithName("GetDatabase").WithSummary("One database (its owner or an admin).").ProducesProblems(403, 404);
+        databases.MapDelete("{name}", RemoveDatabase).WithName("RemoveDatabase").WithSummary("Removes a database (its owner or an admin).").ProducesProblems(403, 404, 409);
+        databases.MapPost("{name}/reset", ResetDatabase).WithName("ResetDatabase")
+            .WithSummary("Back to the project's newest image, same name, port, user and password (its owner or an admin).").ProducesProblems(403, 404, 409);
+        databases.MapPost("{name}/stop", StopDatabase).WithName("StopDatabase").WithSummary("Stops the server, keeping data and port (its owner or an admin).").ProducesProblems(403, 404, 409);
+        databases.MapPost("{name}/start", StartDatabase).WithName("StartDatabase").WithSummary("Starts a stopped database (its owner or an admin).").ProducesProblems(403, 404, 409);
+        databases.MapGet("{name}/connection", GetConnection).WithName("GetConnection")
+            .WithSummary("Connection details including the password (its owner or an admin); never cached.").ProducesProblems(403, 404);
+
+        app.MapGet(ApiContract.WhoAmI, (ClaimsPrincipal user) => { var c = Caller.From(user); return TypedResults.Ok(new ApiIdentity(c.User, c.Role)); })
+            .WithName("WhoAmI").WithTags("Identity").WithSummary("The user and role of the bearer token.");
+
+        app.MapGet("/healthz", () => TypedResults.Ok(new HealthStatus("ok"))).AllowAnonymous().WithTags("Health")
+            .WithName("Health").WithSummary("The process is up.");
+        app.MapGet("/readyz", Ready).AllowAnonymous().WithTags("Health").WithName("Ready")
+            .WithSummary("The engine and its catalog are usable (503 when not).")
+            .Produces<HealthStatus>().ProducesProblems(StatusCodes.Status503ServiceUnavailable);
+    }
+
+    public sealed record HealthStatus(string Status);
+
+    // ---- projects ---------------------------------------------------------------------------
+
+    private static async Task<Ok<IReadOnlyList<Project>>> GetProjects(DevDbEngine engine, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await engine.GetProjectsAsync(cancellationToken));
+
+    private static async Task<Ok<Project>> GetProject(string name, DevDbEngine engine, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await engine.GetProjectAsync(name, cancellationToken));
+
+    private static async Task<Results<Ok<Project>, Accepted<Project>>> NewProject(
+        NewProjectRequest request, DevDbEngine engine, ApiMetrics metrics, CancellationToken cancellationToken)
+    {
+        var project = await engine.StartNewProjectAsync(request, cancellationToken);
+        if (project.Status != ProjectStatus.Building) return TypedResults.Ok(project);
+        metrics.ImageBuildStarted();
+        return TypedResults.Accepted("/" + ApiContract.Project(project.Name), project);
+    }
+
+    private static async Task<Accepted<Project>> RefreshProject(string name, [FromBody(EmptyBodyBehavior = Microsoft.AspNetCore.Mvc.ModelBinding.EmptyBodyBehavior.Allow)] RefreshProjectRequest? request,
+        DevDbEngine engine, ApiMetrics metrics, CancellationToken cancellationToken)
+    {
+        if (request?.Name is { } bodyName && bodyName != name)
+            throw new DevDbException(ErrorCodes.NameInvalid, DevDbErrorCategory.InvalidArgument,
+                $"The body names project '{bodyName}' but the route names '{name}'.", "Leave 'name' out of the body, or make it match the route.", bodyName);
+        var project = await engine.StartUpdateProjectAsync(
+            new UpdateProjectRequest { Name = name, Source = request?.Source, PostRestoreSql = request?.PostRestoreSql }, cancellationToken);
+        metrics.ImageBuildStarted();
+        return TypedResults.Accepted("/" + ApiContract.Project(project.Name), project);
+    }
+
+    private static async Task<NoContent> RemoveProject(string name, DevDbEngine engine, CancellationToken cancellationToken, bool force = false)
+    {
+        await engine.RemoveProjectAsync(name, force, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    // ---- databases --------------------------------------------------------------------------
+
+    private static async Task<Ok<IReadOnlyList<Database>>> GetDatabases(ClaimsPrincipal user, DevDbEngine engine, CancellationToken cancellationToken,
+        string? project = null, string? owner = null)
+    {
+        var caller = Caller.From(user);
+        if (!caller.IsAdmin)
+        {
+            if (owner is not null && owner != caller.User)
+                throw Problems.Forbidden($"Developer '{caller.User}' can list only their own databases, not those of '{owner}'.", owner);
+            owner = caller.User;
+        }
+        return TypedResults.Ok(await engine.GetDatabasesAsync(project, owner, cancellationToken));
+    }
+
+    private static async Task<Results<Ok<Database>, Accepted<Database>>> NewDatabase(
+        NewDatabaseRequest request, ClaimsPrincipal user, DevDbEngine engine, ApiMetrics metrics, CancellationToken cancellationToken)
+    {
+        var caller = Caller.From(user);
+        if (!caller.IsAdmin && request.Owner is not null && request.Owner != caller.User)
+            throw Problems.Forbidden($"Developer '{caller.User}' can create databases only for themselves, not for '{request.Owner}'.", request.Owner);
+        var database = await engine.StartNewDatabaseAsync(request with { Owner = caller.IsAdmin ? request.Owner ?? caller.User : caller.User }, cancellationToken);
+        if (database.Status != DatabaseStatus.Creating) return TypedResults.Ok(database);
+        metrics.DatabaseCreateStarted();
+        return TypedResults.Accepted("/" + ApiContract.Database(database.Name), database);
+    }
+
+    private static async Task<Ok<Database>> GetDatabase(string name, ClaimsPrincipal user, DevDbEngine engine, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await RequireAccessAsync(name, user, engine, cancellationToken));
+
+    private static async Task<NoContent> RemoveDatabase(string name, ClaimsPrincipal user, DevDbEngine engine, CancellationToken cancellationToken)
+    {
+        await RequireAccessAsync(name, user, engine, cancellationToken);
+        await engine.RemoveDatabaseAsync(name, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<Database>> ResetDatabase(string name, ClaimsPrincipal user, DevDbEngine engine, CancellationToken cancellationToken)
+    {
+        await RequireAccessAsync(name, user, engine, cancellationToken);
+        return TypedResults.Ok(await engine.ResetDatabaseAsync(name, progress: null, cancellationToken));
+    }
+
+    private static async Task<Ok<Database>> StopDatabase(string name, ClaimsPrincipal user, DevDbEngine engine, CancellationToken cancellationToken)
+    {
+        await RequireAccessAsync(name, user, engine, cancellationToken);
+        return TypedResults.Ok(await engine.StopDatabaseAsync(name, cancellationToken));
+    }
+
+    private static async Task<Ok<Database>> StartDatabase(string name, ClaimsPrincipal user, DevDbEngine engine, CancellationToken cancellationToken)
+    {
+        await RequireAccessAsync(name, user, engine, cancellationToken);
+        return TypedResults.Ok(await engine.StartDatabaseAsync(name, cancellationToken));
+    }
+
+    private static async Task<Ok<DevDb.Core.Model.ConnectionInfo>> GetConnection(string name, ClaimsPrincipal user, DevDbEngine engine, HttpResponse response,
+        CancellationToken cancellationToken)
+    {
+        await RequireAccessAsync(name, user, engine, cancellationToken);
+        var connection = await engine.GetConnectionAsync(name, cancellationToken);
+        // The body holds a password: no cache, proxy or browser may keep it.
+        response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(connection);
+    }
+
+    /// <summary>The database, when the caller is its owner or an admin; DatabaseNotFound for everyone when it does not exist.</summary>
+    private static async Task<Database> RequireAccessAsync(string name, ClaimsPrincipal user, DevDbEngine engine, CancellationToken cancellationToken)
+    {
+        var caller = Caller.From(user);
+        var database = await engine.GetDatabaseAsync(name, cancellationToken);
+        if (!caller.IsAdmin && database.Owner != caller.User)
+            throw Problems.Forbidden($"Database '{name}' belongs to another user; developer '{caller.User}' can use only their own databases.", name);
+        return database;
+    }
+
+    // ---- health -----------------------------------------------------------------------------
+
+    private static async Task<IResult> Ready(DevDbEngine engine, ILoggerFactory loggers, HttpContext context)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            await engine.GetProjectsAsync(timeout.Token);
+            await engine.GetDatabasesAsync(cancellationToken: timeout.Token);
+            return TypedResults.Ok(new HealthStatus("ready"));
+        }
+        catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            loggers.CreateLogger(typeof(Endpoints)).LogError(e, "Not ready: the engine's catalog cannot be read.");
+            // Anonymous callers get no internals; the log line above has them.
+            return Results.Json(new ApiProblem
+            {
+                Title = ErrorCodes.ServerError, Status = StatusCodes.Status503ServiceUnavailable, Code = ErrorCodes.ServerError,
+                Category = DevDbErrorCategory.ResourceUnavailable,
+                Detail = $"The DevDb engine's catalog cannot be read (request id {context.TraceIdentifier}).",
+                RecommendedAction = "See the server log for that request id.", RequestId = context.TraceIdentifier,
+            }, ApiContract.Json, ApiContract.ProblemContentType, StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+
+    /// <summary>Documents problem answers (application/problem+json) of an endpoint.</summary>
+    public static RouteHandlerBuilder ProducesProblems(this RouteHandlerBuilder builder, params int[] statuses)
+    {
+        foreach (var status in statuses) builder.Produces<ApiProblem>(status, ApiContract.ProblemContentType);
+        return builder;
+    }
+}
