@@ -69,7 +69,7 @@ Describe 'Connecting' {
         $contexts = Get-Content -Raw (Join-Path $env:DEVDB_CONFIG 'contexts.json')
         foreach ($token in $api.Tokens.Values) { $contexts | Should -Not -Match ([regex]::Escape($token)) }
         foreach ($file in Get-ChildItem (Join-Path $env:DEVDB_CONFIG 'tokens')) {
-            if (-not $IsWindows) { $file.UnixFileMode | Should -Be 'UserRead, UserWrite' }
+            if (-not $IsWindows) { $file.UnixFileMode | Should -Be ([System.IO.UnixFileMode] 'UserRead, UserWrite') }
         }
     }
 

@@ -415,7 +415,8 @@ Describe 'Create now, wait later' {
         $image = Join-Path $env:DEVDB_HOME "images/shop/$((Get-DevDbProject -Name shop).ImageRevision)"
         Move-Item -LiteralPath $image -Destination "$image.away"
         try {
-            $null = New-DevDbDatabase -Project shop -Name doomed -NoWait
+            # It may fail before -NoWait returns: then New-DevDbDatabase already reports the error.
+            $null = New-DevDbDatabase -Project shop -Name doomed -NoWait -ErrorAction SilentlyContinue
             { Wait-DevDbDatabase -Name doomed -ErrorAction Stop } | Should -Throw -ErrorId 'ProjectNotReady,DevDb.Commands.WaitDevDbDatabaseCommand'
             $failed = Get-DevDbDatabase -Name doomed
             $failed.Status | Should -Be 'Failed'
