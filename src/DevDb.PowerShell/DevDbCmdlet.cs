@@ -121,15 +121,46 @@ public abstract class DevDbCmdlet : PSCmdlet, IDisposable
         }, out _, activity);
 
     /// <summary>Writes a database with its credential: the one way every cmdlet returns a database. A Failed one has no credential.</summary>
-    protected void WriteDatabase(Database database)
+    protected void WriteDatabase(Database database) => WriteDatabases([database]);
+
+    /// <summary>
+    /// Writes databases with their credentials, in order. The credentials are fetched a few at a
+    /// time: against a server each is a request, and a list of many should not wait for each in turn.
+    /// </summary>
+    protected void WriteDatabases(IReadOnlyList<Database> databases)
     {
-        if (database.Status == DatabaseStatus.Failed)
+        const int ConcurrentFetches = 8;
+        var connections = Invoke(async (client, _, ct) =>
         {
-            WriteObject(DevDbDatabase.From(database, connection: null));
-        }
-        else if (TryInvoke((client, _, ct) => client.GetConnectionAsync(database.Name, ct), out ConnectionInfo connection))
+            using var slots = new SemaphoreSlim(ConcurrentFetches);
+            return await Task.WhenAll(databases.Select(async database =>
+            {
+                if (database.Status == DatabaseStatus.Failed) return (Connection: (ConnectionInfo?)null, Error: (DevDbException?)null);
+                await slots.WaitAsync(ct).ConfigureAwait(false);
+                try
+                {
+                    return (await client.GetConnectionAsync(database.Name, ct).ConfigureAwait(false), null);
+                }
+                catch (DevDbException e)
+                {
+                    return (null, e);
+                }
+                finally
+                {
+                    slots.Release();
+                }
+            })).ConfigureAwait(false);
+        });
+        for (int i = 0; i < databases.Count; i++)
         {
-            WriteObject(DevDbDatabase.From(database, connection));
+            if (connections[i].Error is { } error)
+            {
+                WriteError(ErrorRecords.From(error));
+            }
+            else
+            {
+                WriteObject(DevDbDatabase.From(databases[i], connections[i].Connection));
+            }
         }
     }
 

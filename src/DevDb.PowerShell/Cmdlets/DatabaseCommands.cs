@@ -114,10 +114,7 @@ public sealed class GetDevDbDatabaseCommand : DevDbCmdlet
             Terminate(exception);
             return;
         }
-        foreach (Database database in NameFilter.Select(this, databases, d => d.Name, Name, NotFound))
-        {
-            WriteDatabase(database);
-        }
+        WriteDatabases(NameFilter.Select(this, databases, d => d.Name, Name, NotFound).ToList());
     }
 
     private DevDbException NotFound(string name) => new(ErrorCodes.DatabaseNotFound, DevDbErrorCategory.ObjectNotFound,
