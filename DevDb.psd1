@@ -23,6 +23,10 @@
         'Stop-DevDbDatabase'
         'Start-DevDbDatabase'
         'Get-DevDbConnectionString'
+        'Wait-DevDbDatabase'
+        'Connect-DevDb'
+        'Disconnect-DevDb'
+        'Get-DevDbContext'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

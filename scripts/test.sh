@@ -11,7 +11,8 @@ cd "$REPO_ROOT"
 
 # The xunit projects; each one's results go to artifacts/test-results/<name>.trx.
 XUNIT_PROJECTS=(tests/DevDb.Core.Tests tests/DevDb.Api.Tests)
-PESTER_SUITE=pester
+# The Pester suites run twice: against the embedded engine and against a real DevDb.Api process.
+PESTER_MODES=(Local Server)
 RESULTS="$REPO_ROOT/artifacts/test-results"
 
 ensure_postgres
@@ -36,16 +37,14 @@ for project in "${XUNIT_PROJECTS[@]}"; do
     echo "$status" >"$RESULTS/$name.exitcode"
 done
 
-suites+=("$PESTER_SUITE")
-log "Pester: tests/pester"
-status=0
-if [[ -f tests/pester/run.ps1 ]]; then
-    dotnet pwsh -NoProfile -NonInteractive -File tests/pester/run.ps1 -ResultFile "$RESULTS/$PESTER_SUITE.json" || status=$?
-else
-    printf 'error: tests/pester/run.ps1 is missing.\n' >&2
-    status=127
-fi
-echo "$status" >"$RESULTS/$PESTER_SUITE.exitcode"
+for mode in "${PESTER_MODES[@]}"; do
+    name="pester-${mode,,}"
+    suites+=("$name")
+    log "Pester ($mode mode): tests/pester"
+    status=0
+    dotnet pwsh -NoProfile -NonInteractive -File tests/pester/run.ps1 -Mode "$mode" -ResultFile "$RESULTS/$name.json" || status=$?
+    echo "$status" >"$RESULTS/$name.exitcode"
+done
 
 log "Summary"
 exec dotnet pwsh -NoProfile -NonInteractive -File scripts/summarize-tests.ps1 -ResultsDirectory "$RESULTS" "${suites[@]}"

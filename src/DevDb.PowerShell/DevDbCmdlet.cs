@@ -38,18 +38,28 @@ public abstract class DevDbCmdlet : PSCmdlet, IDisposable
 
     /// <summary>Runs a client call on the thread pool; a failure comes back as its <see cref="DevDbException"/>.</summary>
     /// <param name="activity">Progress activity shown until the call ends; null for quick calls that report no progress.</param>
-    protected T Invoke<T>(Func<IDevDbClient, IProgress<DevDbProgress>, CancellationToken, Task<T>> call, string? activity = null)
+    protected T Invoke<T>(Func<IDevDbClient, IProgress<DevDbProgress>, CancellationToken, Task<T>> call, string? activity = null) =>
+        Run((progress, ct) =>
+        {
+            _client ??= ClientFactory.Create();
+            return call(_client, progress, ct);
+        }, activity);
+
+    /// <summary>
+    /// Runs async work on the thread pool while this (pipeline) thread writes its progress; Ctrl+C
+    /// cancels it. A failure comes back as thrown by the work.
+    /// </summary>
+    protected T Run<T>(Func<IProgress<DevDbProgress>, CancellationToken, Task<T>> work, string? activity = null)
     {
         _cancellation ??= new CancellationTokenSource();
         CancellationToken cancellationToken = _cancellation.Token;
         var reports = new BlockingCollection<DevDbProgress>();
         var progress = new QueuedProgress(reports);
-        Task<T> work = Task.Run(async () =>
+        Task<T> running = Task.Run(async () =>
         {
             try
             {
-                _client ??= ClientFactory.Create();
-                return await call(_client, progress, cancellationToken).ConfigureAwait(false);
+                return await work(progress, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -72,7 +82,7 @@ public abstract class DevDbCmdlet : PSCmdlet, IDisposable
 
         try
         {
-            return work.GetAwaiter().GetResult();
+            return running.GetAwaiter().GetResult();
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -110,12 +120,47 @@ public abstract class DevDbCmdlet : PSCmdlet, IDisposable
             return true;
         }, out _, activity);
 
-    /// <summary>Writes a database with its credential: the one way every cmdlet returns a database.</summary>
-    protected void WriteDatabase(Database database)
+    /// <summary>Writes a database with its credential: the one way every cmdlet returns a database. A Failed one has no credential.</summary>
+    protected void WriteDatabase(Database database) => WriteDatabases([database]);
+
+    /// <summary>
+    /// Writes databases with their credentials, in order. The credentials are fetched a few at a
+    /// time: against a server each is a request, and a list of many should not wait for each in turn.
+    /// </summary>
+    protected void WriteDatabases(IReadOnlyList<Database> databases)
     {
-        if (TryInvoke((client, _, ct) => client.GetConnectionAsync(database.Name, ct), out ConnectionInfo connection))
+        const int ConcurrentFetches = 8;
+        var connections = Invoke(async (client, _, ct) =>
         {
-            WriteObject(DevDbDatabase.From(database, connection));
+            using var slots = new SemaphoreSlim(ConcurrentFetches);
+            return await Task.WhenAll(databases.Select(async database =>
+            {
+                if (database.Status == DatabaseStatus.Failed) return (Connection: (ConnectionInfo?)null, Error: (DevDbException?)null);
+                await slots.WaitAsync(ct).ConfigureAwait(false);
+                try
+                {
+                    return (await client.GetConnectionAsync(database.Name, ct).ConfigureAwait(false), null);
+                }
+                catch (DevDbException e)
+                {
+                    return (null, e);
+                }
+                finally
+                {
+                    slots.Release();
+                }
+            })).ConfigureAwait(false);
+        });
+        for (int i = 0; i < databases.Count; i++)
+        {
+            if (connections[i].Error is { } error)
+            {
+                WriteError(ErrorRecords.From(error));
+            }
+            else
+            {
+                WriteObject(DevDbDatabase.From(databases[i], connections[i].Connection));
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using System.Net;
+using DevDb.Core.Client;
 using DevDb.Core.Model;
 
 namespace DevDb.Commands;
@@ -12,30 +13,38 @@ public sealed class DevDbDatabase
 {
     public required string Name { get; init; }
     public required string Project { get; init; }
-    /// <summary>Creating, Running or Stopped. A string, not Core's enum: see ModuleInitializer.</summary>
+    /// <summary>Creating, Running, Stopped or Failed. A string, not Core's enum: see ModuleInitializer.</summary>
     public required string Status { get; init; }
     public required string Host { get; init; }
     public int Port { get; init; }
     public required string DatabaseName { get; init; }
     public required string Username { get; init; }
-    public required PSCredential Credential { get; init; }
+    /// <summary>User name and password; null for a Failed database, which has none.</summary>
+    public PSCredential? Credential { get; init; }
     public int ImageRevision { get; init; }
     public required string Owner { get; init; }
     public DateTimeOffset Created { get; init; }
+    /// <summary>Why a create that ran in the background (New-DevDbDatabase -NoWait) failed.</summary>
+    public string? Error { get; init; }
+    public string? ErrorCode { get; init; }
 
-    internal static DevDbDatabase From(Database database, ConnectionInfo connection) => new()
+    internal static DevDbDatabase From(Database database, ConnectionInfo? connection) => new()
     {
         Name = database.Name,
         Project = database.Project,
         Status = database.Status.ToString(),
-        Host = connection.Host,
-        Port = connection.Port,
-        DatabaseName = connection.DatabaseName,
-        Username = connection.Username,
-        Credential = new PSCredential(connection.Username, new NetworkCredential(string.Empty, connection.Password).SecurePassword),
+        Host = database.Host,
+        Port = database.Port,
+        DatabaseName = database.DatabaseName,
+        Username = database.Username,
+        Credential = connection is null
+            ? null
+            : new PSCredential(connection.Username, new NetworkCredential(string.Empty, connection.Password).SecurePassword),
         ImageRevision = database.ImageRevision,
         Owner = database.Owner,
         Created = database.Created,
+        Error = database.Error,
+        ErrorCode = database.ErrorCode,
     };
 
     public override string ToString() => Name;
@@ -71,6 +80,35 @@ public sealed class DevDbProject
         Error = project.Error,
         Created = project.Created,
         Images = project.Images,
+    };
+
+    public override string ToString() => Name;
+}
+
+/// <summary>What the cmdlets talk to: the local engine, or a DevDb API with the user and role its token has there.</summary>
+public sealed class DevDbContext
+{
+    public required string Name { get; init; }
+    /// <summary>Local (the embedded engine on this machine) or Server (a DevDb API).</summary>
+    public required string Mode { get; init; }
+    public string? Server { get; init; }
+    public required string User { get; init; }
+    public required string Role { get; init; }
+    /// <summary>Where the token is kept: Dpapi, File or Environment; null for the local engine.</summary>
+    public string? TokenStore { get; init; }
+    public bool IsCurrent { get; init; }
+
+    public const string LocalName = "local";
+
+    internal static DevDbContext Local(bool isCurrent) => new()
+    {
+        Name = LocalName, Mode = "Local", User = Environment.UserName, Role = "owner", IsCurrent = isCurrent,
+    };
+
+    internal static DevDbContext From(ClientContext context, bool isCurrent) => new()
+    {
+        Name = context.Name, Mode = "Server", Server = context.Server.ToString(), User = context.User, Role = context.Role,
+        TokenStore = context.TokenStore, IsCurrent = isCurrent,
     };
 
     public override string ToString() => Name;

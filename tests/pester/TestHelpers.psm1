@@ -12,9 +12,18 @@ function Import-DevDbModule {
     Import-Module $manifest -Force -Global -ErrorAction Stop
 }
 
+# The suites run twice (run.ps1 -Mode): against the embedded engine, and against a real DevDb.Api
+# process on 127.0.0.1 that the cmdlets reach through Connect-DevDb. The same Its run in both.
+function Test-ServerMode { $env:DEVDB_TEST_MODE -eq 'Server' }
+
+# Who owns what the tests create: the OS user locally, the token's user on the server.
+function Get-TestUser { if (Test-ServerMode) { 'pester' } else { [Environment]::UserName } }
+
 # A private DEVDB_HOME for one test file, in a temp folder the postgres OS user can reach (the servers run
-# as that user when we are root). Not under $TestDrive: Pester empties that at the end of every Describe,
-# while the engine's state must live across the file's Describe blocks.
+# as that user when we are root), and a private DEVDB_CONFIG so no saved context of the machine's user
+# is used. Not under $TestDrive: Pester empties that at the end of every Describe, while the engine's
+# state must live across the file's Describe blocks. In server mode, also starts the API on that home
+# and connects to it.
 function New-DevDbTestHome {
     $homePath = Join-Path ([System.IO.Path]::GetTempPath()) "devdb-pester-$([guid]::NewGuid().ToString('n'))"
     $null = New-Item -ItemType Directory -Path $homePath
@@ -22,20 +31,94 @@ function New-DevDbTestHome {
         & chmod 755 $homePath
     }
     $env:DEVDB_HOME = $homePath
+    $env:DEVDB_CONFIG = Join-Path $homePath 'client'
+    Remove-Item Env:DEVDB_SERVER, Env:DEVDB_TOKEN -ErrorAction SilentlyContinue
     # Other suites may run DevDb servers at the same time; a port range of our own keeps them out of our way.
     $first = Get-Random -Minimum 55000 -Maximum 64000
     $env:DEVDB_PORT_RANGE = "$first-$($first + 99)"
+    if (Test-ServerMode) {
+        $script:TestApi = Start-DevDbTestApi -HomePath $homePath
+        $null = Connect-DevDb -Server $script:TestApi.Url -Token (ConvertTo-SecureString $script:TestApi.Token -AsPlainText -Force)
+    }
     $homePath
 }
 
 # Removes what a test file created: every project with its databases (so no server outlives the
-# tests), then the home folder itself.
+# tests), the API if one was started, then the home folder itself.
 function Clear-DevDbTestHome {
     if (-not $env:DEVDB_HOME) { return }
     Get-DevDbProject -ErrorAction SilentlyContinue | Remove-DevDbProject -Force -ErrorAction Continue
     Get-DevDbDatabase -ErrorAction SilentlyContinue | Remove-DevDbDatabase -Force -ErrorAction Continue
+    if ($script:TestApi) {
+        Stop-DevDbTestApi $script:TestApi
+        $script:TestApi = $null
+    }
     Remove-Item -Recurse -Force -LiteralPath $env:DEVDB_HOME -ErrorAction Continue
-    Remove-Item Env:DEVDB_HOME, Env:DEVDB_PORT_RANGE -ErrorAction SilentlyContinue
+    Remove-Item Env:DEVDB_HOME, Env:DEVDB_CONFIG, Env:DEVDB_PORT_RANGE -ErrorAction SilentlyContinue
+}
+
+function Get-FreeTcpPort {
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+}
+
+# Starts the built DevDb.Api as a process of its own on 127.0.0.1, with its state in -HomePath and a
+# fresh token for each of -Users (user = role, in order). Returns the process, its address, the
+# tokens by user (.Token is the first user's) and its log files.
+function Start-DevDbTestApi {
+    param(
+        [Parameter(Mandatory)] [string] $HomePath,
+        [System.Collections.Specialized.OrderedDictionary] $Users = [ordered]@{ pester = 'admin' }
+    )
+    $api = Join-Path $script:RepoRoot 'src/DevDb.Api/bin/Release/net10.0/DevDb.Api.dll'
+    if (-not (Test-Path $api)) { throw "The API is not built ($api). Run: dotnet build DevDb.sln -c Release" }
+    if (-not (Test-Path $HomePath)) {
+        $null = New-Item -ItemType Directory -Path $HomePath
+        if (-not $IsWindows) { & chmod 755 $HomePath }
+    }
+    $tokens = Join-Path $HomePath 'api-tokens.json'
+    $issued = [ordered]@{}
+    foreach ($user in $Users.Keys) {
+        $issued[$user] = "$(& dotnet $api tokens add --user $user --role $Users[$user] --file $tokens 2>$null)".Trim()
+        if ($LASTEXITCODE -ne 0 -or -not $issued[$user]) { throw "DevDb.Api tokens add failed (exit code $LASTEXITCODE)." }
+    }
+    $port = Get-FreeTcpPort
+    $url = "http://127.0.0.1:$port"
+    $log = Join-Path $HomePath "api-$port.log"
+    $saved = @{ DEVDB__HOME = $env:DEVDB__HOME; DEVDB__TOKENSFILE = $env:DEVDB__TOKENSFILE }
+    $env:DEVDB__HOME = $HomePath
+    $env:DEVDB__TOKENSFILE = $tokens
+    try {
+        $process = Start-Process dotnet -ArgumentList $api, '--urls', $url -PassThru `
+            -RedirectStandardOutput $log -RedirectStandardError "$log.err"
+    }
+    finally {
+        $env:DEVDB__HOME = $saved.DEVDB__HOME
+        $env:DEVDB__TOKENSFILE = $saved.DEVDB__TOKENSFILE
+    }
+    $deadline = [datetime]::UtcNow.AddSeconds(60)
+    while ($true) {
+        try {
+            $null = Invoke-RestMethod "$url/readyz" -TimeoutSec 2
+            break
+        }
+        catch {
+            if ($process.HasExited -or [datetime]::UtcNow -gt $deadline) {
+                $output = (Get-Content -Raw $log, "$log.err" -ErrorAction SilentlyContinue) -join "`n"
+                throw "DevDb.Api did not become ready at $url. Its output:`n$output"
+            }
+            Start-Sleep -Milliseconds 100
+        }
+    }
+    [pscustomobject]@{ Process = $process; Url = $url; Token = @($issued.Values)[0]; Tokens = $issued; Log = $log; TokensFile = $tokens }
+}
+
+# Stops the API the way a service manager does (SIGTERM: graceful shutdown), then waits for it.
+function Stop-DevDbTestApi($Api) {
+    if ($Api.Process.HasExited) { return }
+    if ($IsWindows) { $Api.Process.Kill() } else { & kill -TERM $Api.Process.Id }
+    if (-not $Api.Process.WaitForExit(30000)) { $Api.Process.Kill($true) }
 }
 
 # Command lines of the Postgres servers running out of the current DEVDB_HOME.

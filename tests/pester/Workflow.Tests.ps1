@@ -1,5 +1,6 @@
 # The user's whole journey against the real engine: projects from samples/shop.dump, databases on real
 # Postgres servers, connections through psql and Npgsql. The Its run in order and build on each other.
+# run.ps1 runs this file twice: with the embedded engine, and connected to a real DevDb.Api process.
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
@@ -64,14 +65,14 @@ Describe 'Projects' {
 }
 
 Describe 'Databases' {
-    It 'creates a running database on image revision 1, owned by the current user' {
+    It 'creates a running database on image revision 1, owned by the current user (the token''s user on a server)' {
         $script:db = New-DevDbDatabase -Project shop -Name dave
         $db.PSObject.TypeNames[0] | Should -Be 'DevDb.Commands.DevDbDatabase'
         $db.Name | Should -Be 'dave'
         $db.Project | Should -Be 'shop'
         $db.Status | Should -Be 'Running'
         $db.ImageRevision | Should -Be 1
-        $db.Owner | Should -Be ([Environment]::UserName)
+        $db.Owner | Should -Be (Get-TestUser)
         $db.Host | Should -Be '127.0.0.1'
         $db.Port | Should -BeGreaterThan 0
         @(Get-DevDbServerProcess).Count | Should -BeGreaterThan 0
@@ -113,7 +114,7 @@ Describe 'Databases' {
 
     It 'keeps a database running after the PowerShell session that created it has exited' {
         $manifest = Join-Path $repo 'DevDb.psd1'
-        # DEVDB_HOME and DEVDB_PORT_RANGE are inherited: the child session uses this installation.
+        # DEVDB_HOME, DEVDB_CONFIG and DEVDB_PORT_RANGE are inherited: the child session uses this installation.
         # The pwsh this suite runs in, as a new process (started through dotnet, as the test command does).
         $output = & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command "
             Import-Module '$manifest'
@@ -347,7 +348,7 @@ Describe 'Progress and Ctrl+C' {
         Remove-DevDbDatabase -Name gina -Force
     }
 
-    It 'stops cleanly on Ctrl+C during a restore and leaves nothing behind' {
+    It 'stops waiting on Ctrl+C during a restore' {
         $powershell = New-DevDbRunspace "New-DevDbProject -Name halted -Source '$dump'"
         try {
             $running = $powershell.BeginInvoke()
@@ -362,18 +363,71 @@ Describe 'Progress and Ctrl+C' {
         finally {
             $powershell.Dispose()
         }
-        Get-DevDbProject -Name halted -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
-        @(Get-DevDbServerProcess | Where-Object CommandLine -Match 'halted') | Should -BeNullOrEmpty
     }
 
-    It 'leaves no file or folder of the stopped restore in DEVDB_HOME' {
-        Get-ChildItem -Recurse -LiteralPath $env:DEVDB_HOME -Filter '*halted*' | Should -BeNullOrEmpty
+    # Decided at discovery, before BeforeAll has imported TestHelpers (Test-ServerMode).
+    if ($env:DEVDB_TEST_MODE -eq 'Server') {
+        It 'lets the server finish the build it accepted (Ctrl+C stops only the waiting)' {
+            $deadline = [datetime]::UtcNow.AddSeconds(60)
+            while ((Get-DevDbProject -Name halted).Status -eq 'Building' -and [datetime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 200
+            }
+            (Get-DevDbProject -Name halted).Status | Should -Be 'Ready'
+            Remove-DevDbProject -Name halted -Confirm:$false
+        }
+    }
+    else {
+        It 'leaves nothing of the stopped restore: no project, server, file or folder' {
+            Get-DevDbProject -Name halted -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            @(Get-DevDbServerProcess | Where-Object CommandLine -Match 'halted') | Should -BeNullOrEmpty
+            Get-ChildItem -Recurse -LiteralPath $env:DEVDB_HOME -Filter '*halted*' | Should -BeNullOrEmpty
+        }
     }
 
     It 'creates the stopped project afterwards' {
         (New-DevDbProject -Name halted -Source $dump).Status | Should -Be 'Ready'
         Remove-DevDbProject -Name halted -Confirm:$false
         Get-DevDbProject -Name halted -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Create now, wait later' {
+    It 'returns at once with -NoWait, the database Creating' {
+        $started = New-DevDbDatabase -Project shop -Name nowait -NoWait
+        $started.Name | Should -Be 'nowait'
+        $started.Status | Should -Be 'Creating'
+        $started.Port | Should -BeGreaterThan 0
+    }
+
+    It 'waits with Wait-DevDbDatabase until it is Running, with its credential' {
+        $ready = Wait-DevDbDatabase -Name nowait -Timeout 120
+        $ready.Status | Should -Be 'Running'
+        (Invoke-DatabaseSql $ready 'SELECT count(*) FROM orders').Output | Should -Be '5000'
+        Remove-DevDbDatabase -Name nowait -Force
+    }
+
+    It 'reports a database that does not exist as DatabaseNotFound' {
+        { Wait-DevDbDatabase -Name nope -ErrorAction Stop } | Should -Throw -ErrorId 'DatabaseNotFound,DevDb.Commands.WaitDevDbDatabaseCommand'
+    }
+
+    It 'reports a background create that failed with the error that failed it, and shows it Failed' {
+        # The image disappears under the engine after the create was accepted.
+        $image = Join-Path $env:DEVDB_HOME "images/shop/$((Get-DevDbProject -Name shop).ImageRevision)"
+        Move-Item -LiteralPath $image -Destination "$image.away"
+        try {
+            # It may fail before -NoWait returns: then New-DevDbDatabase already reports the error.
+            $null = New-DevDbDatabase -Project shop -Name doomed -NoWait -ErrorAction SilentlyContinue
+            { Wait-DevDbDatabase -Name doomed -ErrorAction Stop } | Should -Throw -ErrorId 'ProjectNotReady,DevDb.Commands.WaitDevDbDatabaseCommand'
+            $failed = Get-DevDbDatabase -Name doomed
+            $failed.Status | Should -Be 'Failed'
+            $failed.ErrorCode | Should -Be 'ProjectNotReady'
+            $failed.Credential | Should -BeNullOrEmpty
+        }
+        finally {
+            Move-Item -LiteralPath "$image.away" -Destination $image
+        }
+        Remove-DevDbDatabase -Name doomed -Force
+        { Get-DevDbDatabase -Name doomed -ErrorAction Stop } | Should -Throw -ErrorId 'DatabaseNotFound,DevDb.Commands.GetDevDbDatabaseCommand'
     }
 }
 

@@ -9,7 +9,12 @@
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)]
-    [string] $ResultFile
+    [string] $ResultFile,
+
+    # Local: the cmdlets run the embedded engine. Server: each test file starts a real DevDb.Api
+    # process on 127.0.0.1 and connects the cmdlets to it (see TestHelpers.psm1); the same tests run.
+    [ValidateSet('Local', 'Server')]
+    [string] $Mode = 'Local'
 )
 $ErrorActionPreference = 'Stop'
 
@@ -20,8 +25,11 @@ if (-not (Test-Path $pesterManifest)) {
 }
 Import-Module $pesterManifest -RequiredVersion 5.7.1
 
+$env:DEVDB_TEST_MODE = $Mode
 $configuration = New-PesterConfiguration
 $configuration.Run.Path = $PSScriptRoot
+# Connect.Tests.ps1 starts API servers of its own whatever the mode: once is enough.
+if ($Mode -eq 'Server') { $configuration.Run.ExcludePath = @(Join-Path $PSScriptRoot 'Connect.Tests.ps1') }
 $configuration.Run.PassThru = $true
 $configuration.Run.Exit = $false   # exit below, after the result file is written
 $configuration.Output.RenderMode = 'Plaintext'
@@ -40,7 +48,7 @@ if ($resultFolder) { $null = New-Item -ItemType Directory -Force -Path $resultFo
 $counts | ConvertTo-Json -Compress | Set-Content -LiteralPath $resultPath -Encoding utf8NoBOM
 
 if ($counts.failed -gt 0 -or $counts.passed -eq 0 -or $counts.skipped -gt 0) {
-    Write-Host "Pester result - passed $($counts.passed), failed $($counts.failed), skipped $($counts.skipped)"
+    Write-Host "Pester ($Mode) result - passed $($counts.passed), failed $($counts.failed), skipped $($counts.skipped)"
     exit 1
 }
 exit 0

@@ -1,8 +1,219 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
 using DevDb.Core.Model;
 
 namespace DevDb.Core.Client;
 
-/// <summary>Placeholder: the lead is writing the client of the DevDb API (see ApiContract).</summary>
-public sealed class HttpDevDbClient
+/// <summary>
+/// <see cref="IDevDbClient"/> over the DevDb API: the same calls, the same results, and the same
+/// error codes as the embedded engine (the server's problem documents carry them). Long work is
+/// accepted by the server (202) and waited for here by polling, so Ctrl+C stops the waiting, not
+/// the server's work.
+/// </summary>
+public sealed class HttpDevDbClient : IDevDbClient
 {
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+
+    private readonly HttpClient _http;
+
+    /// <param name="server">The API's base address, e.g. https://devdb.example.com.</param>
+    /// <param name="token">The caller's bearer token.</param>
+    /// <param name="allowUnencryptedAuthentication">Send the token over plain http to another machine (it can be read on the way).</param>
+    /// <param name="handler">For tests and proxies; null uses a default handler.</param>
+    public HttpDevDbClient(Uri server, string token, bool allowUnencryptedAuthentication = false, HttpMessageHandler? handler = null)
+    {
+        Server = CheckServer(server, allowUnencryptedAuthentication);
+        _http = handler is null ? new HttpClient() : new HttpClient(handler);
+        _http.BaseAddress = Server;
+        _http.Timeout = TimeSpan.FromSeconds(100);
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("DevDb", typeof(HttpDevDbClient).Assembly.GetName().Version?.ToString(3)));
+    }
+
+    public Uri Server { get; }
+
+    public void Dispose() => _http.Dispose();
+
+    /// <summary>Who the server takes the token for; Connect-DevDb calls it to check a token before saving it.</summary>
+    public Task<ApiIdentity> WhoAmIAsync(CancellationToken cancellationToken = default) =>
+        SendAsync<ApiIdentity>(HttpMethod.Get, ApiContract.WhoAmI, body: null, cancellationToken);
+
+    // ---- projects -------------------------------------------------------------------------
+
+    public async Task<Project> NewProjectAsync(NewProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var project = await SendAsync<Project>(HttpMethod.Post, ApiContract.Projects, request, cancellationToken);
+        return await WaitImageAsync(project.Name, revision: 1, progress, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<Project>> GetProjectsAsync(CancellationToken cancellationToken = default) =>
+        SendAsync<IReadOnlyList<Project>>(HttpMethod.Get, ApiContract.Projects, body: null, cancellationToken);
+
+    public Task<Project> GetProjectAsync(string name, CancellationToken cancellationToken = default) =>
+        SendAsync<Project>(HttpMethod.Get, ApiContract.Project(name), body: null, cancellationToken);
+
+    public async Task<Project> UpdateProjectAsync(UpdateProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var project = await SendAsync<Project>(HttpMethod.Post, ApiContract.ProjectRefresh(request.Name), request, cancellationToken);
+        var revision = project.Images.Max(i => i.Revision);
+        return await WaitImageAsync(project.Name, revision, progress, cancellationToken);
+    }
+
+    public Task RemoveProjectAsync(string name, bool force = false, CancellationToken cancellationToken = default) =>
+        SendAsync<object?>(HttpMethod.Delete, $"{ApiContract.Project(name)}?force={(force ? "true" : "false")}", body: null, cancellationToken);
+
+    /// <summary>Polls until image <paramref name="revision"/> is built; a failed build raises the error the server recorded.</summary>
+    private async Task<Project> WaitImageAsync(string name, int revision, IProgress<DevDbProgress>? progress, CancellationToken cancellationToken)
+    {
+        var started = DateTime.UtcNow;
+        while (true)
+        {
+            var project = await GetProjectAsync(name, cancellationToken);
+            var image = project.Images.FirstOrDefault(i => i.Revision == revision);
+            if (image is { Status: ImageStatus.Ready }) return project;
+            if (image is null || image.Status == ImageStatus.Failed)
+                throw new DevDbException(project.ErrorCode ?? ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidData,
+                    project.Error ?? $"Building image r{revision} of project '{name}' failed.",
+                    $"Fix the cause, then run Update-DevDbProject -Name {name}.", name);
+            progress?.Report(new DevDbProgress($"Building image {name} r{revision}", $"Restoring on {Server.Authority} ({Elapsed(started)})"));
+            await Task.Delay(PollInterval, cancellationToken);
+        }
+    }
+
+    // ---- databases ------------------------------------------------------------------------
+
+    public async Task<Database> NewDatabaseAsync(NewDatabaseRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var database = await StartNewDatabaseAsync(request, cancellationToken);
+        return database.Status == DatabaseStatus.Creating ? await WaitDatabaseAsync(database.Name, progress, cancellationToken) : database;
+    }
+
+    public Task<Database> StartNewDatabaseAsync(NewDatabaseRequest request, CancellationToken cancellationToken = default) =>
+        SendAsync<Database>(HttpMethod.Post, ApiContract.Databases, request, cancellationToken);
+
+    public async Task<Database> WaitDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var started = DateTime.UtcNow;
+        while (true)
+        {
+            var database = await GetDatabaseAsync(name, cancellationToken);
+            if (database.Status == DatabaseStatus.Failed)
+                throw new DevDbException(database.ErrorCode ?? ErrorCodes.DatabaseCreateFailed, DevDbErrorCategory.InvalidOperation,
+                    database.Error ?? $"Creating database '{name}' failed.",
+                    $"Fix the cause, then create it again (New-DevDbDatabase -Name {name}), or remove it with Remove-DevDbDatabase.", name);
+            if (database.Status != DatabaseStatus.Creating) return database;
+            progress?.Report(new DevDbProgress($"Creating database {name}", $"Cloning on {Server.Authority} ({Elapsed(started)})"));
+            await Task.Delay(PollInterval, cancellationToken);
+        }
+    }
+
+    public Task<IReadOnlyList<Database>> GetDatabasesAsync(string? project = null, string? owner = null, CancellationToken cancellationToken = default)
+    {
+        var query = string.Join("&", new[] { ("project", project), ("owner", owner) }
+            .Where(p => p.Item2 is not null).Select(p => $"{p.Item1}={Uri.EscapeDataString(p.Item2!)}"));
+        return SendAsync<IReadOnlyList<Database>>(HttpMethod.Get, query.Length == 0 ? ApiContract.Databases : $"{ApiContract.Databases}?{query}",
+            body: null, cancellationToken);
+    }
+
+    public Task<Database> GetDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
+        SendAsync<Database>(HttpMethod.Get, ApiContract.Database(name), body: null, cancellationToken);
+
+    public Task<ConnectionInfo> GetConnectionAsync(string name, CancellationToken cancellationToken = default) =>
+        SendAsync<ConnectionInfo>(HttpMethod.Get, ApiContract.Connection(name), body: null, cancellationToken);
+
+    public Task RemoveDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
+        SendAsync<object?>(HttpMethod.Delete, ApiContract.Database(name), body: null, cancellationToken);
+
+    public Task<Database> ResetDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        progress?.Report(new DevDbProgress($"Resetting database {name}", $"Cloning on {Server.Authority}"));
+        return SendAsync<Database>(HttpMethod.Post, ApiContract.DatabaseAction(name, "reset"), body: null, cancellationToken);
+    }
+
+    public Task<Database> StopDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
+        SendAsync<Database>(HttpMethod.Post, ApiContract.DatabaseAction(name, "stop"), body: null, cancellationToken);
+
+    public Task<Database> StartDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
+        SendAsync<Database>(HttpMethod.Post, ApiContract.DatabaseAction(name, "start"), body: null, cancellationToken);
+
+    // ---- transport ------------------------------------------------------------------------
+
+    /// <summary>Sends one request; a problem document comes back as its <see cref="DevDbException"/>, a network failure as ServerUnreachable.</summary>
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null) request.Content = JsonContent.Create(body, body.GetType(), options: ApiContract.Json);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or SocketException
+                                  || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new DevDbException(ErrorCodes.ServerUnreachable, DevDbErrorCategory.ConnectionError,
+                $"Cannot reach the DevDb API at {Server}: {e.Message}",
+                "Check the address and that the server is up (its /healthz answers), or switch to the local engine with Connect-DevDb -Local.",
+                Server.ToString(), e);
+        }
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode) throw await ErrorOfAsync(response, cancellationToken);
+            if (response.StatusCode == HttpStatusCode.NoContent || typeof(T) == typeof(object)) return default!;
+            try
+            {
+                return await response.Content.ReadFromJsonAsync<T>(ApiContract.Json, cancellationToken)
+                       ?? throw new System.Text.Json.JsonException("empty body");
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException or NotSupportedException)
+            {
+                throw NotTheApi(response, e);
+            }
+        }
+    }
+
+    private async Task<DevDbException> ErrorOfAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.Content.Headers.ContentType?.MediaType == ApiContract.ProblemContentType)
+        {
+            try
+            {
+                if (await response.Content.ReadFromJsonAsync<ApiProblem>(ApiContract.Json, cancellationToken) is { } problem)
+                    return problem.ToException();
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                // Not one of ours: reported below by status.
+            }
+        }
+        return response.StatusCode == HttpStatusCode.Unauthorized
+            ? new DevDbException(ErrorCodes.Unauthenticated, DevDbErrorCategory.PermissionDenied,
+                $"The server at {Server} did not accept the token.", "Connect again with a valid token: Connect-DevDb -Server <address> -Token <token>.", Server.ToString())
+            : NotTheApi(response, inner: null);
+    }
+
+    private DevDbException NotTheApi(HttpResponseMessage response, Exception? inner) =>
+        new(ErrorCodes.ServerError, DevDbErrorCategory.ResourceUnavailable,
+            $"The server at {Server} answered {(int)response.StatusCode} {response.ReasonPhrase} to {response.RequestMessage?.Method} /{response.RequestMessage?.RequestUri?.AbsolutePath.TrimStart('/')}, which is not an answer of the DevDb API.",
+            "Check that the address is the DevDb API's, and look in the server's log.", Server.ToString(), inner);
+
+    /// <summary>A base address ending in '/', over https or, where the token cannot be read on the way, http.</summary>
+    private static Uri CheckServer(Uri server, bool allowUnencryptedAuthentication)
+    {
+        if (!server.IsAbsoluteUri || (server.Scheme != Uri.UriSchemeHttps && server.Scheme != Uri.UriSchemeHttp))
+            throw new DevDbException(ErrorCodes.NameInvalid, DevDbErrorCategory.InvalidArgument,
+                $"'{server}' is not an http or https address.", "Give the API's address, e.g. https://devdb.example.com.", server.ToString());
+        if (server.Scheme == Uri.UriSchemeHttp && !allowUnencryptedAuthentication && !IsThisMachine(server))
+            throw new DevDbException(ErrorCodes.InsecureConnection, DevDbErrorCategory.PermissionDenied,
+                $"Refusing to send a token over plain http to {server.Host}: anyone on the way could read it.",
+                "Use the server's https address, or, on a network you trust, add -AllowUnencryptedAuthentication.", server.ToString());
+        return server.AbsoluteUri.EndsWith('/') ? server : new Uri(server.AbsoluteUri + "/");
+    }
+
+    private static bool IsThisMachine(Uri server) =>
+        server.IsLoopback || (IPAddress.TryParse(server.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+
+    private static string Elapsed(DateTime started) => $"{(DateTime.UtcNow - started).TotalSeconds:0} s";
 }

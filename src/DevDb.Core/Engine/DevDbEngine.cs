@@ -448,7 +448,18 @@ public sealed class DevDbEngine : IDevDbClient, IAsyncDisposable
     public Task<ConnectionInfo> GetConnectionAsync(string name, CancellationToken cancellationToken = default)
     {
         var database = RequireDatabase(name).Database;
-        return Task.FromResult(new ConnectionInfo(database.Host, database.Port, database.DatabaseName, database.Username, _secrets.Read(name)));
+        string password;
+        try
+        {
+            if (database.Status == DatabaseStatus.Failed) throw CreateFailed(database);
+            password = _secrets.Read(name);
+        }
+        catch (FileNotFoundException)
+        {
+            // A background create failed (or the database was removed) between the two reads.
+            throw RequireDatabase(name).Database is { Status: DatabaseStatus.Failed } failed ? CreateFailed(failed) : NotFound(name);
+        }
+        return Task.FromResult(new ConnectionInfo(database.Host, database.Port, database.DatabaseName, database.Username, password));
     }
 
     public async Task RemoveDatabaseAsync(string name, CancellationToken cancellationToken = default)
@@ -640,9 +651,11 @@ public sealed class DevDbEngine : IDevDbClient, IAsyncDisposable
                 $"There is no project named '{name}'.", "List projects with Get-DevDbProject, or create one with New-DevDbProject.", name);
 
     private DatabaseRecord RequireDatabase(string name) =>
-        _catalog.FindDatabase(Names.IsValid(name) ? name : "") is { } record ? record
-            : throw new DevDbException(ErrorCodes.DatabaseNotFound, DevDbErrorCategory.ObjectNotFound,
-                $"There is no database named '{name}'.", "List databases with Get-DevDbDatabase, or create one with New-DevDbDatabase.", name);
+        _catalog.FindDatabase(Names.IsValid(name) ? name : "") is { } record ? record : throw NotFound(name);
+
+    private static DevDbException NotFound(string database) =>
+        new(ErrorCodes.DatabaseNotFound, DevDbErrorCategory.ObjectNotFound,
+            $"There is no database named '{database}'.", "List databases with Get-DevDbDatabase, or create one with New-DevDbDatabase.", database);
 
     private static void ThrowIfBusy(DatabaseRecord record)
     {

@@ -17,18 +17,59 @@ public sealed class NewDevDbDatabaseCommand : DevDbCmdlet
     [Parameter(Mandatory = true, Position = 0)]
     public string Name { get; set; } = "";
 
-    /// <summary>Who the database is for; the current user when omitted.</summary>
+    /// <summary>Who the database is for; when omitted, you (the OS user locally, the token's user on a server).</summary>
     [Parameter]
-    public string Owner { get; set; } = Environment.UserName;
+    public string? Owner { get; set; }
+
+    /// <summary>Returns at once with the database Creating; Wait-DevDbDatabase waits for it later.</summary>
+    [Parameter]
+    public SwitchParameter NoWait { get; set; }
 
     protected override void ProcessRecord()
     {
         Require(() => Names.Validate(Name, "database"));
         if (!ShouldProcess(Name, $"Create database from project '{Project}'")) return;
         var request = new NewDatabaseRequest { Project = Project, Name = Name, Owner = Owner };
-        if (TryInvoke((client, progress, ct) => client.NewDatabaseAsync(request, progress, ct), out Database created, $"Creating database {Name}"))
+        bool done = NoWait
+            ? TryInvoke((client, _, ct) => client.StartNewDatabaseAsync(request, ct), out Database created)
+            : TryInvoke((client, progress, ct) => client.NewDatabaseAsync(request, progress, ct), out created, $"Creating database {Name}");
+        if (done)
         {
             WriteDatabase(created);
+        }
+    }
+}
+
+/// <summary>Waits until databases created with -NoWait are running (or have failed).</summary>
+[Cmdlet(VerbsLifecycle.Wait, "DevDbDatabase", DefaultParameterSetName = DatabaseCmdlet.NameSet)]
+[OutputType(typeof(DevDbDatabase))]
+public sealed class WaitDevDbDatabaseCommand : DatabaseCmdlet
+{
+    /// <summary>Seconds to wait for each database; -1 (the default) waits until it is done or Ctrl+C.</summary>
+    [Parameter]
+    [ValidateRange(-1, int.MaxValue)]
+    public int Timeout { get; set; } = -1;
+
+    protected override void Process(string name)
+    {
+        var timeout = Timeout < 0 ? System.Threading.Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(Timeout);
+        if (TryInvoke(async (client, progress, ct) =>
+            {
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                deadline.CancelAfter(timeout);
+                try
+                {
+                    return await client.WaitDatabaseAsync(name, progress, deadline.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    throw new DevDbException(ErrorCodes.WaitTimedOut, DevDbErrorCategory.ResourceBusy,
+                        $"Database '{name}' was still being created after {Timeout} s.",
+                        $"Wait longer (Wait-DevDbDatabase -Name {name} -Timeout <seconds>), or look at it with Get-DevDbDatabase -Name {name}.", name);
+                }
+            }, out Database database, $"Creating database {name}"))
+        {
+            WriteDatabase(database);
         }
     }
 }
@@ -49,6 +90,19 @@ public sealed class GetDevDbDatabaseCommand : DevDbCmdlet
 
     protected override void ProcessRecord()
     {
+        // Plain names are looked up one by one: one request each, and a server's own answer for
+        // them (Forbidden for someone else's database) rather than a filtered list's silence.
+        if (Project is null && Name is { Length: > 0 } && !Name.Any(WildcardPattern.ContainsWildcardCharacters))
+        {
+            foreach (string name in Name)
+            {
+                if (TryInvoke((client, _, ct) => client.GetDatabaseAsync(name, ct), out Database database))
+                {
+                    WriteDatabase(database);
+                }
+            }
+            return;
+        }
         IReadOnlyList<Database> databases;
         try
         {
@@ -60,10 +114,7 @@ public sealed class GetDevDbDatabaseCommand : DevDbCmdlet
             Terminate(exception);
             return;
         }
-        foreach (Database database in NameFilter.Select(this, databases, d => d.Name, Name, NotFound))
-        {
-            WriteDatabase(database);
-        }
+        WriteDatabases(NameFilter.Select(this, databases, d => d.Name, Name, NotFound).ToList());
     }
 
     private DevDbException NotFound(string name) => new(ErrorCodes.DatabaseNotFound, DevDbErrorCategory.ObjectNotFound,
