@@ -176,6 +176,21 @@ public sealed class ProcessTests : IAsyncLifetime
         Assert.DoesNotContain("bootstrap admin token", restarted.Output);
     }
 
+    [Fact]
+    public async Task A_broken_tokens_file_stops_the_start_with_the_reason_and_exit_code_1()
+    {
+        await File.WriteAllTextAsync(Path.Combine(_home.Path, "api-tokens.json"), "{ \"tokens\": [ { \"user\": \"dave\", \"role\": \"root\" } ] }");
+        using var process = Process.Start(StartInfo("--urls", "http://127.0.0.1:0"))!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains("TokensFileInvalid", await error);
+        Assert.Contains("role 'root'", await error);
+        Assert.DoesNotContain("   at ", await error + await output);
+    }
+
     private static async Task<T> WaitAsync<T>(HttpClient http, string path, string token, Func<T, bool> done)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
