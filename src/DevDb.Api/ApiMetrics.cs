@@ -24,8 +24,8 @@ public sealed class ApiMetrics
         _databases = factory.CreateGauge("devdb_databases", "Databases by state.", "state");
         _projects = factory.CreateGauge("devdb_projects", "Projects by status.", "status");
         _images = factory.CreateGauge("devdb_images", "Images by status (Building = an image build in progress).", "status");
-        _imageBuilds = factory.CreateCounter("devdb_image_builds_started_total", "Image builds started through the API (new projects and refreshes).");
-        _databaseCreates = factory.CreateCounter("devdb_database_creates_started_total", "Database clones started through the API.");
+        _imageBuilds = factory.CreateCounter("devdb_image_builds_started_total", "Project creates and refreshes the API answered 202 (an image build under way).");
+        _databaseCreates = factory.CreateCounter("devdb_database_creates_started_total", "Database creates the API answered 202 (a clone under way; a repeated identical create while it runs counts again).");
         Registry.AddBeforeCollectCallback(async cancellationToken =>
         {
             var databases = await engine.GetDatabasesAsync(cancellationToken: cancellationToken);
