@@ -48,7 +48,8 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateRange(1, 100000)] [int[]] $Scales = @(10, 50, 200),
+    # Strings, split at commas: 'pwsh -File' (and so bench/scale.sh) passes '-Scales 10,50' as one string.
+    [string[]] $Scales = @('10', '50', '200'),
     [ValidateRange(0, 100000)] [int] $SchemaTables = 500,
     [ValidateRange(1, 1000)] [int] $Runs = 5,
     [ValidateRange(1, 100)] [int] $BuildRuns = 3,
@@ -61,6 +62,8 @@ param(
     [string] $WorkFolder = [IO.Path]::GetTempPath()
 )
 . (Join-Path $PSScriptRoot 'common.ps1')
+$Scales = @($Scales -split ',' | Where-Object { $_ } | ForEach-Object { [int] $_ })
+if (-not $Scales -or ($Scales | Where-Object { $_ -lt 1 })) { throw 'Give -Scales as positive pgbench scale factors, e.g. -Scales 10,50,200.' }
 
 $ProjectName = 'scale'
 $TemplateName = 'scale_template'
