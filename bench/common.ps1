@@ -121,6 +121,9 @@ function Write-MachineFacts([System.Collections.Specialized.OrderedDictionary] $
     $facts.GetEnumerator() | ForEach-Object { '{0,-27} {1}' -f $_.Key, $_.Value } | Out-Host
 }
 
+# Prints a table whole: redirected output is otherwise cut at 80 columns.
+function Show-Table([object[]] $Rows) { $Rows | Format-Table -AutoSize | Out-String -Width 250 | Write-Host }
+
 function Save-BenchCsv([object[]] $Rows, [string] $Name) {
     $null = New-Item -ItemType Directory -Path $ResultsFolder -Force
     $path = Join-Path $ResultsFolder "$Name.csv"

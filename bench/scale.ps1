@@ -62,8 +62,8 @@ param(
     [string] $WorkFolder = [IO.Path]::GetTempPath()
 )
 . (Join-Path $PSScriptRoot 'common.ps1')
-$Scales = @($Scales -split ',' | Where-Object { $_ } | ForEach-Object { [int] $_ })
-if (-not $Scales -or ($Scales | Where-Object { $_ -lt 1 })) { throw 'Give -Scales as positive pgbench scale factors, e.g. -Scales 10,50,200.' }
+$ScaleFactors = [int[]] @($Scales -split ',' | Where-Object { $_ } | ForEach-Object { [int] $_ })
+if (-not $ScaleFactors -or ($ScaleFactors | Where-Object { $_ -lt 1 })) { throw 'Give -Scales as positive pgbench scale factors, e.g. -Scales 10,50,200.' }
 
 $ProjectName = 'scale'
 $TemplateName = 'scale_template'
@@ -88,7 +88,7 @@ function New-DataSets([string] $Folder) {
     $null = New-Item -ItemType Directory -Path $generator
     $server = Start-ScratchServer $generator (Join-Path $generator 'server.log')
     try {
-        $sets = @(foreach ($scale in $Scales) { @{ Name = "pgbench-$scale"; Query = 'SELECT count(*) FROM pgbench_branches'; Scale = $scale } })
+        $sets = @(foreach ($scale in $ScaleFactors) { @{ Name = "pgbench-$scale"; Query = 'SELECT count(*) FROM pgbench_branches'; Scale = $scale } })
         if ($SchemaTables -gt 0) { $sets += @{ Name = "schema-$SchemaTables"; Query = 'SELECT count(*) FROM t0001'; Scale = 0 } }
         foreach ($set in $sets) {
             $database = $set.Name -replace '\W', '_'
@@ -109,7 +109,7 @@ function New-DataSets([string] $Folder) {
             [pscustomobject]@{
                 DataSet = $set.Name; DatabaseMB = [math]::Round($set.DatabaseMB); DumpMB = [math]::Round((Get-Item $set.Dump).Length / 1MB, 1)
                 MadeInSeconds = Format-Seconds $watch.Elapsed.TotalSeconds
-            } | Out-Host
+            } | Format-Table -AutoSize | Out-String -Width 250 | Write-Host
             [pscustomobject]$set
         }
     } finally {
@@ -139,7 +139,8 @@ function Get-SchemaHeavySql([int] $Tables) {
 # Renames DevDb's progress statuses to phases that runs share (ports, item names out).
 $PhaseName = {
     switch -Regex -CaseSensitive ($args[0]) {
-        '^Fetching' { 'Fetching the dump' }
+        # Fetch reports arrive late (posted to the thread pool): one phase with the cluster's creation.
+        '^(Fetching|Creating an empty cluster)' { 'Fetching the dump, initdb, start, CREATE DATABASE' }
         '^(Restoring|creating|processing|launching|finished)' { 'Restoring (pg_restore)' }
         default { $args[0] -replace ':\d+', ':<port>' -replace ' r\d+', '' }
     }
@@ -384,32 +385,38 @@ try {
     # ---- Results ----
     $stamp = [datetime]::UtcNow.ToString('yyyyMMddTHHmmssZ')
     Write-Step 'Data sets'
-    $dataSetRows | Format-Table -AutoSize | Out-Host
-    $imageRows | Format-Table -AutoSize | Out-Host
+    Show-Table $dataSetRows
+    Show-Table $imageRows
 
     Write-Step 'Clone: seconds until a query answers (VsDevDb = contender median / DevDb median; above 1: DevDb is faster)'
-    $cloneSummary = foreach ($group in ($cloneTimings | Group-Object FileSystem, DataSet)) {
-        Get-TimingSummary $group.Group $CloneContenders 'devdb' 'VsDevDb' |
-            Select-Object @{ Name = 'FileSystem'; Expression = { $group.Group[0].FileSystem } }, @{ Name = 'DataSet'; Expression = { $group.Group[0].DataSet } }, *
+    $cloneSummary = foreach ($fileSystem in $fileSystems) {
+        foreach ($set in $dataSets) {
+            $group = @($cloneTimings | Where-Object { $_.FileSystem -eq $fileSystem.Name -and $_.DataSet -eq $set.Name })
+            Get-TimingSummary $group $CloneContenders 'devdb' 'VsDevDb' |
+                Select-Object @{ Name = 'FileSystem'; Expression = { $fileSystem.Name } }, @{ Name = 'DataSet'; Expression = { $set.Name } }, *
+        }
     }
-    $cloneSummary | Format-Table -AutoSize | Out-Host
+    Show-Table $cloneSummary
 
     Write-Step 'Where New-DevDbDatabase spends its time (median seconds per phase)'
-    foreach ($group in ($clonePhases | Group-Object FileSystem, DataSet)) {
-        Write-Host $group.Name
-        Get-PhaseSummary $group.Group | Format-Table -AutoSize | Out-Host
+    foreach ($fileSystem in $fileSystems) {
+        foreach ($set in $dataSets) {
+            Write-Host "$($fileSystem.Name) / $($set.Name)"
+            Show-Table (Get-PhaseSummary @($clonePhases | Where-Object { $_.FileSystem -eq $fileSystem.Name -and $_.DataSet -eq $set.Name }))
+        }
     }
 
     if ($buildTimings.Count) {
         Write-Step 'Image build: New-DevDbProject against createdb + pg_restore -j1 (VsDevDb above 1: DevDb is faster)'
-        $buildSummary = foreach ($group in ($buildTimings | Group-Object DataSet)) {
-            Get-TimingSummary $group.Group $BuildContenders 'devdb' 'VsDevDb' | Select-Object @{ Name = 'DataSet'; Expression = { $group.Name } }, *
+        $buildSummary = foreach ($set in $dataSets) {
+            Get-TimingSummary @($buildTimings | Where-Object DataSet -EQ $set.Name) $BuildContenders 'devdb' 'VsDevDb' |
+                Select-Object @{ Name = 'DataSet'; Expression = { $set.Name } }, *
         }
-        $buildSummary | Format-Table -AutoSize | Out-Host
+        Show-Table $buildSummary
         Write-Step 'Where New-DevDbProject spends its time (median seconds per phase)'
-        foreach ($group in ($buildPhases | Where-Object FileSystem -EQ $fileSystems[0].Name | Group-Object DataSet)) {
-            Write-Host $group.Name
-            Get-PhaseSummary $group.Group | Format-Table -AutoSize | Out-Host
+        foreach ($set in $dataSets) {
+            Write-Host $set.Name
+            Show-Table (Get-PhaseSummary @($buildPhases | Where-Object { $_.FileSystem -eq $fileSystems[0].Name -and $_.DataSet -eq $set.Name }))
         }
     }
 
@@ -418,14 +425,14 @@ try {
         Write-Step "Memory of an idle database (PSS of its postmaster and children, $DensityDatabases running, $IdleSeconds s idle)"
         $memory | Group-Object Process | ForEach-Object {
             [pscustomobject]@{ Process = $_.Name; MedianPssMB = (Get-Median ($_.Group.PssMB)).ToString('0.0', $Invariant) }
-        } | Format-Table -AutoSize | Out-Host
+        } | Format-Table -AutoSize | Out-String -Width 250 | Write-Host
         $perDatabase = [double[]] ($memory | Group-Object Database | ForEach-Object { ($_.Group | Measure-Object PssMB -Sum).Sum })
         $pssMB = Get-Median $perDatabase
         $densityRow = [pscustomobject]@{
             DataSet = $memory[0].DataSet; Databases = $DensityDatabases; IdleSeconds = $IdleSeconds
             MedianPssMB = $pssMB.ToString('0.0', $Invariant); DatabasesPer24GB = [math]::Floor($MachineMemoryMB / $pssMB)
         }
-        $densityRow | Format-Table -AutoSize | Out-Host
+        Show-Table $densityRow
     }
 
     # ---- The issue's targets ----
@@ -456,7 +463,7 @@ try {
     }
     if ($densityRow) { & $addTarget 'an idle database costs at most 40 MB (PSS)' "$($densityRow.MedianPssMB) MB" ([double] $densityRow.MedianPssMB -le 40) }
     Write-Step 'Targets (issue 5)'
-    $targets | Format-Table -AutoSize | Out-Host
+    Show-Table $targets
 
     $secondsColumn = @{ Name = 'Seconds'; Expression = { Format-Seconds $_.Seconds } }
     Write-Host "Clone summary:      $(Save-BenchCsv $cloneSummary "scale-$stamp-clone")"
