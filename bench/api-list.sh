@@ -5,11 +5,5 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
-cd "$REPO_ROOT"
 
-ensure_postgres
-ensure_dotnet
-ensure_pwsh
-build_solution
-
-exec dotnet pwsh -NoProfile -File bench/api-list.ps1 "$@"
+run_bench api-list "$@"

@@ -6,16 +6,10 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
-cd "$REPO_ROOT"
 
-ensure_postgres
-ensure_dotnet
-ensure_pwsh
 for argument in "$@"; do
     if [[ "${argument,,}" == -xfs ]] && ! command -v mkfs.xfs >/dev/null 2>&1; then
         apt_install xfsprogs
     fi
 done
-build_solution
-
-exec dotnet pwsh -NoProfile -File bench/scale.ps1 "$@"
+run_bench scale "$@"

@@ -117,3 +117,16 @@ build_solution() {
     (cd "$REPO_ROOT" && dotnet build DevDb.sln -c Release --nologo -v quiet) \
         || die "The build failed; see the errors above."
 }
+
+# Runs bench/<name>.ps1 in pwsh, after installing what the benchmarks need and building DevDb.
+# Arguments after the name go to the script.
+run_bench() {
+    local name="$1"
+    shift
+    ensure_postgres
+    ensure_dotnet
+    ensure_pwsh
+    build_solution
+    cd "$REPO_ROOT"
+    exec dotnet pwsh -NoProfile -File "bench/$name.ps1" "$@"
+}
