@@ -73,6 +73,17 @@ function Assert-QueryAnswers([string[]] $ConnectionArguments, [string] $Query) {
 }
 
 # A private temp folder for one bench run, reachable by the server user.
+# The "template" contender: CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY on a scratch server until
+# a query answers; returns the seconds (the drop afterwards is not timed).
+function Measure-TemplateClone([string[]] $Server, [string] $Template, [string] $Name, [string] $Query) {
+    $watch = [Diagnostics.Stopwatch]::StartNew()
+    $null = Invoke-Tool psql ($Server + @('-X', '-v', 'ON_ERROR_STOP=1', '-d', 'postgres', '-c', "CREATE DATABASE $Name TEMPLATE $Template STRATEGY FILE_COPY"))
+    Assert-QueryAnswers ($Server + @('-d', $Name)) $Query
+    $seconds = $watch.Elapsed.TotalSeconds
+    $null = Invoke-Tool dropdb ($Server + $Name)
+    $seconds
+}
+
 function New-BenchFolder([string] $Parent) {
     if (-not (Test-Path -LiteralPath $Parent -PathType Container)) { throw "The work folder '$Parent' does not exist." }
     $folder = Join-Path (Resolve-Path -LiteralPath $Parent).Path ("devdb-bench-" + [guid]::NewGuid().ToString('n').Substring(0, 8))

@@ -115,15 +115,7 @@ try {
             $null = Invoke-Tool dropdb ($scratchServer + $Name)
             $seconds
         }
-        template   = {
-            param([string] $Name)
-            $watch = [Diagnostics.Stopwatch]::StartNew()
-            $null = Invoke-Tool psql ($scratchServer + @('-X', '-v', 'ON_ERROR_STOP=1', '-d', 'postgres', '-c', "CREATE DATABASE $Name TEMPLATE $TemplateName STRATEGY FILE_COPY"))
-            Assert-QueryAnswers ($scratchServer + @('-d', $Name)) $Query
-            $seconds = $watch.Elapsed.TotalSeconds
-            $null = Invoke-Tool dropdb ($scratchServer + $Name)
-            $seconds
-        }
+        template   = { param([string] $Name) Measure-TemplateClone $scratchServer $TemplateName $Name $Query }
         cp_image   = {
             param([string] $Name)
             $target = Join-Path $TempRoot $Name

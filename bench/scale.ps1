@@ -314,15 +314,7 @@ try {
                     $null = Invoke-Tool dropdb ($scratchServer + $Name)
                     $seconds
                 }
-                template   = {
-                    param([string] $Name)
-                    $watch = [Diagnostics.Stopwatch]::StartNew()
-                    $null = Invoke-Tool psql ($scratchServer + @('-X', '-v', 'ON_ERROR_STOP=1', '-d', 'postgres', '-c', "CREATE DATABASE $Name TEMPLATE $TemplateName STRATEGY FILE_COPY"))
-                    Assert-QueryAnswers ($scratchServer + @('-d', $Name)) $set.Query
-                    $seconds = $watch.Elapsed.TotalSeconds
-                    $null = Invoke-Tool dropdb ($scratchServer + $Name)
-                    $seconds
-                }
+                template   = { param([string] $Name) Measure-TemplateClone $scratchServer $TemplateName $Name $set.Query }
                 floor      = {
                     param([string] $Name)
                     $data = Join-Path $FileSystemRoot $Name
