@@ -166,6 +166,20 @@ Describe 'Switching and forgetting' {
         (Get-DevDbContext).Name | Should -Be 'boss'
     }
 
+    It 'reports a DEVDB_SERVER that is down as ServerUnreachable, and one that is no address as NameInvalid' {
+        $env:DEVDB_TOKEN = 'x'
+        try {
+            $env:DEVDB_SERVER = "http://127.0.0.1:$(Get-FreeTcpPort)"
+            { Get-DevDbProject -ErrorAction Stop } | Should -Throw -ErrorId 'ServerUnreachable,DevDb.Commands.GetDevDbProjectCommand'
+            { Get-DevDbDatabase -Name dave-db -ErrorAction Stop } | Should -Throw -ErrorId 'ServerUnreachable,DevDb.Commands.GetDevDbDatabaseCommand'
+            $env:DEVDB_SERVER = 'not an address'
+            { Get-DevDbProject -ErrorAction Stop } | Should -Throw -ErrorId 'NameInvalid,DevDb.Commands.GetDevDbProjectCommand'
+        }
+        finally {
+            Remove-Item Env:DEVDB_SERVER, Env:DEVDB_TOKEN
+        }
+    }
+
     It 'goes back to the local engine with Connect-DevDb -Local, keeping the saved contexts' {
         (Connect-DevDb -Local).Mode | Should -Be 'Local'
         (Get-DevDbContext).Mode | Should -Be 'Local'

@@ -56,9 +56,13 @@ public sealed class ClientContexts(string folder)
         if (Environment.GetEnvironmentVariable("DEVDB_SERVER") is { Length: > 0 } server)
         {
             var token = Environment.GetEnvironmentVariable("DEVDB_TOKEN") ?? "";
+            if (!Uri.TryCreate(server, UriKind.Absolute, out var address))
+                throw new DevDbException(ErrorCodes.NameInvalid, DevDbErrorCategory.InvalidArgument,
+                    $"DEVDB_SERVER is '{server}', which is not an absolute address.",
+                    "Set DEVDB_SERVER to the API's address, e.g. https://devdb.example.com, or remove it to use the saved context.", server);
             var context = new ClientContext
             {
-                Name = EnvironmentContextName, Server = new Uri(server), User = "", Role = "", TokenStore = "Environment",
+                Name = EnvironmentContextName, Server = address, User = "", Role = "", TokenStore = "Environment",
                 AllowUnencryptedAuthentication = Environment.GetEnvironmentVariable("DEVDB_ALLOW_UNENCRYPTED_AUTHENTICATION") is "1" or "true",
             };
             return new ClientTarget(context, token);

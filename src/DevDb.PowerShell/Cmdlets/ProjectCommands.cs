@@ -59,7 +59,16 @@ public sealed class GetDevDbProjectCommand : DevDbCmdlet
 
     protected override void ProcessRecord()
     {
-        IReadOnlyList<Project> projects = Invoke((client, _, ct) => client.GetProjectsAsync(ct));
+        IReadOnlyList<Project> projects;
+        try
+        {
+            projects = Invoke((client, _, ct) => client.GetProjectsAsync(ct));
+        }
+        catch (DevDbException exception)
+        {
+            Terminate(exception);
+            return;
+        }
         foreach (Project project in NameFilter.Select(this, projects, p => p.Name, Name, NotFound))
         {
             WriteObject(DevDbProject.From(project));
