@@ -134,8 +134,18 @@ Describe 'Roles and ownership' {
         Remove-DevDbDatabase -Name for-erin -Force
     }
 
-    It 'keeps tokens and database passwords out of the API''s log' {
-        $log = (Get-Content -Raw $api.Log, "$($api.Log).err" -ErrorAction SilentlyContinue) -join "`n"
+    It 'keeps the databases running and their passwords across a restart of the API' {
+        Stop-DevDbTestApi $api
+        (Invoke-DatabaseSql $daveDb 'SELECT 1').Output | Should -Be '1' -Because 'database servers do not depend on the API process'
+        Start-DevDbTestApiProcess $api
+        $again = Get-DevDbDatabase -Name dave-db
+        $again.Status | Should -Be 'Running'
+        $again.Port | Should -Be $daveDb.Port
+        Get-PlainPassword $again | Should -Be (Get-PlainPassword $daveDb)
+    }
+
+    It 'keeps tokens and database passwords out of the API''s logs' {
+        $log = (Get-ChildItem -LiteralPath $api.HomePath -Filter 'api-*.log*' | Get-Content -Raw) -join "`n"
         $log | Should -Not -BeNullOrEmpty
         foreach ($token in $api.Tokens.Values) { $log | Should -Not -Match ([regex]::Escape($token)) }
         $log | Should -Not -Match ([regex]::Escape((Get-PlainPassword $daveDb)))

@@ -71,8 +71,6 @@ function Start-DevDbTestApi {
         [Parameter(Mandatory)] [string] $HomePath,
         [System.Collections.Specialized.OrderedDictionary] $Users = [ordered]@{ pester = 'admin' }
     )
-    $api = Join-Path $script:RepoRoot 'src/DevDb.Api/bin/Release/net10.0/DevDb.Api.dll'
-    if (-not (Test-Path $api)) { throw "The API is not built ($api). Run: dotnet build DevDb.sln -c Release" }
     if (-not (Test-Path $HomePath)) {
         $null = New-Item -ItemType Directory -Path $HomePath
         if (-not $IsWindows) { & chmod 755 $HomePath }
@@ -80,18 +78,33 @@ function Start-DevDbTestApi {
     $tokens = Join-Path $HomePath 'api-tokens.json'
     $issued = [ordered]@{}
     foreach ($user in $Users.Keys) {
-        $issued[$user] = "$(& dotnet $api tokens add --user $user --role $Users[$user] --file $tokens 2>$null)".Trim()
+        $issued[$user] = "$(& dotnet (Get-DevDbApiPath) tokens add --user $user --role $Users[$user] --file $tokens 2>$null)".Trim()
         if ($LASTEXITCODE -ne 0 -or -not $issued[$user]) { throw "DevDb.Api tokens add failed (exit code $LASTEXITCODE)." }
     }
-    $port = Get-FreeTcpPort
-    $url = "http://127.0.0.1:$port"
-    $log = Join-Path $HomePath "api-$port.log"
+    $api = [pscustomobject]@{
+        Process = $null; Url = "http://127.0.0.1:$(Get-FreeTcpPort)"; Token = @($issued.Values)[0]; Tokens = $issued
+        Log = $null; TokensFile = $tokens; HomePath = $HomePath
+    }
+    Start-DevDbTestApiProcess $api
+    $api
+}
+
+function Get-DevDbApiPath {
+    $api = Join-Path $script:RepoRoot 'src/DevDb.Api/bin/Release/net10.0/DevDb.Api.dll'
+    if (-not (Test-Path $api)) { throw "The API is not built ($api). Run: dotnet build DevDb.sln -c Release" }
+    $api
+}
+
+# (Re)starts the API process of a Start-DevDbTestApi result on its address, home and tokens file, and
+# waits until /readyz answers. Each start logs to a file of its own (.Log).
+function Start-DevDbTestApiProcess($Api) {
+    $Api.Log = Join-Path $Api.HomePath "api-$([datetime]::UtcNow.ToString('HHmmssfff')).log"
     $saved = @{ DEVDB__HOME = $env:DEVDB__HOME; DEVDB__TOKENSFILE = $env:DEVDB__TOKENSFILE }
-    $env:DEVDB__HOME = $HomePath
-    $env:DEVDB__TOKENSFILE = $tokens
+    $env:DEVDB__HOME = $Api.HomePath
+    $env:DEVDB__TOKENSFILE = $Api.TokensFile
     try {
-        $process = Start-Process dotnet -ArgumentList $api, '--urls', $url -PassThru `
-            -RedirectStandardOutput $log -RedirectStandardError "$log.err"
+        $Api.Process = Start-Process dotnet -ArgumentList (Get-DevDbApiPath), '--urls', $Api.Url -PassThru `
+            -RedirectStandardOutput $Api.Log -RedirectStandardError "$($Api.Log).err"
     }
     finally {
         $env:DEVDB__HOME = $saved.DEVDB__HOME
@@ -100,18 +113,17 @@ function Start-DevDbTestApi {
     $deadline = [datetime]::UtcNow.AddSeconds(60)
     while ($true) {
         try {
-            $null = Invoke-RestMethod "$url/readyz" -TimeoutSec 2
-            break
+            $null = Invoke-RestMethod "$($Api.Url)/readyz" -TimeoutSec 2
+            return
         }
         catch {
-            if ($process.HasExited -or [datetime]::UtcNow -gt $deadline) {
-                $output = (Get-Content -Raw $log, "$log.err" -ErrorAction SilentlyContinue) -join "`n"
-                throw "DevDb.Api did not become ready at $url. Its output:`n$output"
+            if ($Api.Process.HasExited -or [datetime]::UtcNow -gt $deadline) {
+                $output = (Get-Content -Raw $Api.Log, "$($Api.Log).err" -ErrorAction SilentlyContinue) -join "`n"
+                throw "DevDb.Api did not become ready at $($Api.Url). Its output:`n$output"
             }
             Start-Sleep -Milliseconds 100
         }
     }
-    [pscustomobject]@{ Process = $process; Url = $url; Token = @($issued.Values)[0]; Tokens = $issued; Log = $log; TokensFile = $tokens }
 }
 
 # Stops the API the way a service manager does (SIGTERM: graceful shutdown), then waits for it.
