@@ -32,7 +32,11 @@ public static class DevDbApi
         var services = builder.Services;
         services.Configure<DevDbApiOptions>(builder.Configuration.GetSection(DevDbApiOptions.Section));
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => DevDbEngine.OpenLocal(new LocalEngineOptions { Home = sp.GetRequiredService<IOptions<DevDbApiOptions>>().Value.ResolvedHome }));
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<DevDbApiOptions>>().Value;
+            return DevDbEngine.OpenLocal(new LocalEngineOptions { Home = options.ResolvedHome, Network = options.Network });
+        });
         services.AddSingleton(sp => new TokenStore(sp.GetRequiredService<IOptions<DevDbApiOptions>>().Value.ResolvedTokensFile,
             sp.GetRequiredService<ILogger<TokenStore>>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ApiMetrics>();

@@ -1,8 +1,9 @@
 using DevDb.Core.Engine;
+using DevDb.Core.Runtimes.Local;
 
 namespace DevDb.Api;
 
-/// <summary>Configuration section <c>DevDb</c> (environment: <c>DEVDB__HOME</c>, <c>DEVDB__TOKENSFILE</c>).</summary>
+/// <summary>Configuration section <c>DevDb</c> (environment: <c>DEVDB__HOME</c>, <c>DEVDB__TOKENSFILE</c>, <c>DEVDB__DATABASELISTENADDRESS</c>, <c>DEVDB__DATABASEHOST</c>).</summary>
 public sealed class DevDbApiOptions
 {
     public const string Section = "DevDb";
@@ -12,6 +13,16 @@ public sealed class DevDbApiOptions
 
     /// <summary>The tokens file; null is <c>&lt;Home&gt;/api-tokens.json</c>.</summary>
     public string? TokensFile { get; set; }
+
+    /// <summary>Where database servers listen: 127.0.0.1 (default, this machine only), an address of this machine, or * for all.</summary>
+    public string? DatabaseListenAddress { get; set; }
+
+    /// <summary>The host name engineers connect to, given in connection details; null: the listen address, or this machine's name.</summary>
+    public string? DatabaseHost { get; set; }
+
+    public DatabaseNetwork Network => string.IsNullOrEmpty(DatabaseListenAddress)
+        ? new DatabaseNetwork { Host = DatabaseHost }
+        : new DatabaseNetwork { ListenAddress = DatabaseListenAddress, Host = DatabaseHost };
 
     public string ResolvedHome => Path.GetFullPath(string.IsNullOrEmpty(Home) ? LocalLayout.DefaultHome() : Home);
 

@@ -14,6 +14,8 @@ public sealed record LocalEngineOptions
     /// <summary>State folder; null uses DEVDB_HOME, else the user's local app-data folder (or /var/lib/devdb as root).</summary>
     public string? Home { get; init; }
     public DumpSourceOptions Sources { get; init; } = new();
+    /// <summary>Where database servers listen and which host their connection details name.</summary>
+    public DatabaseNetwork Network { get; init; } = new();
 }
 
 /// <summary>
@@ -53,7 +55,7 @@ public sealed class DevDbEngine : IDevDbClient, IAsyncDisposable
         var serverUser = ServerUser.Resolve();
         layout.EnsureCreated(serverUser);
         var engine = new DevDbEngine(layout.Home, new FileCatalog(layout.Catalog), new SecretStore(layout.Secrets),
-            new LocalRuntime(layout, serverUser), options.Sources);
+            new LocalRuntime(layout, serverUser, options.Network), options.Sources);
         engine.RecoverAsync(CancellationToken.None).GetAwaiter().GetResult();
         return engine;
     }

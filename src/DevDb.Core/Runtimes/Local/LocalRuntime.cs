@@ -13,13 +13,15 @@ namespace DevDb.Core.Runtimes.Local;
 /// <summary>
 /// Images are stopped data folders; each database is a copy-on-write copy of one (File.Copy clones
 /// with FICLONE on XFS/Btrfs and clonefile on APFS, else copies) run by its own detached postmaster
-/// on 127.0.0.1. Admin work goes through the unix socket (trust, reachable only by the owner);
+/// on 127.0.0.1 (or the <see cref="DatabaseNetwork"/> given). Admin work goes through the unix socket (trust, reachable only by the owner);
 /// clients use TCP with the database's password (scram-sha-256).
 /// </summary>
 public sealed class LocalRuntime : IRuntime
 {
     private const string Superuser = "postgres";
     private const string ConfigFile = "devdb.conf";
+    /// <summary>The client authentication file of a database reachable from other machines.</summary>
+    private const string HbaFile = "devdb_hba.conf";
 
     /// <summary>Settings for the restore only, passed on the command line so none outlives it.</summary>
     private static readonly string[] RestoreSettings =
@@ -34,14 +36,17 @@ public sealed class LocalRuntime : IRuntime
     private readonly CommandRunner _asServerUser;
     private readonly CommandRunner _asCurrentUser = new(ServerUser.Current);
 
-    public LocalRuntime(LocalLayout layout, ServerUser serverUser)
+    private readonly DatabaseNetwork _network;
+
+    public LocalRuntime(LocalLayout layout, ServerUser serverUser, DatabaseNetwork network)
     {
         _layout = layout;
         _serverUser = serverUser;
+        _network = network.Validated();
         _asServerUser = new CommandRunner(serverUser);
     }
 
-    public string HostOf(string database) => "127.0.0.1";
+    public string HostOf(string database) => _network.ClientHost;
 
     public async Task<ImageBuildResult> BuildImageAsync(Project project, int revision, IDumpSource source,
         IProgress<DevDbProgress>? progress, CancellationToken cancellationToken)
@@ -221,10 +226,18 @@ public sealed class LocalRuntime : IRuntime
     private async Task StartAndSetPasswordAsync(DatabaseSpec spec, string activity, IProgress<DevDbProgress>? progress, CancellationToken cancellationToken)
     {
         var data = _layout.DatabaseData(spec.Name);
-        await WriteServerConfigAsync(data,
-            $"port = {spec.Port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{_layout.Run}'\n", cancellationToken);
+        var settings = $"port = {spec.Port}\nlisten_addresses = '{_network.ListenAddress}'\nunix_socket_directories = '{_layout.Run}'\n";
+        if (!_network.IsLoopbackOnly)
+        {
+            // Reachable from other machines: any address may connect, but only with the password.
+            var hba = Path.Combine(data, HbaFile);
+            await File.WriteAllTextAsync(hba, "# Written by DevDb.\nlocal all all trust\nhost all all 0.0.0.0/0 scram-sha-256\nhost all all ::/0 scram-sha-256\n", cancellationToken);
+            _serverUser.Own(hba);
+            settings += $"hba_file = '{hba}'\n";
+        }
+        await WriteServerConfigAsync(data, settings, cancellationToken);
 
-        progress?.Report(new DevDbProgress(activity, $"Starting the server on 127.0.0.1:{spec.Port}", 60));
+        progress?.Report(new DevDbProgress(activity, $"Starting the server on {_network.ListenAddress}:{spec.Port}", 60));
         await StartServerAsync(InstallationOf(data), spec.Name, data, _layout.DatabaseLog(spec.Name), [], cancellationToken);
 
         progress?.Report(new DevDbProgress(activity, "Setting the login role's password", 80));
@@ -244,11 +257,11 @@ public sealed class LocalRuntime : IRuntime
     }
 
     /// <summary>Connects over TCP exactly as a user would, until SELECT 1 answers (30 s at most).</summary>
-    private static async Task WaitUntilAnswersAsync(DatabaseSpec spec, CancellationToken cancellationToken)
+    private async Task WaitUntilAnswersAsync(DatabaseSpec spec, CancellationToken cancellationToken)
     {
         var connectionString = new NpgsqlConnectionStringBuilder
         {
-            Host = "127.0.0.1", Port = spec.Port, Database = spec.DatabaseName, Username = spec.Username,
+            Host = _network.ProbeAddress, Port = spec.Port, Database = spec.DatabaseName, Username = spec.Username,
             Password = spec.Password, Pooling = false, Timeout = 5,
         }.ConnectionString;
         var deadline = Stopwatch.StartNew();
