@@ -72,7 +72,8 @@ public sealed class ApiServer : IAsyncDisposable
     public string OwnerToken => Tokens[OwnerUser];
     public string OtherToken => Tokens[OtherUser];
 
-    public static async Task<ApiServer> StartAsync()
+    /// <param name="settings">More configuration of the <c>DevDb</c> section, e.g. DevDb:DatabaseListenAddress.</param>
+    public static async Task<ApiServer> StartAsync(IReadOnlyDictionary<string, string?>? settings = null)
     {
         var home = new EngineHome();
         var tokensFile = System.IO.Path.Combine(home.Path, "api-tokens.json");
@@ -92,6 +93,7 @@ public sealed class ApiServer : IAsyncDisposable
             ["DevDb:Home"] = home.Path,
             ["DevDb:TokensFile"] = tokensFile,
         });
+        if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.AddProvider(logs);
         builder.Logging.SetMinimumLevel(LogLevel.Debug);
         var app = DevDbApi.Build(builder);
