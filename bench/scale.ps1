@@ -78,7 +78,8 @@ if (($Xfs -or $ColdCache) -and -not $IsRoot) { throw '-Xfs and -ColdCache need r
 # sync before every timed step, so that one contender's write-back does not slow the next one.
 function Clear-Cache {
     & sync
-    if ($ColdCache) { Set-Content -LiteralPath /proc/sys/vm/drop_caches -Value 3 }
+    # Through sh: Set-Content cannot open the write-only drop_caches file.
+    if ($ColdCache) { & sh -c 'echo 3 > /proc/sys/vm/drop_caches'; if ($LASTEXITCODE -ne 0) { throw 'Dropping the page cache failed.' } }
 }
 
 function Get-FolderMB([string] $Folder) { [long] (((& du -sb $Folder) -split '\s+')[0]) / 1MB }

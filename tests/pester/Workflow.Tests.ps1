@@ -318,6 +318,14 @@ Describe 'Update a project' {
         (Reset-DevDbDatabase -Name dave -Force).ImageRevision | Should -Be 2
         (Invoke-DatabaseSql $db "SELECT email FROM customers WHERE customer_id = 7").Output | Should -Be 'customer7@example.invalid'
     }
+
+    It 'returns the project as it is when the same New-DevDbProject is repeated after a refresh' {
+        # Revision 1 is gone (no database uses it any more); the repeat must not wait for it.
+        $masking = (Get-DevDbProject -Name shop).PostRestoreSql
+        $again = New-DevDbProject -Name shop -Source $dump -PostRestoreSql $masking
+        $again.ImageRevision | Should -Be 2
+        @($again.Images).Count | Should -Be 1
+    }
 }
 
 Describe 'Progress and Ctrl+C' {

@@ -45,7 +45,10 @@ public sealed class HttpDevDbClient : IDevDbClient
     public async Task<Project> NewProjectAsync(NewProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var project = await SendAsync<Project>(HttpMethod.Post, ApiContract.Projects, request, cancellationToken);
-        return await WaitImageAsync(project.Name, revision: 1, progress, cancellationToken);
+        // An identical project that exists already comes back as it is (its first image may be long gone).
+        return project.Status == ProjectStatus.Building
+            ? await WaitImageAsync(project.Name, project.Images.Min(i => i.Revision), progress, cancellationToken)
+            : project;
     }
 
     public Task<IReadOnlyList<Project>> GetProjectsAsync(CancellationToken cancellationToken = default) =>
