@@ -4,6 +4,7 @@ using System.Text.Json;
 using DevDb.Api.Tests.Fixtures;
 using DevDb.Core;
 using DevDb.Core.Client;
+using DevDb.Core.Tests.Fixtures;
 using Xunit;
 
 namespace DevDb.Api.Tests;
@@ -34,6 +35,17 @@ public sealed class ProblemTests(ShopServerFixture fixture)
             new NewDatabaseRequest { Project = ShopServerFixture.Project, Name = "Not_A_Dns_Label" });
         var problem = await ExpectProblemAsync(response, HttpStatusCode.BadRequest, ErrorCodes.NameInvalid);
         Assert.Contains("Not_A_Dns_Label", problem.Detail);
+    }
+
+    [Fact]
+    public async Task A_Postgres_version_the_server_lacks_is_PostgresVersionNotInstalled_422_and_records_nothing()
+    {
+        using var response = await _server.SendAsync(HttpMethod.Post, ApiContract.Projects, _server.AdminToken,
+            new NewProjectRequest { Name = "future", Source = RepoPaths.SampleDump, PostgresVersion = 99 });
+        var problem = await ExpectProblemAsync(response, HttpStatusCode.UnprocessableEntity, ErrorCodes.PostgresVersionNotInstalled);
+        Assert.Contains("99", problem.Detail);
+        using var lookup = await _server.SendAsync(HttpMethod.Get, ApiContract.Project("future"), _server.AdminToken);
+        Assert.Equal(HttpStatusCode.NotFound, lookup.StatusCode);
     }
 
     [Fact]

@@ -32,6 +32,8 @@ public static class ApiContract
     {
         ErrorCodes.Unauthenticated => 401,
         ErrorCodes.Forbidden => 403,
+        // The request names a version this server lacks; other missing software is the server's fault.
+        ErrorCodes.PostgresVersionNotInstalled => 422,
         _ => error.Category switch
         {
             DevDbErrorCategory.InvalidArgument => 400,
@@ -39,7 +41,7 @@ public static class ApiContract
             DevDbErrorCategory.ResourceExists or DevDbErrorCategory.InvalidOperation or DevDbErrorCategory.ResourceBusy => 409,
             DevDbErrorCategory.InvalidData => 422,
             DevDbErrorCategory.PermissionDenied => 403,
-            DevDbErrorCategory.ConnectionError or DevDbErrorCategory.ResourceUnavailable => 503,
+            DevDbErrorCategory.ConnectionError or DevDbErrorCategory.ResourceUnavailable or DevDbErrorCategory.NotInstalled => 503,
             _ => 500,
         },
     };
