@@ -22,10 +22,12 @@ public sealed class NetworkTests(DumpFixture dumps) : IAsyncLifetime
     public Task InitializeAsync() => Task.CompletedTask;
     public Task DisposeAsync() => _home.DisposeAsync().AsTask();
 
+    private const string EncryptedQuery = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+
     private DevDbEngine Open(DatabaseNetwork network) => DevDbEngine.OpenLocal(new LocalEngineOptions { Home = _home.Path, Network = network });
 
     [Fact]
-    public async Task By_default_a_database_is_reachable_on_127_0_0_1_only()
+    public async Task By_default_a_database_is_reachable_on_127_0_0_1_only_and_without_TLS()
     {
         await _home.Engine.NewProjectAsync(new NewProjectRequest { Name = "shop", Source = dumps.CustomDump });
         var database = await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
@@ -33,6 +35,7 @@ public sealed class NetworkTests(DumpFixture dumps) : IAsyncLifetime
         Assert.Equal("127.0.0.1", database.Host);
         var outside = OutsideAddress();
         Assert.False(await AcceptsTcpAsync(outside, database.Port), $"the server must not listen on {outside}");
+        Assert.False(await Clients.ScalarAsync<bool>(await _home.Engine.GetConnectionAsync("dave"), EncryptedQuery));
     }
 
     [Fact]
@@ -49,7 +52,7 @@ public sealed class NetworkTests(DumpFixture dumps) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_database_listening_on_all_addresses_takes_connections_from_another_address_with_the_password_only()
+    public async Task A_database_listening_on_all_addresses_takes_encrypted_connections_from_another_address_with_the_password_only()
     {
         var outside = OutsideAddress();
         var engine = Open(new DatabaseNetwork { ListenAddress = DatabaseNetwork.AllAddresses, Host = outside.ToString() });
@@ -60,6 +63,8 @@ public sealed class NetworkTests(DumpFixture dumps) : IAsyncLifetime
         Assert.Equal(outside.ToString(), database.Host);
         var connection = await engine.GetConnectionAsync("dave");
         Assert.Equal(1000L, await Clients.ScalarAsync<long>(connection, "SELECT count(*) FROM customers"));
+        // Encrypted, as libpq and Npgsql ask by default (sslmode=prefer), with the server's self-signed certificate.
+        Assert.True(await Clients.ScalarAsync<bool>(connection, EncryptedQuery));
         var wrong = new ConnectionInfo(connection.Host, connection.Port, connection.DatabaseName, connection.Username, "not-the-password");
         var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => Clients.ScalarAsync<long>(wrong, "SELECT 1"));
         Assert.Equal("28P01", refused.SqlState); // invalid_password

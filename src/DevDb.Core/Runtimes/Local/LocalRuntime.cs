@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.IO.Compression;
+using System.Net;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using DevDb.Core.Client;
 using DevDb.Core.Engine;
@@ -229,11 +231,13 @@ public sealed class LocalRuntime : IRuntime
         var settings = $"port = {spec.Port}\nlisten_addresses = '{_network.ListenAddress}'\nunix_socket_directories = '{_layout.Run}'\n";
         if (!_network.IsLoopbackOnly)
         {
-            // Reachable from other machines: any address may connect, but only with the password.
+            // Reachable from other machines: any address may connect, but only with the password,
+            // and traffic is encrypted for every client that asks (libpq and Npgsql do by default).
             var hba = Path.Combine(data, HbaFile);
             await File.WriteAllTextAsync(hba, "# Written by DevDb.\nlocal all all trust\nhost all all 0.0.0.0/0 scram-sha-256\nhost all all ::/0 scram-sha-256\n", cancellationToken);
             _serverUser.Own(hba);
-            settings += $"hba_file = '{hba}'\n";
+            var (certificate, key) = await WriteServerCertificateAsync(data, cancellationToken);
+            settings += $"hba_file = '{hba}'\nssl = on\nssl_cert_file = '{certificate}'\nssl_key_file = '{key}'\n";
         }
         await WriteServerConfigAsync(data, settings, cancellationToken);
 
@@ -340,6 +344,33 @@ public sealed class LocalRuntime : IRuntime
         var path = Path.Combine(data, ConfigFile);
         await File.WriteAllTextAsync(path, "# Written by DevDb.\n" + settings.Replace("\\", "\\\\"), cancellationToken);
         _serverUser.Own(path);
+    }
+
+    /// <summary>
+    /// A self-signed certificate for the server's TLS, made for the host clients are given. It
+    /// encrypts; it cannot prove the server's identity to a client (no CA signed it).
+    /// </summary>
+    private async Task<(string Certificate, string Key)> WriteServerCertificateAsync(string data, CancellationToken cancellationToken)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var host = _network.ClientHost;
+        var request = new CertificateRequest($"CN={host}", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        if (IPAddress.TryParse(host, out var address)) names.AddIpAddress(address);
+        else names.AddDnsName(host);
+        request.CertificateExtensions.Add(names.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddYears(5));
+        var certificatePath = Path.Combine(data, "devdb-server.crt");
+        var keyPath = Path.Combine(data, "devdb-server.key");
+        await File.WriteAllTextAsync(certificatePath, certificate.ExportCertificatePem(), cancellationToken);
+        // Postgres refuses a key file that others can read.
+        var keyOptions = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) keyOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        await using (var keyFile = new StreamWriter(keyPath, keyOptions))
+            await keyFile.WriteAsync(key.ExportPkcs8PrivateKeyPem());
+        _serverUser.Own(certificatePath);
+        _serverUser.Own(keyPath);
+        return (certificatePath, keyPath);
     }
 
     private async Task InitClusterAsync(PostgresInstallation pg, string data, CancellationToken cancellationToken)
