@@ -36,9 +36,13 @@ public abstract class DevDbCmdlet : PSCmdlet, IDisposable
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Runs a client call on the thread pool; a failure comes back as its <see cref="DevDbException"/>.</summary>
+    /// <summary>Runs a client call on the thread pool; a failure ends the whole command (a terminating error).</summary>
     /// <param name="activity">Progress activity shown until the call ends; null for quick calls that report no progress.</param>
     protected T Invoke<T>(Func<IDevDbClient, IProgress<DevDbProgress>, CancellationToken, Task<T>> call, string? activity = null) =>
+        OrTerminate(() => Call(call, activity));
+
+    /// <summary>Runs a client call on the thread pool; a failure comes back as its <see cref="DevDbException"/>.</summary>
+    private T Call<T>(Func<IDevDbClient, IProgress<DevDbProgress>, CancellationToken, Task<T>> call, string? activity) =>
         Run((progress, ct) =>
         {
             _client ??= ClientFactory.Create();
@@ -90,19 +94,12 @@ public abstract class DevDbCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    protected void Invoke(Func<IDevDbClient, IProgress<DevDbProgress>, CancellationToken, Task> call, string? activity = null) =>
-        Invoke<bool>(async (client, progress, ct) =>
-        {
-            await call(client, progress, ct).ConfigureAwait(false);
-            return true;
-        }, activity);
-
     /// <summary>Like <see cref="Invoke{T}"/>, but a failure is written as a non-terminating error (one item failed; go on with the next).</summary>
     protected bool TryInvoke<T>(Func<IDevDbClient, IProgress<DevDbProgress>, CancellationToken, Task<T>> call, out T result, string? activity = null)
     {
         try
         {
-            result = Invoke(call, activity);
+            result = Call(call, activity);
             return true;
         }
         catch (DevDbException exception)
@@ -168,15 +165,23 @@ public abstract class DevDbCmdlet : PSCmdlet, IDisposable
     protected void Terminate(DevDbException exception) => ThrowTerminatingError(ErrorRecords.From(exception));
 
     /// <summary>Runs <paramref name="check"/> (e.g. a name rule) and terminates the call with its error if it fails.</summary>
-    protected void Require(Action check)
+    protected void Require(Action check) => OrTerminate(() =>
+    {
+        check();
+        return true;
+    });
+
+    /// <summary>The whole call cannot go on without <paramref name="action"/>: its <see cref="DevDbException"/> becomes a terminating error.</summary>
+    protected T OrTerminate<T>(Func<T> action)
     {
         try
         {
-            check();
+            return action();
         }
         catch (DevDbException exception)
         {
             Terminate(exception);
+            throw; // Not reached: Terminate throws.
         }
     }
 

@@ -58,20 +58,11 @@ public sealed class ConnectDevDbCommand : DevDbCmdlet
 
         Uri server = Server!;
         string token = new NetworkCredential(string.Empty, Token ?? Credential!.Password).Password;
-        ApiIdentity identity;
-        try
+        ApiIdentity identity = OrTerminate(() => Run(async (_, ct) =>
         {
-            identity = Run(async (_, ct) =>
-            {
-                using var client = new HttpDevDbClient(server, token, AllowUnencryptedAuthentication);
-                return await client.WhoAmIAsync(ct).ConfigureAwait(false);
-            });
-        }
-        catch (DevDbException exception)
-        {
-            Terminate(exception);
-            return;
-        }
+            using var client = new HttpDevDbClient(server, token, AllowUnencryptedAuthentication);
+            return await client.WhoAmIAsync(ct).ConfigureAwait(false);
+        }));
         ClientContext saved = contexts.Save(new ClientContext
         {
             Name = string.IsNullOrWhiteSpace(Name) ? server.Authority : Name,
@@ -96,16 +87,7 @@ public sealed class GetDevDbContextCommand : DevDbCmdlet
     protected override void ProcessRecord()
     {
         var contexts = ClientContexts.Default();
-        ClientTarget current;
-        try
-        {
-            current = contexts.Current();
-        }
-        catch (DevDbException exception)
-        {
-            Terminate(exception);
-            return;
-        }
+        ClientTarget current = OrTerminate(contexts.Current);
         if (!ListAvailable)
         {
             WriteObject(current.Context is { } context ? DevDbContext.From(context, isCurrent: true) : DevDbContext.Local(isCurrent: true));

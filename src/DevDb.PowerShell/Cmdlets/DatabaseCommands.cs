@@ -103,17 +103,8 @@ public sealed class GetDevDbDatabaseCommand : DevDbCmdlet
             }
             return;
         }
-        IReadOnlyList<Database> databases;
-        try
-        {
-            // An unknown -Project is an error (ProjectNotFound), not an empty list.
-            databases = Invoke((client, _, ct) => client.GetDatabasesAsync(Project, cancellationToken: ct));
-        }
-        catch (DevDbException exception)
-        {
-            Terminate(exception);
-            return;
-        }
+        // An unknown -Project is an error (ProjectNotFound), not an empty list.
+        IReadOnlyList<Database> databases = Invoke((client, _, ct) => client.GetDatabasesAsync(Project, cancellationToken: ct));
         WriteDatabases(NameFilter.Select(this, databases, d => d.Name, Name, NotFound).ToList());
     }
 

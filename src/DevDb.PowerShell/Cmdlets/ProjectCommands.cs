@@ -59,16 +59,7 @@ public sealed class GetDevDbProjectCommand : DevDbCmdlet
 
     protected override void ProcessRecord()
     {
-        IReadOnlyList<Project> projects;
-        try
-        {
-            projects = Invoke((client, _, ct) => client.GetProjectsAsync(ct));
-        }
-        catch (DevDbException exception)
-        {
-            Terminate(exception);
-            return;
-        }
+        IReadOnlyList<Project> projects = Invoke((client, _, ct) => client.GetProjectsAsync(ct));
         foreach (Project project in NameFilter.Select(this, projects, p => p.Name, Name, NotFound))
         {
             WriteObject(DevDbProject.From(project));
