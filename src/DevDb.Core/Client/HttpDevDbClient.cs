@@ -77,9 +77,7 @@ public sealed class HttpDevDbClient : IDevDbClient
             var image = project.Images.FirstOrDefault(i => i.Revision == revision);
             if (image is { Status: ImageStatus.Ready }) return project;
             if (image is null || image.Status == ImageStatus.Failed)
-                throw new DevDbException(project.ErrorCode ?? ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidData,
-                    project.Error ?? $"Building image r{revision} of project '{name}' failed.",
-                    $"Fix the cause, then run Update-DevDbProject -Name {name}.", name);
+                throw RecordedErrors.BuildFailed(project, revision);
             progress?.Report(new DevDbProgress($"Building image {name} r{revision}", $"Restoring on {Server.Authority} ({Elapsed(started)})"));
             await Task.Delay(PollInterval, cancellationToken);
         }
@@ -102,10 +100,7 @@ public sealed class HttpDevDbClient : IDevDbClient
         while (true)
         {
             var database = await GetDatabaseAsync(name, cancellationToken);
-            if (database.Status == DatabaseStatus.Failed)
-                throw new DevDbException(database.ErrorCode ?? ErrorCodes.DatabaseCreateFailed, DevDbErrorCategory.InvalidOperation,
-                    database.Error ?? $"Creating database '{name}' failed.",
-                    $"Fix the cause, then create it again (New-DevDbDatabase -Name {name}), or remove it with Remove-DevDbDatabase.", name);
+            if (database.Status == DatabaseStatus.Failed) throw RecordedErrors.CreateFailed(database);
             if (database.Status != DatabaseStatus.Creating) return database;
             progress?.Report(new DevDbProgress($"Creating database {name}", $"Cloning on {Server.Authority} ({Elapsed(started)})"));
             await Task.Delay(PollInterval, cancellationToken);

@@ -212,9 +212,7 @@ public sealed class DevDbEngine : IDevDbClient, IAsyncDisposable
             var image = record.Project.Images.FirstOrDefault(i => i.Revision == revision);
             if (image is { Status: ImageStatus.Ready }) return record.Project;
             if (image is null || record.Pending is not { Kind: OperationKind.BuildImage } pending || !pending.OwnerIsAlive())
-                throw new DevDbException(record.Project.ErrorCode ?? ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidData,
-                    record.Project.Error ?? $"Building image r{revision} of project '{name}' stopped before it was ready.",
-                    $"Fix the cause, then run Update-DevDbProject -Name {name}.", name);
+                throw RecordedErrors.BuildFailed(record.Project, revision);
             await Task.Delay(PollInterval, cancellationToken);
         }
     }
@@ -254,7 +252,7 @@ public sealed class DevDbEngine : IDevDbClient, IAsyncDisposable
         try
         {
             var built = await _runtime.BuildImageAsync(project, revision, source, progress, cancellationToken);
-            return await SaveImageAsync(project.Name, revision, p => Settled(p, error: null),
+            return await SaveImageAsync(project.Name, revision, p => Settled(p, error: null, errorCode: null),
                 image => image with
                 {
                     Status = ImageStatus.Ready, SourceFormat = built.SourceFormat.ToString(), SourceBytes = built.SourceBytes,
@@ -271,8 +269,7 @@ public sealed class DevDbEngine : IDevDbClient, IAsyncDisposable
             }
             else
             {
-                await SaveImageAsync(project.Name, revision, p => p.Error is null ? Settled(p, error: null) : Settled(p, new DevDbException(
-                    p.ErrorCode ?? ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidData, p.Error)), image: null);
+                await SaveImageAsync(project.Name, revision, p => Settled(p, p.Error, p.ErrorCode), image: null);
             }
             throw;
         }
@@ -281,7 +278,7 @@ public sealed class DevDbEngine : IDevDbClient, IAsyncDisposable
             var error = e as DevDbException ?? new DevDbException(ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidData,
                 $"Building image r{revision} of project '{project.Name}' failed: {e.Message}",
                 "Fix the cause, then run Update-DevDbProject to try again.", project.Name, e);
-            await SaveImageAsync(project.Name, revision, p => Settled(p, error), image: null);
+            await SaveImageAsync(project.Name, revision, p => Settled(p, error.Message, error.Code), image: null);
             if (error == e) throw;
             throw error;
         }
@@ -327,7 +324,7 @@ public sealed class DevDbEngine : IDevDbClient, IAsyncDisposable
         {
             var record = RequireDatabase(name);
             var database = Observed(record);
-            if (database.Status == DatabaseStatus.Failed) throw CreateFailed(database);
+            if (database.Status == DatabaseStatus.Failed) throw RecordedErrors.CreateFailed(database);
             if (database.Status != DatabaseStatus.Creating) return database;
             if (record.Pending is { } pending && !pending.OwnerIsAlive())
                 throw new DevDbException(ErrorCodes.DatabaseCreateFailed, DevDbErrorCategory.InvalidOperation,
@@ -431,11 +428,6 @@ public sealed class DevDbEngine : IDevDbClient, IAsyncDisposable
         }
     }
 
-    private static DevDbException CreateFailed(Database database) =>
-        new(database.ErrorCode ?? ErrorCodes.DatabaseCreateFailed, DevDbErrorCategory.InvalidOperation,
-            database.Error ?? $"Creating database '{database.Name}' failed.",
-            $"Fix the cause, then create it again (New-DevDbDatabase -Name {database.Name}), or remove it with Remove-DevDbDatabase.", database.Name);
-
     public Task<IReadOnlyList<Database>> GetDatabasesAsync(string? project = null, string? owner = null, CancellationToken cancellationToken = default)
     {
         if (project is not null) RequireProject(project);
@@ -453,13 +445,13 @@ public sealed class DevDbEngine : IDevDbClient, IAsyncDisposable
         string password;
         try
         {
-            if (database.Status == DatabaseStatus.Failed) throw CreateFailed(database);
+            if (database.Status == DatabaseStatus.Failed) throw RecordedErrors.CreateFailed(database);
             password = _secrets.Read(name);
         }
         catch (FileNotFoundException)
         {
             // A background create failed (or the database was removed) between the two reads.
-            throw RequireDatabase(name).Database is { Status: DatabaseStatus.Failed } failed ? CreateFailed(failed) : NotFound(name);
+            throw RequireDatabase(name).Database is { Status: DatabaseStatus.Failed } failed ? RecordedErrors.CreateFailed(failed) : NotFound(name);
         }
         return Task.FromResult(new ConnectionInfo(database.Host, database.Port, database.DatabaseName, database.Username, password));
     }
@@ -625,9 +617,9 @@ public sealed class DevDbEngine : IDevDbClient, IAsyncDisposable
             }
             var revision = record.Pending.Revision ?? 0;
             await _runtime.DeleteImageAsync(record.Project.Name, revision, cancellationToken);
-            await SaveImageAsync(record.Project.Name, revision, p => Settled(p, new DevDbException(ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidOperation,
-                $"Building image r{revision} was interrupted (the process building it stopped). Run Update-DevDbProject -Name {p.Name} to try again.")),
-                image: null);
+            await SaveImageAsync(record.Project.Name, revision, p => Settled(p,
+                $"Building image r{revision} was interrupted (the process building it stopped). Run Update-DevDbProject -Name {p.Name} to try again.",
+                ErrorCodes.RestoreFailed), image: null);
         }
     }
 
@@ -644,8 +636,8 @@ public sealed class DevDbEngine : IDevDbClient, IAsyncDisposable
         new() { Project = project, Revision = revision, Status = ImageStatus.Building, Created = DateTimeOffset.UtcNow };
 
     /// <summary>A project once no build of it runs: Ready while it has an image to clone, else Failed; with the last build's error, if it failed.</summary>
-    private static Project Settled(Project project, DevDbException? error) =>
-        project with { Status = project.LatestImage is null ? ProjectStatus.Failed : ProjectStatus.Ready, Error = error?.Message, ErrorCode = error?.Code };
+    private static Project Settled(Project project, string? error, string? errorCode) =>
+        project with { Status = project.LatestImage is null ? ProjectStatus.Failed : ProjectStatus.Ready, Error = error, ErrorCode = errorCode };
 
     private ProjectRecord RequireProject(string name) =>
         _catalog.FindProject(Names.IsValid(name) ? name : "") is { } record ? record
@@ -668,7 +660,7 @@ public sealed class DevDbEngine : IDevDbClient, IAsyncDisposable
     private static void ThrowIfUnusable(DatabaseRecord record)
     {
         ThrowIfBusy(record);
-        if (record.Database.Status == DatabaseStatus.Failed) throw CreateFailed(record.Database);
+        if (record.Database.Status == DatabaseStatus.Failed) throw RecordedErrors.CreateFailed(record.Database);
     }
 
     private static DevDbException Busy(string kind, string name, PendingOperation pending) =>

@@ -1,0 +1,21 @@
+using DevDb.Core.Model;
+
+namespace DevDb.Core;
+
+/// <summary>
+/// The errors records keep (a Failed database, a project whose last build failed), raised again
+/// for whoever waits on them: the engine in-process, or a client of the API that polls. The code
+/// is the one the failure had, so ErrorIds are the same in both modes.
+/// </summary>
+public static class RecordedErrors
+{
+    public static DevDbException CreateFailed(Database database) =>
+        new(database.ErrorCode ?? ErrorCodes.DatabaseCreateFailed, DevDbErrorCategory.InvalidOperation,
+            database.Error ?? $"Creating database '{database.Name}' failed.",
+            $"Fix the cause, then create it again (New-DevDbDatabase -Name {database.Name}), or remove it with Remove-DevDbDatabase.", database.Name);
+
+    public static DevDbException BuildFailed(Project project, int revision) =>
+        new(project.ErrorCode ?? ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidData,
+            project.Error ?? $"Building image r{revision} of project '{project.Name}' stopped before it was ready.",
+            $"Fix the cause, then run Update-DevDbProject -Name {project.Name}.", project.Name);
+}
