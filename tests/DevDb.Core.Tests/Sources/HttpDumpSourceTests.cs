@@ -46,12 +46,7 @@ public sealed class HttpDumpSourceTests : IAsyncLifetime
         await source.ProbeAsync(CancellationToken.None);
         var dump = await source.FetchAsync(_work.Path, progress, CancellationToken.None);
 
-        Assert.Equal(format, dump.Format);
-        Assert.True(dump.IsDownload);
-        Assert.Equal(_work.Path, Path.GetDirectoryName(dump.Path));
-        Assert.Equal(new FileInfo(original).Length, dump.Bytes);
-        Assert.Equal(Hashes.OfFile(original), Hashes.OfFile(dump.Path));
-        Assert.Equal(dump.Bytes, progress.Reports[^1]);
+        Downloads.AssertCopyOf(dump, original, format, _work.Path, progress);
         Assert.Contains($"HEAD /{format}", _server.Requests);
     }
 
