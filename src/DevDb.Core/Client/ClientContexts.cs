@@ -15,8 +15,8 @@ public sealed record ClientContext
     public required string User { get; init; }
     public required string Role { get; init; }
     public bool AllowUnencryptedAuthentication { get; init; }
-    /// <summary>Where the token is kept: <c>Dpapi</c> (Windows: encrypted for this user) or <c>File</c> (readable by the owner alone).</summary>
-    public required string TokenStore { get; init; }
+    /// <summary>Where the token is kept: <c>Dpapi</c> (Windows: encrypted for this user) or <c>File</c> (readable by the owner alone); set by <see cref="ClientContexts.Save"/>.</summary>
+    public string TokenStore { get; init; } = "";
 }
 
 /// <summary>What the cmdlets talk to now: the local engine, or a server with the token to use.</summary>
@@ -71,8 +71,6 @@ public sealed class ClientContexts(string folder)
         if (saved.Current is null || saved.Contexts.FirstOrDefault(c => c.Name == saved.Current) is not { } current) return ClientTarget.Local;
         return new ClientTarget(current, ReadToken(current));
     }
-
-    public string? CurrentName() => Current().Context?.Name;
 
     /// <summary>Saves (or replaces) a context with its token and makes it current.</summary>
     public ClientContext Save(ClientContext context, string token)

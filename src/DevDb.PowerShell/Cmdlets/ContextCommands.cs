@@ -70,7 +70,6 @@ public sealed class ConnectDevDbCommand : DevDbCmdlet
             User = identity.User,
             Role = identity.Role,
             AllowUnencryptedAuthentication = AllowUnencryptedAuthentication,
-            TokenStore = "",
         }, token);
         WriteObject(DevDbContext.From(saved, isCurrent: true));
     }

@@ -13,7 +13,7 @@ public sealed class ClientContextsTests : IDisposable
 
     private static ClientContext Context(string name, string server = "https://devdb.example.com") => new()
     {
-        Name = name, Server = new Uri(server), User = "dave", Role = ApiRoles.Developer, TokenStore = "",
+        Name = name, Server = new Uri(server), User = "dave", Role = ApiRoles.Developer,
     };
 
     [Fact]
