@@ -68,7 +68,9 @@ Describe 'Connecting' {
     It 'keeps tokens out of the contexts file, each in a file only its owner can read' {
         $contexts = Get-Content -Raw (Join-Path $env:DEVDB_CONFIG 'contexts.json')
         foreach ($token in $api.Tokens.Values) { $contexts | Should -Not -Match ([regex]::Escape($token)) }
-        foreach ($file in Get-ChildItem (Join-Path $env:DEVDB_CONFIG 'tokens')) {
+        $tokenFiles = @(Get-ChildItem (Join-Path $env:DEVDB_CONFIG 'tokens'))
+        $tokenFiles.Count | Should -Be 2 -Because 'boss and dave are saved (bad was refused)'
+        foreach ($file in $tokenFiles) {
             if (-not $IsWindows) { $file.UnixFileMode | Should -Be ([System.IO.UnixFileMode] 'UserRead, UserWrite') }
         }
     }
