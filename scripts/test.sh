@@ -10,7 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
 # The xunit projects; each one's results go to artifacts/test-results/<name>.trx.
-XUNIT_PROJECTS=(tests/DevDb.Core.Tests tests/DevDb.Api.Tests)
+XUNIT_PROJECTS=(tests/DevDb.Core.Tests tests/DevDb.Api.Tests tests/DevDb.Kubernetes.Tests)
 # The Pester suites run twice: against the embedded engine and against a real DevDb.Api process.
 PESTER_MODES=(Local Server)
 RESULTS="$REPO_ROOT/artifacts/test-results"
