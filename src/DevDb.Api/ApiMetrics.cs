@@ -17,7 +17,7 @@ public sealed class ApiMetrics
     private readonly Counter _imageBuilds;
     private readonly Counter _databaseCreates;
 
-    public ApiMetrics(DevDbEngine engine)
+    public ApiMetrics(IDevDbService engine)
     {
         Registry = Metrics.NewCustomRegistry();
         var factory = Metrics.WithCustomRegistry(Registry);

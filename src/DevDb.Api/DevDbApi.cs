@@ -1,6 +1,8 @@
 using DevDb.Api.Auth;
 using DevDb.Core.Client;
 using DevDb.Core.Engine;
+using DevDb.Core.Runtimes.Kubernetes;
+using k8s;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Prometheus;
@@ -32,11 +34,25 @@ public static class DevDbApi
         var services = builder.Services;
         services.Configure<DevDbApiOptions>(builder.Configuration.GetSection(DevDbApiOptions.Section));
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(sp =>
+        var apiOptions = builder.Configuration.GetSection(DevDbApiOptions.Section).Get<DevDbApiOptions>() ?? new DevDbApiOptions();
+        if (apiOptions.Runtime == DevDbRuntime.Kubernetes)
         {
-            var options = sp.GetRequiredService<IOptions<DevDbApiOptions>>().Value;
-            return DevDbEngine.OpenLocal(new LocalEngineOptions { Home = options.ResolvedHome, Network = options.Network });
-        });
+            // kubeconfig when run on a workstation, the pod's service account in a cluster.
+            services.AddSingleton<IKubernetes>(_ => new k8s.Kubernetes(KubernetesClientConfiguration.BuildDefaultConfig()));
+            services.AddSingleton(apiOptions.Kubernetes);
+            services.AddSingleton<IDevDbService>(sp => new KubernetesEngine(sp.GetRequiredService<IKubernetes>(), apiOptions.Kubernetes,
+                new KubernetesEngineOptions { ProbeSources = true }));
+            services.AddSingleton<Reconciler>();
+            services.AddHostedService<ReconcilerService>();
+        }
+        else
+        {
+            services.AddSingleton<IDevDbService>(sp =>
+            {
+                var options = sp.GetRequiredService<IOptions<DevDbApiOptions>>().Value;
+                return DevDbEngine.OpenLocal(new LocalEngineOptions { Home = options.ResolvedHome, Network = options.Network });
+            });
+        }
         services.AddSingleton(sp => new TokenStore(sp.GetRequiredService<IOptions<DevDbApiOptions>>().Value.ResolvedTokensFile,
             sp.GetRequiredService<ILogger<TokenStore>>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ApiMetrics>();
@@ -68,7 +84,7 @@ public static class DevDbApi
     {
         var app = builder.Build();
         // Fail at start, not on the first request, when the state folder or tokens file is unusable.
-        app.Services.GetRequiredService<DevDbEngine>();
+        app.Services.GetRequiredService<IDevDbService>();
         app.Services.GetRequiredService<TokenStore>().Initialize();
         var metrics = app.Services.GetRequiredService<ApiMetrics>();
 

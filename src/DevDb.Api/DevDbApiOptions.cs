@@ -1,12 +1,19 @@
 using DevDb.Core.Engine;
+using DevDb.Core.Runtimes.Kubernetes;
 using DevDb.Core.Runtimes.Local;
 
 namespace DevDb.Api;
 
-/// <summary>Configuration section <c>DevDb</c> (environment: <c>DEVDB__HOME</c>, <c>DEVDB__TOKENSFILE</c>, <c>DEVDB__DATABASELISTENADDRESS</c>, <c>DEVDB__DATABASEHOST</c>).</summary>
+/// <summary>Configuration section <c>DevDb</c> (environment: <c>DEVDB__HOME</c>, <c>DEVDB__TOKENSFILE</c>, <c>DEVDB__RUNTIME</c>, <c>DEVDB__KUBERNETES__*</c>, ...).</summary>
 public sealed class DevDbApiOptions
 {
     public const string Section = "DevDb";
+
+    /// <summary>Local: databases are Postgres processes on this machine. Kubernetes: records and objects in a namespace (the Helm chart sets this).</summary>
+    public DevDbRuntime Runtime { get; set; } = DevDbRuntime.Local;
+
+    /// <summary>The Kubernetes runtime's settings (section <c>DevDb:Kubernetes</c>).</summary>
+    public KubernetesOptions Kubernetes { get; set; } = new();
 
     /// <summary>The engine's state folder; null uses the engine's default (DEVDB_HOME, else the platform's).</summary>
     public string? Home { get; set; }
@@ -28,3 +35,5 @@ public sealed class DevDbApiOptions
 
     public string ResolvedTokensFile => Path.GetFullPath(string.IsNullOrEmpty(TokensFile) ? Path.Combine(ResolvedHome, "api-tokens.json") : TokensFile);
 }
+
+public enum DevDbRuntime { Local, Kubernetes }

@@ -72,14 +72,14 @@ public static class Endpoints
 
     // ---- projects ---------------------------------------------------------------------------
 
-    private static async Task<Ok<IReadOnlyList<Project>>> GetProjects(DevDbEngine engine, CancellationToken cancellationToken) =>
+    private static async Task<Ok<IReadOnlyList<Project>>> GetProjects(IDevDbService engine, CancellationToken cancellationToken) =>
         TypedResults.Ok(await engine.GetProjectsAsync(cancellationToken));
 
-    private static async Task<Ok<Project>> GetProject(string name, DevDbEngine engine, CancellationToken cancellationToken) =>
+    private static async Task<Ok<Project>> GetProject(string name, IDevDbService engine, CancellationToken cancellationToken) =>
         TypedResults.Ok(await engine.GetProjectAsync(name, cancellationToken));
 
     private static async Task<Results<Ok<Project>, Accepted<Project>>> NewProject(
-        NewProjectRequest request, DevDbEngine engine, ApiMetrics metrics, CancellationToken cancellationToken)
+        NewProjectRequest request, IDevDbService engine, ApiMetrics metrics, CancellationToken cancellationToken)
     {
         var project = await engine.StartNewProjectAsync(request, cancellationToken);
         if (project.Status != ProjectStatus.Building) return TypedResults.Ok(project);
@@ -88,7 +88,7 @@ public static class Endpoints
     }
 
     private static async Task<Accepted<Project>> RefreshProject(string name, [FromBody(EmptyBodyBehavior = Microsoft.AspNetCore.Mvc.ModelBinding.EmptyBodyBehavior.Allow)] RefreshProjectRequest? request,
-        DevDbEngine engine, ApiMetrics metrics, CancellationToken cancellationToken)
+        IDevDbService engine, ApiMetrics metrics, CancellationToken cancellationToken)
     {
         if (request?.Name is { } bodyName && bodyName != name)
             throw new DevDbException(ErrorCodes.NameInvalid, DevDbErrorCategory.InvalidArgument,
@@ -99,7 +99,7 @@ public static class Endpoints
         return TypedResults.Accepted("/" + ApiContract.Project(project.Name), project);
     }
 
-    private static async Task<NoContent> RemoveProject(string name, DevDbEngine engine, CancellationToken cancellationToken, bool force = false)
+    private static async Task<NoContent> RemoveProject(string name, IDevDbService engine, CancellationToken cancellationToken, bool force = false)
     {
         await engine.RemoveProjectAsync(name, force, cancellationToken);
         return TypedResults.NoContent();
@@ -107,7 +107,7 @@ public static class Endpoints
 
     // ---- databases --------------------------------------------------------------------------
 
-    private static async Task<Ok<IReadOnlyList<Database>>> GetDatabases(ClaimsPrincipal user, DevDbEngine engine, CancellationToken cancellationToken,
+    private static async Task<Ok<IReadOnlyList<Database>>> GetDatabases(ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken,
         string? project = null, string? owner = null)
     {
         var caller = Caller.From(user);
@@ -121,7 +121,7 @@ public static class Endpoints
     }
 
     private static async Task<Results<Ok<Database>, Accepted<Database>>> NewDatabase(
-        NewDatabaseRequest request, ClaimsPrincipal user, DevDbEngine engine, ApiMetrics metrics, CancellationToken cancellationToken)
+        NewDatabaseRequest request, ClaimsPrincipal user, IDevDbService engine, ApiMetrics metrics, CancellationToken cancellationToken)
     {
         var caller = Caller.From(user);
         if (!caller.IsAdmin && request.Owner is not null && request.Owner != caller.User)
@@ -132,35 +132,35 @@ public static class Endpoints
         return TypedResults.Accepted("/" + ApiContract.Database(database.Name), database);
     }
 
-    private static async Task<Ok<Database>> GetDatabase(string name, ClaimsPrincipal user, DevDbEngine engine, CancellationToken cancellationToken) =>
+    private static async Task<Ok<Database>> GetDatabase(string name, ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken) =>
         TypedResults.Ok(await RequireAccessAsync(name, user, engine, cancellationToken));
 
-    private static async Task<NoContent> RemoveDatabase(string name, ClaimsPrincipal user, DevDbEngine engine, CancellationToken cancellationToken)
+    private static async Task<NoContent> RemoveDatabase(string name, ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken)
     {
         await RequireAccessAsync(name, user, engine, cancellationToken);
         await engine.RemoveDatabaseAsync(name, cancellationToken);
         return TypedResults.NoContent();
     }
 
-    private static async Task<Ok<Database>> ResetDatabase(string name, ClaimsPrincipal user, DevDbEngine engine, CancellationToken cancellationToken)
+    private static async Task<Ok<Database>> ResetDatabase(string name, ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken)
     {
         await RequireAccessAsync(name, user, engine, cancellationToken);
         return TypedResults.Ok(await engine.ResetDatabaseAsync(name, progress: null, cancellationToken));
     }
 
-    private static async Task<Ok<Database>> StopDatabase(string name, ClaimsPrincipal user, DevDbEngine engine, CancellationToken cancellationToken)
+    private static async Task<Ok<Database>> StopDatabase(string name, ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken)
     {
         await RequireAccessAsync(name, user, engine, cancellationToken);
         return TypedResults.Ok(await engine.StopDatabaseAsync(name, cancellationToken));
     }
 
-    private static async Task<Ok<Database>> StartDatabase(string name, ClaimsPrincipal user, DevDbEngine engine, CancellationToken cancellationToken)
+    private static async Task<Ok<Database>> StartDatabase(string name, ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken)
     {
         await RequireAccessAsync(name, user, engine, cancellationToken);
         return TypedResults.Ok(await engine.StartDatabaseAsync(name, cancellationToken));
     }
 
-    private static async Task<Ok<DevDb.Core.Model.ConnectionInfo>> GetConnection(string name, ClaimsPrincipal user, DevDbEngine engine, HttpResponse response,
+    private static async Task<Ok<DevDb.Core.Model.ConnectionInfo>> GetConnection(string name, ClaimsPrincipal user, IDevDbService engine, HttpResponse response,
         CancellationToken cancellationToken)
     {
         await RequireAccessAsync(name, user, engine, cancellationToken);
@@ -171,7 +171,7 @@ public static class Endpoints
     }
 
     /// <summary>The database, when the caller is its owner or an admin; DatabaseNotFound for everyone when it does not exist.</summary>
-    private static async Task<Database> RequireAccessAsync(string name, ClaimsPrincipal user, DevDbEngine engine, CancellationToken cancellationToken)
+    private static async Task<Database> RequireAccessAsync(string name, ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken)
     {
         var caller = Caller.From(user);
         var database = await engine.GetDatabaseAsync(name, cancellationToken);
@@ -182,7 +182,7 @@ public static class Endpoints
 
     // ---- health -----------------------------------------------------------------------------
 
-    private static async Task<IResult> Ready(DevDbEngine engine, ILoggerFactory loggers, HttpContext context)
+    private static async Task<IResult> Ready(IDevDbService engine, ILoggerFactory loggers, HttpContext context)
     {
         try
         {

@@ -25,7 +25,7 @@ public sealed record LocalEngineOptions
 /// <see cref="PendingOperation"/> that the next engine to open finishes or rolls back if the
 /// process doing it died.
 /// </summary>
-public sealed class DevDbEngine : IDevDbClient, IAsyncDisposable
+public sealed class DevDbEngine : IDevDbService
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 
@@ -124,7 +124,7 @@ public sealed class DevDbEngine : IDevDbClient, IAsyncDisposable
     private async Task<(Project Project, IDumpSource? Source)> RecordNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken)
     {
         Names.Validate(request.Name, "project");
-        ValidateDatabaseName(request.DatabaseName);
+        Names.ValidateDatabaseName(request.DatabaseName);
         var version = PostgresInstallation.Find(request.PostgresVersion).MajorVersion;
         var source = await OpenAndProbeAsync(request.Source, cancellationToken);
 
@@ -675,12 +675,4 @@ public sealed class DevDbEngine : IDevDbClient, IAsyncDisposable
         OperationKind.RemoveDatabase or OperationKind.RemoveProject => "removing it",
         _ => pending.Kind.ToString(),
     } + $" (process {pending.ProcessId})";
-
-    private static void ValidateDatabaseName(string name)
-    {
-        if (!string.IsNullOrWhiteSpace(name) && name.Length <= 63 && !name.Any(char.IsControl)) return;
-        throw new DevDbException(ErrorCodes.NameInvalid, DevDbErrorCategory.InvalidArgument,
-            $"'{name}' is not a valid name for the database inside the server: use 1-63 printable characters.",
-            "Use a plain name such as 'app'.", name);
-    }
 }

@@ -26,6 +26,15 @@ public static partial class Names
             name);
     }
 
+    /// <summary>The database inside a server (a project's DatabaseName) is a Postgres identifier, not a DNS label.</summary>
+    public static void ValidateDatabaseName(string name)
+    {
+        if (!string.IsNullOrWhiteSpace(name) && name.Length <= 63 && !name.Any(char.IsControl)) return;
+        throw new DevDbException(ErrorCodes.NameInvalid, DevDbErrorCategory.InvalidArgument,
+            $"'{name}' is not a valid name for the database inside the server: use 1-63 printable characters.",
+            "Use a plain name such as 'app'.", name);
+    }
+
     private static string Problem(string? name) => name switch
     {
         null or "" => "it is empty.",

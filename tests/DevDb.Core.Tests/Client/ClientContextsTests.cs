@@ -80,7 +80,7 @@ public sealed class ClientContextsTests : IDisposable
         contexts.Save(Context("work", "https://old.example.com"), "old");
         contexts.Save(Context("work", "https://new.example.com"), "new");
 
-        Assert.Equal("https://new.example.com/", Assert.Single(contexts.List()).Server.ToString());
+        Assert.Equal("https://new.example.com/", Assert.Single(contexts.List()).Server?.ToString());
         Assert.Equal("new", contexts.Current().Token);
     }
 }
