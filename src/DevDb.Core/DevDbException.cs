@@ -79,6 +79,8 @@ public static class ErrorCodes
     public const string ContextNotFound = nameof(ContextNotFound);
     /// <summary>The API could not read the request: a malformed body or query, or no such route.</summary>
     public const string RequestInvalid = nameof(RequestInvalid);
+    /// <summary>Kubernetes: DevDb's custom resources are not installed where the kubeconfig points.</summary>
+    public const string DevDbNotInstalled = nameof(DevDbNotInstalled);
     /// <summary>The API's tokens file is not the shape the server expects.</summary>
     public const string TokensFileInvalid = nameof(TokensFileInvalid);
 }

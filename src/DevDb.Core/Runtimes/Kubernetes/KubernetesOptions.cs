@@ -1,0 +1,83 @@
+namespace DevDb.Core.Runtimes.Kubernetes;
+
+/// <summary>
+/// How DevDb runs in a Kubernetes namespace. The Helm chart sets these for the API (configuration
+/// section <c>DevDb:Kubernetes</c>); names of the chart's objects derive from <see cref="InstanceName"/>.
+/// </summary>
+public sealed record KubernetesOptions
+{
+    /// <summary>Where every record and object lives.</summary>
+    public string Namespace { get; init; } = "devdb";
+    /// <summary>The Helm release's full name: the Lease, the shared load balancer Service and the restore ServiceAccount are named after it.</summary>
+    public string InstanceName { get; init; } = "devdb";
+    /// <summary>The DevDb API image; restore Jobs run it as their <c>fetch</c> tool.</summary>
+    public string ApiImage { get; init; } = "devdb/api:latest";
+    /// <summary>The Postgres image of a major version; {0} is the major.</summary>
+    public string PostgresImage { get; init; } = "postgres:{0}";
+    public int DefaultPostgresVersion { get; init; } = 17;
+    /// <summary>Storage class of restore and database volumes; null uses the cluster's default.</summary>
+    public string? StorageClass { get; init; }
+    /// <summary>VolumeSnapshotClass of images; null uses the cluster's default.</summary>
+    public string? VolumeSnapshotClass { get; init; }
+    /// <summary>Size of the volume a dump is fetched and restored into; clones inherit it.</summary>
+    public string RestoreVolumeSize { get; init; } = "20Gi";
+    /// <summary>pg_restore -j.</summary>
+    public int RestoreJobs { get; init; } = 2;
+    public string DatabaseCpuRequest { get; init; } = "50m";
+    public string DatabaseMemoryRequest { get; init; } = "128Mi";
+    public string DatabaseMemoryLimit { get; init; } = "512Mi";
+    public string RestoreCpuRequest { get; init; } = "500m";
+    public string RestoreMemoryRequest { get; init; } = "512Mi";
+    public string RestoreMemoryLimit { get; init; } = "2Gi";
+    /// <summary>Databases are reached at &lt;name&gt;.&lt;BaseDomain&gt; (a wildcard DNS record); null reports in-cluster Service names.</summary>
+    public string? BaseDomain { get; init; }
+    public TraefikOptions Traefik { get; init; } = new();
+    public LoadBalancerOptions LoadBalancer { get; init; } = new();
+    public S3Options S3 { get; init; } = new();
+    /// <summary>How often the reconcile loop looks at everything even when no watch event came.</summary>
+    public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromSeconds(10);
+    public LeaderElectionOptions LeaderElection { get; init; } = new();
+
+    public string LeaseName => $"{InstanceName}-reconciler";
+    public string LoadBalancerService => $"{InstanceName}-databases";
+    public string RestoreServiceAccount => $"{InstanceName}-restore";
+
+    public string PostgresImageOf(int major) => string.Format(System.Globalization.CultureInfo.InvariantCulture, PostgresImage, major);
+}
+
+/// <summary>SNI routing: Traefik answers Postgres' SSLRequest and routes by server name to each database.</summary>
+public sealed record TraefikOptions
+{
+    public bool Enabled { get; init; }
+    /// <summary>The Traefik entry point listening on 5432.</summary>
+    public string EntryPoint { get; init; } = "postgres";
+    /// <summary>The wildcard certificate's Secret for *.&lt;BaseDomain&gt;.</summary>
+    public string? TlsSecret { get; init; }
+}
+
+/// <summary>The fallback for clients without SNI: one port per database on the shared load balancer Service.</summary>
+public sealed record LoadBalancerOptions
+{
+    public bool Enabled { get; init; }
+    /// <summary>The name clients use for the shared load balancer; null uses BaseDomain.</summary>
+    public string? Host { get; init; }
+    public int PortRangeStart { get; init; } = 30000;
+    public int PortRangeEnd { get; init; } = 30999;
+}
+
+/// <summary>How restore Jobs reach S3; credentials come from a Secret or the restore ServiceAccount (IRSA).</summary>
+public sealed record S3Options
+{
+    public string? Endpoint { get; init; }
+    public string? Region { get; init; }
+    /// <summary>A Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, given to the fetch step.</summary>
+    public string? CredentialsSecret { get; init; }
+}
+
+/// <summary>Timings of the Lease that makes one API replica the reconciler (client-go's defaults).</summary>
+public sealed record LeaderElectionOptions
+{
+    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(15);
+    public TimeSpan RenewDeadline { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan RetryPeriod { get; init; } = TimeSpan.FromSeconds(2);
+}

@@ -1,0 +1,173 @@
+using System.Text.Json.Serialization;
+using k8s;
+using k8s.Models;
+
+namespace DevDb.Core.Runtimes.Kubernetes;
+
+/// <summary>The custom resources DevDb keeps its records in (group devdb.io); the chart installs their CRDs.</summary>
+public static class DevDbGroup
+{
+    public const string Name = "devdb.io";
+    public const string Version = "v1alpha1";
+    public const string ApiVersion = Name + "/" + Version;
+    public const string Projects = "devdbprojects";
+    public const string Databases = "devdbdatabases";
+}
+
+/// <summary>A project's record: what to restore (spec) and the images built so far (status).</summary>
+[KubernetesEntity(Group = DevDbGroup.Name, ApiVersion = DevDbGroup.Version, Kind = "DevDbProject", PluralName = DevDbGroup.Projects)]
+public sealed class DevDbProject : IKubernetesObject<V1ObjectMeta>
+{
+    [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = DevDbGroup.ApiVersion;
+    [JsonPropertyName("kind")] public string Kind { get; set; } = "DevDbProject";
+    [JsonPropertyName("metadata")] public V1ObjectMeta Metadata { get; set; } = new();
+    [JsonPropertyName("spec")] public ProjectSpec Spec { get; set; } = new();
+    [JsonPropertyName("status")] public ProjectState? Status { get; set; }
+}
+
+public sealed class ProjectSpec
+{
+    [JsonPropertyName("postgresVersion")] public int PostgresVersion { get; set; }
+    [JsonPropertyName("source")] public string Source { get; set; } = "";
+    [JsonPropertyName("databaseName")] public string DatabaseName { get; set; } = Model.Project.DefaultDatabaseName;
+    [JsonPropertyName("postRestoreSql")] public string? PostRestoreSql { get; set; }
+    /// <summary>Each increment asks for a new image.</summary>
+    [JsonPropertyName("refresh")] public int Refresh { get; set; }
+}
+
+public sealed class ProjectState
+{
+    /// <summary>Building, Ready or Failed (<see cref="Model.ProjectStatus"/>).</summary>
+    [JsonPropertyName("phase")] public string? Phase { get; set; }
+    /// <summary>The spec.refresh the newest image was built for.</summary>
+    [JsonPropertyName("observedRefresh")] public int? ObservedRefresh { get; set; }
+    /// <summary>The highest revision ever started, so revisions are never reused after failed builds are dropped.</summary>
+    [JsonPropertyName("lastRevision")] public int? LastRevision { get; set; }
+    [JsonPropertyName("error")] public string? Error { get; set; }
+    [JsonPropertyName("errorCode")] public string? ErrorCode { get; set; }
+    [JsonPropertyName("images")] public List<ImageState> Images { get; set; } = [];
+}
+
+public sealed class ImageState
+{
+    [JsonPropertyName("revision")] public int Revision { get; set; }
+    /// <summary>The project's spec.refresh this image was built for: how a caller finds the build it asked for.</summary>
+    [JsonPropertyName("refresh")] public int Refresh { get; set; }
+    /// <summary>Building, Ready or Failed (<see cref="Model.ImageStatus"/>).</summary>
+    [JsonPropertyName("status")] public string Status { get; set; } = "Building";
+    /// <summary>The VolumeSnapshot databases are cloned from.</summary>
+    [JsonPropertyName("snapshot")] public string? Snapshot { get; set; }
+    [JsonPropertyName("created")] public DateTimeOffset Created { get; set; }
+    [JsonPropertyName("sourceFormat")] public string? SourceFormat { get; set; }
+    [JsonPropertyName("sourceBytes")] public long? SourceBytes { get; set; }
+    [JsonPropertyName("sizeBytes")] public long? SizeBytes { get; set; }
+    [JsonPropertyName("buildSeconds")] public double? BuildSeconds { get; set; }
+    [JsonPropertyName("error")] public string? Error { get; set; }
+}
+
+/// <summary>A database's record: what its owner wants (spec) and what runs (status).</summary>
+[KubernetesEntity(Group = DevDbGroup.Name, ApiVersion = DevDbGroup.Version, Kind = "DevDbDatabase", PluralName = DevDbGroup.Databases)]
+public sealed class DevDbDatabase : IKubernetesObject<V1ObjectMeta>
+{
+    [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = DevDbGroup.ApiVersion;
+    [JsonPropertyName("kind")] public string Kind { get; set; } = "DevDbDatabase";
+    [JsonPropertyName("metadata")] public V1ObjectMeta Metadata { get; set; } = new();
+    [JsonPropertyName("spec")] public DatabaseSpecBlock Spec { get; set; } = new();
+    [JsonPropertyName("status")] public DatabaseState? Status { get; set; }
+}
+
+public sealed class DatabaseSpecBlock
+{
+    [JsonPropertyName("project")] public string Project { get; set; } = "";
+    [JsonPropertyName("owner")] public string Owner { get; set; } = "";
+    [JsonPropertyName("running")] public bool Running { get; set; } = true;
+    /// <summary>Each increment asks for a reset to the project's newest image.</summary>
+    [JsonPropertyName("reset")] public int Reset { get; set; }
+}
+
+public sealed class DatabaseState
+{
+    /// <summary>Creating, Running, Stopped or Failed (<see cref="Model.DatabaseStatus"/>).</summary>
+    [JsonPropertyName("phase")] public string? Phase { get; set; }
+    [JsonPropertyName("imageRevision")] public int? ImageRevision { get; set; }
+    [JsonPropertyName("host")] public string? Host { get; set; }
+    [JsonPropertyName("port")] public int? Port { get; set; }
+    [JsonPropertyName("sniHost")] public string? SniHost { get; set; }
+    [JsonPropertyName("loadBalancerPort")] public int? LoadBalancerPort { get; set; }
+    [JsonPropertyName("databaseName")] public string? DatabaseName { get; set; }
+    [JsonPropertyName("username")] public string? Username { get; set; }
+    [JsonPropertyName("secretName")] public string? SecretName { get; set; }
+    /// <summary>The PersistentVolumeClaim the server runs on.</summary>
+    [JsonPropertyName("volume")] public string? Volume { get; set; }
+    [JsonPropertyName("observedReset")] public int? ObservedReset { get; set; }
+    [JsonPropertyName("error")] public string? Error { get; set; }
+    [JsonPropertyName("errorCode")] public string? ErrorCode { get; set; }
+}
+
+/// <summary>snapshot.storage.k8s.io/v1 VolumeSnapshot (the CSI external-snapshotter's CRD; no typed model ships with KubernetesClient).</summary>
+[KubernetesEntity(Group = "snapshot.storage.k8s.io", ApiVersion = "v1", Kind = "VolumeSnapshot", PluralName = "volumesnapshots")]
+public sealed class VolumeSnapshot : IKubernetesObject<V1ObjectMeta>
+{
+    [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = "snapshot.storage.k8s.io/v1";
+    [JsonPropertyName("kind")] public string Kind { get; set; } = "VolumeSnapshot";
+    [JsonPropertyName("metadata")] public V1ObjectMeta Metadata { get; set; } = new();
+    [JsonPropertyName("spec")] public VolumeSnapshotSpec Spec { get; set; } = new();
+    [JsonPropertyName("status")] public VolumeSnapshotStatus? Status { get; set; }
+}
+
+public sealed class VolumeSnapshotSpec
+{
+    [JsonPropertyName("volumeSnapshotClassName")] public string? VolumeSnapshotClassName { get; set; }
+    [JsonPropertyName("source")] public VolumeSnapshotSource Source { get; set; } = new();
+}
+
+public sealed class VolumeSnapshotSource
+{
+    [JsonPropertyName("persistentVolumeClaimName")] public string? PersistentVolumeClaimName { get; set; }
+}
+
+public sealed class VolumeSnapshotStatus
+{
+    [JsonPropertyName("readyToUse")] public bool? ReadyToUse { get; set; }
+    [JsonPropertyName("restoreSize")] public ResourceQuantity? RestoreSize { get; set; }
+    [JsonPropertyName("error")] public VolumeSnapshotError? Error { get; set; }
+}
+
+public sealed class VolumeSnapshotError
+{
+    [JsonPropertyName("message")] public string? Message { get; set; }
+}
+
+/// <summary>traefik.io/v1alpha1 IngressRouteTCP: one SNI route from the shared entry point to a database's Service.</summary>
+[KubernetesEntity(Group = "traefik.io", ApiVersion = "v1alpha1", Kind = "IngressRouteTCP", PluralName = "ingressroutetcps")]
+public sealed class IngressRouteTcp : IKubernetesObject<V1ObjectMeta>
+{
+    [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = "traefik.io/v1alpha1";
+    [JsonPropertyName("kind")] public string Kind { get; set; } = "IngressRouteTCP";
+    [JsonPropertyName("metadata")] public V1ObjectMeta Metadata { get; set; } = new();
+    [JsonPropertyName("spec")] public IngressRouteTcpSpec Spec { get; set; } = new();
+}
+
+public sealed class IngressRouteTcpSpec
+{
+    [JsonPropertyName("entryPoints")] public List<string> EntryPoints { get; set; } = [];
+    [JsonPropertyName("routes")] public List<IngressRouteTcpRoute> Routes { get; set; } = [];
+    [JsonPropertyName("tls")] public IngressRouteTcpTls? Tls { get; set; }
+}
+
+public sealed class IngressRouteTcpRoute
+{
+    [JsonPropertyName("match")] public string Match { get; set; } = "";
+    [JsonPropertyName("services")] public List<IngressRouteTcpService> Services { get; set; } = [];
+}
+
+public sealed class IngressRouteTcpService
+{
+    [JsonPropertyName("name")] public string Name { get; set; } = "";
+    [JsonPropertyName("port")] public int Port { get; set; }
+}
+
+public sealed class IngressRouteTcpTls
+{
+    [JsonPropertyName("secretName")] public string? SecretName { get; set; }
+}
