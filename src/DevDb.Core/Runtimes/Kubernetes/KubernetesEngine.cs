@@ -1,0 +1,454 @@
+using System.Net;
+using System.Text;
+using DevDb.Core.Client;
+using DevDb.Core.Engine;
+using DevDb.Core.Model;
+using DevDb.Core.Sources;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace DevDb.Core.Runtimes.Kubernetes;
+
+/// <summary>Options of the engine that keeps DevDb's records in a Kubernetes namespace.</summary>
+public sealed record KubernetesEngineOptions
+{
+    /// <summary>Check that a project's source answers before recording it (the API does; an admin's laptop may hold no S3 credentials).</summary>
+    public bool ProbeSources { get; init; }
+    public DumpSourceOptions Sources { get; init; } = new();
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+    /// <summary>How long a synchronous call waits for the reconcile loop before giving up with WaitTimedOut.</summary>
+    public TimeSpan WaitTimeout { get; init; } = TimeSpan.FromMinutes(15);
+}
+
+/// <summary>
+/// The engine over a Kubernetes namespace: it validates requests and writes them as DevDbProject
+/// and DevDbDatabase records (plus each database's credentials Secret), then reads back the
+/// status the <see cref="Reconciler"/> writes. It holds no state, so the API can run several
+/// replicas, and an admin can drive the same records from PowerShell with a kubeconfig.
+/// </summary>
+public sealed class KubernetesEngine : IDevDbService
+{
+    private readonly IKubernetes _client;
+    private readonly KubernetesOptions _options;
+    private readonly KubernetesEngineOptions _engineOptions;
+    private readonly CustomResources<DevDbProject> _projects;
+    private readonly CustomResources<DevDbDatabase> _databases;
+    private readonly Manifests _manifests;
+    private readonly bool _ownsClient;
+
+    public KubernetesEngine(IKubernetes client, KubernetesOptions options, KubernetesEngineOptions? engineOptions = null, bool ownsClient = false)
+    {
+        _client = client;
+        _options = options;
+        _engineOptions = engineOptions ?? new KubernetesEngineOptions();
+        _projects = new CustomResources<DevDbProject>(client, options.Namespace);
+        _databases = new CustomResources<DevDbDatabase>(client, options.Namespace);
+        _manifests = new Manifests(options);
+        _ownsClient = ownsClient;
+    }
+
+    public string Namespace => _options.Namespace;
+
+    /// <summary>
+    /// Connects with a kubeconfig (its current context, or <paramref name="context"/>) to the namespace
+    /// of DevDb's installation: <paramref name="namespace"/>, else the context's, else "devdb".
+    /// </summary>
+    public static KubernetesEngine Connect(string? context = null, string? @namespace = null, string? kubeconfigPath = null)
+    {
+        KubernetesClientConfiguration configuration;
+        try
+        {
+            configuration = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfigPath, currentContext: context);
+        }
+        catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or FileNotFoundException or ArgumentException)
+        {
+            throw new DevDbException(ErrorCodes.ContextNotFound, DevDbErrorCategory.ObjectNotFound,
+                context is null ? $"No usable kubeconfig was found: {e.Message}" : $"The kubeconfig has no usable context '{context}': {e.Message}",
+                "Check KUBECONFIG (or ~/.kube/config) and the context name (kubectl config get-contexts).", context, e);
+        }
+        var options = new KubernetesOptions { Namespace = @namespace ?? (string.IsNullOrEmpty(configuration.Namespace) ? "devdb" : configuration.Namespace) };
+        return new KubernetesEngine(new k8s.Kubernetes(configuration), options, ownsClient: true);
+    }
+
+    public void Dispose()
+    {
+        if (_ownsClient) _client.Dispose();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    // ---- projects ---------------------------------------------------------------------------------
+
+    public async Task<Project> NewProjectAsync(NewProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var (project, refresh) = await RecordNewProjectAsync(request, cancellationToken);
+        return await WaitImageAsync(project.Name(), refresh, progress, cancellationToken);
+    }
+
+    public async Task<Project> StartNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken = default) =>
+        ToProject((await RecordNewProjectAsync(request, cancellationToken)).Project);
+
+    private async Task<(DevDbProject Project, int Refresh)> RecordNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken)
+    {
+        Names.Validate(request.Name, "project");
+        Names.ValidateDatabaseName(request.DatabaseName);
+        var version = request.PostgresVersion ?? _options.DefaultPostgresVersion;
+        if (version is < 10 or > 99)
+            throw new DevDbException(ErrorCodes.RequestInvalid, DevDbErrorCategory.InvalidArgument,
+                $"PostgreSQL {version} is not a major version DevDb can run: use 10 or newer (the image is {_options.PostgresImageOf(version)}).",
+                "Give -PostgresVersion a major version such as 16 or 17.", request.Name);
+        await CheckSourceAsync(request.Source, cancellationToken);
+        var spec = new ProjectSpec { PostgresVersion = version, Source = request.Source, DatabaseName = request.DatabaseName, PostRestoreSql = request.PostRestoreSql };
+        try
+        {
+            var created = await _projects.CreateAsync(new DevDbProject
+            {
+                Metadata = new V1ObjectMeta { Name = request.Name, Labels = new Dictionary<string, string> { [KubeNames.ManagedBy] = KubeNames.Devdb } },
+                Spec = spec,
+            }, cancellationToken);
+            return (created, 0);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+        }
+        var existing = await RequireProjectAsync(request.Name, cancellationToken);
+        var same = existing.Spec.Source == spec.Source && existing.Spec.PostgresVersion == spec.PostgresVersion
+                   && existing.Spec.DatabaseName == spec.DatabaseName && existing.Spec.PostRestoreSql == spec.PostRestoreSql;
+        var failed = existing.Status?.Phase == nameof(ProjectStatus.Failed);
+        if (same && !failed) return (existing, existing.Spec.Refresh);
+        if (!failed)
+            throw new DevDbException(ErrorCodes.ProjectExists, DevDbErrorCategory.ResourceExists,
+                $"Project '{request.Name}' already exists with another definition (source '{existing.Spec.Source}', PostgreSQL {existing.Spec.PostgresVersion}).",
+                $"Choose another name, change it with Update-DevDbProject, or remove it first with Remove-DevDbProject -Name {request.Name}.", request.Name);
+        // A project whose builds all failed is rebuilt from the new definition, as in local mode.
+        var refresh = existing.Spec.Refresh + 1;
+        var rebuilt = await _projects.PatchAsync(request.Name, new
+        {
+            metadata = new { resourceVersion = existing.Metadata.ResourceVersion },
+            spec = new { spec.PostgresVersion, spec.Source, spec.DatabaseName, spec.PostRestoreSql, refresh },
+        }, cancellationToken);
+        return (rebuilt, refresh);
+    }
+
+    /// <summary>A path on the caller's machine means nothing in the cluster; remote sources are probed when configured.</summary>
+    private async Task CheckSourceAsync(string location, CancellationToken cancellationToken)
+    {
+        var source = DumpSources.Open(location, _engineOptions.Sources);
+        if (!Uri.TryCreate(location, UriKind.Absolute, out var uri) || uri.Scheme is not ("s3" or "https" or "http"))
+            throw new DevDbException(ErrorCodes.SourceInvalid, DevDbErrorCategory.InvalidArgument,
+                $"'{location}' is a path on this machine; restore Jobs in the cluster cannot read it.",
+                "Upload the dump to S3 or an HTTPS server and give that address (s3://bucket/key or https://...).", location);
+        if (_engineOptions.ProbeSources) await source.ProbeAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<Project>> GetProjectsAsync(CancellationToken cancellationToken = default) =>
+        (await _projects.ListAsync(null, cancellationToken)).OrderBy(p => p.Name(), StringComparer.Ordinal).Select(ToProject).ToList();
+
+    public async Task<Project> GetProjectAsync(string name, CancellationToken cancellationToken = default) =>
+        ToProject(await RequireProjectAsync(name, cancellationToken));
+
+    public async Task<Project> UpdateProjectAsync(UpdateProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var (_, refresh) = await RecordUpdateAsync(request, cancellationToken);
+        return await WaitImageAsync(request.Name, refresh, progress, cancellationToken);
+    }
+
+    public async Task<Project> StartUpdateProjectAsync(UpdateProjectRequest request, CancellationToken cancellationToken = default) =>
+        ToProject((await RecordUpdateAsync(request, cancellationToken)).Project);
+
+    private async Task<(DevDbProject Project, int Refresh)> RecordUpdateAsync(UpdateProjectRequest request, CancellationToken cancellationToken)
+    {
+        var current = await RequireProjectAsync(request.Name, cancellationToken);
+        if (request.Source is not null) await CheckSourceAsync(request.Source, cancellationToken);
+        if (IsBuilding(current))
+            throw new DevDbException(ErrorCodes.StateLocked, DevDbErrorCategory.ResourceBusy,
+                $"Project '{request.Name}' is busy: an image of it is being built.", "Wait for the build to finish, then try again.", request.Name);
+        var refresh = current.Spec.Refresh + 1;
+        var updated = await _projects.PatchAsync(request.Name, new
+        {
+            // The resourceVersion makes a concurrent change fail (409) rather than be overwritten.
+            metadata = new { resourceVersion = current.Metadata.ResourceVersion },
+            spec = new { source = request.Source ?? current.Spec.Source, postRestoreSql = request.PostRestoreSql ?? current.Spec.PostRestoreSql, refresh },
+        }, cancellationToken);
+        return (updated, refresh);
+    }
+
+    private static bool IsBuilding(DevDbProject project) =>
+        (project.Status?.ObservedRefresh ?? -1) != project.Spec.Refresh || project.Status!.Images.Any(i => i.Status == nameof(ImageStatus.Building));
+
+    /// <summary>Waits until the image asked for by <paramref name="refresh"/> is ready; a failed build throws its recorded error.</summary>
+    private async Task<Project> WaitImageAsync(string name, int refresh, IProgress<DevDbProgress>? progress, CancellationToken cancellationToken)
+    {
+        var activity = $"Building an image of {name}";
+        return await PollAsync<Project>(activity, progress, async () =>
+        {
+            var project = await RequireProjectAsync(name, cancellationToken);
+            var status = project.Status;
+            if (status is null || (status.ObservedRefresh ?? -1) < refresh) return (null, "Waiting for the DevDb reconciler to pick it up");
+            var image = status.Images.FirstOrDefault(i => i.Refresh == refresh);
+            if (image?.Status == nameof(ImageStatus.Ready)) return (ToProject(project), null);
+            if (image is null)
+            {
+                var failed = ToProject(project);
+                throw RecordedErrors.BuildFailed(failed, failed.Images.Select(i => i.Revision).DefaultIfEmpty(0).Max() + 1);
+            }
+            return (null, $"Restoring image r{image.Revision} in the cluster");
+        }, cancellationToken);
+    }
+
+    public async Task RemoveProjectAsync(string name, bool force = false, CancellationToken cancellationToken = default)
+    {
+        await RequireProjectAsync(name, cancellationToken);
+        var databases = await _databases.ListAsync($"{KubeNames.Project}={name}", cancellationToken);
+        if (databases.Count > 0 && !force)
+            throw new DevDbException(ErrorCodes.ProjectHasDatabases, DevDbErrorCategory.InvalidOperation,
+                $"Project '{name}' still has {databases.Count} database(s): {string.Join(", ", databases.Select(d => d.Name()))}.",
+                $"Remove them first (Get-DevDbDatabase -Project {name} | Remove-DevDbDatabase), or use -Force to remove them with the project.", name);
+        foreach (var database in databases) await _databases.DeleteAsync(database.Name(), cancellationToken);
+        // Its snapshots, and any restore Job and volume, are owned by the record: Kubernetes deletes them.
+        await _projects.DeleteAsync(name, cancellationToken);
+    }
+
+    // ---- databases --------------------------------------------------------------------------------
+
+    public async Task<Database> NewDatabaseAsync(NewDatabaseRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var database = await StartNewDatabaseAsync(request, cancellationToken);
+        return await WaitDatabaseAsync(database.Name, progress, cancellationToken);
+    }
+
+    public async Task<Database> StartNewDatabaseAsync(NewDatabaseRequest request, CancellationToken cancellationToken = default)
+    {
+        Names.Validate(request.Name, "database");
+        var owner = request.Owner ?? Environment.UserName;
+        if (await _databases.FindAsync(request.Name, cancellationToken) is { } existing)
+        {
+            if (existing.Spec.Project != request.Project || existing.Spec.Owner != owner)
+                throw Exists(request.Name, existing);
+            if (existing.Status?.Phase != nameof(DatabaseStatus.Failed)) return ToDatabase(existing);
+            // A failed create of the same name, project and owner is replaced.
+            await _databases.DeleteAsync(request.Name, cancellationToken);
+        }
+        var project = await RequireProjectAsync(request.Project, cancellationToken);
+        if (project.Status?.Images.Any(i => i.Status == nameof(ImageStatus.Ready)) != true)
+            throw new DevDbException(ErrorCodes.ProjectNotReady, DevDbErrorCategory.InvalidOperation,
+                project.Status?.Phase == nameof(ProjectStatus.Failed)
+                    ? $"Project '{request.Project}' has no image to clone: its build failed: {project.Status.Error}"
+                    : $"Project '{request.Project}' has no image to clone yet: its first image is still being built.",
+                project.Status?.Phase == nameof(ProjectStatus.Failed)
+                    ? $"Fix the source and run Update-DevDbProject -Name {request.Project}."
+                    : "Wait for the build to finish, then try again.", request.Project);
+
+        DevDbDatabase created;
+        try
+        {
+            created = await _databases.CreateAsync(new DevDbDatabase
+            {
+                Metadata = new V1ObjectMeta
+                {
+                    Name = request.Name,
+                    Labels = new Dictionary<string, string>
+                    {
+                        [KubeNames.ManagedBy] = KubeNames.Devdb, [KubeNames.Project] = request.Project, [KubeNames.Owner] = KubeNames.LabelValue(owner),
+                    },
+                },
+                Spec = new DatabaseSpecBlock { Project = request.Project, Owner = owner },
+            }, cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            // Another client created it between the check and now: the same request gets the same answer.
+            var raced = await RequireDatabaseAsync(request.Name, cancellationToken);
+            if (raced.Spec.Project != request.Project || raced.Spec.Owner != owner) throw Exists(request.Name, raced);
+            return ToDatabase(raced);
+        }
+        try
+        {
+            // The engine sets the password: it is in the Secret before the server first starts, and never in a log.
+            await _client.CoreV1.CreateNamespacedSecretAsync(
+                _manifests.DatabaseSecret(created, request.Name, SecretStore.NewPassword()), Namespace, cancellationToken: cancellationToken);
+        }
+        catch (Exception e)
+        {
+            await _databases.DeleteAsync(request.Name, CancellationToken.None);
+            if (KubeErrors.Translate(e, "secrets", "", Namespace) is { } translated) throw translated;
+            throw;
+        }
+        return ToDatabase(created);
+    }
+
+    private static DevDbException Exists(string name, DevDbDatabase existing) =>
+        new(ErrorCodes.DatabaseExists, DevDbErrorCategory.ResourceExists,
+            $"A database named '{name}' already exists (project '{existing.Spec.Project}', owner '{existing.Spec.Owner}').",
+            $"Choose another name, or reuse it: Get-DevDbDatabase -Name {name}.", name);
+
+    public Task<Database> WaitDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        WaitPhaseAsync(name, $"Creating database {name}", d => d.Status != DatabaseStatus.Creating, progress, cancellationToken);
+
+    public async Task<IReadOnlyList<Database>> GetDatabasesAsync(string? project = null, string? owner = null, CancellationToken cancellationToken = default)
+    {
+        if (project is not null) await RequireProjectAsync(project, cancellationToken);
+        var selector = project is null ? null : $"{KubeNames.Project}={project}";
+        return (await _databases.ListAsync(selector, cancellationToken))
+            .Where(d => owner is null || d.Spec.Owner == owner)
+            .OrderBy(d => d.Name(), StringComparer.Ordinal)
+            .Select(ToDatabase).ToList();
+    }
+
+    public async Task<Database> GetDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
+        ToDatabase(await RequireDatabaseAsync(name, cancellationToken));
+
+    public async Task<ConnectionInfo> GetConnectionAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var database = ToDatabase(await RequireDatabaseAsync(name, cancellationToken));
+        if (database.Status == DatabaseStatus.Failed) throw RecordedErrors.CreateFailed(database);
+        V1Secret secret;
+        try
+        {
+            secret = await _client.CoreV1.ReadNamespacedSecretAsync(KubeNames.DatabaseObject(name), Namespace, cancellationToken: cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new DevDbException(ErrorCodes.DatabaseCreateFailed, DevDbErrorCategory.ResourceUnavailable,
+                $"The credentials of database '{name}' (Secret {KubeNames.DatabaseObject(name)}) are missing; the reconciler makes new ones and restarts the server.",
+                $"Wait a moment and try again, or reset it with Reset-DevDbDatabase -Name {name}.", name);
+        }
+        catch (Exception e) when (KubeErrors.Translate(e, "secrets", "", Namespace) is { } translated)
+        {
+            throw translated;
+        }
+        var password = secret.Data is { } data && data.TryGetValue("password", out var bytes) ? Encoding.UTF8.GetString(bytes) : secret.StringData?["password"] ?? "";
+        return new ConnectionInfo(database.Host, database.Port, database.DatabaseName, database.Username, password);
+    }
+
+    public async Task RemoveDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await RequireDatabaseAsync(name, cancellationToken);
+        // Its server, volume, Secret, Service and route are owned by the record: Kubernetes deletes them.
+        await _databases.DeleteAsync(name, cancellationToken);
+    }
+
+    public async Task<Database> ResetDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var database = await RequireUsableAsync(name, cancellationToken);
+        var project = await RequireProjectAsync(database.Spec.Project, cancellationToken);
+        if (project.Status?.Images.Any(i => i.Status == nameof(ImageStatus.Ready)) != true)
+            throw new DevDbException(ErrorCodes.ProjectNotReady, DevDbErrorCategory.InvalidOperation,
+                $"Project '{project.Name()}' has no ready image to reset '{name}' to.", $"Run Update-DevDbProject -Name {project.Name()}.", project.Name());
+        var reset = database.Spec.Reset + 1;
+        await _databases.PatchAsync(name, new { metadata = new { resourceVersion = database.Metadata.ResourceVersion }, spec = new { reset } }, cancellationToken);
+        return await WaitPhaseAsync(name, $"Resetting database {name}",
+            d => d.Status == DatabaseStatus.Running, progress, cancellationToken, r => (r.Status?.ObservedReset ?? 0) >= reset);
+    }
+
+    public async Task<Database> StopDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await RequireUsableAsync(name, cancellationToken);
+        await _databases.PatchAsync(name, new { spec = new { running = false } }, cancellationToken);
+        return await WaitPhaseAsync(name, $"Stopping database {name}", d => d.Status == DatabaseStatus.Stopped, null, cancellationToken);
+    }
+
+    public async Task<Database> StartDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await RequireUsableAsync(name, cancellationToken);
+        await _databases.PatchAsync(name, new { spec = new { running = true } }, cancellationToken);
+        return await WaitPhaseAsync(name, $"Starting database {name}", d => d.Status == DatabaseStatus.Running, null, cancellationToken);
+    }
+
+    /// <summary>Stop, start and reset need a database that was created: not still Creating, not Failed.</summary>
+    private async Task<DevDbDatabase> RequireUsableAsync(string name, CancellationToken cancellationToken)
+    {
+        var record = await RequireDatabaseAsync(name, cancellationToken);
+        var database = ToDatabase(record);
+        if (database.Status == DatabaseStatus.Failed) throw RecordedErrors.CreateFailed(database);
+        if (database.Status == DatabaseStatus.Creating || (record.Status?.ObservedReset ?? 0) != record.Spec.Reset)
+            throw new DevDbException(ErrorCodes.StateLocked, DevDbErrorCategory.ResourceBusy,
+                $"Database '{name}' is busy: it is being created or reset.", "Wait for it to finish (Wait-DevDbDatabase), then try again.", name);
+        return record;
+    }
+
+    private Task<Database> WaitPhaseAsync(string name, string activity, Func<Database, bool> done, IProgress<DevDbProgress>? progress,
+        CancellationToken cancellationToken, Func<DevDbDatabase, bool>? observed = null) =>
+        PollAsync<Database>(activity, progress, async () =>
+        {
+            var record = await RequireDatabaseAsync(name, cancellationToken);
+            var database = ToDatabase(record);
+            if (database.Status == DatabaseStatus.Failed) throw RecordedErrors.CreateFailed(database);
+            return observed?.Invoke(record) != false && done(database) ? (database, null) : (null, $"Waiting for the server ({database.Status})");
+        }, cancellationToken);
+
+    private async Task<T> PollAsync<T>(string activity, IProgress<DevDbProgress>? progress, Func<Task<(T? Result, string? Status)>> check,
+        CancellationToken cancellationToken) where T : class
+    {
+        var deadline = DateTime.UtcNow + _engineOptions.WaitTimeout;
+        while (true)
+        {
+            var (result, status) = await check();
+            if (result is not null) return result;
+            if (DateTime.UtcNow > deadline)
+                throw new DevDbException(ErrorCodes.WaitTimedOut, DevDbErrorCategory.ResourceUnavailable,
+                    $"{activity}: the cluster did not finish within {_engineOptions.WaitTimeout.TotalMinutes:0} minutes (last seen: {status}).",
+                    $"Check the DevDb API's log and the namespace's events (kubectl get events -n {Namespace}); the work goes on in the cluster.", activity);
+            progress?.Report(new DevDbProgress(activity, status ?? ""));
+            await Task.Delay(_engineOptions.PollInterval, cancellationToken);
+        }
+    }
+
+    // ---- records to the model ---------------------------------------------------------------------
+
+    private async Task<DevDbProject> RequireProjectAsync(string name, CancellationToken cancellationToken) =>
+        (Names.IsValid(name) ? await _projects.FindAsync(name, cancellationToken) : null)
+        ?? throw new DevDbException(ErrorCodes.ProjectNotFound, DevDbErrorCategory.ObjectNotFound,
+            $"There is no project named '{name}'.", "List projects with Get-DevDbProject, or create one with New-DevDbProject.", name);
+
+    private async Task<DevDbDatabase> RequireDatabaseAsync(string name, CancellationToken cancellationToken) =>
+        (Names.IsValid(name) ? await _databases.FindAsync(name, cancellationToken) : null)
+        ?? throw new DevDbException(ErrorCodes.DatabaseNotFound, DevDbErrorCategory.ObjectNotFound,
+            $"There is no database named '{name}'.", "List databases with Get-DevDbDatabase, or create one with New-DevDbDatabase.", name);
+
+    internal static Project ToProject(DevDbProject record) => new()
+    {
+        Name = record.Name(),
+        PostgresVersion = record.Spec.PostgresVersion,
+        Source = record.Spec.Source,
+        DatabaseName = record.Spec.DatabaseName,
+        PostRestoreSql = record.Spec.PostRestoreSql,
+        Status = Enum.TryParse<ProjectStatus>(record.Status?.Phase, out var phase) ? phase : ProjectStatus.Building,
+        Error = record.Status?.Error,
+        ErrorCode = record.Status?.ErrorCode,
+        Created = record.Metadata.CreationTimestamp is { } created ? new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)) : default,
+        Images = (record.Status?.Images ?? []).OrderBy(i => i.Revision).Select(i => new Image
+        {
+            Project = record.Name(),
+            Revision = i.Revision,
+            Status = Enum.TryParse<ImageStatus>(i.Status, out var status) ? status : ImageStatus.Building,
+            Created = i.Created,
+            SourceFormat = i.SourceFormat,
+            SourceBytes = i.SourceBytes ?? 0,
+            SizeBytes = i.SizeBytes ?? 0,
+            BuildDuration = TimeSpan.FromSeconds(i.BuildSeconds ?? 0),
+            Error = i.Error,
+        }).ToList(),
+    };
+
+    internal static Database ToDatabase(DevDbDatabase record) => new()
+    {
+        Name = record.Name(),
+        Project = record.Spec.Project,
+        ImageRevision = record.Status?.ImageRevision ?? 0,
+        Status = Enum.TryParse<DatabaseStatus>(record.Status?.Phase, out var phase) ? phase : DatabaseStatus.Creating,
+        Host = record.Status?.Host ?? "",
+        Port = record.Status?.Port ?? 0,
+        DatabaseName = record.Status?.DatabaseName ?? "",
+        Username = record.Status?.Username ?? record.Name(),
+        Owner = record.Spec.Owner,
+        Created = record.Metadata.CreationTimestamp is { } created ? new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)) : default,
+        Error = record.Status?.Error,
+        ErrorCode = record.Status?.ErrorCode,
+    };
+}

@@ -1,0 +1,600 @@
+using System.Net;
+using System.Text.Json;
+using DevDb.Core.Engine;
+using DevDb.Core.Model;
+using k8s;
+using k8s.Autorest;
+using k8s.LeaderElection;
+using k8s.LeaderElection.ResourceLock;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DevDb.Core.Runtimes.Kubernetes;
+
+/// <summary>
+/// The Kubernetes runtime: drives every DevDbProject and DevDbDatabase record in the namespace
+/// to what its spec asks for, and repairs what drifted (a deleted pod, Service or Secret, a build
+/// interrupted by a crash). It is level-triggered: each pass reads the records and the objects
+/// as they are now and takes the next step, so a pass can stop anywhere and the next one goes on.
+/// Only the holder of the namespace's Lease reconciles, so several API replicas are safe.
+/// </summary>
+public sealed class Reconciler
+{
+    private readonly IKubernetes _client;
+    private readonly KubernetesOptions _options;
+    private readonly Manifests _manifests;
+    private readonly CustomResources<DevDbProject> _projects;
+    private readonly CustomResources<DevDbDatabase> _databases;
+    private readonly CustomResources<VolumeSnapshot> _snapshots;
+    private readonly CustomResources<IngressRouteTcp> _routes;
+    private readonly ILogger _log;
+    private readonly SemaphoreSlim _kick = new(0);
+    private readonly TimeProvider _time;
+
+    public Reconciler(IKubernetes client, KubernetesOptions options, ILogger<Reconciler>? log = null, TimeProvider? time = null)
+    {
+        _client = client;
+        _options = options;
+        _manifests = new Manifests(options);
+        _projects = new CustomResources<DevDbProject>(client, options.Namespace);
+        _databases = new CustomResources<DevDbDatabase>(client, options.Namespace);
+        _snapshots = new CustomResources<VolumeSnapshot>(client, options.Namespace);
+        _routes = new CustomResources<IngressRouteTcp>(client, options.Namespace);
+        _log = log ?? NullLogger<Reconciler>.Instance;
+        _time = time ?? TimeProvider.System;
+    }
+
+    private string Namespace => _options.Namespace;
+
+    /// <summary>True while this replica holds the Lease and reconciles.</summary>
+    public bool IsLeading { get; private set; }
+
+    /// <summary>
+    /// Campaigns for the Lease and, while holding it, reconciles on every watch event and at least
+    /// every <see cref="KubernetesOptions.ResyncInterval"/>. Returns when cancelled.
+    /// </summary>
+    public async Task RunAsync(string identity, CancellationToken cancellationToken)
+    {
+        var election = _options.LeaderElection;
+        using var elector = new LeaderElector(new LeaderElectionConfig(new LeaseLock(_client, Namespace, _options.LeaseName, identity))
+        {
+            LeaseDuration = election.LeaseDuration, RenewDeadline = election.RenewDeadline, RetryPeriod = election.RetryPeriod,
+        });
+        CancellationTokenSource? leading = null;
+        Task work = Task.CompletedTask;
+        elector.OnStartedLeading += () =>
+        {
+            _log.LogInformation("{Identity} holds lease {Lease}: reconciling namespace {Namespace}", identity, _options.LeaseName, Namespace);
+            leading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            IsLeading = true;
+            work = LeadAsync(leading.Token);
+        };
+        elector.OnStoppedLeading += () =>
+        {
+            _log.LogWarning("{Identity} lost lease {Lease}: stopped reconciling", identity, _options.LeaseName);
+            IsLeading = false;
+            leading?.Cancel();
+        };
+        try
+        {
+            await elector.RunAndTryToHoldLeadershipForeverAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            IsLeading = false;
+            leading?.Cancel();
+            await work.ContinueWith(_ => { }, TaskScheduler.Default);
+            leading?.Dispose();
+        }
+    }
+
+    private async Task LeadAsync(CancellationToken cancellationToken)
+    {
+        var watches = new[]
+        {
+            WatchAsync(() => _client.CustomObjects.WatchListNamespacedCustomObjectAsync(DevDbGroup.Name, DevDbGroup.Version, Namespace, DevDbGroup.Projects, cancellationToken: cancellationToken), cancellationToken),
+            WatchAsync(() => _client.CustomObjects.WatchListNamespacedCustomObjectAsync(DevDbGroup.Name, DevDbGroup.Version, Namespace, DevDbGroup.Databases, cancellationToken: cancellationToken), cancellationToken),
+            WatchAsync(() => _client.CoreV1.WatchListNamespacedPodAsync(Namespace, labelSelector: ManagedSelector, cancellationToken: cancellationToken), cancellationToken),
+            WatchAsync(() => _client.BatchV1.WatchListNamespacedJobAsync(Namespace, labelSelector: ManagedSelector, cancellationToken: cancellationToken), cancellationToken),
+            WatchAsync(() => _client.CustomObjects.WatchListNamespacedCustomObjectAsync("snapshot.storage.k8s.io", "v1", Namespace, "volumesnapshots", labelSelector: ManagedSelector, cancellationToken: cancellationToken), cancellationToken),
+        };
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ReconcileOnceAsync(cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                _log.LogError(e, "Reconcile pass failed; retrying");
+            }
+            try
+            {
+                await _kick.WaitAsync(_options.ResyncInterval, cancellationToken);
+                // Coalesce a burst of events into one pass.
+                while (_kick.CurrentCount > 0) await _kick.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        await Task.WhenAll(watches);
+    }
+
+    private static string ManagedSelector => $"{KubeNames.ManagedBy}={KubeNames.Devdb}";
+
+    /// <summary>Wakes the loop on every change of the watched kind; a watch that ends is opened again.</summary>
+    private async Task WatchAsync<T>(Func<IAsyncEnumerable<(WatchEventType, T)>> open, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var _ in open().WithCancellation(cancellationToken))
+                    _kick.Release();
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                _log.LogDebug(e, "Watch ended; opening it again");
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One pass over every record: the unit the tests drive.</summary>
+    public async Task ReconcileOnceAsync(CancellationToken cancellationToken)
+    {
+        var projects = await _projects.ListAsync(null, cancellationToken);
+        var databases = await _databases.ListAsync(null, cancellationToken);
+        foreach (var project in projects)
+            await Guarded(() => ReconcileProjectAsync(project, databases, cancellationToken), "project", project.Name());
+        var projectsByName = projects.ToDictionary(p => p.Name());
+        foreach (var database in databases)
+            await Guarded(() => ReconcileDatabaseAsync(database, projectsByName, databases, cancellationToken), "database", database.Name());
+        if (_options.LoadBalancer.Enabled)
+            await Guarded(() => ReconcileLoadBalancerAsync(databases, cancellationToken), "service", _options.LoadBalancerService);
+    }
+
+    /// <summary>One record's failure must not stop the others; a conflict just means the next pass sees newer data.</summary>
+    private async Task Guarded(Func<Task> step, string kind, string name)
+    {
+        try
+        {
+            await step();
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            _log.LogDebug("The {Kind} {Name} changed during the pass; the next pass takes it up", kind, name);
+        }
+        catch (HttpOperationException e)
+        {
+            _log.LogError("Reconciling {Kind} {Name} failed: {Status} {Body}", kind, name, (int)e.Response.StatusCode, e.Response.Content);
+        }
+        catch (DevDbException e)
+        {
+            _log.LogError("Reconciling {Kind} {Name} failed: {Code}: {Message}", kind, name, e.Code, e.Message);
+        }
+    }
+
+    // ---- projects -------------------------------------------------------------------------------
+
+    private async Task ReconcileProjectAsync(DevDbProject project, IReadOnlyList<DevDbDatabase> databases, CancellationToken cancellationToken)
+    {
+        var before = KubernetesJson.Serialize(project.Status);
+        var status = project.Status ??= new ProjectState();
+        if ((status.ObservedRefresh ?? -1) != project.Spec.Refresh)
+        {
+            var revision = status.Images.Select(i => i.Revision).DefaultIfEmpty(status.LastRevision ?? 0).Max() + 1;
+            status.Images.Add(new ImageState { Revision = revision, Refresh = project.Spec.Refresh, Status = nameof(ImageStatus.Building), Created = _time.GetUtcNow() });
+            status.ObservedRefresh = project.Spec.Refresh;
+            status.LastRevision = revision;
+        }
+        foreach (var image in status.Images.Where(i => i.Status == nameof(ImageStatus.Building)).ToList())
+            await AdvanceBuildAsync(project, image, cancellationToken);
+        await PruneImagesAsync(project, databases, cancellationToken);
+        status.Phase = status.Images.Any(i => i.Status == nameof(ImageStatus.Ready)) ? nameof(ProjectStatus.Ready)
+            : status.Images.Any(i => i.Status == nameof(ImageStatus.Building)) ? nameof(ProjectStatus.Building)
+            : nameof(ProjectStatus.Failed);
+        if (KubernetesJson.Serialize(status) != before) await _projects.ReplaceStatusAsync(project, cancellationToken);
+    }
+
+    /// <summary>Restore volume, then the restore Job, then a snapshot of the volume once the Job succeeded; the image is ready when the snapshot is.</summary>
+    private async Task AdvanceBuildAsync(DevDbProject project, ImageState image, CancellationToken cancellationToken)
+    {
+        var name = project.Name();
+        var snapshotName = KubeNames.ImageSnapshot(name, image.Revision);
+        var jobName = KubeNames.RestoreJob(name, image.Revision);
+        var snapshot = await _snapshots.FindAsync(snapshotName, cancellationToken);
+        if (snapshot?.Status?.ReadyToUse == true)
+        {
+            image.Status = nameof(ImageStatus.Ready);
+            image.Snapshot = snapshotName;
+            image.SizeBytes = snapshot.Status.RestoreSize?.ToInt64();
+            image.BuildSeconds = Math.Round((_time.GetUtcNow() - image.Created).TotalSeconds, 1);
+            project.Status!.Error = null;
+            project.Status.ErrorCode = null;
+            await DeleteBuildObjectsAsync(name, image.Revision, cancellationToken);
+            _log.LogInformation("Image {Project} r{Revision} is ready (snapshot {Snapshot})", name, image.Revision, snapshotName);
+            return;
+        }
+        if (snapshot?.Status?.Error?.Message is { } snapshotError)
+        {
+            await FailBuildAsync(project, image, ErrorCodes.RestoreFailed,
+                $"Building image r{image.Revision} of project '{name}' failed: the snapshot of the restored volume failed: {snapshotError}", cancellationToken);
+            return;
+        }
+        if (snapshot is not null) return;
+
+        var job = await FindAsync(() => _client.BatchV1.ReadNamespacedJobAsync(jobName, Namespace, cancellationToken: cancellationToken));
+        if (job is null)
+        {
+            await CreateIfMissingAsync(() => _client.CoreV1.CreateNamespacedPersistentVolumeClaimAsync(_manifests.RestoreVolume(project, image.Revision), Namespace, cancellationToken: cancellationToken));
+            await CreateIfMissingAsync(() => _client.BatchV1.CreateNamespacedJobAsync(_manifests.RestoreJob(project, image.Revision), Namespace, cancellationToken: cancellationToken));
+            return;
+        }
+        if (job.Status?.Succeeded > 0)
+        {
+            var fetched = await TerminationMessageAsync(jobName, "fetch", cancellationToken);
+            if (fetched?.Format is { } format) image.SourceFormat = format;
+            if (fetched?.Bytes is { } bytes) image.SourceBytes = bytes;
+            await CreateIfMissingAsync(() => _snapshots.CreateAsync(_manifests.ImageSnapshot(project, image.Revision), cancellationToken));
+            return;
+        }
+        if (job.Status?.Failed > 0 || job.Status?.Conditions?.Any(c => c.Type == "Failed" && c.Status == "True") == true)
+        {
+            var failure = await FailureOfJobAsync(jobName, cancellationToken);
+            await FailBuildAsync(project, image, failure.Code, $"Building image r{image.Revision} of project '{name}' failed: {failure.Message}", cancellationToken);
+        }
+    }
+
+    private async Task FailBuildAsync(DevDbProject project, ImageState image, string code, string message, CancellationToken cancellationToken)
+    {
+        // A failed build leaves nothing behind but the error on the record, as in local mode.
+        project.Status!.Images.Remove(image);
+        project.Status.Error = message;
+        project.Status.ErrorCode = code;
+        await DeleteBuildObjectsAsync(project.Name(), image.Revision, cancellationToken);
+        await DeleteIfPresentAsync(() => _snapshots.DeleteAsync(KubeNames.ImageSnapshot(project.Name(), image.Revision), cancellationToken));
+        _log.LogWarning("Image {Project} r{Revision} failed: {Code}: {Message}", project.Name(), image.Revision, code, message);
+    }
+
+    private async Task DeleteBuildObjectsAsync(string project, int revision, CancellationToken cancellationToken)
+    {
+        var name = KubeNames.RestoreJob(project, revision);
+        await DeleteIfPresentAsync(() => _client.BatchV1.DeleteNamespacedJobAsync(name, Namespace, propagationPolicy: "Background", cancellationToken: cancellationToken));
+        await DeleteIfPresentAsync(() => _client.CoreV1.DeleteNamespacedPersistentVolumeClaimAsync(KubeNames.RestoreVolume(project, revision), Namespace, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Drops images nobody can clone again: not the newest ready one, and used by no database.</summary>
+    private async Task PruneImagesAsync(DevDbProject project, IReadOnlyList<DevDbDatabase> databases, CancellationToken cancellationToken)
+    {
+        var status = project.Status!;
+        var newest = status.Images.Where(i => i.Status == nameof(ImageStatus.Ready)).Select(i => i.Revision).DefaultIfEmpty(0).Max();
+        var mine = databases.Where(d => d.Spec.Project == project.Name()).ToList();
+        // A database not yet given its image, or mid-reset, may still take any: wait for it.
+        if (mine.Any(d => d.Status?.ImageRevision is null || (d.Status.ObservedReset ?? 0) != d.Spec.Reset)) return;
+        foreach (var image in status.Images.Where(i => i.Status == nameof(ImageStatus.Ready) && i.Revision != newest).ToList())
+        {
+            if (mine.Any(d => d.Status!.ImageRevision == image.Revision)) continue;
+            await DeleteIfPresentAsync(() => _snapshots.DeleteAsync(KubeNames.ImageSnapshot(project.Name(), image.Revision), cancellationToken));
+            status.Images.Remove(image);
+        }
+    }
+
+    // ---- databases ------------------------------------------------------------------------------
+
+    private async Task ReconcileDatabaseAsync(DevDbDatabase database, IReadOnlyDictionary<string, DevDbProject> projects,
+        IReadOnlyList<DevDbDatabase> all, CancellationToken cancellationToken)
+    {
+        var before = KubernetesJson.Serialize(database.Status);
+        var status = database.Status ??= new DatabaseState { Phase = nameof(DatabaseStatus.Creating) };
+        if (status.Phase == nameof(DatabaseStatus.Failed)) return;
+        var name = database.Name();
+        projects.TryGetValue(database.Spec.Project, out var project);
+
+        if (status.ImageRevision is null && !await AssignImageAsync(database, project, all, cancellationToken))
+        {
+            if (KubernetesJson.Serialize(status) != before) await _databases.ReplaceStatusAsync(database, cancellationToken);
+            return;
+        }
+        if (project is null)
+        {
+            Fail(status, ErrorCodes.ProjectNotFound, $"Database '{name}' belongs to project '{database.Spec.Project}', which no longer exists.");
+            await _databases.ReplaceStatusAsync(database, cancellationToken);
+            return;
+        }
+
+        await EnsureSecretAsync(database, cancellationToken);
+        await CreateIfMissingAsync(() => _client.CoreV1.CreateNamespacedServiceAsync(_manifests.DatabaseService(database), Namespace, cancellationToken: cancellationToken));
+        if (_options.Traefik.Enabled)
+            await CreateIfMissingAsync(() => _routes.CreateAsync(_manifests.DatabaseRoute(database), cancellationToken));
+
+        if ((status.ObservedReset ?? 0) != database.Spec.Reset)
+        {
+            if (project.Status?.Images.Where(i => i.Status == nameof(ImageStatus.Ready)).MaxBy(i => i.Revision) is not { } newest)
+            {
+                // Nothing to reset to (all builds failed): the request stays pending, the server keeps running.
+                if (KubernetesJson.Serialize(status) != before) await _databases.ReplaceStatusAsync(database, cancellationToken);
+                return;
+            }
+            status.ImageRevision = newest.Revision;
+            status.Volume = KubeNames.DatabaseVolume(name, database.Spec.Reset);
+            status.ObservedReset = database.Spec.Reset;
+            status.Phase = nameof(DatabaseStatus.Creating);
+        }
+
+        var image = project.Status?.Images.FirstOrDefault(i => i.Revision == status.ImageRevision);
+        var volume = await FindAsync(() => _client.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(status.Volume, Namespace, cancellationToken: cancellationToken));
+        if (volume is null)
+        {
+            if (image?.Snapshot is null)
+            {
+                Fail(status, ErrorCodes.DatabaseCreateFailed, $"The data volume of database '{name}' is gone and image r{status.ImageRevision} it was cloned from no longer exists.");
+                await _databases.ReplaceStatusAsync(database, cancellationToken);
+                return;
+            }
+            var snapshot = await _snapshots.FindAsync(image.Snapshot, cancellationToken);
+            await CreateIfMissingAsync(() => _client.CoreV1.CreateNamespacedPersistentVolumeClaimAsync(
+                _manifests.DatabaseVolume(database, status.Volume!, image.Snapshot, snapshot?.Status?.RestoreSize), Namespace, cancellationToken: cancellationToken));
+        }
+
+        var project_version = project.Spec.PostgresVersion;
+        var desired = _manifests.DatabaseServer(database, project_version, status.Volume!, status.LoadBalancerPort);
+        var server = await FindAsync(() => _client.AppsV1.ReadNamespacedStatefulSetAsync(desired.Metadata.Name, Namespace, cancellationToken: cancellationToken));
+        if (server is null)
+            await CreateIfMissingAsync(() => _client.AppsV1.CreateNamespacedStatefulSetAsync(desired, Namespace, cancellationToken: cancellationToken));
+        else if (server.Spec.Replicas != desired.Spec.Replicas || ClaimOf(server) != status.Volume)
+        {
+            await _client.AppsV1.PatchNamespacedStatefulSetAsync(new V1Patch(new
+            {
+                spec = new { replicas = desired.Spec.Replicas, template = desired.Spec.Template },
+            }, V1Patch.PatchType.MergePatch), desired.Metadata.Name, Namespace, cancellationToken: cancellationToken);
+        }
+        await DeleteOldVolumesAsync(database, status.Volume!, cancellationToken);
+
+        var pod = await FindAsync(() => _client.CoreV1.ReadNamespacedPodAsync(KubeNames.DatabasePod(name), Namespace, cancellationToken: cancellationToken));
+        status.Phase = ObservePhase(database, pod, status);
+        if (KubernetesJson.Serialize(status) != before) await _databases.ReplaceStatusAsync(database, cancellationToken);
+    }
+
+    /// <summary>Chooses the image, the volume name and the addresses of a new database; false while its project has no image yet.</summary>
+    private async Task<bool> AssignImageAsync(DevDbDatabase database, DevDbProject? project, IReadOnlyList<DevDbDatabase> all, CancellationToken cancellationToken)
+    {
+        var status = database.Status!;
+        var name = database.Name();
+        if (project is null)
+        {
+            Fail(status, ErrorCodes.ProjectNotFound, $"There is no project named '{database.Spec.Project}'.");
+            return false;
+        }
+        var newest = project.Status?.Images.Where(i => i.Status == nameof(ImageStatus.Ready)).MaxBy(i => i.Revision);
+        if (newest is null)
+        {
+            if (project.Status?.Phase == nameof(ProjectStatus.Failed))
+                Fail(status, ErrorCodes.ProjectNotReady, $"Project '{project.Name()}' has no image to clone: its build failed: {project.Status.Error}");
+            return false;
+        }
+        status.ImageRevision = newest.Revision;
+        status.ObservedReset = database.Spec.Reset;
+        status.Volume = KubeNames.DatabaseVolume(name, database.Spec.Reset);
+        status.DatabaseName = project.Spec.DatabaseName;
+        status.Username = name;
+        status.SecretName = KubeNames.DatabaseObject(name);
+        if (_options.Traefik.Enabled) status.SniHost = _manifests.SniHost(name);
+        if (_options.LoadBalancer.Enabled)
+        {
+            status.LoadBalancerPort = AllocatePort(all.Where(d => d.Name() != name).Select(d => d.Status?.LoadBalancerPort));
+            if (status.LoadBalancerPort is null)
+            {
+                Fail(status, ErrorCodes.NoFreePort,
+                    $"Every port of the load balancer's range {_options.LoadBalancer.PortRangeStart}-{_options.LoadBalancer.PortRangeEnd} is taken.");
+                return false;
+            }
+        }
+        (status.Host, status.Port) = _options.Traefik.Enabled ? (status.SniHost, Manifests.PostgresPort)
+            : _options.LoadBalancer.Enabled ? (_options.LoadBalancer.Host ?? _options.BaseDomain ?? _manifests.ServiceHost(name), status.LoadBalancerPort)
+            : (_manifests.ServiceHost(name), Manifests.PostgresPort);
+        // Recorded before any object is made, so the port is taken even if the pass stops here.
+        await _databases.ReplaceStatusAsync(database, cancellationToken);
+        return true;
+    }
+
+    private int? AllocatePort(IEnumerable<int?> taken)
+    {
+        var used = taken.OfType<int>().ToHashSet();
+        for (var port = _options.LoadBalancer.PortRangeStart; port <= _options.LoadBalancer.PortRangeEnd; port++)
+            if (!used.Contains(port)) return port;
+        return null;
+    }
+
+    /// <summary>The Secret holds the password; one that was deleted is made again with a new password, and the server restarted to take it.</summary>
+    private async Task EnsureSecretAsync(DevDbDatabase database, CancellationToken cancellationToken)
+    {
+        var name = KubeNames.DatabaseObject(database.Name());
+        if (await FindAsync(() => _client.CoreV1.ReadNamespacedSecretAsync(name, Namespace, cancellationToken: cancellationToken)) is not null) return;
+        var secret = _manifests.DatabaseSecret(database, database.Status!.Username!, SecretStore.NewPassword());
+        if (!await CreateIfMissingAsync(() => _client.CoreV1.CreateNamespacedSecretAsync(secret, Namespace, cancellationToken: cancellationToken))) return;
+        // The init container sets the password when the pod starts: a running pod must start again.
+        await DeleteIfPresentAsync(() => _client.CoreV1.DeleteNamespacedPodAsync(KubeNames.DatabasePod(database.Name()), Namespace, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>After a reset, the volumes of earlier clones go (Kubernetes keeps one in use until its pod is gone).</summary>
+    private async Task DeleteOldVolumesAsync(DevDbDatabase database, string current, CancellationToken cancellationToken)
+    {
+        var volumes = await _client.CoreV1.ListNamespacedPersistentVolumeClaimAsync(Namespace,
+            labelSelector: $"{KubeNames.ManagedBy}={KubeNames.Devdb},{KubeNames.Database}={database.Name()}", cancellationToken: cancellationToken);
+        foreach (var old in volumes.Items.Where(v => v.Metadata.Name != current))
+            await DeleteIfPresentAsync(() => _client.CoreV1.DeleteNamespacedPersistentVolumeClaimAsync(old.Metadata.Name, Namespace, cancellationToken: cancellationToken));
+    }
+
+    private static string? ClaimOf(V1StatefulSet server) =>
+        server.Spec.Template.Spec.Volumes?.FirstOrDefault(v => v.Name == "data")?.PersistentVolumeClaim?.ClaimName;
+
+    private static string ObservePhase(DevDbDatabase database, V1Pod? pod, DatabaseState status)
+    {
+        if (!database.Spec.Running) return pod is null ? nameof(DatabaseStatus.Stopped) : status.Phase!;
+        if (pod?.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true) return nameof(DatabaseStatus.Running);
+        if (FailedContainer(pod) is { } failure && status.Phase == nameof(DatabaseStatus.Creating))
+        {
+            Fail(status, ErrorCodes.ServerStartFailed, $"The server of database '{database.Name()}' did not start: {failure}");
+            return nameof(DatabaseStatus.Failed);
+        }
+        // A server that ran before and is coming back (a deleted pod, a node drained) shows as Stopped until it answers.
+        return status.Phase == nameof(DatabaseStatus.Creating) ? status.Phase : nameof(DatabaseStatus.Stopped);
+    }
+
+    private static string? FailedContainer(V1Pod? pod) =>
+        (pod?.Status?.InitContainerStatuses ?? []).Concat(pod?.Status?.ContainerStatuses ?? [])
+            .Select(c => c.State?.Terminated is { ExitCode: not 0 } terminated
+                    ? $"container {c.Name} exited with {terminated.ExitCode}: {terminated.Message}".TrimEnd(' ', ':')
+                    : c.State?.Waiting is { Reason: "CrashLoopBackOff" or "ImagePullBackOff" or "ErrImagePull" or "CreateContainerConfigError" } waiting
+                        ? $"container {c.Name}: {waiting.Reason}: {waiting.Message}".TrimEnd(' ', ':')
+                        : null)
+            .FirstOrDefault(m => m is not null);
+
+    private static void Fail(DatabaseState status, string code, string message)
+    {
+        status.Phase = nameof(DatabaseStatus.Failed);
+        status.Error = message;
+        status.ErrorCode = code;
+    }
+
+    // ---- the shared load balancer ----------------------------------------------------------------
+
+    /// <summary>One port per database on the chart's shared load balancer Service; ports of removed databases go.</summary>
+    private async Task ReconcileLoadBalancerAsync(IReadOnlyList<DevDbDatabase> databases, CancellationToken cancellationToken)
+    {
+        var service = await FindAsync(() => _client.CoreV1.ReadNamespacedServiceAsync(_options.LoadBalancerService, Namespace, cancellationToken: cancellationToken));
+        if (service is null)
+        {
+            _log.LogWarning("The shared load balancer Service {Service} does not exist; install it with the chart (loadBalancer.enabled)", _options.LoadBalancerService);
+            return;
+        }
+        var ports = (service.Spec.Ports ?? []).Where(p => p.Name?.StartsWith("lb-", StringComparison.Ordinal) != true).ToList();
+        ports.AddRange(databases
+            .Where(d => d.Status?.LoadBalancerPort is not null && d.Status.Phase != nameof(DatabaseStatus.Failed))
+            .OrderBy(d => d.Status!.LoadBalancerPort)
+            .Select(d => new V1ServicePort
+            {
+                Name = KubeNames.LoadBalancerPortName(d.Status!.LoadBalancerPort!.Value), Port = d.Status.LoadBalancerPort.Value,
+                TargetPort = KubeNames.LoadBalancerPortName(d.Status.LoadBalancerPort.Value), Protocol = "TCP",
+            }));
+        if (KubernetesJson.Serialize(ports.Select(p => new { p.Name, p.Port })) == KubernetesJson.Serialize((service.Spec.Ports ?? []).Select(p => new { p.Name, p.Port }))) return;
+        // A merge patch replaces the whole list; the resourceVersion makes a concurrent change fail rather than be lost.
+        await _client.CoreV1.PatchNamespacedServiceAsync(new V1Patch(new
+        {
+            metadata = new { resourceVersion = service.Metadata.ResourceVersion },
+            spec = new { ports },
+        }, V1Patch.PatchType.MergePatch), _options.LoadBalancerService, Namespace, cancellationToken: cancellationToken);
+    }
+
+    // ---- failures of restore Jobs ---------------------------------------------------------------
+
+    private sealed record TerminationMessage(string? Code, string? Message, string? Format, long? Bytes);
+
+    /// <summary>What a container of the Job's pod wrote to its termination log (fetch and restore write JSON).</summary>
+    private async Task<TerminationMessage?> TerminationMessageAsync(string job, string container, CancellationToken cancellationToken)
+    {
+        foreach (var state in await TerminatedContainersAsync(job, cancellationToken))
+            if (state.Name == container && state.Terminated.Message is { } message)
+                return ParseTermination(message);
+        return null;
+    }
+
+    private async Task<(string Code, string Message)> FailureOfJobAsync(string job, CancellationToken cancellationToken)
+    {
+        foreach (var state in await TerminatedContainersAsync(job, cancellationToken))
+        {
+            if (state.Terminated.ExitCode == 0) continue;
+            var parsed = state.Terminated.Message is { } text ? ParseTermination(text) : null;
+            if (parsed?.Code is { } code && parsed.Message is { } message) return (code, message);
+            return (ErrorCodes.RestoreFailed, $"the {state.Name} step exited with {state.Terminated.ExitCode}: {state.Terminated.Message?.Trim()}".TrimEnd(' ', ':'));
+        }
+        return (ErrorCodes.RestoreFailed, "the restore Job failed and its pod left no message (it may have been evicted or deleted).");
+    }
+
+    private async Task<List<(string Name, V1ContainerStateTerminated Terminated)>> TerminatedContainersAsync(string job, CancellationToken cancellationToken)
+    {
+        var pods = await _client.CoreV1.ListNamespacedPodAsync(Namespace, labelSelector: $"job-name={job}", cancellationToken: cancellationToken);
+        return pods.Items
+            .SelectMany(p => (p.Status?.InitContainerStatuses ?? []).Concat(p.Status?.ContainerStatuses ?? []))
+            .Where(c => c.State?.Terminated is not null)
+            .Select(c => (c.Name, c.State.Terminated))
+            .ToList();
+    }
+
+    private static TerminationMessage? ParseTermination(string text)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            var root = document.RootElement;
+            string? Text(string property) => root.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+            long? Number(string property) => root.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt64() : null;
+            return new TerminationMessage(Text("code"), Text("message"), Text("format"), Number("bytes"));
+        }
+        catch (JsonException)
+        {
+            return new TerminationMessage(null, text.Trim(), null, null);
+        }
+    }
+
+    // ---- small helpers --------------------------------------------------------------------------
+
+    private static async Task<T?> FindAsync<T>(Func<Task<T>> read) where T : class
+    {
+        try
+        {
+            return await read();
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Creates an object; true if this call made it, false if it existed already.</summary>
+    private static async Task<bool> CreateIfMissingAsync<T>(Func<Task<T>> create)
+    {
+        try
+        {
+            await create();
+            return true;
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            return false;
+        }
+    }
+
+    private static async Task DeleteIfPresentAsync<T>(Func<Task<T>> delete)
+    {
+        try
+        {
+            await delete();
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+        }
+    }
+}
