@@ -1,5 +1,6 @@
 using DevDb.Core.Client;
 using DevDb.Core.Engine;
+using DevDb.Core.Runtimes.Kubernetes;
 
 namespace DevDb.Commands;
 
@@ -13,8 +14,11 @@ internal static class ClientFactory
     public static IDevDbClient Create()
     {
         ClientTarget target = ClientContexts.Default().Current();
-        return target.Context is { } context
-            ? new HttpDevDbClient(context.Server, target.Token ?? "", context.AllowUnencryptedAuthentication)
-            : DevDbEngine.OpenLocal();
+        return target.Context switch
+        {
+            { Kubernetes: { } cluster } => KubernetesEngine.Connect(cluster.Context, cluster.Namespace),
+            { Server: { } server } => new HttpDevDbClient(server, target.Token ?? "", target.Context.AllowUnencryptedAuthentication),
+            _ => DevDbEngine.OpenLocal(),
+        };
     }
 }

@@ -89,7 +89,7 @@ public sealed class DevDbProject
 public sealed class DevDbContext
 {
     public required string Name { get; init; }
-    /// <summary>Local (the embedded engine on this machine) or Server (a DevDb API).</summary>
+    /// <summary>Local (the embedded engine on this machine), Server (a DevDb API) or Kubernetes (the cluster's records, with a kubeconfig).</summary>
     public required string Mode { get; init; }
     public string? Server { get; init; }
     public required string User { get; init; }
@@ -107,7 +107,9 @@ public sealed class DevDbContext
 
     internal static DevDbContext From(ClientContext context, bool isCurrent) => new()
     {
-        Name = context.Name, Mode = "Server", Server = context.Server.ToString(), User = context.User, Role = context.Role,
+        Name = context.Name, Mode = context.Kubernetes is null ? "Server" : "Kubernetes",
+        Server = context.Server?.ToString() ?? $"{context.Kubernetes!.Context ?? "(current kubeconfig context)"}/{context.Kubernetes.Namespace}",
+        User = context.User, Role = context.Role,
         TokenStore = context.TokenStore, IsCurrent = isCurrent,
     };
 

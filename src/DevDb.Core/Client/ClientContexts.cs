@@ -6,11 +6,16 @@ using DevDb.Core.Engine;
 
 namespace DevDb.Core.Client;
 
-/// <summary>A saved DevDb API to talk to. The token is not in here: <see cref="ClientContexts"/> keeps it apart.</summary>
+/// <summary>
+/// A saved place to talk to: a DevDb API (<see cref="Server"/>, with a token that
+/// <see cref="ClientContexts"/> keeps apart) or a Kubernetes namespace reached with a kubeconfig
+/// (<see cref="Kubernetes"/>, no token: the kubeconfig's credentials are used).
+/// </summary>
 public sealed record ClientContext
 {
     public required string Name { get; init; }
-    public required Uri Server { get; init; }
+    public Uri? Server { get; init; }
+    public KubernetesTarget? Kubernetes { get; init; }
     /// <summary>The user and role the server gave the token when it was saved.</summary>
     public required string User { get; init; }
     public required string Role { get; init; }
@@ -18,6 +23,9 @@ public sealed record ClientContext
     /// <summary>Where the token is kept: <c>Dpapi</c> (Windows: encrypted for this user) or <c>File</c> (readable by the owner alone); set by <see cref="ClientContexts.Save"/>.</summary>
     public string TokenStore { get; init; } = "";
 }
+
+/// <summary>A kubeconfig context (null: the current one) and the namespace DevDb is installed in.</summary>
+public sealed record KubernetesTarget(string? Context, string Namespace);
 
 /// <summary>What the cmdlets talk to now: the local engine, or a server with the token to use.</summary>
 public sealed record ClientTarget(ClientContext? Context, string? Token)
@@ -69,15 +77,16 @@ public sealed class ClientContexts(string folder)
         }
         var saved = Read();
         if (saved.Current is null || saved.Contexts.FirstOrDefault(c => c.Name == saved.Current) is not { } current) return ClientTarget.Local;
-        return new ClientTarget(current, ReadToken(current));
+        return new ClientTarget(current, current.Kubernetes is null ? ReadToken(current) : null);
     }
 
-    /// <summary>Saves (or replaces) a context with its token and makes it current.</summary>
-    public ClientContext Save(ClientContext context, string token)
+    /// <summary>Saves (or replaces) a context with its token (none for Kubernetes) and makes it current.</summary>
+    public ClientContext Save(ClientContext context, string? token)
     {
         var saved = Read();
-        var stored = context with { TokenStore = OperatingSystem.IsWindows() ? "Dpapi" : "File" };
-        WriteToken(stored, token);
+        var stored = context with { TokenStore = token is null ? "Kubeconfig" : OperatingSystem.IsWindows() ? "Dpapi" : "File" };
+        if (token is null) File.Delete(TokenFile(context.Name));
+        else WriteToken(stored, token);
         Write(new SavedContexts(stored.Name, [.. saved.Contexts.Where(c => c.Name != context.Name), stored]));
         return stored;
     }

@@ -3,12 +3,14 @@ using System.Net;
 using System.Security;
 using DevDb.Core;
 using DevDb.Core.Client;
+using DevDb.Core.Runtimes.Kubernetes;
 
 namespace DevDb.Commands;
 
 /// <summary>
 /// Makes the cmdlets talk to a DevDb API (checking the token with the server first and saving it
-/// as a named context), or with -Local back to the embedded engine on this machine.
+/// as a named context), with -Kubernetes straight to DevDb's records in a cluster (admins and
+/// runbooks, with the kubeconfig's credentials), or with -Local back to the embedded engine.
 /// </summary>
 [Cmdlet(VerbsCommunications.Connect, "DevDb", DefaultParameterSetName = TokenSet)]
 [OutputType(typeof(DevDbContext))]
@@ -17,6 +19,7 @@ public sealed class ConnectDevDbCommand : DevDbCmdlet
     public const string TokenSet = "Token";
     public const string CredentialSet = "Credential";
     public const string LocalSet = "Local";
+    public const string KubernetesSet = "Kubernetes";
 
     /// <summary>The API's address, e.g. https://devdb.example.com.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = TokenSet)]
@@ -32,10 +35,23 @@ public sealed class ConnectDevDbCommand : DevDbCmdlet
     [Credential]
     public PSCredential? Credential { get; set; }
 
-    /// <summary>Name of the saved context; the server's host and port when omitted.</summary>
+    /// <summary>Name of the saved context; the server's host and port (or kubeconfig context and namespace) when omitted.</summary>
     [Parameter(ParameterSetName = TokenSet)]
     [Parameter(ParameterSetName = CredentialSet)]
+    [Parameter(ParameterSetName = KubernetesSet)]
     public string? Name { get; set; }
+
+    /// <summary>Work on the cluster's DevDbProject and DevDbDatabase records directly, with the kubeconfig's credentials (no DevDb token).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = KubernetesSet)]
+    public SwitchParameter Kubernetes { get; set; }
+
+    /// <summary>The kubeconfig context; the current one when omitted.</summary>
+    [Parameter(ParameterSetName = KubernetesSet)]
+    public string? Context { get; set; }
+
+    /// <summary>The namespace DevDb is installed in; the context's namespace, else devdb.</summary>
+    [Parameter(ParameterSetName = KubernetesSet)]
+    public string? Namespace { get; set; }
 
     /// <summary>Send the token over plain http to another machine, where anyone on the way can read it.</summary>
     [Parameter(ParameterSetName = TokenSet)]
@@ -53,6 +69,26 @@ public sealed class ConnectDevDbCommand : DevDbCmdlet
         {
             contexts.UseLocal();
             WriteObject(DevDbContext.Local(isCurrent: true));
+            return;
+        }
+
+        if (Kubernetes)
+        {
+            // Reading the records proves the kubeconfig reaches a cluster where DevDb is installed and may be used.
+            string @namespace = OrTerminate(() => Run(async (_, ct) =>
+            {
+                using var engine = KubernetesEngine.Connect(Context, Namespace);
+                await engine.GetProjectsAsync(ct).ConfigureAwait(false);
+                return engine.Namespace;
+            }));
+            ClientContext cluster = contexts.Save(new ClientContext
+            {
+                Name = string.IsNullOrWhiteSpace(Name) ? $"{Context ?? "kubernetes"}/{@namespace}" : Name,
+                Kubernetes = new KubernetesTarget(Context, @namespace),
+                User = Environment.UserName,
+                Role = "kubernetes",
+            }, token: null);
+            WriteObject(DevDbContext.From(cluster, isCurrent: true));
             return;
         }
 
