@@ -86,7 +86,10 @@ public static class HelmChart
         return new HelmResult(process.ExitCode, await stdout, await stderr);
     }
 
-    /// <summary>Arguments for values: one --set per entry and, when given, a values file written to <paramref name="folder"/>.</summary>
+    /// <summary>
+    /// Arguments for values: one --set per entry (helm's syntax: a comma separates values, escape it as \,) and, when
+    /// given, a values file written to <paramref name="folder"/>.
+    /// </summary>
     private static List<string> ValueArguments(TempFolder folder, IReadOnlyDictionary<string, string>? set, string? valuesYaml)
     {
         var arguments = new List<string>();
