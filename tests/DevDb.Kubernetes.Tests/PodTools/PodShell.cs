@@ -21,21 +21,9 @@ internal static class PodShell
         public string Output => StandardOutput + StandardError;
     }
 
-    /// <summary>Runs <paramref name="script"/> (the text a container gets) with <c>sh</c>; the script is passed as a file, like <c>sh -c</c> takes it.</summary>
-    public static async Task<Result> RunScriptAsync(string script, string scriptFolder, IReadOnlyDictionary<string, string> environment)
-    {
-        var path = Path.Combine(scriptFolder, $"script-{Guid.NewGuid():N}.sh");
-        await File.WriteAllTextAsync(path, script);
-        PostgresUser.Own(path);
-        try
-        {
-            return await RunAsUserAsync("sh", [path], environment);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
+    /// <summary>Runs <paramref name="script"/> (the text a container gets) exactly as the pod spec does: <c>sh -c &lt;script&gt;</c>.</summary>
+    public static Task<Result> RunScriptAsync(string script, IReadOnlyDictionary<string, string> environment) =>
+        RunAsUserAsync("sh", ["-c", script], environment);
 
     public static async Task<Result> RunAsUserAsync(string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null,
         string? standardInput = null)

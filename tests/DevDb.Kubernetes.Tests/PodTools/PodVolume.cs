@@ -47,11 +47,11 @@ internal sealed class PodVolume : IDisposable
             ["TMPDIR"] = Tmp,
         };
         if (postRestoreSql is not null) environment["DEVDB_POST_RESTORE_SQL"] = postRestoreSql;
-        return PodShell.RunScriptAsync(PodScripts.Restore, Folder, environment);
+        return PodShell.RunScriptAsync(PodScripts.Restore, environment);
     }
 
     public Task<PodShell.Result> SetPasswordAsync(string username, string password, string databaseName = "app") =>
-        PodShell.RunScriptAsync(PodScripts.SetPassword, Folder, new Dictionary<string, string>
+        PodShell.RunScriptAsync(PodScripts.SetPassword, new Dictionary<string, string>
         {
             ["PGDATA"] = PgData,
             ["DEVDB_USERNAME"] = username,

@@ -9,6 +9,8 @@
 # (default /dev/termination-log). Exit 0 on success; on failure exit 1 with
 # {"code":...,"message":...,"recommendedAction":...} in the termination log (Kubernetes shows it in the pod's status).
 set -u
+# The tools' messages in English, so the markers below (looks_corrupt) match whatever the image's locale.
+export LC_MESSAGES=C
 
 TERMINATION_LOG="${DEVDB_TERMINATION_LOG:-/dev/termination-log}"
 SERVER_STARTED=
@@ -66,9 +68,10 @@ for name in PGDATA DEVDB_DUMP_DIR DEVDB_DATABASE_NAME; do
         "This script is run by the DevDb restore Job, which sets it: check the Job's environment."
 done
 DUMP="$DEVDB_DUMP_DIR/dump"
-[ -f "$DUMP" ] && [ -f "$DEVDB_DUMP_DIR/format" ] || fail RestoreFailed \
-    "There is no dump in $DEVDB_DUMP_DIR (expected the files dump and format that the fetch init container writes)." \
-    "Check the fetch init container's log and the restore Job's volume mounts."
+if [ ! -f "$DUMP" ] || [ ! -f "$DEVDB_DUMP_DIR/format" ]; then
+    fail RestoreFailed "There is no dump in $DEVDB_DUMP_DIR (expected the files dump and format that the fetch init container writes)." \
+        "Check the fetch init container's log and the restore Job's volume mounts."
+fi
 FORMAT="$(cat "$DEVDB_DUMP_DIR/format")"
 JOBS="${DEVDB_RESTORE_JOBS:-$(nproc 2>/dev/null || echo 1)}"
 case "$JOBS" in '' | *[!0-9]* | 0) JOBS=1 ;; esac
@@ -143,7 +146,10 @@ check_script_complete() {
             "Make the dump again, check it was copied completely, and refresh the project."
 }
 
+# shellcheck disable=SC2317 # called through $SCRIPT
 plain_script() { cat "$DUMP"; }
+# shellcheck disable=SC2317
+
 gzip_script() { gunzip -c "$DUMP"; }
 
 case "$FORMAT" in
