@@ -1,8 +1,11 @@
 using DevDb.Api;
+using DevDb.Api.PodTools;
 using DevDb.Core;
 
 if (args is ["tokens", ..])
     return TokensCommand.Run(args[1..], Console.Out, Console.Error);
+if (args is ["fetch", ..]) return await FetchCommand.RunAsync(args[1..], Console.Out, Console.Error);
+if (args is ["healthcheck", ..]) return await HealthCheckCommand.RunAsync(args[1..], Console.Out, Console.Error);
 
 try
 {

@@ -1,0 +1,65 @@
+#!/bin/sh
+# DevDb database pod: the `set-password` init container (official postgres:<major> image, uid 999).
+# Before the server starts, in single-user mode (no network, so there is never a window with a
+# default password): creates the database's login role if missing (LOGIN SUPERUSER: the developer owns
+# the whole server, as in local mode), sets its password (SCRAM) and makes it the owner of the database.
+# Runs on every pod start and is idempotent.
+#
+# Environment: PGDATA, DEVDB_USERNAME, DEVDB_PASSWORD (from the database's Secret), DEVDB_DATABASE_NAME,
+# DEVDB_TERMINATION_LOG (default /dev/termination-log). Exit 0 on success; on failure exit 1 with
+# {"code":"ServerStartFailed","message":...,"recommendedAction":...} in the termination log.
+#
+# The password travels only through this shell's variables and postgres' stdin (printf is a shell
+# builtin): never in argv (ps) and never in a log (statement logging is off, errors are logged tersely).
+set -u
+
+TERMINATION_LOG="${DEVDB_TERMINATION_LOG:-/dev/termination-log}"
+
+json_string() {
+    printf '%s' "$1" | tail -n 12 | cut -c 1-240 | tr -d '\000-\010\013\014\016-\037' \
+        | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/	/\\t/g' -e 's/\r/\\r/g' \
+        | awk 'NR > 1 { printf "\\n" } { printf "%s", $0 }'
+}
+
+fail() {
+    printf 'devdb set-password failed: %s\n%s\n' "$1" "$2" >&2
+    printf '{"code":"ServerStartFailed","message":"%s","recommendedAction":"%s"}' \
+        "$(json_string "$1")" "$(json_string "$2")" >"$TERMINATION_LOG" 2>/dev/null || true
+    exit 1
+}
+
+for name in PGDATA DEVDB_USERNAME DEVDB_PASSWORD DEVDB_DATABASE_NAME; do
+    eval "value=\${$name:-}"
+    [ -n "$value" ] || fail "The environment variable $name is not set." \
+        "The DevDb database pod sets it from the database's Secret: check the Secret and the pod's environment."
+done
+# Single-user mode ends a statement at each newline, so values must be one line; any other character is quoted.
+for name in DEVDB_USERNAME DEVDB_PASSWORD DEVDB_DATABASE_NAME; do
+    eval "value=\$$name"
+    case "$value" in *[[:cntrl:]]*) fail "$name contains a line break or another control character." \
+        "Use a value without control characters in the database's Secret." ;; esac
+done
+[ -f "$PGDATA/PG_VERSION" ] || fail "$PGDATA holds no PostgreSQL cluster." \
+    "The database's volume should be a clone of its project's image: reset the database."
+
+# A SQL string literal: single quotes doubled (standard_conforming_strings is on, so backslashes are plain).
+literal() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/''/g")"; }
+
+# The values go into custom settings once, as literals; the DO block quotes them itself with %I and %L.
+sql="SELECT set_config('devdb.username', $(literal "$DEVDB_USERNAME"), false), set_config('devdb.database', $(literal "$DEVDB_DATABASE_NAME"), false), set_config('devdb.password', $(literal "$DEVDB_PASSWORD"), false);
+DO \$devdb\$ DECLARE u text := current_setting('devdb.username'); d text := current_setting('devdb.database'); BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = u) THEN EXECUTE format('CREATE ROLE %I', u); END IF; EXECUTE format('ALTER ROLE %I WITH LOGIN SUPERUSER PASSWORD %L', u, current_setting('devdb.password')); IF NOT EXISTS (SELECT FROM pg_database WHERE datname = d) THEN RAISE EXCEPTION 'the database % does not exist in this cluster', d; END IF; EXECUTE format('ALTER DATABASE %I OWNER TO %I', d, u); END \$devdb\$;"
+
+# Errors go to stderr; log_error_verbosity=terse leaves out the CONTEXT line that would quote the
+# ALTER ROLE statement, log_min_error_statement=panic the failing statement itself.
+output="$(printf '%s\n' "$sql" | postgres --single -D "$PGDATA" -c password_encryption=scram-sha-256 \
+    -c log_statement=none -c log_min_error_statement=panic -c log_error_verbosity=terse postgres 2>&1 >/dev/null)"
+status=$?
+case "$output" in *ERROR:* | *FATAL:* | *PANIC:*) status=1 ;; esac
+if [ "$status" -ne 0 ]; then
+    printf '%s\n' "$output" >&2
+    problem="$(printf '%s\n' "$output" | grep -E 'ERROR|FATAL|PANIC' | sed -E 's/^.*(ERROR|FATAL|PANIC): +//' | tail -n 3)"
+    fail "Setting the password of '$DEVDB_USERNAME' failed (exit $status): ${problem:-$output}" \
+        "Check the volume is this database's clone of its project's image; reset the database if it is damaged."
+fi
+printf 'devdb set-password: the role %s can log in to %s with its password.\n' "$DEVDB_USERNAME" "$DEVDB_DATABASE_NAME"
+exit 0

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using DevDb.Core.Runtimes.Kubernetes;
+using DevDb.Core.Tests.Fixtures;
+using Xunit;
+
+namespace DevDb.Kubernetes.Tests.PodTools;
+
+/// <summary>
+/// A restore Job's volume on this machine: <c>volume/dump</c> (what fetch leaves), <c>volume/pgdata</c>,
+/// a private /tmp and a termination log, all owned by the postgres user as in the pod.
+/// </summary>
+internal sealed class PodVolume : IDisposable
+{
+    private readonly TempFolder _folder = new("devdb-k8s-pod");
+
+    public PodVolume()
+    {
+        Directory.CreateDirectory(Tmp);
+        Directory.CreateDirectory(DumpDirectory);
+        PodShell.OwnRecursively(_folder.Path);
+    }
+
+    public string Folder => _folder.Path;
+    public string PgData => _folder.Combine("volume", "pgdata");
+    public string DumpDirectory => _folder.Combine("volume", "dump");
+    public string Tmp => _folder.Combine("tmp");
+    public string TerminationLog => _folder.Combine("termination-log");
+
+    /// <summary>Puts a dump where the fetch init container leaves it: <c>dump</c> and <c>format</c>.</summary>
+    public void PutDump(string file, string format)
+    {
+        Directory.CreateDirectory(DumpDirectory);
+        File.Copy(file, Path.Combine(DumpDirectory, "dump"), overwrite: true);
+        File.WriteAllText(Path.Combine(DumpDirectory, "format"), format);
+        PodShell.OwnRecursively(Path.Combine(_folder.Path, "volume"));
+    }
+
+    public Task<PodShell.Result> RestoreAsync(string? postRestoreSql = null)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["PGDATA"] = PgData,
+            ["DEVDB_DUMP_DIR"] = DumpDirectory,
+            ["DEVDB_DATABASE_NAME"] = "app",
+            ["DEVDB_RESTORE_JOBS"] = "2",
+            ["DEVDB_TERMINATION_LOG"] = TerminationLog,
+            ["TMPDIR"] = Tmp,
+        };
+        if (postRestoreSql is not null) environment["DEVDB_POST_RESTORE_SQL"] = postRestoreSql;
+        return PodShell.RunScriptAsync(PodScripts.Restore, environment);
+    }
+
+    public Task<PodShell.Result> SetPasswordAsync(string username, string password, string databaseName = "app") =>
+        PodShell.RunScriptAsync(PodScripts.SetPassword, new Dictionary<string, string>
+        {
+            ["PGDATA"] = PgData,
+            ["DEVDB_USERNAME"] = username,
+            ["DEVDB_PASSWORD"] = password,
+            ["DEVDB_DATABASE_NAME"] = databaseName,
+            ["DEVDB_TERMINATION_LOG"] = TerminationLog,
+        });
+
+    /// <summary>The termination message, parsed: it must be valid JSON with a code and a message.</summary>
+    public (string Code, string Message, string? RecommendedAction) ReadTerminationLog()
+    {
+        Assert.True(File.Exists(TerminationLog), "no termination message was written");
+        using var json = JsonDocument.Parse(File.ReadAllText(TerminationLog));
+        var root = json.RootElement;
+        return (root.GetProperty("code").GetString()!, root.GetProperty("message").GetString()!,
+            root.TryGetProperty("recommendedAction", out var action) ? action.GetString() : null);
+    }
+
+    public Task<PodShell.RunningServer> StartServerAsync() => PodShell.StartAsync(PgData, Tmp);
+
+    public void Dispose()
+    {
+        // A server a failed assertion left running must not outlive the test.
+        if (File.Exists(Path.Combine(PgData, "postmaster.pid")))
+            PodShell.RunAsUserAsync(Path.Combine(PodShell.PgBin, "pg_ctl"), ["stop", "-D", PgData, "-m", "immediate", "-w"])
+                .GetAwaiter().GetResult();
+        _folder.Dispose();
+    }
+}

@@ -1,0 +1,144 @@
+using DevDb.Core.Tests.Fixtures;
+using Npgsql;
+using Xunit;
+
+namespace DevDb.Kubernetes.Tests.PodTools;
+
+/// <summary>
+/// set-password.sh, a database pod's init container, run for real on a data folder restore.sh made,
+/// then the server started as the pod's postgres container would and logged in to over TCP.
+/// </summary>
+[Collection(DumpCollection.Name)]
+public sealed class SetPasswordScriptTests(DumpFixture dumps)
+{
+    // Needs quoting in SQL (', ", \, $$) and in sh ($, `, spaces, ;).
+    private const string TrickyPassword = "It's \"q\" \\ $$ `x` $HOME; --end";
+
+    [Fact]
+    public async Task The_user_logs_in_over_tcp_with_the_password_and_owns_the_database()
+    {
+        using var volume = await RestoredVolumeAsync();
+
+        var result = await volume.SetPasswordAsync("dave", "s3cret-Pa55word");
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        await using var server = await volume.StartServerAsync();
+        await using var connection = await OpenAsync(server, "dave", "s3cret-Pa55word");
+        Assert.Equal("15000", await ScalarAsync(connection, "SELECT count(*) FROM order_items"));
+        Assert.Equal("dave", await ScalarAsync(connection, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'app'"));
+        Assert.Equal("True", await ScalarAsync(connection, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"));
+        // Stored as a SCRAM verifier, never in clear or md5.
+        Assert.StartsWith("SCRAM-SHA-256$", await ScalarAsync(connection, "SELECT rolpassword FROM pg_authid WHERE rolname = 'dave'"));
+    }
+
+    [Fact]
+    public async Task A_wrong_password_and_the_passwordless_postgres_superuser_are_refused_over_tcp()
+    {
+        using var volume = await RestoredVolumeAsync();
+        Assert.Equal(0, (await volume.SetPasswordAsync("dave", "right-password")).ExitCode);
+        await using var server = await volume.StartServerAsync();
+
+        var wrong = await Assert.ThrowsAsync<PostgresException>(() => OpenAsync(server, "dave", "wrong-password"));
+        Assert.Equal(PostgresErrorCodes.InvalidPassword, wrong.SqlState);
+        var superuser = await Assert.ThrowsAsync<PostgresException>(() => OpenAsync(server, "postgres", "anything"));
+        Assert.Equal(PostgresErrorCodes.InvalidPassword, superuser.SqlState);
+    }
+
+    [Fact]
+    public async Task The_password_appears_in_no_output_and_no_server_log_even_when_it_needs_quoting()
+    {
+        using var volume = await RestoredVolumeAsync();
+        const string username = "Dave O'Hara \"dev\"";
+
+        var result = await volume.SetPasswordAsync(username, TrickyPassword);
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.DoesNotContain(TrickyPassword, result.Output);
+        await using (var server = await volume.StartServerAsync())
+        {
+            await using var connection = await OpenAsync(server, username, TrickyPassword);
+            Assert.Equal(username, await ScalarAsync(connection, "SELECT current_user"));
+            await Assert.ThrowsAsync<PostgresException>(() => OpenAsync(server, username, TrickyPassword + "x"));
+            await Assert.ThrowsAsync<PostgresException>(() => OpenAsync(server, "postgres", TrickyPassword));
+            var log = await File.ReadAllTextAsync(server.LogFile);
+            Assert.DoesNotContain("It's", log);
+        }
+    }
+
+    [Fact]
+    public async Task Running_it_again_on_every_pod_start_replaces_the_password()
+    {
+        using var volume = await RestoredVolumeAsync();
+        Assert.Equal(0, (await volume.SetPasswordAsync("dave", "first-password")).ExitCode);
+
+        var again = await volume.SetPasswordAsync("dave", "second-password");
+
+        Assert.True(again.ExitCode == 0, again.Output);
+        await using var server = await volume.StartServerAsync();
+        await using (await OpenAsync(server, "dave", "second-password")) { }
+        await Assert.ThrowsAsync<PostgresException>(() => OpenAsync(server, "dave", "first-password"));
+    }
+
+    [Fact]
+    public async Task A_password_with_a_line_break_is_refused_without_printing_it()
+    {
+        using var volume = await RestoredVolumeAsync();
+
+        var result = await volume.SetPasswordAsync("dave", "line-one\nline-two");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.DoesNotContain("line-one", result.Output);
+        var (code, message, _) = volume.ReadTerminationLog();
+        Assert.Equal("ServerStartFailed", code);
+        Assert.Contains("DEVDB_PASSWORD", message);
+    }
+
+    [Fact]
+    public async Task A_database_missing_from_the_cluster_fails_with_the_reason_and_no_password()
+    {
+        using var volume = await RestoredVolumeAsync();
+
+        var result = await volume.SetPasswordAsync("dave", "s3cret-Pa55word", databaseName: "shop");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.DoesNotContain("s3cret-Pa55word", result.Output);
+        var (code, message, _) = volume.ReadTerminationLog();
+        Assert.Equal("ServerStartFailed", code);
+        Assert.Contains("the database shop does not exist", message);
+        Assert.DoesNotContain("s3cret-Pa55word", message);
+    }
+
+    private async Task<PodVolume> RestoredVolumeAsync()
+    {
+        var volume = new PodVolume();
+        volume.PutDump(dumps.CustomDump, "Custom");
+        var restore = await volume.RestoreAsync();
+        Assert.True(restore.ExitCode == 0, restore.Output);
+        return volume;
+    }
+
+    private static async Task<NpgsqlConnection> OpenAsync(PodShell.RunningServer server, string username, string password)
+    {
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
+        {
+            Host = "127.0.0.1", Port = server.Port, Database = "app", Username = username, Password = password,
+            Pooling = false, Timeout = 10, SslMode = SslMode.Disable,
+        }.ConnectionString);
+        try
+        {
+            await connection.OpenAsync();
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task<string> ScalarAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToString(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture)!;
+    }
+}
