@@ -25,7 +25,8 @@ public static class FetchCommand
         Usage:
           DevDb.Api fetch --source URI --output DIR [--termination-log PATH]
             URI: s3://bucket/key, https://host/path or a file path. DIR receives the files 'dump' and 'format'.
-            On failure: exit 1, DIR left empty, {"code","message","recommendedAction"} in PATH (default /dev/termination-log).
+            On success: exit 0, {"format","bytes"} in PATH (default /dev/termination-log).
+            On failure: exit 1, DIR left empty, {"code","message","recommendedAction"} in PATH.
         """;
 
     /// <summary>How often, at most, a progress line is printed.</summary>
@@ -71,7 +72,10 @@ public static class FetchCommand
         try
         {
             var format = await FetchAsync(location, folder, output, cancellationToken);
-            output.WriteLine($"fetched {new FileInfo(Path.Combine(folder, DumpFile)).Length} bytes: a {format} dump from {Redacted(location)}");
+            var bytes = new FileInfo(Path.Combine(folder, DumpFile)).Length;
+            output.WriteLine($"fetched {bytes} bytes: a {format} dump from {Redacted(location)}");
+            // The reconciler reads this from the pod's status to record the image's source format and size.
+            WriteTerminationLog(terminationLog, JsonSerializer.Serialize(new FetchedMessage(format.ToString(), bytes), TerminationJson));
             return 0;
         }
         catch (Exception e)
@@ -80,7 +84,7 @@ public static class FetchCommand
             var failure = Describe(e, location, cancellationToken);
             error.WriteLine($"{failure.Code}: {failure.Message}");
             if (failure.RecommendedAction is not null) error.WriteLine(failure.RecommendedAction);
-            WriteTerminationLog(terminationLog, failure);
+            WriteTerminationLog(terminationLog, Describe(failure));
             return 1;
         }
     }
@@ -162,12 +166,16 @@ public static class FetchCommand
         return uri.Query.Length > 0 ? text + "?***" : text;
     }
 
-    private static void WriteTerminationLog(string path, DevDbException failure)
+    private static string Describe(DevDbException failure)
     {
         // Kubernetes keeps at most 4096 bytes of it.
         static string Limit(string text, int length) => text.Length <= length ? text : text[..(length - 3)] + "...";
-        var json = JsonSerializer.Serialize(new TerminationMessage(failure.Code, Limit(failure.Message, 2500),
+        return JsonSerializer.Serialize(new TerminationMessage(failure.Code, Limit(failure.Message, 2500),
             failure.RecommendedAction is null ? null : Limit(failure.RecommendedAction, 600)), TerminationJson);
+    }
+
+    private static void WriteTerminationLog(string path, string json)
+    {
         try
         {
             File.WriteAllText(path, json);
@@ -214,6 +222,8 @@ public static class FetchCommand
     }
 
     private sealed record TerminationMessage(string Code, string Message, string? RecommendedAction);
+
+    private sealed record FetchedMessage(string Format, long Bytes);
 
     /// <summary>Prints the bytes fetched so far, at most every <see cref="ProgressEvery"/>, on the caller's thread.</summary>
     private sealed class ThrottledProgress(TextWriter output) : IProgress<long>
