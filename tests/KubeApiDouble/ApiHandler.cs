@@ -17,7 +17,7 @@ internal sealed class ApiHandler(ObjectStore store, KubeApiServerOptions options
         try
         {
             var path = context.Request.Path.Value ?? "/";
-            if (path == "/version")
+            if (path.TrimEnd('/') == "/version")
             {
                 await WriteJsonAsync(context, 200, Version());
                 return;
@@ -32,6 +32,11 @@ internal sealed class ApiHandler(ObjectStore store, KubeApiServerOptions options
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The client went away (a watch being closed).
+        }
+        catch (Exception e)
+        {
+            // A bug in the double: answer as the real server answers its own failures, with the cause for the test log.
+            if (!context.Response.HasStarted) await WriteJsonAsync(context, 500, new ApiError(500, "InternalError", $"Internal error occurred: {e}").ToStatus());
         }
     }
 
@@ -88,7 +93,7 @@ internal sealed class ApiHandler(ObjectStore store, KubeApiServerOptions options
             ("DELETE", true) => "deletecollection",
             _ => throw new ApiError(405, "MethodNotAllowed", $"the server does not allow this method on the requested resource"),
         };
-        var contentType = request.ContentType;
+        var contentType = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
         record(new RecordedRequest(verb, target.Type.Group, target.Type.Version, target.Type.Resource, target.Subresource,
             target.Namespace, target.Name, verb == "patch" ? contentType : null, request.Path.Value ?? "", request.QueryString.Value ?? ""));
 
@@ -179,7 +184,7 @@ internal sealed class ApiHandler(ObjectStore store, KubeApiServerOptions options
 
     private JsonObject Patch(Target target, string? contentType, string body)
     {
-        var mediaType = contentType?.Split(';')[0].Trim().ToLowerInvariant();
+        var mediaType = contentType;
         JsonNode? patch;
         try { patch = JsonNode.Parse(body); }
         catch (JsonException e) { throw ApiError.BadRequest($"error decoding patch: {e.Message}"); }

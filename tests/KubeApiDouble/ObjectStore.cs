@@ -93,6 +93,7 @@ internal sealed class ObjectStore(int historyLimit)
             metadata.Remove("deletionTimestamp");
             obj["apiVersion"] = type.ApiVersion;
             obj["kind"] = type.Kind;
+            obj = Normalize(obj);
             objects[key] = (type, obj);
             everSeenUids.Add(uid);
             Emit("ADDED", type, null, obj);
@@ -112,7 +113,7 @@ internal sealed class ObjectStore(int historyLimit)
             var key = KeyOf(type, ns, name);
             if (!objects.TryGetValue(key, out var entry)) throw ApiError.NotFound(type, name);
             var current = entry.Object;
-            var proposed = change((JsonObject)current.DeepClone());
+            var proposed = Normalize(change((JsonObject)current.DeepClone()));
             JsonObject updated;
             if (scope == WriteScope.Status)
             {
@@ -141,7 +142,9 @@ internal sealed class ObjectStore(int historyLimit)
             updated["kind"] = type.Kind;
             if (!JsonNode.DeepEquals(Spec(current), Spec(updated)))
                 metadata["generation"] = (currentMeta["generation"]?.GetValue<long>() ?? 0) + 1;
+            updated = Normalize(updated);
             if (JsonNode.DeepEquals(current, updated)) return (JsonObject)current.DeepClone();
+            metadata = Meta.Of(updated);
 
             metadata["resourceVersion"] = (++resourceVersion).ToString(CultureInfo.InvariantCulture);
             if (metadata["deletionTimestamp"] is not null && Meta.Finalizers(updated).Count == 0)
@@ -194,6 +197,7 @@ internal sealed class ObjectStore(int historyLimit)
                 Meta.Of(deleting)["deletionTimestamp"] = Now();
                 Meta.Of(deleting)["deletionGracePeriodSeconds"] = 0;
                 Meta.Of(deleting)["resourceVersion"] = (++resourceVersion).ToString(CultureInfo.InvariantCulture);
+                deleting = Normalize(deleting);
                 objects[key] = (type, deleting);
                 Emit("MODIFIED", type, current, deleting);
                 return (JsonObject)deleting.DeepClone();
@@ -252,6 +256,12 @@ internal sealed class ObjectStore(int historyLimit)
                 watcher.Events.Writer.TryWrite(storeEvent);
         Changed?.Invoke();
     }
+
+    /// <summary>
+    /// Stored objects are re-parsed JSON, so numbers read back as any numeric type (an in-memory int node refuses
+    /// GetValue&lt;long&gt;) and equality is JSON equality.
+    /// </summary>
+    private static JsonObject Normalize(JsonObject obj) => JsonNode.Parse(obj.ToJsonString())!.AsObject();
 
     private static JsonObject Spec(JsonObject obj)
     {
