@@ -34,25 +34,19 @@ public static class DevDbApi
         var services = builder.Services;
         services.Configure<DevDbApiOptions>(builder.Configuration.GetSection(DevDbApiOptions.Section));
         services.AddSingleton(TimeProvider.System);
-        var apiOptions = builder.Configuration.GetSection(DevDbApiOptions.Section).Get<DevDbApiOptions>() ?? new DevDbApiOptions();
-        if (apiOptions.Runtime == DevDbRuntime.Kubernetes)
+        // The runtime is chosen when the engine is first resolved, so configuration added after CreateBuilder counts.
+        services.AddSingleton<IDevDbService>(sp =>
         {
-            // kubeconfig when run on a workstation, the pod's service account in a cluster.
-            services.AddSingleton<IKubernetes>(_ => new k8s.Kubernetes(KubernetesClientConfiguration.BuildDefaultConfig()));
-            services.AddSingleton(apiOptions.Kubernetes);
-            services.AddSingleton<IDevDbService>(sp => new KubernetesEngine(sp.GetRequiredService<IKubernetes>(), apiOptions.Kubernetes,
-                new KubernetesEngineOptions { ProbeSources = true }));
-            services.AddSingleton<Reconciler>();
-            services.AddHostedService<ReconcilerService>();
-        }
-        else
-        {
-            services.AddSingleton<IDevDbService>(sp =>
-            {
-                var options = sp.GetRequiredService<IOptions<DevDbApiOptions>>().Value;
-                return DevDbEngine.OpenLocal(new LocalEngineOptions { Home = options.ResolvedHome, Network = options.Network });
-            });
-        }
+            var options = sp.GetRequiredService<IOptions<DevDbApiOptions>>().Value;
+            return options.Runtime == DevDbRuntime.Kubernetes
+                ? new KubernetesEngine(sp.GetRequiredService<IKubernetes>(), options.Kubernetes, new KubernetesEngineOptions { ProbeSources = true })
+                : DevDbEngine.OpenLocal(new LocalEngineOptions { Home = options.ResolvedHome, Network = options.Network });
+        });
+        // kubeconfig when run on a workstation, the pod's service account in a cluster; made only in Kubernetes mode.
+        services.AddSingleton<IKubernetes>(_ => new k8s.Kubernetes(KubernetesClientConfiguration.BuildDefaultConfig()));
+        services.AddSingleton(sp => new Reconciler(sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<IOptions<DevDbApiOptions>>().Value.Kubernetes,
+            sp.GetRequiredService<ILogger<Reconciler>>()));
+        services.AddHostedService<ReconcilerService>();
         services.AddSingleton(sp => new TokenStore(sp.GetRequiredService<IOptions<DevDbApiOptions>>().Value.ResolvedTokensFile,
             sp.GetRequiredService<ILogger<TokenStore>>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ApiMetrics>();

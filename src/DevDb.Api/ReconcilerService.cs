@@ -1,15 +1,17 @@
 using DevDb.Core.Runtimes.Kubernetes;
+using Microsoft.Extensions.Options;
 
 namespace DevDb.Api;
 
-/// <summary>Runs the Kubernetes reconcile loop inside the API; replicas compete for its Lease, one reconciles.</summary>
-public sealed class ReconcilerService(Reconciler reconciler, ILogger<ReconcilerService> log) : BackgroundService
+/// <summary>In Kubernetes mode, runs the reconcile loop inside the API; replicas compete for its Lease and one reconciles.</summary>
+public sealed class ReconcilerService(IServiceProvider services, IOptions<DevDbApiOptions> options, ILogger<ReconcilerService> log) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // The pod's name, unique per replica; a random suffix keeps two processes on one machine apart.
-        var identity = $"{Environment.MachineName}-{Guid.NewGuid():N}"[..Math.Min(63, Environment.MachineName.Length + 33)];
-        log.LogInformation("Reconciler {Identity} starting", identity);
-        return reconciler.RunAsync(identity, stoppingToken);
+        if (options.Value.Runtime != DevDbRuntime.Kubernetes) return Task.CompletedTask;
+        // The pod's name (unique per replica) plus a random part, so two processes on one machine differ too.
+        var identity = $"{Environment.MachineName}-{Guid.NewGuid():N}";
+        log.LogInformation("Reconciler {Identity} campaigning for the lease", identity);
+        return services.GetRequiredService<Reconciler>().RunAsync(identity, stoppingToken);
     }
 }

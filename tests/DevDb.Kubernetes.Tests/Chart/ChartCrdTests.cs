@@ -63,10 +63,10 @@ public sealed class ChartCrdTests
         var refresh = Property(crd, "spec.refresh");
         Assert.Equal(("integer", 0d, "0"), (refresh.Type, refresh.Minimum, refresh.DefaultProperty?.ToString()));
         Assert.Equal(["Building", "Ready", "Failed"], Property(crd, "status.phase").EnumProperty.Select(e => e.ToString()));
-        Assert.Equal(["error", "errorCode", "images", "observedRefresh", "phase"], Property(crd, "status").Properties.Keys.Order());
+        Assert.Equal(["error", "errorCode", "images", "lastRevision", "observedRefresh", "phase"], Property(crd, "status").Properties.Keys.Order());
         var image = Property(crd, "status.images.[]");
         Assert.Equal(
-            ["buildSeconds:number", "created:string", "error:string", "revision:integer", "sizeBytes:integer", "snapshot:string",
+            ["buildSeconds:number", "created:string", "error:string", "refresh:integer", "revision:integer", "sizeBytes:integer", "snapshot:string",
              "sourceBytes:integer", "sourceFormat:string", "status:string"],
             image.Properties.Select(p => $"{p.Key}:{p.Value.Type}").Order());
         Assert.Equal("int64", image.Properties["sourceBytes"].Format);

@@ -251,7 +251,9 @@ public sealed class ChartRenderTests
             ["DevDb__Kubernetes__LoadBalancer__PortRangeStart"] = "20000",
             ["DevDb__Kubernetes__LoadBalancer__PortRangeEnd"] = "20999",
             ["DevDb__Kubernetes__S3__Endpoint"] = "https://s3.eu-west-1.amazonaws.com",
+            ["AWS_ENDPOINT_URL_S3"] = "https://s3.eu-west-1.amazonaws.com",
             ["DevDb__Kubernetes__S3__Region"] = "eu-west-1",
+            ["AWS_REGION"] = "eu-west-1",
             ["DevDb__Kubernetes__S3__CredentialsSecret"] = "devdb-s3",
         }, Settings(objects));
         var container = objects.Named<V1Deployment>("devdb").Spec.Template.Spec.Containers.Single();

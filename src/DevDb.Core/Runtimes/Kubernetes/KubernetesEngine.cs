@@ -111,7 +111,7 @@ public sealed class KubernetesEngine : IDevDbService
                 Metadata = new V1ObjectMeta { Name = request.Name, Labels = new Dictionary<string, string> { [KubeNames.ManagedBy] = KubeNames.Devdb } },
                 Spec = spec,
             }, cancellationToken);
-            return (created, 0);
+            return (await RecordBuildAsync(request.Name, 0, cancellationToken), 0);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {
@@ -132,7 +132,7 @@ public sealed class KubernetesEngine : IDevDbService
             metadata = new { resourceVersion = existing.Metadata.ResourceVersion },
             spec = new { spec.PostgresVersion, spec.Source, spec.DatabaseName, spec.PostRestoreSql, refresh },
         }, cancellationToken);
-        return (rebuilt, refresh);
+        return (await RecordBuildAsync(rebuilt.Name(), refresh, cancellationToken), refresh);
     }
 
     /// <summary>A path on the caller's machine means nothing in the cluster; remote sources are probed when configured.</summary>
@@ -175,7 +175,35 @@ public sealed class KubernetesEngine : IDevDbService
             metadata = new { resourceVersion = current.Metadata.ResourceVersion },
             spec = new { source = request.Source ?? current.Spec.Source, postRestoreSql = request.PostRestoreSql ?? current.Spec.PostRestoreSql, refresh },
         }, cancellationToken);
-        return (updated, refresh);
+        return (await RecordBuildAsync(updated.Name(), refresh, cancellationToken), refresh);
+    }
+
+    /// <summary>
+    /// Records the image the request asked for as Building, as the embedded engine does before it
+    /// works, so the caller gets its revision at once. The reconciler may have recorded it first
+    /// (it would for a refresh made with kubectl): then this changes nothing.
+    /// </summary>
+    private async Task<DevDbProject> RecordBuildAsync(string name, int refresh, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var project = await RequireProjectAsync(name, cancellationToken);
+            var status = project.Status ??= new ProjectState();
+            if ((status.ObservedRefresh ?? -1) >= refresh) return project;
+            var revision = Math.Max(status.LastRevision ?? 0, status.Images.Select(i => i.Revision).DefaultIfEmpty(0).Max()) + 1;
+            status.Images.Add(new ImageState { Revision = revision, Refresh = refresh, Status = nameof(ImageStatus.Building), Created = DateTimeOffset.UtcNow });
+            status.ObservedRefresh = refresh;
+            status.LastRevision = revision;
+            if (!status.Images.Any(i => i.Status == nameof(ImageStatus.Ready))) status.Phase = nameof(ProjectStatus.Building);
+            try
+            {
+                return await _projects.ReplaceStatusAsync(project, cancellationToken);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+            {
+                // The reconciler wrote in between: look again.
+            }
+        }
     }
 
     private static bool IsBuilding(DevDbProject project) =>

@@ -200,8 +200,9 @@ public sealed class Reconciler
 
     private async Task ReconcileProjectAsync(DevDbProject project, IReadOnlyList<DevDbDatabase> databases, CancellationToken cancellationToken)
     {
-        var before = KubernetesJson.Serialize(project.Status);
+        var before = Fingerprint(project.Status);
         var status = project.Status ??= new ProjectState();
+        // The engine records the image a request asks for; a refresh made another way (kubectl edit) is recorded here.
         if ((status.ObservedRefresh ?? -1) != project.Spec.Refresh)
         {
             var revision = status.Images.Select(i => i.Revision).DefaultIfEmpty(status.LastRevision ?? 0).Max() + 1;
@@ -215,7 +216,7 @@ public sealed class Reconciler
         status.Phase = status.Images.Any(i => i.Status == nameof(ImageStatus.Ready)) ? nameof(ProjectStatus.Ready)
             : status.Images.Any(i => i.Status == nameof(ImageStatus.Building)) ? nameof(ProjectStatus.Building)
             : nameof(ProjectStatus.Failed);
-        if (KubernetesJson.Serialize(status) != before) await _projects.ReplaceStatusAsync(project, cancellationToken);
+        if (Fingerprint(status) != before) await _projects.ReplaceStatusAsync(project, cancellationToken);
     }
 
     /// <summary>Restore volume, then the restore Job, then a snapshot of the volume once the Job succeeded; the image is ready when the snapshot is.</summary>
@@ -306,7 +307,7 @@ public sealed class Reconciler
     private async Task ReconcileDatabaseAsync(DevDbDatabase database, IReadOnlyDictionary<string, DevDbProject> projects,
         IReadOnlyList<DevDbDatabase> all, CancellationToken cancellationToken)
     {
-        var before = KubernetesJson.Serialize(database.Status);
+        var before = Fingerprint(database.Status);
         var status = database.Status ??= new DatabaseState { Phase = nameof(DatabaseStatus.Creating) };
         if (status.Phase == nameof(DatabaseStatus.Failed)) return;
         var name = database.Name();
@@ -314,7 +315,7 @@ public sealed class Reconciler
 
         if (status.ImageRevision is null && !await AssignImageAsync(database, project, all, cancellationToken))
         {
-            if (KubernetesJson.Serialize(status) != before) await _databases.ReplaceStatusAsync(database, cancellationToken);
+            if (Fingerprint(status) != before) await _databases.ReplaceStatusAsync(database, cancellationToken);
             return;
         }
         if (project is null)
@@ -334,7 +335,7 @@ public sealed class Reconciler
             if (project.Status?.Images.Where(i => i.Status == nameof(ImageStatus.Ready)).MaxBy(i => i.Revision) is not { } newest)
             {
                 // Nothing to reset to (all builds failed): the request stays pending, the server keeps running.
-                if (KubernetesJson.Serialize(status) != before) await _databases.ReplaceStatusAsync(database, cancellationToken);
+                if (Fingerprint(status) != before) await _databases.ReplaceStatusAsync(database, cancellationToken);
                 return;
             }
             status.ImageRevision = newest.Revision;
@@ -374,7 +375,7 @@ public sealed class Reconciler
 
         var pod = await FindAsync(() => _client.CoreV1.ReadNamespacedPodAsync(KubeNames.DatabasePod(name), Namespace, cancellationToken: cancellationToken));
         status.Phase = ObservePhase(database, pod, status);
-        if (KubernetesJson.Serialize(status) != before) await _databases.ReplaceStatusAsync(database, cancellationToken);
+        if (Fingerprint(status) != before) await _databases.ReplaceStatusAsync(database, cancellationToken);
     }
 
     /// <summary>Chooses the image, the volume name and the addresses of a new database; false while its project has no image yet.</summary>
@@ -560,6 +561,9 @@ public sealed class Reconciler
     }
 
     // ---- small helpers --------------------------------------------------------------------------
+
+    /// <summary>A status as text, to write it back only when a pass changed it.</summary>
+    private static string Fingerprint(object? status) => status is null ? "" : KubernetesJson.Serialize(status);
 
     private static async Task<T?> FindAsync<T>(Func<Task<T>> read) where T : class
     {

@@ -1,0 +1,97 @@
+using DevDb.Core.Runtimes.Kubernetes;
+using k8s;
+using KubeApiDouble;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+using Xunit;
+
+namespace DevDb.Kubernetes.Tests.Runtime;
+
+/// <summary>
+/// DevDb's Kubernetes engine and reconcile loop against an API-server double on 127.0.0.1 (not a
+/// cluster: the double speaks the real REST protocol and emulates the controllers DevDb relies on;
+/// see KubeApiDouble's README for what it does not do).
+/// </summary>
+public sealed class KubernetesRig : IAsyncDisposable
+{
+    public const string Namespace = "devdb";
+    public const string BaseDomain = "db.example.test";
+
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _loops = [];
+
+    private KubernetesRig(KubeApiServer server, KubernetesOptions options)
+    {
+        Server = server;
+        Options = options;
+        Client = server.CreateClient();
+        Engine = new KubernetesEngine(Client, options, new KubernetesEngineOptions { PollInterval = TimeSpan.FromMilliseconds(50), WaitTimeout = TimeSpan.FromSeconds(30) });
+        Reconciler = new Reconciler(Client, options, Environment.GetEnvironmentVariable("DEVDB_TEST_LOG") == "1" ? Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddConsole().SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug)).CreateLogger<Reconciler>() : NullLogger<Reconciler>.Instance);
+    }
+
+    public KubeApiServer Server { get; }
+    public KubernetesOptions Options { get; }
+    public IKubernetes Client { get; }
+    public KubernetesEngine Engine { get; }
+    public Reconciler Reconciler { get; }
+
+    /// <summary>Options as the chart sets them, with fast timings; <paramref name="configure"/> changes them further.</summary>
+    public static async Task<KubernetesRig> StartAsync(Action<KubeApiServerOptions>? configureServer = null,
+        Func<KubernetesOptions, KubernetesOptions>? configure = null, bool runReconciler = true)
+    {
+        var serverOptions = new KubeApiServerOptions();
+        configureServer?.Invoke(serverOptions);
+        var server = await KubeApiServer.StartAsync(serverOptions);
+        var options = new KubernetesOptions
+        {
+            Namespace = Namespace, InstanceName = "devdb", ApiImage = "devdb/api:test", BaseDomain = BaseDomain,
+            StorageClass = "fast", VolumeSnapshotClass = "csi-snapshots", RestoreVolumeSize = "10Gi",
+            Traefik = new TraefikOptions { Enabled = true, TlsSecret = "devdb-wildcard-tls" },
+            ResyncInterval = TimeSpan.FromMilliseconds(200),
+            LeaderElection = Fast,
+        };
+        var rig = new KubernetesRig(server, configure?.Invoke(options) ?? options);
+        if (runReconciler) _ = rig.StartReconciler(rig.Reconciler, "replica-a");
+        return rig;
+    }
+
+    public static LeaderElectionOptions Fast { get; } = new()
+    {
+        LeaseDuration = TimeSpan.FromSeconds(2), RenewDeadline = TimeSpan.FromSeconds(1.5), RetryPeriod = TimeSpan.FromMilliseconds(200),
+    };
+
+    /// <summary>Runs a reconcile loop (campaigning for the Lease) until the rig is disposed or <paramref name="stop"/> fires.</summary>
+    public Task StartReconciler(Reconciler reconciler, string identity, CancellationToken stop = default)
+    {
+        var linked = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, stop);
+        var loop = Task.Run(() => reconciler.RunAsync(identity, linked.Token));
+        _loops.Add(loop);
+        return loop;
+    }
+
+    /// <summary>Waits (up to 20 s) until <paramref name="condition"/> holds, failing the test with <paramref name="what"/> otherwise.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"Timed out waiting until {what}.");
+            await Task.Delay(50);
+        }
+    }
+
+    public static Task UntilAsync(Func<bool> condition, string what) => UntilAsync(() => Task.FromResult(condition()), what);
+
+    public T? Find<T>(string name) where T : class, IKubernetesObject => Server.Find<T>(Namespace, name);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await Task.WhenAll(_loops.Select(l => l.ContinueWith(_ => { }, TaskScheduler.Default)));
+        Engine.Dispose();
+        Client.Dispose();
+        await Server.DisposeAsync();
+        _stop.Dispose();
+    }
+}
