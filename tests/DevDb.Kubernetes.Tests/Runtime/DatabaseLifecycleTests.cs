@@ -147,6 +147,25 @@ public sealed class DatabaseLifecycleTests
     }
 
     [Fact]
+    public async Task A_name_can_be_used_again_at_once_after_its_database_is_removed()
+    {
+        await using var rig = await RigWithProjectAsync();
+        await rig.Engine.NewDatabaseAsync(Dave);
+        var before = await rig.Engine.GetConnectionAsync("dave");
+
+        await rig.Engine.RemoveDatabaseAsync("dave");
+        var again = await rig.Engine.NewDatabaseAsync(Dave with { Owner = "erin" });
+
+        Assert.Equal((DatabaseStatus.Running, "erin"), (again.Status, again.Owner));
+        var after = await rig.Engine.GetConnectionAsync("dave");
+        Assert.NotEqual(before.Password, after.Password);
+        var record = rig.Find<DevDbDatabase>("dave")!;
+        await UntilAsync(() => rig.Find<V1StatefulSet>("devdb-db-dave")?.Metadata.OwnerReferences.Single().Uid == record.Metadata.Uid,
+            "the new record owns the server");
+        Assert.Equal(record.Metadata.Uid, rig.Find<V1Secret>("devdb-db-dave")!.Metadata.OwnerReferences.Single().Uid);
+    }
+
+    [Fact]
     public async Task Drift_is_repaired_a_deleted_pod_comes_back_a_deleted_Service_is_made_again_a_deleted_Secret_gets_a_new_password()
     {
         await using var rig = await RigWithProjectAsync();
@@ -186,6 +205,37 @@ public sealed class DatabaseLifecycleTests
         Assert.Contains("database files are incompatible with server", error.Message);
         Assert.Equal(DatabaseStatus.Failed, (await rig.Engine.GetDatabaseAsync("dave")).Status);
         Assert.Equal(ErrorCodes.ServerStartFailed, (await Assert.ThrowsAsync<DevDbException>(() => rig.Engine.GetConnectionAsync("dave"))).Code);
+        // Only the record and its error stay.
+        await UntilAsync(() => rig.Find<V1StatefulSet>("devdb-db-dave") is null && rig.Find<V1Service>("devdb-db-dave") is null
+                               && rig.Find<V1Secret>("devdb-db-dave") is null && rig.Find<IngressRouteTcp>("devdb-db-dave") is null
+                               && rig.Server.FindAll("v1", "persistentvolumeclaims", Namespace).Count == 0,
+            "the failed database's server, Service, Secret, route and volume are deleted");
+
+        // The same request again replaces the failed database.
+        await rig.Engine.StartNewDatabaseAsync(Dave);
+        await UntilAsync(() => rig.Find<V1Pod>("devdb-db-dave-0") is not null, "the new pod exists");
+        rig.Server.SetPodReady(Namespace, "devdb-db-dave-0");
+        Assert.Equal(DatabaseStatus.Running, (await rig.Engine.WaitDatabaseAsync("dave")).Status);
+    }
+
+    [Fact]
+    public async Task A_reset_is_over_only_when_the_server_on_the_new_volume_answers_not_the_old_one()
+    {
+        await using var rig = await RigWithProjectAsync(server => server.PodReadiness = PodReadiness.Manual);
+        await rig.Engine.StartNewDatabaseAsync(Dave);
+        await UntilAsync(() => rig.Find<V1Pod>("devdb-db-dave-0") is not null, "the pod exists");
+        rig.Server.SetPodReady(Namespace, "devdb-db-dave-0");
+        await rig.Engine.WaitDatabaseAsync("dave");
+        var oldPod = rig.Find<V1Pod>("devdb-db-dave-0")!.Metadata.Uid;
+
+        var reset = rig.Engine.ResetDatabaseAsync("dave");
+        await UntilAsync(() => rig.Find<V1Pod>("devdb-db-dave-0") is { } pod && pod.Metadata.Uid != oldPod, "the StatefulSet replaces the pod");
+        await Task.Delay(500); // several reconcile passes
+
+        Assert.False(reset.IsCompleted);
+        Assert.Equal(DatabaseStatus.Creating, (await rig.Engine.GetDatabaseAsync("dave")).Status);
+        rig.Server.SetPodReady(Namespace, "devdb-db-dave-0");
+        Assert.Equal(DatabaseStatus.Running, (await reset).Status);
     }
 
     [Fact]

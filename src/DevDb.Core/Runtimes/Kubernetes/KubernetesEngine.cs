@@ -298,8 +298,7 @@ public sealed class KubernetesEngine : IDevDbService
         try
         {
             // The engine sets the password: it is in the Secret before the server first starts, and never in a log.
-            await _client.CoreV1.CreateNamespacedSecretAsync(
-                _manifests.DatabaseSecret(created, request.Name, SecretStore.NewPassword()), Namespace, cancellationToken: cancellationToken);
+            await SaveSecretAsync(_manifests.DatabaseSecret(created, request.Name, SecretStore.NewPassword()), cancellationToken);
         }
         catch (Exception e)
         {
@@ -308,6 +307,22 @@ public sealed class KubernetesEngine : IDevDbService
             throw;
         }
         return ToDatabase(created);
+    }
+
+    /// <summary>
+    /// Creates the database's Secret; one left by an earlier database of the same name, which the
+    /// garbage collector has not deleted yet, is taken over (new owner, new password).
+    /// </summary>
+    private async Task SaveSecretAsync(V1Secret secret, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _client.CoreV1.CreateNamespacedSecretAsync(secret, Namespace, cancellationToken: cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            await _client.CoreV1.ReplaceNamespacedSecretAsync(secret, secret.Metadata.Name, Namespace, cancellationToken: cancellationToken);
+        }
     }
 
     private static DevDbException Exists(string name, DevDbDatabase existing) =>

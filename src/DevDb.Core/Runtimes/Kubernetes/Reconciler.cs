@@ -309,7 +309,11 @@ public sealed class Reconciler
     {
         var before = Fingerprint(database.Status);
         var status = database.Status ??= new DatabaseState { Phase = nameof(DatabaseStatus.Creating) };
-        if (status.Phase == nameof(DatabaseStatus.Failed)) return;
+        if (status.Phase == nameof(DatabaseStatus.Failed))
+        {
+            await DeleteFailedServerAsync(database, cancellationToken);
+            return;
+        }
         var name = database.Name();
         projects.TryGetValue(database.Spec.Project, out var project);
 
@@ -359,8 +363,7 @@ public sealed class Reconciler
                 _manifests.DatabaseVolume(database, status.Volume!, image.Snapshot, snapshot?.Status?.RestoreSize), Namespace, cancellationToken: cancellationToken));
         }
 
-        var project_version = project.Spec.PostgresVersion;
-        var desired = _manifests.DatabaseServer(database, project_version, status.Volume!, status.LoadBalancerPort);
+        var desired = _manifests.DatabaseServer(database, project.Spec.PostgresVersion, status.Volume!, status.LoadBalancerPort);
         var server = await FindAsync(() => _client.AppsV1.ReadNamespacedStatefulSetAsync(desired.Metadata.Name, Namespace, cancellationToken: cancellationToken));
         if (server is null)
             await CreateIfMissingAsync(() => _client.AppsV1.CreateNamespacedStatefulSetAsync(desired, Namespace, cancellationToken: cancellationToken));
@@ -376,6 +379,21 @@ public sealed class Reconciler
         var pod = await FindAsync(() => _client.CoreV1.ReadNamespacedPodAsync(KubeNames.DatabasePod(name), Namespace, cancellationToken: cancellationToken));
         status.Phase = ObservePhase(database, pod, status);
         if (Fingerprint(status) != before) await _databases.ReplaceStatusAsync(database, cancellationToken);
+        if (status.Phase == nameof(DatabaseStatus.Failed)) await DeleteFailedServerAsync(database, cancellationToken);
+    }
+
+    /// <summary>A Failed database keeps its record and error, nothing else: no server, volume, Secret, Service, route or port.</summary>
+    private async Task DeleteFailedServerAsync(DevDbDatabase database, CancellationToken cancellationToken)
+    {
+        var name = KubeNames.DatabaseObject(database.Name());
+        if (await FindAsync(() => _client.AppsV1.ReadNamespacedStatefulSetAsync(name, Namespace, cancellationToken: cancellationToken)) is null
+            && await FindAsync(() => _client.CoreV1.ReadNamespacedSecretAsync(name, Namespace, cancellationToken: cancellationToken)) is null)
+            return;
+        await DeleteIfPresentAsync(() => _client.AppsV1.DeleteNamespacedStatefulSetAsync(name, Namespace, propagationPolicy: "Background", cancellationToken: cancellationToken));
+        await DeleteIfPresentAsync(() => _client.CoreV1.DeleteNamespacedServiceAsync(name, Namespace, cancellationToken: cancellationToken));
+        await DeleteIfPresentAsync(() => _client.CoreV1.DeleteNamespacedSecretAsync(name, Namespace, cancellationToken: cancellationToken));
+        if (_options.Traefik.Enabled) await DeleteIfPresentAsync(() => _routes.DeleteAsync(name, cancellationToken));
+        await DeleteOldVolumesAsync(database, current: null, cancellationToken);
     }
 
     /// <summary>Chooses the image, the volume name and the addresses of a new database; false while its project has no image yet.</summary>
@@ -439,8 +457,8 @@ public sealed class Reconciler
         await DeleteIfPresentAsync(() => _client.CoreV1.DeleteNamespacedPodAsync(KubeNames.DatabasePod(database.Name()), Namespace, cancellationToken: cancellationToken));
     }
 
-    /// <summary>After a reset, the volumes of earlier clones go (Kubernetes keeps one in use until its pod is gone).</summary>
-    private async Task DeleteOldVolumesAsync(DevDbDatabase database, string current, CancellationToken cancellationToken)
+    /// <summary>After a reset, the volumes of earlier clones go (Kubernetes keeps one in use until its pod is gone); with no current one, all go.</summary>
+    private async Task DeleteOldVolumesAsync(DevDbDatabase database, string? current, CancellationToken cancellationToken)
     {
         var volumes = await _client.CoreV1.ListNamespacedPersistentVolumeClaimAsync(Namespace,
             labelSelector: $"{KubeNames.ManagedBy}={KubeNames.Devdb},{KubeNames.Database}={database.Name()}", cancellationToken: cancellationToken);
@@ -454,6 +472,8 @@ public sealed class Reconciler
     private static string ObservePhase(DevDbDatabase database, V1Pod? pod, DatabaseState status)
     {
         if (!database.Spec.Running) return pod is null ? nameof(DatabaseStatus.Stopped) : status.Phase!;
+        // During a reset the old pod may still answer: only a pod on the current volume counts.
+        if (pod is not null && pod.Spec.Volumes?.FirstOrDefault(v => v.Name == "data")?.PersistentVolumeClaim?.ClaimName != status.Volume) pod = null;
         if (pod?.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true) return nameof(DatabaseStatus.Running);
         if (FailedContainer(pod) is { } failure && status.Phase == nameof(DatabaseStatus.Creating))
         {
@@ -476,6 +496,7 @@ public sealed class Reconciler
     private static void Fail(DatabaseState status, string code, string message)
     {
         status.Phase = nameof(DatabaseStatus.Failed);
+        status.LoadBalancerPort = null;
         status.Error = message;
         status.ErrorCode = code;
     }
