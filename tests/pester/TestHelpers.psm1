@@ -64,12 +64,14 @@ function Get-FreeTcpPort {
 }
 
 # Starts the built DevDb.Api as a process of its own on 127.0.0.1, with its state in -HomePath and a
-# fresh token for each of -Users (user = role, in order). Returns the process, its address, the
-# tokens by user (.Token is the first user's) and its log files.
+# fresh token for each of -Users (user = role, in order), plus any -Environment (more settings, e.g.
+# DevDb__Runtime). Returns the process, its address, the tokens by user (.Token is the first user's)
+# and its log files.
 function Start-DevDbTestApi {
     param(
         [Parameter(Mandatory)] [string] $HomePath,
-        [System.Collections.Specialized.OrderedDictionary] $Users = [ordered]@{ pester = 'admin' }
+        [System.Collections.Specialized.OrderedDictionary] $Users = [ordered]@{ pester = 'admin' },
+        [hashtable] $Environment = @{}
     )
     if (-not (Test-Path $HomePath)) {
         $null = New-Item -ItemType Directory -Path $HomePath
@@ -83,7 +85,7 @@ function Start-DevDbTestApi {
     }
     $api = [pscustomobject]@{
         Process = $null; Url = "http://127.0.0.1:$(Get-FreeTcpPort)"; Token = @($issued.Values)[0]; Tokens = $issued
-        Log = $null; TokensFile = $tokens; HomePath = $HomePath
+        Log = $null; TokensFile = $tokens; HomePath = $HomePath; Environment = $Environment
     }
     Start-DevDbTestApiProcess $api
     $api
@@ -99,16 +101,18 @@ function Get-DevDbApiPath {
 # waits until /readyz answers. Each start logs to a file of its own (.Log).
 function Start-DevDbTestApiProcess($Api) {
     $Api.Log = Join-Path $Api.HomePath "api-$([datetime]::UtcNow.ToString('HHmmssfff')).log"
-    $saved = @{ DEVDB__HOME = $env:DEVDB__HOME; DEVDB__TOKENSFILE = $env:DEVDB__TOKENSFILE }
-    $env:DEVDB__HOME = $Api.HomePath
-    $env:DEVDB__TOKENSFILE = $Api.TokensFile
+    $settings = @{ DEVDB__HOME = $Api.HomePath; DEVDB__TOKENSFILE = $Api.TokensFile } + $Api.Environment
+    $saved = @{}
+    foreach ($name in $settings.Keys) {
+        $saved[$name] = [Environment]::GetEnvironmentVariable($name)
+        [Environment]::SetEnvironmentVariable($name, $settings[$name])
+    }
     try {
         $Api.Process = Start-Process dotnet -ArgumentList (Get-DevDbApiPath), '--urls', $Api.Url -PassThru `
             -RedirectStandardOutput $Api.Log -RedirectStandardError "$($Api.Log).err"
     }
     finally {
-        $env:DEVDB__HOME = $saved.DEVDB__HOME
-        $env:DEVDB__TOKENSFILE = $saved.DEVDB__TOKENSFILE
+        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
     }
     $deadline = [datetime]::UtcNow.AddSeconds(60)
     while ($true) {
@@ -131,6 +135,33 @@ function Stop-DevDbTestApi($Api) {
     if ($Api.Process.HasExited) { return }
     if ($IsWindows) { $Api.Process.Kill() } else { & kill -TERM $Api.Process.Id }
     if (-not $Api.Process.WaitForExit(30000)) { $Api.Process.Kill($true) }
+}
+
+# Starts the Kubernetes API-server double (tests/KubeApiDouble: not a cluster; it speaks the real REST
+# protocol and emulates the controllers DevDb relies on) as a process on 127.0.0.1, and writes a
+# kubeconfig for it. Returns the process, its address and the kubeconfig's path.
+function Start-KubeApiDouble([string] $Folder) {
+    $double = Join-Path $script:RepoRoot 'tests/KubeApiDouble/bin/Release/net10.0/KubeApiDouble.dll'
+    if (-not (Test-Path $double)) { throw "The API-server double is not built ($double). Run: dotnet build DevDb.sln -c Release" }
+    $null = New-Item -ItemType Directory -Force -Path $Folder
+    $kubeconfig = Join-Path $Folder 'kubeconfig'
+    $log = Join-Path $Folder 'double.log'
+    $process = Start-Process dotnet -ArgumentList $double, '--kubeconfig', $kubeconfig, '--namespace', 'devdb' -PassThru `
+        -RedirectStandardOutput $log -RedirectStandardError "$log.err"
+    $deadline = [datetime]::UtcNow.AddSeconds(30)
+    while (-not ((Get-Content -Raw $log -ErrorAction SilentlyContinue) -match 'listening (\S+)')) {
+        if ($process.HasExited -or [datetime]::UtcNow -gt $deadline) {
+            throw "The API-server double did not start: $((Get-Content -Raw $log, "$log.err" -ErrorAction SilentlyContinue) -join "`n")"
+        }
+        Start-Sleep -Milliseconds 100
+    }
+    [pscustomobject]@{ Process = $process; Url = $Matches[1]; Kubeconfig = $kubeconfig }
+}
+
+function Stop-KubeApiDouble($Double) {
+    if ($Double.Process.HasExited) { return }
+    if ($IsWindows) { $Double.Process.Kill() } else { & kill -TERM $Double.Process.Id }
+    if (-not $Double.Process.WaitForExit(10000)) { $Double.Process.Kill($true) }
 }
 
 # Command lines of the Postgres servers running out of the current DEVDB_HOME.

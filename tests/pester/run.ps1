@@ -28,8 +28,8 @@ Import-Module $pesterManifest -RequiredVersion 5.7.1
 $env:DEVDB_TEST_MODE = $Mode
 $configuration = New-PesterConfiguration
 $configuration.Run.Path = $PSScriptRoot
-# Connect.Tests.ps1 starts API servers of its own whatever the mode: once is enough.
-if ($Mode -eq 'Server') { $configuration.Run.ExcludePath = @(Join-Path $PSScriptRoot 'Connect.Tests.ps1') }
+# Connect.Tests.ps1 and Kubernetes.Tests.ps1 start API servers of their own whatever the mode: once is enough.
+if ($Mode -eq 'Server') { $configuration.Run.ExcludePath = @('Connect.Tests.ps1', 'Kubernetes.Tests.ps1' | ForEach-Object { Join-Path $PSScriptRoot $_ }) }
 $configuration.Run.PassThru = $true
 $configuration.Run.Exit = $false   # exit below, after the result file is written
 $configuration.Output.RenderMode = 'Plaintext'

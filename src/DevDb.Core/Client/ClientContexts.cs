@@ -85,7 +85,7 @@ public sealed class ClientContexts(string folder)
     {
         var saved = Read();
         var stored = context with { TokenStore = token is null ? "Kubeconfig" : OperatingSystem.IsWindows() ? "Dpapi" : "File" };
-        if (token is null) File.Delete(TokenFile(context.Name));
+        if (token is null) { if (File.Exists(TokenFile(context.Name))) File.Delete(TokenFile(context.Name)); }
         else WriteToken(stored, token);
         Write(new SavedContexts(stored.Name, [.. saved.Contexts.Where(c => c.Name != context.Name), stored]));
         return stored;

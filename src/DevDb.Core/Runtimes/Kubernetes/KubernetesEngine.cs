@@ -59,7 +59,17 @@ public sealed class KubernetesEngine : IDevDbService
         KubernetesClientConfiguration configuration;
         try
         {
-            configuration = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfigPath, currentContext: context);
+            // KUBECONFIG may list several files, as kubectl reads it (the first one that has the context is used); else ~/.kube/config.
+            var variable = Environment.GetEnvironmentVariable("KUBECONFIG");
+            string[] paths = kubeconfigPath is not null ? [kubeconfigPath]
+                : string.IsNullOrEmpty(variable) ? [KubernetesClientConfiguration.KubeConfigDefaultLocation]
+                : variable.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
+            var existing = paths.Where(File.Exists).ToList();
+            if (existing.Count == 0) throw new FileNotFoundException($"kubeconfig file not found at {string.Join(", ", paths)}");
+            var file = existing.FirstOrDefault(path => context is null
+                ? KubernetesClientConfiguration.LoadKubeConfig(path).CurrentContext is { Length: > 0 }
+                : KubernetesClientConfiguration.LoadKubeConfig(path).Contexts?.Any(c => c.Name == context) == true) ?? existing[0];
+            configuration = KubernetesClientConfiguration.BuildConfigFromConfigFile(file, context);
         }
         catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or FileNotFoundException or ArgumentException)
         {
