@@ -24,7 +24,7 @@ public static class TokensCommand
         try
         {
             if (args.Length == 0) return UsageError(error, "Name a tokens command.");
-            var options = ParseOptions(args[1..]);
+            var options = CommandLineOptions.Parse(args[1..], ["user", "role", "file"]);
             var file = options.GetValueOrDefault("file") ?? DefaultFile();
             switch (args[0])
             {
@@ -86,20 +86,6 @@ public static class TokensCommand
             .Build();
         var options = configuration.GetSection(DevDbApiOptions.Section).Get<DevDbApiOptions>() ?? new DevDbApiOptions();
         return options.ResolvedTokensFile;
-    }
-
-    private static Dictionary<string, string> ParseOptions(string[] args)
-    {
-        var options = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        for (var i = 0; i < args.Length; i++)
-        {
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Expected '--option value', got '{args[i]}'.");
-            var name = args[i][2..];
-            if (name is not ("user" or "role" or "file")) throw new ArgumentException($"Unknown option '--{name}'.");
-            options[name] = args[++i];
-        }
-        return options;
     }
 
     private static string Require(Dictionary<string, string> options, string name) =>

@@ -13,11 +13,16 @@ BeforeAll {
 }
 
 AfterAll {
-    Connect-As boss | Out-Null
-    Get-DevDbProject -ErrorAction SilentlyContinue | Remove-DevDbProject -Force -ErrorAction Continue
-    Stop-DevDbTestApi $api
-    Connect-DevDb -Local | Out-Null
-    Clear-DevDbTestHome
+    # The API stops whatever failed before (a failed connect is a terminating error).
+    try {
+        Connect-As boss | Out-Null
+        Get-DevDbProject | Remove-DevDbProject -Force -ErrorAction Continue
+    }
+    finally {
+        Stop-DevDbTestApi $api
+        Connect-DevDb -Local | Out-Null
+        Clear-DevDbTestHome
+    }
 }
 
 Describe 'Connecting' {

@@ -27,13 +27,18 @@ BeforeAll {
 }
 
 AfterAll {
-    Connect-DevDb -Kubernetes -Namespace devdb -ErrorAction SilentlyContinue | Out-Null
-    Get-DevDbProject -ErrorAction SilentlyContinue | Remove-DevDbProject -Force -ErrorAction Continue
-    Connect-DevDb -Local | Out-Null
-    $env:KUBECONFIG = $savedKubeconfig
-    Stop-DevDbTestApi $api
-    Stop-KubeApiDouble $double
-    Clear-DevDbTestHome
+    # The processes stop whatever failed before (a failed connect is a terminating error).
+    try {
+        Connect-DevDb -Kubernetes -Namespace devdb | Out-Null
+        Get-DevDbProject | Remove-DevDbProject -Force -ErrorAction Continue
+    }
+    finally {
+        Connect-DevDb -Local | Out-Null
+        $env:KUBECONFIG = $savedKubeconfig
+        Stop-DevDbTestApi $api
+        Stop-KubeApiDouble $double
+        Clear-DevDbTestHome
+    }
 }
 
 Describe 'Connect-DevDb -Kubernetes' {

@@ -58,7 +58,7 @@ public static class FetchCommand
         Dictionary<string, string> options;
         try
         {
-            options = ParseOptions(args);
+            options = CommandLineOptions.Parse(args, ["source", "output", "termination-log"], "source", "output");
         }
         catch (ArgumentException e)
         {
@@ -202,23 +202,6 @@ public static class FetchCommand
                 // Reported by the next attempt's own clean-up if it still stands.
             }
         }
-    }
-
-    private static Dictionary<string, string> ParseOptions(string[] args)
-    {
-        var options = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        for (var i = 0; i < args.Length; i++)
-        {
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Expected '--option value', got '{args[i]}'.");
-            var name = args[i][2..];
-            if (name is not ("source" or "output" or "termination-log")) throw new ArgumentException($"Unknown option '--{name}'.");
-            options[name] = args[++i];
-        }
-        foreach (var required in new[] { "source", "output" })
-            if (string.IsNullOrWhiteSpace(options.GetValueOrDefault(required)))
-                throw new ArgumentException($"--{required} is required.");
-        return options;
     }
 
     private sealed record TerminationMessage(string Code, string Message, string? RecommendedAction);

@@ -20,7 +20,11 @@ public sealed class ProjectLifecycleTests
     [Fact]
     public async Task A_project_is_restored_by_a_Job_into_a_volume_that_is_snapshotted_then_only_the_snapshot_is_kept()
     {
-        await using var rig = await StartAsync(server => server.JobOutcomes = _ => JobOutcome.Hold);
+        await using var rig = await StartAsync(server =>
+        {
+            server.JobOutcomes = _ => JobOutcome.Hold;
+            server.SnapshotReadiness = SnapshotReadiness.Manual;
+        });
 
         var started = await rig.Engine.StartNewProjectAsync(Shop());
         Assert.Equal(ProjectStatus.Building, started.Status);
@@ -70,6 +74,13 @@ public sealed class ProjectLifecycleTests
         Assert.Null(rig.Find<VolumeSnapshot>("devdb-shop-r1"));
 
         rig.Server.CompleteJob(Namespace, "devdb-shop-r1-restore");
+        await UntilAsync(() => rig.Find<VolumeSnapshot>("devdb-shop-r1") is not null, "the volume is snapshotted once the restore succeeded");
+        await Task.Delay(500); // several reconcile passes
+        // Not an image until the snapshot is readyToUse; the restored volume is kept until then.
+        Assert.Equal(ProjectStatus.Building, (await rig.Engine.GetProjectAsync("shop")).Status);
+        Assert.NotNull(rig.Find<V1PersistentVolumeClaim>("devdb-shop-r1-restore"));
+
+        rig.Server.MakeSnapshotReady(Namespace, "devdb-shop-r1");
         var ready = await rig.Engine.NewProjectAsync(Shop()); // the same request again: waits for the build under way
 
         Assert.Equal(ProjectStatus.Ready, ready.Status);
@@ -115,6 +126,24 @@ public sealed class ProjectLifecycleTests
         Assert.Equal(ErrorCodes.RestoreFailed, error.Code);
         Assert.Contains("extension \"postgis\" is not available", error.Message);
         Assert.Contains("restore step exited with 1", error.Message);
+    }
+
+    [Fact]
+    public async Task A_snapshot_that_fails_fails_the_build_and_leaves_nothing()
+    {
+        await using var rig = await StartAsync(server => server.SnapshotReadiness = SnapshotReadiness.Manual);
+        await rig.Engine.StartNewProjectAsync(Shop());
+        await UntilAsync(() => rig.Find<VolumeSnapshot>("devdb-shop-r1") is not null, "the snapshot exists");
+
+        // The snapshot controller cannot snapshot a volume that is gone (someone deleted it).
+        await rig.Client.CoreV1.DeleteNamespacedPersistentVolumeClaimAsync("devdb-shop-r1-restore", Namespace);
+        var error = await Assert.ThrowsAsync<DevDbException>(() => rig.Engine.NewProjectAsync(Shop()));
+
+        Assert.Equal(ErrorCodes.RestoreFailed, error.Code);
+        Assert.Contains("the snapshot of the restored volume failed", error.Message);
+        Assert.Contains("devdb-shop-r1-restore", error.Message);
+        await UntilAsync(() => rig.Find<VolumeSnapshot>("devdb-shop-r1") is null && rig.Find<V1PersistentVolumeClaim>("devdb-shop-r1-restore") is null
+                               && rig.Find<V1Job>("devdb-shop-r1-restore") is null, "the snapshot, volume and Job are deleted");
     }
 
     [Fact]
