@@ -297,6 +297,33 @@ public sealed class DatabaseLifecycleTests
     }
 
     [Fact]
+    public async Task A_pass_over_many_running_databases_reads_each_kind_once_and_writes_nothing()
+    {
+        await using var rig = await StartAsync(runReconciler: false);
+        await rig.Engine.StartNewProjectAsync(Shop());
+        await UntilAsync(async () =>
+        {
+            await rig.Reconciler.ReconcileOnceAsync(CancellationToken.None);
+            return (await rig.Engine.GetProjectAsync("shop")).Status == ProjectStatus.Ready;
+        }, "the project is Ready");
+        for (var i = 0; i < 25; i++) await rig.Engine.StartNewDatabaseAsync(Dave with { Name = $"db-{i}" });
+        await UntilAsync(async () =>
+        {
+            await rig.Reconciler.ReconcileOnceAsync(CancellationToken.None);
+            return (await rig.Engine.GetDatabasesAsync()).All(d => d.Status == DatabaseStatus.Running);
+        }, "25 databases are Running");
+
+        rig.Server.ClearRequests();
+        await rig.Reconciler.ReconcileOnceAsync(CancellationToken.None);
+
+        // Two lists of records and one list per kind of object, however many databases there are.
+        var requests = rig.Server.Requests;
+        Assert.All(requests, r => Assert.Equal("list", r.Verb));
+        Assert.Equal(10, requests.Count);
+        Assert.Equal(requests.Count, requests.Select(r => r.Resource).Distinct().Count());
+    }
+
+    [Fact]
     public async Task Bad_database_requests_name_the_problem_and_leave_nothing()
     {
         await using var rig = await RigWithProjectAsync();

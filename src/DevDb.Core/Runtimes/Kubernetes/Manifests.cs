@@ -134,7 +134,8 @@ public sealed class Manifests(KubernetesOptions options)
         },
     };
 
-    public V1PersistentVolumeClaim DatabaseVolume(DevDbDatabase database, string volumeName, string snapshot, ResourceQuantity? size) => new()
+    /// <param name="snapshotSize">The snapshot's restoreSize: the clone may not be smaller; it is never smaller than a restore volume either.</param>
+    public V1PersistentVolumeClaim DatabaseVolume(DevDbDatabase database, string volumeName, string snapshot, ResourceQuantity? snapshotSize) => new()
     {
         ApiVersion = "v1", Kind = "PersistentVolumeClaim",
         Metadata = Meta(volumeName, DatabaseLabels(database), database),
@@ -143,9 +144,12 @@ public sealed class Manifests(KubernetesOptions options)
             AccessModes = ["ReadWriteOnce"],
             StorageClassName = options.StorageClass,
             DataSource = new V1TypedLocalObjectReference { ApiGroup = "snapshot.storage.k8s.io", Kind = "VolumeSnapshot", Name = snapshot },
-            Resources = new V1VolumeResourceRequirements { Requests = new Dictionary<string, ResourceQuantity> { ["storage"] = size ?? new ResourceQuantity(options.RestoreVolumeSize) } },
+            Resources = new V1VolumeResourceRequirements { Requests = new Dictionary<string, ResourceQuantity> { ["storage"] = LargerOf(snapshotSize, new ResourceQuantity(options.RestoreVolumeSize)) } },
         },
     };
+
+    private static ResourceQuantity LargerOf(ResourceQuantity? first, ResourceQuantity second) =>
+        first is not null && first.ToDecimal() > second.ToDecimal() ? first : second;
 
     public V1StatefulSet DatabaseServer(DevDbDatabase database, int postgresVersion, string volumeName, int? loadBalancerPort)
     {

@@ -161,18 +161,61 @@ public sealed class Reconciler
         }
     }
 
-    /// <summary>One pass over every record: the unit the tests drive.</summary>
+    /// <summary>
+    /// One pass over every record: the unit the tests drive. It reads the records and DevDb's objects
+    /// once (a list per kind), so a pass costs the same few reads however many databases there
+    /// are, and writes only what must change.
+    /// </summary>
     public async Task ReconcileOnceAsync(CancellationToken cancellationToken)
     {
-        var projects = await _projects.ListAsync(null, cancellationToken);
-        var databases = await _databases.ListAsync(null, cancellationToken);
+        var projectsRead = _projects.ListAsync(null, cancellationToken);
+        var databasesRead = _databases.ListAsync(null, cancellationToken);
+        var viewRead = ObserveAsync(cancellationToken);
+        var (projects, databases, view) = (await projectsRead, await databasesRead, await viewRead);
         foreach (var project in projects)
-            await Guarded(() => ReconcileProjectAsync(project, databases, cancellationToken), "project", project.Name());
+            await Guarded(() => ReconcileProjectAsync(project, databases, view, cancellationToken), "project", project.Name());
         var projectsByName = projects.ToDictionary(p => p.Name());
         foreach (var database in databases)
-            await Guarded(() => ReconcileDatabaseAsync(database, projectsByName, databases, cancellationToken), "database", database.Name());
+            await Guarded(() => ReconcileDatabaseAsync(database, projectsByName, databases, view, cancellationToken), "database", database.Name());
         if (_options.LoadBalancer.Enabled)
             await Guarded(() => ReconcileLoadBalancerAsync(databases, cancellationToken), "service", _options.LoadBalancerService);
+    }
+
+    /// <summary>DevDb's objects in the namespace as one pass sees them (objects made during the pass are not in it).</summary>
+    private sealed record ClusterView(
+        IReadOnlyDictionary<string, V1Secret> Secrets,
+        IReadOnlyDictionary<string, V1Service> Services,
+        IReadOnlyList<V1PersistentVolumeClaim> Volumes,
+        IReadOnlyDictionary<string, V1StatefulSet> Servers,
+        IReadOnlyList<V1Pod> Pods,
+        IReadOnlyDictionary<string, V1Job> Jobs,
+        IReadOnlyDictionary<string, VolumeSnapshot> Snapshots,
+        IReadOnlyDictionary<string, IngressRouteTcp> Routes)
+    {
+        public V1PersistentVolumeClaim? Volume(string? name) => Volumes.FirstOrDefault(v => v.Metadata.Name == name);
+        public V1Pod? Pod(string name) => Pods.FirstOrDefault(p => p.Metadata.Name == name);
+    }
+
+    private async Task<ClusterView> ObserveAsync(CancellationToken cancellationToken)
+    {
+        var selector = ManagedSelector;
+        var secrets = _client.CoreV1.ListNamespacedSecretAsync(Namespace, labelSelector: selector, cancellationToken: cancellationToken);
+        var services = _client.CoreV1.ListNamespacedServiceAsync(Namespace, labelSelector: selector, cancellationToken: cancellationToken);
+        var volumes = _client.CoreV1.ListNamespacedPersistentVolumeClaimAsync(Namespace, labelSelector: selector, cancellationToken: cancellationToken);
+        var servers = _client.AppsV1.ListNamespacedStatefulSetAsync(Namespace, labelSelector: selector, cancellationToken: cancellationToken);
+        var pods = _client.CoreV1.ListNamespacedPodAsync(Namespace, labelSelector: selector, cancellationToken: cancellationToken);
+        var jobs = _client.BatchV1.ListNamespacedJobAsync(Namespace, labelSelector: selector, cancellationToken: cancellationToken);
+        var snapshots = _snapshots.ListAsync(selector, cancellationToken);
+        var routes = _options.Traefik.Enabled ? _routes.ListAsync(selector, cancellationToken) : Task.FromResult<IReadOnlyList<IngressRouteTcp>>([]);
+        return new ClusterView(
+            (await secrets).Items.ToDictionary(o => o.Metadata.Name),
+            (await services).Items.ToDictionary(o => o.Metadata.Name),
+            (await volumes).Items.ToList(),
+            (await servers).Items.ToDictionary(o => o.Metadata.Name),
+            (await pods).Items.ToList(),
+            (await jobs).Items.ToDictionary(o => o.Metadata.Name),
+            (await snapshots).ToDictionary(o => o.Metadata.Name),
+            (await routes).ToDictionary(o => o.Metadata.Name));
     }
 
     /// <summary>One record's failure must not stop the others; a conflict just means the next pass sees newer data.</summary>
@@ -198,7 +241,7 @@ public sealed class Reconciler
 
     // ---- projects -------------------------------------------------------------------------------
 
-    private async Task ReconcileProjectAsync(DevDbProject project, IReadOnlyList<DevDbDatabase> databases, CancellationToken cancellationToken)
+    private async Task ReconcileProjectAsync(DevDbProject project, IReadOnlyList<DevDbDatabase> databases, ClusterView view, CancellationToken cancellationToken)
     {
         var before = Fingerprint(project.Status);
         var status = project.Status ??= new ProjectState();
@@ -211,8 +254,8 @@ public sealed class Reconciler
             status.LastRevision = revision;
         }
         foreach (var image in status.Images.Where(i => i.Status == nameof(ImageStatus.Building)).ToList())
-            await AdvanceBuildAsync(project, image, cancellationToken);
-        await PruneImagesAsync(project, databases, cancellationToken);
+            await AdvanceBuildAsync(project, image, view, cancellationToken);
+        await PruneImagesAsync(project, databases, view, cancellationToken);
         status.Phase = status.Images.Any(i => i.Status == nameof(ImageStatus.Ready)) ? nameof(ProjectStatus.Ready)
             : status.Images.Any(i => i.Status == nameof(ImageStatus.Building)) ? nameof(ProjectStatus.Building)
             : nameof(ProjectStatus.Failed);
@@ -220,12 +263,12 @@ public sealed class Reconciler
     }
 
     /// <summary>Restore volume, then the restore Job, then a snapshot of the volume once the Job succeeded; the image is ready when the snapshot is.</summary>
-    private async Task AdvanceBuildAsync(DevDbProject project, ImageState image, CancellationToken cancellationToken)
+    private async Task AdvanceBuildAsync(DevDbProject project, ImageState image, ClusterView view, CancellationToken cancellationToken)
     {
         var name = project.Name();
         var snapshotName = KubeNames.ImageSnapshot(name, image.Revision);
         var jobName = KubeNames.RestoreJob(name, image.Revision);
-        var snapshot = await _snapshots.FindAsync(snapshotName, cancellationToken);
+        var snapshot = view.Snapshots.GetValueOrDefault(snapshotName);
         if (snapshot?.Status?.ReadyToUse == true)
         {
             image.Status = nameof(ImageStatus.Ready);
@@ -246,16 +289,17 @@ public sealed class Reconciler
         }
         if (snapshot is not null) return;
 
-        var job = await FindAsync(() => _client.BatchV1.ReadNamespacedJobAsync(jobName, Namespace, cancellationToken: cancellationToken));
+        var job = view.Jobs.GetValueOrDefault(jobName);
         if (job is null)
         {
-            await CreateIfMissingAsync(() => _client.CoreV1.CreateNamespacedPersistentVolumeClaimAsync(_manifests.RestoreVolume(project, image.Revision), Namespace, cancellationToken: cancellationToken));
+            if (view.Volume(KubeNames.RestoreVolume(name, image.Revision)) is null)
+                await CreateIfMissingAsync(() => _client.CoreV1.CreateNamespacedPersistentVolumeClaimAsync(_manifests.RestoreVolume(project, image.Revision), Namespace, cancellationToken: cancellationToken));
             await CreateIfMissingAsync(() => _client.BatchV1.CreateNamespacedJobAsync(_manifests.RestoreJob(project, image.Revision), Namespace, cancellationToken: cancellationToken));
             return;
         }
         if (job.Status?.Succeeded > 0)
         {
-            var fetched = await TerminationMessageAsync(jobName, "fetch", cancellationToken);
+            var fetched = TerminationMessageOf(view, jobName, "fetch");
             if (fetched?.Format is { } format) image.SourceFormat = format;
             if (fetched?.Bytes is { } bytes) image.SourceBytes = bytes;
             await CreateIfMissingAsync(() => _snapshots.CreateAsync(_manifests.ImageSnapshot(project, image.Revision), cancellationToken));
@@ -263,7 +307,7 @@ public sealed class Reconciler
         }
         if (job.Status?.Failed > 0 || job.Status?.Conditions?.Any(c => c.Type == "Failed" && c.Status == "True") == true)
         {
-            var failure = await FailureOfJobAsync(jobName, cancellationToken);
+            var failure = FailureOfJob(view, jobName);
             await FailBuildAsync(project, image, failure.Code, $"Building image r{image.Revision} of project '{name}' failed: {failure.Message}", cancellationToken);
         }
     }
@@ -287,7 +331,7 @@ public sealed class Reconciler
     }
 
     /// <summary>Drops images nobody can clone again: not the newest ready one, and used by no database.</summary>
-    private async Task PruneImagesAsync(DevDbProject project, IReadOnlyList<DevDbDatabase> databases, CancellationToken cancellationToken)
+    private async Task PruneImagesAsync(DevDbProject project, IReadOnlyList<DevDbDatabase> databases, ClusterView view, CancellationToken cancellationToken)
     {
         var status = project.Status!;
         var newest = status.Images.Where(i => i.Status == nameof(ImageStatus.Ready)).Select(i => i.Revision).DefaultIfEmpty(0).Max();
@@ -297,7 +341,8 @@ public sealed class Reconciler
         foreach (var image in status.Images.Where(i => i.Status == nameof(ImageStatus.Ready) && i.Revision != newest).ToList())
         {
             if (mine.Any(d => d.Status!.ImageRevision == image.Revision)) continue;
-            await DeleteIfPresentAsync(() => _snapshots.DeleteAsync(KubeNames.ImageSnapshot(project.Name(), image.Revision), cancellationToken));
+            var snapshot = KubeNames.ImageSnapshot(project.Name(), image.Revision);
+            if (view.Snapshots.ContainsKey(snapshot)) await DeleteIfPresentAsync(() => _snapshots.DeleteAsync(snapshot, cancellationToken));
             status.Images.Remove(image);
         }
     }
@@ -305,13 +350,14 @@ public sealed class Reconciler
     // ---- databases ------------------------------------------------------------------------------
 
     private async Task ReconcileDatabaseAsync(DevDbDatabase database, IReadOnlyDictionary<string, DevDbProject> projects,
-        IReadOnlyList<DevDbDatabase> all, CancellationToken cancellationToken)
+        IReadOnlyList<DevDbDatabase> all, ClusterView view, CancellationToken cancellationToken)
     {
         var before = Fingerprint(database.Status);
         var status = database.Status ??= new DatabaseState { Phase = nameof(DatabaseStatus.Creating) };
+        var objectName = KubeNames.DatabaseObject(database.Name());
         if (status.Phase == nameof(DatabaseStatus.Failed))
         {
-            await DeleteFailedServerAsync(database, cancellationToken);
+            await DeleteFailedServerAsync(database, view, cancellationToken);
             return;
         }
         var name = database.Name();
@@ -329,9 +375,10 @@ public sealed class Reconciler
             return;
         }
 
-        await EnsureSecretAsync(database, cancellationToken);
-        await CreateIfMissingAsync(() => _client.CoreV1.CreateNamespacedServiceAsync(_manifests.DatabaseService(database), Namespace, cancellationToken: cancellationToken));
-        if (_options.Traefik.Enabled)
+        if (!view.Secrets.ContainsKey(objectName)) await RemakeSecretAsync(database, cancellationToken);
+        if (!view.Services.ContainsKey(objectName))
+            await CreateIfMissingAsync(() => _client.CoreV1.CreateNamespacedServiceAsync(_manifests.DatabaseService(database), Namespace, cancellationToken: cancellationToken));
+        if (_options.Traefik.Enabled && !view.Routes.ContainsKey(objectName))
             await CreateIfMissingAsync(() => _routes.CreateAsync(_manifests.DatabaseRoute(database), cancellationToken));
 
         if ((status.ObservedReset ?? 0) != database.Spec.Reset)
@@ -349,8 +396,7 @@ public sealed class Reconciler
         }
 
         var image = project.Status?.Images.FirstOrDefault(i => i.Revision == status.ImageRevision);
-        var volume = await FindAsync(() => _client.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(status.Volume, Namespace, cancellationToken: cancellationToken));
-        if (volume is null)
+        if (view.Volume(status.Volume) is null)
         {
             if (image?.Snapshot is null)
             {
@@ -358,13 +404,13 @@ public sealed class Reconciler
                 await _databases.ReplaceStatusAsync(database, cancellationToken);
                 return;
             }
-            var snapshot = await _snapshots.FindAsync(image.Snapshot, cancellationToken);
+            var restoreSize = view.Snapshots.GetValueOrDefault(image.Snapshot)?.Status?.RestoreSize;
             await CreateIfMissingAsync(() => _client.CoreV1.CreateNamespacedPersistentVolumeClaimAsync(
-                _manifests.DatabaseVolume(database, status.Volume!, image.Snapshot, snapshot?.Status?.RestoreSize), Namespace, cancellationToken: cancellationToken));
+                _manifests.DatabaseVolume(database, status.Volume!, image.Snapshot, restoreSize), Namespace, cancellationToken: cancellationToken));
         }
 
         var desired = _manifests.DatabaseServer(database, project.Spec.PostgresVersion, status.Volume!, status.LoadBalancerPort);
-        var server = await FindAsync(() => _client.AppsV1.ReadNamespacedStatefulSetAsync(desired.Metadata.Name, Namespace, cancellationToken: cancellationToken));
+        var server = view.Servers.GetValueOrDefault(objectName);
         if (server is null)
             await CreateIfMissingAsync(() => _client.AppsV1.CreateNamespacedStatefulSetAsync(desired, Namespace, cancellationToken: cancellationToken));
         else if (server.Spec.Replicas != desired.Spec.Replicas || ClaimOf(server) != status.Volume)
@@ -374,26 +420,25 @@ public sealed class Reconciler
                 spec = new { replicas = desired.Spec.Replicas, template = desired.Spec.Template },
             }, V1Patch.PatchType.MergePatch), desired.Metadata.Name, Namespace, cancellationToken: cancellationToken);
         }
-        await DeleteOldVolumesAsync(database, status.Volume!, cancellationToken);
+        await DeleteOldVolumesAsync(database, status.Volume!, view, cancellationToken);
 
-        var pod = await FindAsync(() => _client.CoreV1.ReadNamespacedPodAsync(KubeNames.DatabasePod(name), Namespace, cancellationToken: cancellationToken));
-        status.Phase = ObservePhase(database, pod, status);
+        status.Phase = ObservePhase(database, view.Pod(KubeNames.DatabasePod(name)), status);
         if (Fingerprint(status) != before) await _databases.ReplaceStatusAsync(database, cancellationToken);
-        if (status.Phase == nameof(DatabaseStatus.Failed)) await DeleteFailedServerAsync(database, cancellationToken);
+        if (status.Phase == nameof(DatabaseStatus.Failed)) await DeleteFailedServerAsync(database, view, cancellationToken);
     }
 
     /// <summary>A Failed database keeps its record and error, nothing else: no server, volume, Secret, Service, route or port.</summary>
-    private async Task DeleteFailedServerAsync(DevDbDatabase database, CancellationToken cancellationToken)
+    private async Task DeleteFailedServerAsync(DevDbDatabase database, ClusterView view, CancellationToken cancellationToken)
     {
         var name = KubeNames.DatabaseObject(database.Name());
-        if (await FindAsync(() => _client.AppsV1.ReadNamespacedStatefulSetAsync(name, Namespace, cancellationToken: cancellationToken)) is null
-            && await FindAsync(() => _client.CoreV1.ReadNamespacedSecretAsync(name, Namespace, cancellationToken: cancellationToken)) is null)
-            return;
-        await DeleteIfPresentAsync(() => _client.AppsV1.DeleteNamespacedStatefulSetAsync(name, Namespace, propagationPolicy: "Background", cancellationToken: cancellationToken));
-        await DeleteIfPresentAsync(() => _client.CoreV1.DeleteNamespacedServiceAsync(name, Namespace, cancellationToken: cancellationToken));
-        await DeleteIfPresentAsync(() => _client.CoreV1.DeleteNamespacedSecretAsync(name, Namespace, cancellationToken: cancellationToken));
-        if (_options.Traefik.Enabled) await DeleteIfPresentAsync(() => _routes.DeleteAsync(name, cancellationToken));
-        await DeleteOldVolumesAsync(database, current: null, cancellationToken);
+        if (view.Servers.ContainsKey(name))
+            await DeleteIfPresentAsync(() => _client.AppsV1.DeleteNamespacedStatefulSetAsync(name, Namespace, propagationPolicy: "Background", cancellationToken: cancellationToken));
+        if (view.Services.ContainsKey(name))
+            await DeleteIfPresentAsync(() => _client.CoreV1.DeleteNamespacedServiceAsync(name, Namespace, cancellationToken: cancellationToken));
+        if (view.Secrets.ContainsKey(name))
+            await DeleteIfPresentAsync(() => _client.CoreV1.DeleteNamespacedSecretAsync(name, Namespace, cancellationToken: cancellationToken));
+        if (view.Routes.ContainsKey(name)) await DeleteIfPresentAsync(() => _routes.DeleteAsync(name, cancellationToken));
+        await DeleteOldVolumesAsync(database, current: null, view, cancellationToken);
     }
 
     /// <summary>Chooses the image, the volume name and the addresses of a new database; false while its project has no image yet.</summary>
@@ -446,11 +491,9 @@ public sealed class Reconciler
         return null;
     }
 
-    /// <summary>The Secret holds the password; one that was deleted is made again with a new password, and the server restarted to take it.</summary>
-    private async Task EnsureSecretAsync(DevDbDatabase database, CancellationToken cancellationToken)
+    /// <summary>The Secret holds the password (the engine writes it first); one that was deleted is made again with a new password, and the server restarted to take it.</summary>
+    private async Task RemakeSecretAsync(DevDbDatabase database, CancellationToken cancellationToken)
     {
-        var name = KubeNames.DatabaseObject(database.Name());
-        if (await FindAsync(() => _client.CoreV1.ReadNamespacedSecretAsync(name, Namespace, cancellationToken: cancellationToken)) is not null) return;
         var secret = _manifests.DatabaseSecret(database, database.Status!.Username!, SecretStore.NewPassword());
         if (!await CreateIfMissingAsync(() => _client.CoreV1.CreateNamespacedSecretAsync(secret, Namespace, cancellationToken: cancellationToken))) return;
         // The init container sets the password when the pod starts: a running pod must start again.
@@ -458,11 +501,10 @@ public sealed class Reconciler
     }
 
     /// <summary>After a reset, the volumes of earlier clones go (Kubernetes keeps one in use until its pod is gone); with no current one, all go.</summary>
-    private async Task DeleteOldVolumesAsync(DevDbDatabase database, string? current, CancellationToken cancellationToken)
+    private async Task DeleteOldVolumesAsync(DevDbDatabase database, string? current, ClusterView view, CancellationToken cancellationToken)
     {
-        var volumes = await _client.CoreV1.ListNamespacedPersistentVolumeClaimAsync(Namespace,
-            labelSelector: $"{KubeNames.ManagedBy}={KubeNames.Devdb},{KubeNames.Database}={database.Name()}", cancellationToken: cancellationToken);
-        foreach (var old in volumes.Items.Where(v => v.Metadata.Name != current))
+        var mine = view.Volumes.Where(v => Label(v.Metadata, KubeNames.Database) == database.Name() && v.Metadata.DeletionTimestamp is null);
+        foreach (var old in mine.Where(v => v.Metadata.Name != current).ToList())
             await DeleteIfPresentAsync(() => _client.CoreV1.DeleteNamespacedPersistentVolumeClaimAsync(old.Metadata.Name, Namespace, cancellationToken: cancellationToken));
     }
 
@@ -506,8 +548,12 @@ public sealed class Reconciler
     /// <summary>One port per database on the chart's shared load balancer Service; ports of removed databases go.</summary>
     private async Task ReconcileLoadBalancerAsync(IReadOnlyList<DevDbDatabase> databases, CancellationToken cancellationToken)
     {
-        var service = await FindAsync(() => _client.CoreV1.ReadNamespacedServiceAsync(_options.LoadBalancerService, Namespace, cancellationToken: cancellationToken));
-        if (service is null)
+        V1Service service;
+        try
+        {
+            service = await _client.CoreV1.ReadNamespacedServiceAsync(_options.LoadBalancerService, Namespace, cancellationToken: cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
             _log.LogWarning("The shared load balancer Service {Service} does not exist; install it with the chart (loadBalancer.enabled)", _options.LoadBalancerService);
             return;
@@ -535,17 +581,13 @@ public sealed class Reconciler
     private sealed record TerminationMessage(string? Code, string? Message, string? Format, long? Bytes);
 
     /// <summary>What a container of the Job's pod wrote to its termination log (fetch and restore write JSON).</summary>
-    private async Task<TerminationMessage?> TerminationMessageAsync(string job, string container, CancellationToken cancellationToken)
-    {
-        foreach (var state in await TerminatedContainersAsync(job, cancellationToken))
-            if (state.Name == container && state.Terminated.Message is { } message)
-                return ParseTermination(message);
-        return null;
-    }
+    private static TerminationMessage? TerminationMessageOf(ClusterView view, string job, string container) =>
+        TerminatedContainers(view, job).Where(c => c.Name == container && c.Terminated.Message is not null)
+            .Select(c => ParseTermination(c.Terminated.Message)).FirstOrDefault();
 
-    private async Task<(string Code, string Message)> FailureOfJobAsync(string job, CancellationToken cancellationToken)
+    private static (string Code, string Message) FailureOfJob(ClusterView view, string job)
     {
-        foreach (var state in await TerminatedContainersAsync(job, cancellationToken))
+        foreach (var state in TerminatedContainers(view, job))
         {
             if (state.Terminated.ExitCode == 0) continue;
             var parsed = state.Terminated.Message is { } text ? ParseTermination(text) : null;
@@ -555,15 +597,13 @@ public sealed class Reconciler
         return (ErrorCodes.RestoreFailed, "the restore Job failed and its pod left no message (it may have been evicted or deleted).");
     }
 
-    private async Task<List<(string Name, V1ContainerStateTerminated Terminated)>> TerminatedContainersAsync(string job, CancellationToken cancellationToken)
-    {
-        var pods = await _client.CoreV1.ListNamespacedPodAsync(Namespace, labelSelector: $"job-name={job}", cancellationToken: cancellationToken);
-        return pods.Items
+    private static List<(string Name, V1ContainerStateTerminated Terminated)> TerminatedContainers(ClusterView view, string job) =>
+        view.Pods
+            .Where(p => Label(p.Metadata, "job-name") == job)
             .SelectMany(p => (p.Status?.InitContainerStatuses ?? []).Concat(p.Status?.ContainerStatuses ?? []))
             .Where(c => c.State?.Terminated is not null)
             .Select(c => (c.Name, c.State.Terminated))
             .ToList();
-    }
 
     private static TerminationMessage? ParseTermination(string text)
     {
@@ -586,17 +626,8 @@ public sealed class Reconciler
     /// <summary>A status as text, to write it back only when a pass changed it.</summary>
     private static string Fingerprint(object? status) => status is null ? "" : KubernetesJson.Serialize(status);
 
-    private static async Task<T?> FindAsync<T>(Func<Task<T>> read) where T : class
-    {
-        try
-        {
-            return await read();
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-    }
+    private static string? Label(V1ObjectMeta metadata, string key) =>
+        metadata.Labels is { } labels && labels.TryGetValue(key, out var value) ? value : null;
 
     /// <summary>Creates an object; true if this call made it, false if it existed already.</summary>
     private static async Task<bool> CreateIfMissingAsync<T>(Func<Task<T>> create)
