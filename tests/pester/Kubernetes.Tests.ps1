@@ -131,4 +131,13 @@ Describe 'A project and a database in the cluster, from PowerShell' {
         @(Get-DevDbDatabase).Count | Should -Be 0
         { Get-DevDbProject -Name shop -ErrorAction Stop } | Should -Throw -ErrorId 'ProjectNotFound,DevDb.Commands.GetDevDbProjectCommand'
     }
+
+    It 'is forgotten by Disconnect-DevDb like any context, and the cmdlets use the local engine again' {
+        $name = (Get-DevDbContext).Name
+        Disconnect-DevDb -Name $name -Confirm:$false
+
+        (Get-DevDbContext).Mode | Should -Be 'Local'
+        @(Get-DevDbContext -ListAvailable).Name | Should -Not -Contain $name
+        Connect-DevDb -Kubernetes -Namespace devdb | Out-Null
+    }
 }

@@ -85,7 +85,7 @@ public sealed class ClientContexts(string folder)
     {
         var saved = Read();
         var stored = context with { TokenStore = token is null ? "Kubeconfig" : OperatingSystem.IsWindows() ? "Dpapi" : "File" };
-        if (token is null) { if (File.Exists(TokenFile(context.Name))) File.Delete(TokenFile(context.Name)); }
+        if (token is null) DeleteToken(context.Name);
         else WriteToken(stored, token);
         Write(new SavedContexts(stored.Name, [.. saved.Contexts.Where(c => c.Name != context.Name), stored]));
         return stored;
@@ -101,7 +101,7 @@ public sealed class ClientContexts(string folder)
         if (saved.Contexts.All(c => c.Name != name))
             throw new DevDbException(ErrorCodes.ContextNotFound, DevDbErrorCategory.ObjectNotFound,
                 $"There is no saved DevDb context named '{name}'.", "List them with Get-DevDbContext -ListAvailable.", name);
-        File.Delete(TokenFile(name));
+        DeleteToken(name);
         Write(new SavedContexts(saved.Current == name ? null : saved.Current, saved.Contexts.Where(c => c.Name != name).ToList()));
     }
 
@@ -138,6 +138,12 @@ public sealed class ClientContexts(string folder)
                 $"Connect again: Connect-DevDb -Server {context.Server} -Name {context.Name}.", context.Name);
         var bytes = File.ReadAllBytes(path);
         return Encoding.UTF8.GetString(context.TokenStore == "Dpapi" && OperatingSystem.IsWindows() ? Unprotect(bytes) : bytes);
+    }
+
+    /// <summary>A Kubernetes context has no token, so there may be no file (nor tokens folder) to delete.</summary>
+    private void DeleteToken(string name)
+    {
+        if (File.Exists(TokenFile(name))) File.Delete(TokenFile(name));
     }
 
     private void WriteToken(ClientContext context, string token)
