@@ -185,6 +185,8 @@ public sealed class DatabaseLifecycleTests
         await UntilAsync(() => rig.Find<V1Secret>("devdb-db-dave") is not null, "the reconciler makes the Secret again");
         Assert.NotEqual(password, (await rig.Engine.GetConnectionAsync("dave")).Password);
         await UntilAsync(() => rig.Find<V1Pod>("devdb-db-dave-0") is { } pod && pod.Metadata.Uid != podUid, "the server restarts to take the new password");
+        var events = await rig.Client.CoreV1.ListNamespacedEventAsync(Namespace);
+        Assert.Contains(events.Items, e => e.InvolvedObject.Name == "dave" && e.Reason == "CredentialsRemade" && e.Type == "Warning");
     }
 
     [Fact]

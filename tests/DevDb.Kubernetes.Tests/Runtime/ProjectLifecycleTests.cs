@@ -111,6 +111,11 @@ public sealed class ProjectLifecycleTests
         var project = await rig.Engine.GetProjectAsync("shop");
         Assert.Equal((ProjectStatus.Failed, ErrorCodes.SourceNotFound), (project.Status, project.ErrorCode));
         Assert.Empty(project.Images);
+        // What kubectl describe devdbproject shop shows.
+        var events = await rig.Client.CoreV1.ListNamespacedEventAsync(Namespace, fieldSelector: "metadata.namespace=devdb");
+        var failed = Assert.Single(events.Items, e => e.InvolvedObject.Name == "shop" && e.Reason == "ImageBuildFailed");
+        Assert.Equal(("Warning", "DevDbProject"), (failed.Type, failed.InvolvedObject.Kind));
+        Assert.StartsWith("SourceNotFound: ", failed.Message);
         await UntilAsync(() => rig.Find<V1Job>("devdb-shop-r1-restore") is null && rig.Find<V1PersistentVolumeClaim>("devdb-shop-r1-restore") is null
                                && rig.Server.FindAll("v1", "pods", Namespace).Count == 0 && rig.Find<VolumeSnapshot>("devdb-shop-r1") is null,
             "the failed build's Job, pod and volume are gone");

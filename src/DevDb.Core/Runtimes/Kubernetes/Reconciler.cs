@@ -279,6 +279,7 @@ public sealed class Reconciler
             project.Status.ErrorCode = null;
             await DeleteBuildObjectsAsync(name, image.Revision, cancellationToken);
             _log.LogInformation("Image {Project} r{Revision} is ready (snapshot {Snapshot})", name, image.Revision, snapshotName);
+            await RecordEventAsync(project, "Normal", "ImageReady", $"Image r{image.Revision} is ready: snapshot {snapshotName}.", cancellationToken);
             return;
         }
         if (snapshot?.Status?.Error?.Message is { } snapshotError)
@@ -321,6 +322,7 @@ public sealed class Reconciler
         await DeleteBuildObjectsAsync(project.Name(), image.Revision, cancellationToken);
         await DeleteIfPresentAsync(() => _snapshots.DeleteAsync(KubeNames.ImageSnapshot(project.Name(), image.Revision), cancellationToken));
         _log.LogWarning("Image {Project} r{Revision} failed: {Code}: {Message}", project.Name(), image.Revision, code, message);
+        await RecordEventAsync(project, "Warning", "ImageBuildFailed", $"{code}: {message}", cancellationToken);
     }
 
     private async Task DeleteBuildObjectsAsync(string project, int revision, CancellationToken cancellationToken)
@@ -363,15 +365,25 @@ public sealed class Reconciler
         var name = database.Name();
         projects.TryGetValue(database.Spec.Project, out var project);
 
+        // Every way out of this pass: record what changed; a database that just failed is told and cleared away.
+        async Task SettleAsync()
+        {
+            if (Fingerprint(status) == before) return;
+            await _databases.ReplaceStatusAsync(database, cancellationToken);
+            if (status.Phase != nameof(DatabaseStatus.Failed)) return;
+            await RecordEventAsync(database, "Warning", "DatabaseFailed", $"{status.ErrorCode}: {status.Error}", cancellationToken);
+            await DeleteFailedServerAsync(database, view, cancellationToken);
+        }
+
         if (status.ImageRevision is null && !await AssignImageAsync(database, project, all, cancellationToken))
         {
-            if (Fingerprint(status) != before) await _databases.ReplaceStatusAsync(database, cancellationToken);
+            await SettleAsync();
             return;
         }
         if (project is null)
         {
             Fail(status, ErrorCodes.ProjectNotFound, $"Database '{name}' belongs to project '{database.Spec.Project}', which no longer exists.");
-            await _databases.ReplaceStatusAsync(database, cancellationToken);
+            await SettleAsync();
             return;
         }
 
@@ -386,7 +398,7 @@ public sealed class Reconciler
             if (project.Status?.Images.Where(i => i.Status == nameof(ImageStatus.Ready)).MaxBy(i => i.Revision) is not { } newest)
             {
                 // Nothing to reset to (all builds failed): the request stays pending, the server keeps running.
-                if (Fingerprint(status) != before) await _databases.ReplaceStatusAsync(database, cancellationToken);
+                await SettleAsync();
                 return;
             }
             status.ImageRevision = newest.Revision;
@@ -401,7 +413,7 @@ public sealed class Reconciler
             if (image?.Snapshot is null)
             {
                 Fail(status, ErrorCodes.DatabaseCreateFailed, $"The data volume of database '{name}' is gone and image r{status.ImageRevision} it was cloned from no longer exists.");
-                await _databases.ReplaceStatusAsync(database, cancellationToken);
+                await SettleAsync();
                 return;
             }
             var restoreSize = view.Snapshots.GetValueOrDefault(image.Snapshot)?.Status?.RestoreSize;
@@ -423,8 +435,7 @@ public sealed class Reconciler
         await DeleteOldVolumesAsync(database, status.Volume!, view, cancellationToken);
 
         status.Phase = ObservePhase(database, view.Pod(KubeNames.DatabasePod(name)), status);
-        if (Fingerprint(status) != before) await _databases.ReplaceStatusAsync(database, cancellationToken);
-        if (status.Phase == nameof(DatabaseStatus.Failed)) await DeleteFailedServerAsync(database, view, cancellationToken);
+        await SettleAsync();
     }
 
     /// <summary>A Failed database keeps its record and error, nothing else: no server, volume, Secret, Service, route or port.</summary>
@@ -496,6 +507,8 @@ public sealed class Reconciler
     {
         var secret = _manifests.DatabaseSecret(database, database.Status!.Username!, SecretStore.NewPassword());
         if (!await CreateIfMissingAsync(() => _client.CoreV1.CreateNamespacedSecretAsync(secret, Namespace, cancellationToken: cancellationToken))) return;
+        await RecordEventAsync(database, "Warning", "CredentialsRemade",
+            $"Secret {secret.Metadata.Name} was missing: made again with a new password; the server restarts to take it.", cancellationToken);
         // The init container sets the password when the pod starts: a running pod must start again.
         await DeleteIfPresentAsync(() => _client.CoreV1.DeleteNamespacedPodAsync(KubeNames.DatabasePod(database.Name()), Namespace, cancellationToken: cancellationToken));
     }
@@ -618,6 +631,36 @@ public sealed class Reconciler
         catch (JsonException)
         {
             return new TerminationMessage(null, text.Trim(), null, null);
+        }
+    }
+
+    // ---- events ---------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Tells what happened to a record where `kubectl describe` and `kubectl get events` show it.
+    /// Best effort: a refused event is logged, never a reason to stop reconciling.
+    /// </summary>
+    private async Task RecordEventAsync(IKubernetesObject<V1ObjectMeta> record, string type, string reason, string message, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        try
+        {
+            await _client.CoreV1.CreateNamespacedEventAsync(new Corev1Event
+            {
+                Metadata = new V1ObjectMeta { GenerateName = record.Metadata.Name + ".", Labels = new Dictionary<string, string> { [KubeNames.ManagedBy] = KubeNames.Devdb } },
+                InvolvedObject = new V1ObjectReference
+                {
+                    ApiVersion = record.ApiVersion, Kind = record.Kind, Name = record.Metadata.Name,
+                    NamespaceProperty = Namespace, Uid = record.Metadata.Uid, ResourceVersion = record.Metadata.ResourceVersion,
+                },
+                Type = type, Reason = reason, Message = message.Length > 1024 ? message[..1021] + "..." : message,
+                FirstTimestamp = now, LastTimestamp = now, Count = 1,
+                Source = new V1EventSource { Component = "devdb" }, ReportingComponent = "devdb.io/reconciler",
+            }, Namespace, cancellationToken: cancellationToken);
+        }
+        catch (Exception e) when (e is HttpOperationException or HttpRequestException)
+        {
+            _log.LogWarning("Could not record event {Reason} on {Kind} {Name}: {Error}", reason, record.Kind, record.Metadata.Name, e.Message);
         }
     }
 
