@@ -54,15 +54,15 @@ public sealed class KubernetesEngine : IDevDbService
     /// Connects with a kubeconfig (its current context, or <paramref name="context"/>) to the namespace
     /// of DevDb's installation: <paramref name="namespace"/>, else the context's, else "devdb".
     /// </summary>
-    public static KubernetesEngine Connect(string? context = null, string? @namespace = null, string? kubeconfigPath = null)
+    public static KubernetesEngine Connect(string? context = null, string? @namespace = null)
     {
         KubernetesClientConfiguration configuration;
         try
         {
             // KUBECONFIG may list several files, as kubectl reads it (the first one that has the context is used); else ~/.kube/config.
             var variable = Environment.GetEnvironmentVariable("KUBECONFIG");
-            string[] paths = kubeconfigPath is not null ? [kubeconfigPath]
-                : string.IsNullOrEmpty(variable) ? [KubernetesClientConfiguration.KubeConfigDefaultLocation]
+            string[] paths = string.IsNullOrEmpty(variable)
+                ? [KubernetesClientConfiguration.KubeConfigDefaultLocation]
                 : variable.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
             var existing = paths.Where(File.Exists).ToList();
             if (existing.Count == 0) throw new FileNotFoundException($"kubeconfig file not found at {string.Join(", ", paths)}");
