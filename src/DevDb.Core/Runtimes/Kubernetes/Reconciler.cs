@@ -300,7 +300,7 @@ public sealed class Reconciler
         }
         if (job.Status?.Succeeded > 0)
         {
-            var fetched = TerminationMessageOf(view, jobName, "fetch");
+            var fetched = await TerminationMessageOfAsync(view, jobName, "fetch", cancellationToken);
             if (fetched?.Format is { } format) image.SourceFormat = format;
             if (fetched?.Bytes is { } bytes) image.SourceBytes = bytes;
             await CreateIfMissingAsync(() => _snapshots.CreateAsync(_manifests.ImageSnapshot(project, image.Revision), cancellationToken));
@@ -308,7 +308,7 @@ public sealed class Reconciler
         }
         if (job.Status?.Failed > 0 || job.Status?.Conditions?.Any(c => c.Type == "Failed" && c.Status == "True") == true)
         {
-            var failure = FailureOfJob(view, jobName);
+            var failure = await FailureOfJobAsync(view, jobName, cancellationToken);
             await FailBuildAsync(project, image, failure.Code, $"Building image r{image.Revision} of project '{name}' failed: {failure.Message}", cancellationToken);
         }
     }
@@ -594,13 +594,14 @@ public sealed class Reconciler
     private sealed record TerminationMessage(string? Code, string? Message, string? Format, long? Bytes);
 
     /// <summary>What a container of the Job's pod wrote to its termination log (fetch and restore write JSON).</summary>
-    private static TerminationMessage? TerminationMessageOf(ClusterView view, string job, string container) =>
-        TerminatedContainers(view, job).Where(c => c.Name == container && c.Terminated.Message is not null)
+    private async Task<TerminationMessage?> TerminationMessageOfAsync(ClusterView view, string job, string container, CancellationToken cancellationToken) =>
+        (await TerminatedContainersAsync(view, job, cancellationToken))
+            .Where(c => c.Name == container && c.Terminated.Message is not null)
             .Select(c => ParseTermination(c.Terminated.Message)).FirstOrDefault();
 
-    private static (string Code, string Message) FailureOfJob(ClusterView view, string job)
+    private async Task<(string Code, string Message)> FailureOfJobAsync(ClusterView view, string job, CancellationToken cancellationToken)
     {
-        foreach (var state in TerminatedContainers(view, job))
+        foreach (var state in await TerminatedContainersAsync(view, job, cancellationToken))
         {
             if (state.Terminated.ExitCode == 0) continue;
             var parsed = state.Terminated.Message is { } text ? ParseTermination(text) : null;
@@ -610,13 +611,21 @@ public sealed class Reconciler
         return (ErrorCodes.RestoreFailed, "the restore Job failed and its pod left no message (it may have been evicted or deleted).");
     }
 
-    private static List<(string Name, V1ContainerStateTerminated Terminated)> TerminatedContainers(ClusterView view, string job) =>
-        view.Pods
-            .Where(p => Label(p.Metadata, "job-name") == job)
+    /// <summary>
+    /// The finished containers of a Job's pods. The pass's pods may be older than its Jobs (they are
+    /// listed side by side), so a Job seen finished whose pod is not yet seen finished is read again.
+    /// </summary>
+    private async Task<List<(string Name, V1ContainerStateTerminated Terminated)>> TerminatedContainersAsync(ClusterView view, string job, CancellationToken cancellationToken)
+    {
+        var pods = view.Pods.Where(p => Label(p.Metadata, "job-name") == job).ToList();
+        if (!pods.Any(p => p.Status?.Phase is "Succeeded" or "Failed"))
+            pods = (await _client.CoreV1.ListNamespacedPodAsync(Namespace, labelSelector: $"job-name={job}", cancellationToken: cancellationToken)).Items.ToList();
+        return pods
             .SelectMany(p => (p.Status?.InitContainerStatuses ?? []).Concat(p.Status?.ContainerStatuses ?? []))
             .Where(c => c.State?.Terminated is not null)
             .Select(c => (c.Name, c.State.Terminated))
             .ToList();
+    }
 
     private static TerminationMessage? ParseTermination(string text)
     {
