@@ -190,6 +190,22 @@ public sealed class DatabaseLifecycleTests
     }
 
     [Fact]
+    public async Task A_record_applied_with_kubectl_gets_credentials_from_the_reconciler_and_runs()
+    {
+        await using var rig = await RigWithProjectAsync();
+
+        await rig.Client.CustomObjects.CreateNamespacedCustomObjectAsync(new DevDbDatabase
+        {
+            Metadata = new V1ObjectMeta { Name = "kim", Labels = new Dictionary<string, string> { [KubeNames.Project] = "shop" } },
+            Spec = new DatabaseSpecBlock { Project = "shop", Owner = "kim" },
+        }, DevDbGroup.Name, DevDbGroup.Version, Namespace, DevDbGroup.Databases);
+        var database = await rig.Engine.WaitDatabaseAsync("kim");
+
+        Assert.Equal((DatabaseStatus.Running, "kim.db.example.test"), (database.Status, database.Host));
+        Assert.Equal(32, (await rig.Engine.GetConnectionAsync("kim")).Password.Length);
+    }
+
+    [Fact]
     public async Task A_server_that_cannot_start_fails_the_create_with_the_containers_words()
     {
         await using var rig = await RigWithProjectAsync(server => server.PodReadiness = PodReadiness.Manual);

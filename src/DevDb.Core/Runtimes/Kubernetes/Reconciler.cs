@@ -375,7 +375,8 @@ public sealed class Reconciler
             await DeleteFailedServerAsync(database, view, cancellationToken);
         }
 
-        if (status.ImageRevision is null && !await AssignImageAsync(database, project, all, cancellationToken))
+        var isNew = status.ImageRevision is null;
+        if (isNew && !await AssignImageAsync(database, project, all, cancellationToken))
         {
             await SettleAsync();
             return;
@@ -387,7 +388,14 @@ public sealed class Reconciler
             return;
         }
 
-        if (!view.Secrets.ContainsKey(objectName)) await RemakeSecretAsync(database, cancellationToken);
+        // The engine writes a new database's Secret just after its record: only a Secret missing later is remade.
+        // Nothing that needs it is made before a pass has seen it (the pod would fail to start without it).
+        if (!view.Secrets.ContainsKey(objectName))
+        {
+            if (!isNew) await RemakeSecretAsync(database, cancellationToken);
+            await SettleAsync();
+            return;
+        }
         if (!view.Services.ContainsKey(objectName))
             await CreateIfMissingAsync(() => _client.CoreV1.CreateNamespacedServiceAsync(_manifests.DatabaseService(database), Namespace, cancellationToken: cancellationToken));
         if (_options.Traefik.Enabled && !view.Routes.ContainsKey(objectName))
@@ -543,7 +551,7 @@ public sealed class Reconciler
         (pod?.Status?.InitContainerStatuses ?? []).Concat(pod?.Status?.ContainerStatuses ?? [])
             .Select(c => c.State?.Terminated is { ExitCode: not 0 } terminated
                     ? $"container {c.Name} exited with {terminated.ExitCode}: {terminated.Message}".TrimEnd(' ', ':')
-                    : c.State?.Waiting is { Reason: "CrashLoopBackOff" or "ImagePullBackOff" or "ErrImagePull" or "CreateContainerConfigError" } waiting
+                    : c.State?.Waiting is { Reason: "CrashLoopBackOff" or "ImagePullBackOff" or "ErrImagePull" } waiting
                         ? $"container {c.Name}: {waiting.Reason}: {waiting.Message}".TrimEnd(' ', ':')
                         : null)
             .FirstOrDefault(m => m is not null);
