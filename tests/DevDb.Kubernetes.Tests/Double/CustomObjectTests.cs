@@ -101,9 +101,10 @@ public sealed class CustomObjectTests : DoubleTestBase
         using var stopFirst = new CancellationTokenSource();
         using var stopSecond = new CancellationTokenSource();
         var runFirst = first.RunAndTryToHoldLeadershipForeverAsync(stopFirst.Token);
-        await Task.Delay(300);
+        await Eventually(() => Task.FromResult(first.IsLeader()), leader => leader, "the first elector to lead");
         var runSecond = second.RunAndTryToHoldLeadershipForeverAsync(stopSecond.Token);
 
+        // Longer than the lease: the leader renews it and the other keeps waiting.
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         Assert.True(first.IsLeader());
         Assert.False(second.IsLeader());
