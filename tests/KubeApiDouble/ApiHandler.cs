@@ -233,6 +233,7 @@ internal sealed class ApiHandler(ObjectStore store, KubeApiServerOptions options
                 defaults.OnWrite(target.Type, updated, current);
                 Meta.Of(updated)["name"] = target.Name;
                 Validation.Validate(target.Type, updated);
+                Validation.ValidateUpdate(target.Type, current, updated);
             }
             return updated;
         });

@@ -42,6 +42,68 @@ internal static partial class Validation
         if (problems.Count > 0) throw ApiError.Invalid(type, name, problems);
     }
 
+    /// <summary>The immutability rules of an update (the real strategies' ValidateUpdate) DevDb could run into.</summary>
+    public static void ValidateUpdate(ResourceType type, JsonObject current, JsonObject updated)
+    {
+        var problems = UpdateProblems(type, current, updated).ToList();
+        if (problems.Count > 0) throw ApiError.Invalid(type, Meta.Name(current), problems);
+    }
+
+    private static IEnumerable<(string, string)> UpdateProblems(ResourceType type, JsonObject current, JsonObject updated)
+    {
+        var oldSpec = current["spec"] as JsonObject;
+        var newSpec = updated["spec"] as JsonObject;
+        switch (type.Kind)
+        {
+            case "StatefulSet":
+                if (!JsonNode.DeepEquals(Without(oldSpec, "replicas", "ordinals", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy", "minReadySeconds"),
+                        Without(newSpec, "replicas", "ordinals", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy", "minReadySeconds")))
+                    yield return ("spec", "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden");
+                break;
+            case "Job":
+                foreach (var field in new[] { "selector", "template", "completions", "completionMode" })
+                    if (!JsonNode.DeepEquals(oldSpec?[field], newSpec?[field]))
+                        yield return ($"spec.{field}", $"Invalid value: {newSpec?[field]?.ToJsonString() ?? "null"}: field is immutable");
+                break;
+            case "PersistentVolumeClaim":
+                if (!JsonNode.DeepEquals(Without(oldSpec, "resources", "volumeAttributesClassName"), Without(newSpec, "resources", "volumeAttributesClassName")))
+                    yield return ("spec", "Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims");
+                break;
+            case "Service":
+                if (oldSpec?["clusterIP"]?.GetValue<string>() is { } ip && newSpec?["clusterIP"]?.GetValue<string>() != ip)
+                    yield return ("spec.clusterIP", $"Invalid value: \"{newSpec?["clusterIP"]}\": field is immutable");
+                break;
+            case "ConfigMap" or "Secret":
+                if (current["immutable"]?.GetValue<bool>() == true)
+                {
+                    if (!JsonNode.DeepEquals(current["data"], updated["data"])) yield return ("data", "Forbidden: field is immutable when `immutable` is set");
+                    if (!JsonNode.DeepEquals(current["binaryData"], updated["binaryData"])) yield return ("binaryData", "Forbidden: field is immutable when `immutable` is set");
+                    if (updated["immutable"]?.GetValue<bool>() != true) yield return ("immutable", "Forbidden: field is immutable when `immutable` is set");
+                }
+                break;
+            case "Pod":
+                if (!JsonNode.DeepEquals(WithoutImages(oldSpec), WithoutImages(newSpec)))
+                    yield return ("spec", "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)");
+                break;
+        }
+    }
+
+    private static JsonObject? Without(JsonObject? obj, params string[] keys)
+    {
+        if (obj?.DeepClone() is not JsonObject copy) return null;
+        foreach (var key in keys) copy.Remove(key);
+        return copy;
+    }
+
+    private static JsonObject? WithoutImages(JsonObject? spec)
+    {
+        var copy = Without(spec, "activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds");
+        foreach (var kind in new[] { "containers", "initContainers" })
+            foreach (var container in (copy?[kind] as JsonArray ?? []).OfType<JsonObject>())
+                container.Remove("image");
+        return copy;
+    }
+
     /// <summary>Pod template labels, selector/template agreement, and a Job's restartPolicy.</summary>
     private static IEnumerable<(string, string)> WorkloadProblems(ResourceType type, JsonObject obj)
     {

@@ -83,6 +83,22 @@ public sealed class CustomObjectTests : DoubleTestBase
     }
 
     [Fact]
+    public async Task A_watch_on_custom_objects_sees_status_changes_made_through_the_status_subresource()
+    {
+        var created = Parse(await Client.CustomObjects.CreateNamespacedCustomObjectAsync(Database("db1"), Group, Version, Ns, "devdbdatabases"));
+        await Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+            new V1Patch("""{"status":{"phase":"Running"}}""", V1Patch.PatchType.MergePatch), Group, Version, Ns, "devdbdatabases", "db1");
+
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var seen = new List<(WatchEventType, string?)>();
+        await foreach (var (type, item) in Client.CustomObjects.WatchListNamespacedCustomObjectAsync(Group, Version, Ns, "devdbdatabases",
+                           resourceVersion: created["metadata"]!["resourceVersion"]!.GetValue<string>(), timeoutSeconds: 1, cancellationToken: cancel.Token))
+            seen.Add((type, Parse(item)["status"]?["phase"]?.GetValue<string>()));
+
+        Assert.Equal([(WatchEventType.Modified, "Running")], seen);
+    }
+
+    [Fact]
     public async Task A_lease_is_held_by_exactly_one_of_two_leader_electors_and_passes_on_when_it_stops()
     {
         LeaderElector Elector(string identity) => new(new LeaderElectionConfig(new LeaseLock(Client, Ns, "devdb-reconciler", identity))
@@ -101,9 +117,10 @@ public sealed class CustomObjectTests : DoubleTestBase
         using var stopFirst = new CancellationTokenSource();
         using var stopSecond = new CancellationTokenSource();
         var runFirst = first.RunAndTryToHoldLeadershipForeverAsync(stopFirst.Token);
-        await Task.Delay(300);
+        await Eventually(() => Task.FromResult(first.IsLeader()), leader => leader, "the first elector to lead");
         var runSecond = second.RunAndTryToHoldLeadershipForeverAsync(stopSecond.Token);
 
+        // Longer than the lease: the leader renews it and the other keeps waiting.
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         Assert.True(first.IsLeader());
         Assert.False(second.IsLeader());

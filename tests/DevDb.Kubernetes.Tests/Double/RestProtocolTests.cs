@@ -222,6 +222,35 @@ public sealed class RestProtocolTests : DoubleTestBase
     }
 
     [Fact]
+    public async Task Updates_to_fields_a_real_server_keeps_immutable_are_422_Invalid()
+    {
+        await Client.AppsV1.CreateNamespacedStatefulSetAsync(StatefulSets.Make("db", replicas: 0), Ns);
+        var serviceName = await FailureOf(() => Client.AppsV1.PatchNamespacedStatefulSetAsync(
+            new V1Patch("""{"spec":{"serviceName":"other"}}""", V1Patch.PatchType.MergePatch), "db", Ns));
+        Assert.Equal("Invalid", serviceName["reason"]!.GetValue<string>());
+        Assert.Contains("updates to statefulset spec for fields other than", serviceName["message"]!.GetValue<string>());
+        await Client.AppsV1.PatchNamespacedStatefulSetAsync(new V1Patch("""{"spec":{"replicas":2}}""", V1Patch.PatchType.MergePatch), "db", Ns);
+
+        await Client.CoreV1.CreateNamespacedPersistentVolumeClaimAsync(Volumes.Claim("data"), Ns);
+        var storageClass = await FailureOf(() => Client.CoreV1.PatchNamespacedPersistentVolumeClaimAsync(
+            new V1Patch("""{"spec":{"storageClassName":"fast"}}""", V1Patch.PatchType.MergePatch), "data", Ns));
+        Assert.Equal(422, storageClass["code"]!.GetValue<int>());
+
+        Server.Options.JobOutcomes = _ => JobOutcome.Hold;
+        await Client.BatchV1.CreateNamespacedJobAsync(Jobs.Restore("restore"), Ns);
+        var template = await FailureOf(() => Client.BatchV1.PatchNamespacedJobAsync(new V1Patch(
+            """{"spec":{"template":{"spec":{"containers":[{"name":"restore","image":"postgres:17"}]}}}}""", V1Patch.PatchType.MergePatch), "restore", Ns));
+        Assert.Contains("spec.template", template["message"]!.GetValue<string>());
+
+        await Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = "frozen" }, Immutable = true, StringData = new Dictionary<string, string> { ["password"] = "a" },
+        }, Ns);
+        await FailureOf(() => Client.CoreV1.PatchNamespacedSecretAsync(
+            new V1Patch("""{"stringData":{"password":"b"}}""", V1Patch.PatchType.MergePatch), "frozen", Ns));
+    }
+
+    [Fact]
     public async Task A_body_of_another_kind_is_400_and_an_unknown_resource_is_404()
     {
         var wrongKind = await FailureOf(() => Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap
