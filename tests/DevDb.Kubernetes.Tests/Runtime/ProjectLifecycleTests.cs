@@ -193,6 +193,26 @@ public sealed class ProjectLifecycleTests
     }
 
     [Fact]
+    public async Task A_refresh_asked_with_kubectl_after_a_failed_build_gets_a_new_revision_never_a_reused_one()
+    {
+        var failSecond = 0;
+        await using var rig = await StartAsync(server => server.JobOutcomes = _ =>
+            ++failSecond == 2 ? JobOutcome.Fail("fetch", 1, "{\"code\":\"SourceNotFound\",\"message\":\"gone\"}") : JobOutcome.Succeed);
+        await rig.Engine.NewProjectAsync(Shop());
+        await Assert.ThrowsAsync<DevDbException>(() => rig.Engine.UpdateProjectAsync(new UpdateProjectRequest { Name = "shop" }));
+        Assert.Equal([1], (await rig.Engine.GetProjectAsync("shop")).Images.Select(i => i.Revision));
+
+        // kubectl patch devdbproject shop --type merge -p '{"spec":{"refresh":2}}'
+        await rig.Client.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(new { spec = new { refresh = 2 } }, V1Patch.PatchType.MergePatch),
+            DevDbGroup.Name, DevDbGroup.Version, Namespace, DevDbGroup.Projects, "shop");
+
+        await UntilAsync(async () => (await rig.Engine.GetProjectAsync("shop")).Images.Any(i => i is { Revision: 3, Status: ImageStatus.Ready }),
+            "the reconciler builds image r3 (r2 was the failed build)");
+        // No r2 ever again; r1 goes too once r3 is ready, since no database uses it.
+        await UntilAsync(async () => (await rig.Engine.GetProjectAsync("shop")).Images.Select(i => i.Revision).SequenceEqual([3]), "only r3 is kept");
+    }
+
+    [Fact]
     public async Task Removing_a_project_refuses_while_it_has_databases_and_with_force_removes_them_and_its_snapshots()
     {
         await using var rig = await StartAsync();

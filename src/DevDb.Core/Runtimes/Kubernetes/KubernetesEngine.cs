@@ -200,10 +200,7 @@ public sealed class KubernetesEngine : IDevDbService
             var project = await RequireProjectAsync(name, cancellationToken);
             var status = project.Status ??= new ProjectState();
             if ((status.ObservedRefresh ?? -1) >= refresh) return project;
-            var revision = Math.Max(status.LastRevision ?? 0, status.Images.Select(i => i.Revision).DefaultIfEmpty(0).Max()) + 1;
-            status.Images.Add(new ImageState { Revision = revision, Refresh = refresh, Status = nameof(ImageStatus.Building), Created = DateTimeOffset.UtcNow });
-            status.ObservedRefresh = refresh;
-            status.LastRevision = revision;
+            status.StartImage(refresh, DateTimeOffset.UtcNow);
             if (!status.Images.Any(i => i.Status == nameof(ImageStatus.Ready))) status.Phase = nameof(ProjectStatus.Building);
             try
             {

@@ -153,8 +153,8 @@ public sealed class Manifests(KubernetesOptions options)
 
     public V1StatefulSet DatabaseServer(DevDbDatabase database, int postgresVersion, string volumeName, int? loadBalancerPort)
     {
+        // The StatefulSet, and the Secret it reads, share the database's object name.
         var name = KubeNames.DatabaseObject(database.Name());
-        var secret = KubeNames.DatabaseObject(database.Name());
         var image = options.PostgresImageOf(postgresVersion);
         var podLabels = new Dictionary<string, string>(DatabaseLabels(database))
         {
@@ -194,8 +194,8 @@ public sealed class Manifests(KubernetesOptions options)
                                 [
                                     Variable("PGDATA", DataFolder),
                                     Variable("DEVDB_DATABASE_NAME", database.Status?.DatabaseName ?? ""),
-                                    SecretVariable("DEVDB_USERNAME", secret, "username"),
-                                    SecretVariable("DEVDB_PASSWORD", secret, "password"),
+                                    SecretVariable("DEVDB_USERNAME", name, "username"),
+                                    SecretVariable("DEVDB_PASSWORD", name, "password"),
                                 ],
                                 SecurityContext = ContainerSecurity(),
                                 TerminationMessagePolicy = "FallbackToLogsOnError",

@@ -246,13 +246,7 @@ public sealed class Reconciler
         var before = Fingerprint(project.Status);
         var status = project.Status ??= new ProjectState();
         // The engine records the image a request asks for; a refresh made another way (kubectl edit) is recorded here.
-        if ((status.ObservedRefresh ?? -1) != project.Spec.Refresh)
-        {
-            var revision = status.Images.Select(i => i.Revision).DefaultIfEmpty(status.LastRevision ?? 0).Max() + 1;
-            status.Images.Add(new ImageState { Revision = revision, Refresh = project.Spec.Refresh, Status = nameof(ImageStatus.Building), Created = _time.GetUtcNow() });
-            status.ObservedRefresh = project.Spec.Refresh;
-            status.LastRevision = revision;
-        }
+        if ((status.ObservedRefresh ?? -1) != project.Spec.Refresh) status.StartImage(project.Spec.Refresh, _time.GetUtcNow());
         foreach (var image in status.Images.Where(i => i.Status == nameof(ImageStatus.Building)).ToList())
             await AdvanceBuildAsync(project, image, view, cancellationToken);
         await PruneImagesAsync(project, databases, view, cancellationToken);

@@ -46,6 +46,15 @@ public sealed class ProjectState
     [JsonPropertyName("error")] public string? Error { get; set; }
     [JsonPropertyName("errorCode")] public string? ErrorCode { get; set; }
     [JsonPropertyName("images")] public List<ImageState> Images { get; set; } = [];
+
+    /// <summary>Records the build of the next image revision for <paramref name="refresh"/>; a revision is never used twice.</summary>
+    public void StartImage(int refresh, DateTimeOffset now)
+    {
+        var revision = Math.Max(LastRevision ?? 0, Images.Select(i => i.Revision).DefaultIfEmpty(0).Max()) + 1;
+        Images.Add(new ImageState { Revision = revision, Refresh = refresh, Status = nameof(Model.ImageStatus.Building), Created = now });
+        ObservedRefresh = refresh;
+        LastRevision = revision;
+    }
 }
 
 public sealed class ImageState
