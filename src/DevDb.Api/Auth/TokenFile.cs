@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using DevDb.Core;
+using DevDb.Core.Engine;
 using DevDb.Core.Client;
 
 namespace DevDb.Api.Auth;
@@ -79,21 +80,8 @@ public static partial class TokenFile
     /// <summary>Replaces the file atomically; readable by this user only (it holds hashes, still nobody else's business).</summary>
     public static void Write(string path, IReadOnlyList<TokenEntry> tokens)
     {
-        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(folder);
-        var temporary = Path.Combine(folder, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        try
-        {
-            using (var stream = new FileStream(temporary, options))
-                JsonSerializer.Serialize(stream, new Content(tokens), Json);
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        LocalLayout.WritePrivateFile(path, JsonSerializer.SerializeToUtf8Bytes(new Content(tokens), Json));
     }
 
     private static DevDbException Invalid(string path, string problem) =>

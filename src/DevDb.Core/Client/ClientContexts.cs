@@ -126,7 +126,7 @@ public sealed class ClientContexts(string folder)
     private void Write(SavedContexts saved)
     {
         LocalLayout.CreateFolder(Folder, LocalLayout.UserOnly);
-        WritePrivate(ContextsFile, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(saved, Json)));
+        LocalLayout.WritePrivateFile(ContextsFile, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(saved, Json)));
     }
 
     private string ReadToken(ClientContext context)
@@ -150,17 +150,7 @@ public sealed class ClientContexts(string folder)
     {
         LocalLayout.CreateFolder(Path.Combine(Folder, "tokens"), LocalLayout.UserOnly);
         var bytes = Encoding.UTF8.GetBytes(token);
-        WritePrivate(TokenFile(context.Name), context.TokenStore == "Dpapi" && OperatingSystem.IsWindows() ? Protect(bytes) : bytes);
-    }
-
-    /// <summary>Writes a file only its owner can read, replacing it atomically.</summary>
-    private static void WritePrivate(string path, byte[] content)
-    {
-        var temporary = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var stream = new FileStream(temporary, options)) stream.Write(content);
-        File.Move(temporary, path, overwrite: true);
+        LocalLayout.WritePrivateFile(TokenFile(context.Name), context.TokenStore == "Dpapi" && OperatingSystem.IsWindows() ? Protect(bytes) : bytes);
     }
 
     [SupportedOSPlatform("windows")]

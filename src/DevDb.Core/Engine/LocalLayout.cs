@@ -67,6 +67,26 @@ public sealed class LocalLayout
         else if (!Directory.Exists(path)) Directory.CreateDirectory(path, mode);
     }
 
+    /// <summary>
+    /// Replaces a file atomically with content only its owner can read (secrets, tokens, settings):
+    /// written to a temporary file of a unique name, then renamed over it.
+    /// </summary>
+    public static void WritePrivateFile(string path, ReadOnlySpan<byte> content)
+    {
+        var temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        try
+        {
+            using (var stream = new FileStream(temporary, options)) stream.Write(content);
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
     /// <summary>Deletes a folder tree if it exists; the engine's one way to remove server folders.</summary>
     public static void DeleteFolder(string path)
     {

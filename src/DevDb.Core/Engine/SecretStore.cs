@@ -13,17 +13,7 @@ public sealed class SecretStore(string folder)
     /// <summary>32 characters from a 57-letter alphabet: about 186 bits, and safe in any connection-string format.</summary>
     public static string NewPassword() => RandomNumberGenerator.GetString(Alphabet, 32);
 
-    public void Save(string database, string password)
-    {
-        var path = PathOf(database);
-        var temporary = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var stream = new FileStream(temporary, options))
-        using (var writer = new StreamWriter(stream))
-            writer.Write(password);
-        File.Move(temporary, path, overwrite: true);
-    }
+    public void Save(string database, string password) => LocalLayout.WritePrivateFile(PathOf(database), System.Text.Encoding.UTF8.GetBytes(password));
 
     public string Read(string database) => File.ReadAllText(PathOf(database));
 
