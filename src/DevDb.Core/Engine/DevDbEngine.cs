@@ -410,20 +410,14 @@ public sealed class DevDbEngine : IDevDbService
         }
         catch (Exception e)
         {
-            await _runtime.DeleteDatabaseAsync(database.Name, CancellationToken.None);
-            using (await _catalog.LockAsync(CancellationToken.None))
-            {
-                _secrets.Delete(database.Name);
-                if (keepFailedRecord && e is not OperationCanceledException)
-                    _catalog.Save(new DatabaseRecord(database with
-                    {
-                        Status = DatabaseStatus.Failed,
-                        Error = e is DevDbException ? e.Message : $"Creating database '{database.Name}' failed: {e.Message}",
-                        ErrorCode = (e as DevDbException)?.Code ?? ErrorCodes.DatabaseCreateFailed,
-                    }));
-                else
-                    _catalog.DeleteDatabase(database.Name);
-            }
+            await FinishDatabaseRemovalAsync(database.Name, CancellationToken.None, keepFailedRecord && e is not OperationCanceledException
+                ? database with
+                {
+                    Status = DatabaseStatus.Failed,
+                    Error = e is DevDbException ? e.Message : $"Creating database '{database.Name}' failed: {e.Message}",
+                    ErrorCode = (e as DevDbException)?.Code ?? ErrorCodes.DatabaseCreateFailed,
+                }
+                : null);
             throw;
         }
     }
@@ -497,13 +491,15 @@ public sealed class DevDbEngine : IDevDbService
         return pruned;
     }
 
-    private async Task FinishDatabaseRemovalAsync(string name, CancellationToken cancellationToken)
+    /// <summary>Deletes a database's server, data and secret; its record too, or, with <paramref name="keepAs"/>, that Failed record instead.</summary>
+    private async Task FinishDatabaseRemovalAsync(string name, CancellationToken cancellationToken, Database? keepAs = null)
     {
         await _runtime.DeleteDatabaseAsync(name, cancellationToken);
         using (await _catalog.LockAsync(CancellationToken.None))
         {
             _secrets.Delete(name);
-            _catalog.DeleteDatabase(name);
+            if (keepAs is null) _catalog.DeleteDatabase(name);
+            else _catalog.Save(new DatabaseRecord(keepAs));
         }
     }
 
