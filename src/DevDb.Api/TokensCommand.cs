@@ -24,13 +24,19 @@ public static class TokensCommand
         try
         {
             if (args.Length == 0) return UsageError(error, "Name a tokens command.");
-            var options = CommandLineOptions.Parse(args[1..], ["user", "role", "file"]);
+            if (args[0] is not ("add" or "list" or "remove")) return UsageError(error, $"Unknown tokens command '{args[0]}'.");
+            var options = args[0] switch
+            {
+                "add" => CommandLineOptions.Parse(args[1..], ["user", "role", "file"], "user", "role"),
+                "remove" => CommandLineOptions.Parse(args[1..], ["user", "file"], "user"),
+                _ => CommandLineOptions.Parse(args[1..], ["file"]), // list
+            };
             var file = options.GetValueOrDefault("file") ?? DefaultFile();
             switch (args[0])
             {
                 case "add":
-                    var user = Require(options, "user");
-                    var role = Require(options, "role");
+                    var user = options["user"];
+                    var role = options["role"];
                     if (!TokenFile.IsValidUser(user))
                         throw Invalid($"'{user}' is not a valid user name: use 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit.", user);
                     if (!TokenFile.IsValidRole(role))
@@ -49,8 +55,8 @@ public static class TokensCommand
                     foreach (var entry in TokenFile.Read(file).OrderBy(t => t.User, StringComparer.Ordinal).ThenBy(t => t.Created))
                         output.WriteLine($"{entry.User,-24} {entry.Role,-10} {entry.Created.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}");
                     return 0;
-                case "remove":
-                    var removed = Require(options, "user");
+                default: // remove
+                    var removed = options["user"];
                     var all = TokenFile.Read(file);
                     var kept = all.Where(t => t.User != removed).ToList();
                     if (kept.Count == all.Count)
@@ -60,8 +66,6 @@ public static class TokensCommand
                     output.WriteLine($"Removed {all.Count - kept.Count} token(s) of '{removed}' from {file}.");
                     if (kept.Count == 0) error.WriteLine("No token is left: the server creates a new bootstrap admin token when it next starts.");
                     return 0;
-                default:
-                    return UsageError(error, $"Unknown tokens command '{args[0]}'.");
             }
         }
         catch (DevDbException e)
@@ -87,9 +91,6 @@ public static class TokensCommand
         var options = configuration.GetSection(DevDbApiOptions.Section).Get<DevDbApiOptions>() ?? new DevDbApiOptions();
         return options.ResolvedTokensFile;
     }
-
-    private static string Require(Dictionary<string, string> options, string name) =>
-        options.GetValueOrDefault(name) ?? throw new ArgumentException($"--{name} is required.");
 
     private static DevDbException Invalid(string message, string target, string? action = null) =>
         new(ErrorCodes.RequestInvalid, DevDbErrorCategory.InvalidArgument, message, action ?? "See 'DevDb.Api tokens' for the usage.", target);
