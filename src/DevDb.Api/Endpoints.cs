@@ -196,13 +196,9 @@ public static class Endpoints
         {
             loggers.CreateLogger(typeof(Endpoints)).LogError(e, "Not ready: the engine's catalog cannot be read.");
             // Anonymous callers get no internals; the log line above has them.
-            return Results.Json(new ApiProblem
-            {
-                Title = ErrorCodes.ServerError, Status = StatusCodes.Status503ServiceUnavailable, Code = ErrorCodes.ServerError,
-                Category = DevDbErrorCategory.ResourceUnavailable,
-                Detail = $"The DevDb engine's catalog cannot be read (request id {context.TraceIdentifier}).",
-                RecommendedAction = "See the server log for that request id.", RequestId = context.TraceIdentifier,
-            }, ApiContract.Json, ApiContract.ProblemContentType, StatusCodes.Status503ServiceUnavailable);
+            await Problems.WriteAsync(context, new DevDbException(ErrorCodes.ServerError, DevDbErrorCategory.ResourceUnavailable,
+                $"The DevDb engine's catalog cannot be read (request id {context.TraceIdentifier}).", "See the server log for that request id."));
+            return Results.Empty;
         }
     }
 
