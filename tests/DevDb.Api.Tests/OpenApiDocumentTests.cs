@@ -27,8 +27,13 @@ public sealed class OpenApiDocumentTests : IAsyncLifetime
         var generated = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         var path = Path.Combine(RepoPaths.RepoRoot, "src", "DevDb.Api", "openapi.v1.json");
 
-        if (Environment.GetEnvironmentVariable("DEVDB_UPDATE_OPENAPI") == "1")
+        if (Environment.GetEnvironmentVariable("DEVDB_UPDATE_OPENAPI") == "1"
+            && !(File.Exists(path) && JsonNode.DeepEquals(JsonNode.Parse(await File.ReadAllTextAsync(path)), generated)))
+        {
             await File.WriteAllTextAsync(path, generated.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            // Never a pass: a run that rewrote the file compared nothing.
+            Assert.Fail($"{path} was updated from the running API; review and commit it, then run the tests without DEVDB_UPDATE_OPENAPI.");
+        }
 
         Assert.True(File.Exists(path), $"{path} is missing: run the tests once with DEVDB_UPDATE_OPENAPI=1 to create it.");
         var checkedIn = JsonNode.Parse(await File.ReadAllTextAsync(path))!;
