@@ -120,11 +120,17 @@ public sealed class ContractTests
             },
         };
 
+        // Every property is set above, so a property added to a record later cannot slip past as a null left out of the JSON.
+        Assert.Empty(UnsetProperties(project.Spec).Concat(UnsetProperties(project.Status)).Concat(UnsetProperties(project.Status.Images[0]))
+            .Concat(UnsetProperties(database.Spec)).Concat(UnsetProperties(database.Status)));
         var undeclared = Undeclared(KubernetesJson.Serialize(project), crds["DevDbProject"])
             .Concat(Undeclared(KubernetesJson.Serialize(database), crds["DevDbDatabase"])).ToList();
 
         Assert.True(undeclared.Count == 0, "Not in the CRD schema: " + string.Join(", ", undeclared));
     }
+
+    private static IEnumerable<string> UnsetProperties(object record) =>
+        record.GetType().GetProperties().Where(p => p.GetValue(record) is null).Select(p => $"{record.GetType().Name}.{p.Name}");
 
     private static IEnumerable<string> Undeclared(string json, V1CustomResourceDefinition crd)
     {

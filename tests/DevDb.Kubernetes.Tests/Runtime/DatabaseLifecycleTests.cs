@@ -248,7 +248,7 @@ public sealed class DatabaseLifecycleTests
 
         var reset = rig.Engine.ResetDatabaseAsync("dave");
         await UntilAsync(() => rig.Find<V1Pod>("devdb-db-dave-0") is { } pod && pod.Metadata.Uid != oldPod, "the StatefulSet replaces the pod");
-        await Task.Delay(500); // several reconcile passes
+        await rig.PassesAsync(3);
 
         Assert.False(reset.IsCompleted);
         Assert.Equal(DatabaseStatus.Creating, (await rig.Engine.GetDatabaseAsync("dave")).Status);

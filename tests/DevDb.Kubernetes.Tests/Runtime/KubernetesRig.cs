@@ -84,12 +84,25 @@ public sealed class KubernetesRig : IAsyncDisposable
 
     public static Task UntilAsync(Func<bool> condition, string what) => UntilAsync(() => Task.FromResult(condition()), what);
 
+    /// <summary>
+    /// Waits until the reconciler has started <paramref name="passes"/> more passes (each lists the
+    /// projects once), so a test can assert what did not happen in them.
+    /// </summary>
+    public Task PassesAsync(int passes)
+    {
+        int Started() => Server.Requests.Count(r => r is { Verb: "list", Resource: DevDbGroup.Projects });
+        var target = Started() + passes + 1; // + 1: the pass under way may have listed already
+        return UntilAsync(() => Started() >= target, $"{passes} more reconcile passes");
+    }
+
     public T? Find<T>(string name) where T : class, IKubernetesObject => Server.Find<T>(Namespace, name);
 
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
         await Task.WhenAll(_loops.Select(l => l.ContinueWith(_ => { }, TaskScheduler.Default)));
+        // A controller of the double that failed fails the test too, rather than hiding as a stuck wait.
+        await Server.SettleAsync();
         Engine.Dispose();
         Client.Dispose();
         await Server.DisposeAsync();

@@ -71,11 +71,12 @@ public sealed class ProjectLifecycleTests
             Assert.Equal("FallbackToLogsOnError", container.TerminationMessagePolicy);
         }
         // No snapshot of a volume whose restore has not finished.
+        await rig.PassesAsync(2);
         Assert.Null(rig.Find<VolumeSnapshot>("devdb-shop-r1"));
 
         rig.Server.CompleteJob(Namespace, "devdb-shop-r1-restore");
         await UntilAsync(() => rig.Find<VolumeSnapshot>("devdb-shop-r1") is not null, "the volume is snapshotted once the restore succeeded");
-        await Task.Delay(500); // several reconcile passes
+        await rig.PassesAsync(3);
         // Not an image until the snapshot is readyToUse; the restored volume is kept until then.
         Assert.Equal(ProjectStatus.Building, (await rig.Engine.GetProjectAsync("shop")).Status);
         Assert.NotNull(rig.Find<V1PersistentVolumeClaim>("devdb-shop-r1-restore"));
