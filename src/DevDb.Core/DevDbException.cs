@@ -48,12 +48,22 @@ public static class ErrorCodes
     public const string SourceUnreachable = nameof(SourceUnreachable);
     public const string SourceAccessDenied = nameof(SourceAccessDenied);
     public const string DumpCorrupt = nameof(DumpCorrupt);
+    /// <summary>A plain SQL dump holds a psql meta-command other than those pg_dump writes: DevDb restores data, never commands.</summary>
+    public const string DumpUnsafe = nameof(DumpUnsafe);
     public const string RestoreFailed = nameof(RestoreFailed);
     public const string PostRestoreSqlFailed = nameof(PostRestoreSqlFailed);
     public const string PostgresNotFound = nameof(PostgresNotFound);
     public const string PostgresVersionNotInstalled = nameof(PostgresVersionNotInstalled);
     public const string ServerUserMissing = nameof(ServerUserMissing);
     public const string ServerStartFailed = nameof(ServerStartFailed);
+    /// <summary>A Postgres server did not stop when asked.</summary>
+    public const string ServerStopFailed = nameof(ServerStopFailed);
+    /// <summary>An installation setting (an environment variable, an API or chart setting) has a value DevDb cannot use.</summary>
+    public const string SettingInvalid = nameof(SettingInvalid);
+    /// <summary>A project asks for superuser logins where the installation does not allow them.</summary>
+    public const string SuperuserLoginsNotAllowed = nameof(SuperuserLoginsNotAllowed);
+    /// <summary>The local engine cannot run on this operating system (Windows): use a DevDb server.</summary>
+    public const string PlatformNotSupported = nameof(PlatformNotSupported);
     public const string NoFreePort = nameof(NoFreePort);
     public const string PortInUse = nameof(PortInUse);
     public const string ProjectNotFound = nameof(ProjectNotFound);

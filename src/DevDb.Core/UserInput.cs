@@ -7,7 +7,7 @@ namespace DevDb.Core;
 public static class UserInput
 {
     /// <summary>Characters of user input a message shows at most.</summary>
-    public const int ShownLength = 64;
+    public const int ShownLength = 100;
 
     /// <summary><paramref name="value"/> itself when short, else its first characters and how long it was; control characters become '?'.</summary>
     public static string Shown(string? value)

@@ -6,12 +6,13 @@ namespace DevDb.Core.Catalog;
 
 public sealed record ProjectRecord(Project Project, PendingOperation? Pending = null);
 
-public sealed record DatabaseRecord(Database Database, PendingOperation? Pending = null);
+/// <param name="ServerUid">The OS user id its server runs as, when DevDb runs as root (null: the build user, or the current user).</param>
+public sealed record DatabaseRecord(Database Database, PendingOperation? Pending = null, int? ServerUid = null);
 
 /// <summary>
-/// The local catalog: one JSON file per project and per database, replaced atomically
-/// (write a temporary file, then rename). Changes that must not interleave with another
-/// session's are made inside <see cref="LockAsync"/>, an exclusive lock on a file that the OS
+/// The local catalog: one JSON file per project and per database, readable by its
+/// owner alone and replaced atomically (write a temporary file, then rename). Changes that must
+/// not interleave with another session's are made inside <see cref="LockAsync"/>, an exclusive lock on a file that the OS
 /// releases if the process dies.
 /// </summary>
 public sealed class FileCatalog(string folder)
@@ -83,10 +84,5 @@ public sealed class FileCatalog(string folder)
         }
     }
 
-    private static void Write<T>(string path, T record)
-    {
-        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
-        File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(record, Json));
-        File.Move(temporary, path, overwrite: true);
-    }
+    private static void Write<T>(string path, T record) => Engine.LocalLayout.WritePrivateFile(path, JsonSerializer.SerializeToUtf8Bytes(record, Json));
 }

@@ -10,6 +10,8 @@ public sealed record NewProjectRequest
     public int? PostgresVersion { get; init; }
     public string DatabaseName { get; init; } = Project.DefaultDatabaseName;
     public string? PostRestoreSql { get; init; }
+    /// <summary>Make each database's login a superuser; refused with SuperuserLoginsNotAllowed where the installation does not allow it.</summary>
+    public bool SuperuserLogins { get; init; }
 }
 
 public sealed record UpdateProjectRequest

@@ -16,6 +16,11 @@ public sealed record LocalEngineOptions
     public DumpSourceOptions Sources { get; init; } = new();
     /// <summary>Where database servers listen and which host their connection details name.</summary>
     public DatabaseNetwork Network { get; init; } = new();
+    /// <summary>
+    /// Whether a project may ask for superuser logins (New-DevDbProject -SuperuserLogins). True for
+    /// the local engine of one user; the API allows it only when its DevDb:AllowSuperuserLogins is set.
+    /// </summary>
+    public bool AllowSuperuserLogins { get; init; } = true;
 }
 
 /// <summary>
@@ -33,29 +38,27 @@ public sealed class DevDbEngine : IDevDbService
     private readonly SecretStore _secrets;
     private readonly IRuntime _runtime;
     private readonly DumpSourceOptions _sourceOptions;
+    private readonly bool _allowSuperuserLogins;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<int, Task> _background = new();
 
-    private DevDbEngine(string home, FileCatalog catalog, SecretStore secrets, IRuntime runtime, DumpSourceOptions sourceOptions)
+    private DevDbEngine(FileCatalog catalog, SecretStore secrets, IRuntime runtime, LocalEngineOptions options)
     {
-        Home = home;
         _catalog = catalog;
         _secrets = secrets;
         _runtime = runtime;
-        _sourceOptions = sourceOptions;
+        _sourceOptions = options.Sources;
+        _allowSuperuserLogins = options.AllowSuperuserLogins;
     }
-
-    public string Home { get; }
 
     /// <summary>Opens the embedded engine on this machine, creating its state folder and repairing what a crashed command left.</summary>
     public static DevDbEngine OpenLocal(LocalEngineOptions? options = null)
     {
         options ??= new LocalEngineOptions();
         var layout = new LocalLayout(options.Home ?? LocalLayout.DefaultHome());
-        var serverUser = ServerUser.Resolve();
-        layout.EnsureCreated(serverUser);
-        var engine = new DevDbEngine(layout.Home, new FileCatalog(layout.Catalog), new SecretStore(layout.Secrets),
-            new LocalRuntime(layout, serverUser, options.Network), options.Sources);
+        var runtime = new LocalRuntime(layout, ServerUser.Resolve(), options.Network);
+        layout.EnsureCreated();
+        var engine = new DevDbEngine(new FileCatalog(layout.Catalog), new SecretStore(layout.Secrets), runtime, options);
         engine.RecoverAsync(CancellationToken.None).GetAwaiter().GetResult();
         return engine;
     }
@@ -123,8 +126,8 @@ public sealed class DevDbEngine : IDevDbService
     /// </summary>
     private async Task<(Project Project, IDumpSource? Source)> RecordNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken)
     {
-        Names.Validate(request.Name, "project");
-        Names.ValidateDatabaseName(request.DatabaseName);
+        RequestLimits.Check(request);
+        if (request.SuperuserLogins && !_allowSuperuserLogins) throw RequestLimits.SuperuserLoginsNotAllowed(request.Name);
         var version = PostgresInstallation.Find(request.PostgresVersion).MajorVersion;
         var source = await OpenAndProbeAsync(request.Source, cancellationToken);
 
@@ -133,7 +136,8 @@ public sealed class DevDbEngine : IDevDbService
             if (_catalog.FindProject(request.Name) is { } existing)
             {
                 var same = existing.Project.Source == request.Source && existing.Project.PostgresVersion == version
-                           && existing.Project.DatabaseName == request.DatabaseName && existing.Project.PostRestoreSql == request.PostRestoreSql;
+                           && existing.Project.DatabaseName == request.DatabaseName && existing.Project.PostRestoreSql == request.PostRestoreSql
+                           && existing.Project.SuperuserLogins == request.SuperuserLogins;
                 var building = existing.Pending is { Kind: OperationKind.BuildImage } pending && pending.OwnerIsAlive();
                 if (same && (building || existing.Pending is null) && existing.Project.Status != ProjectStatus.Failed)
                     return (existing.Project, null);
@@ -141,7 +145,7 @@ public sealed class DevDbEngine : IDevDbService
                     throw new DevDbException(ErrorCodes.ProjectExists, DevDbErrorCategory.ResourceExists,
                         existing.Pending is not null
                             ? $"Project '{request.Name}' is busy in another session (it is being built or removed)."
-                            : $"Project '{request.Name}' already exists with another definition (source '{existing.Project.Source}', PostgreSQL {existing.Project.PostgresVersion}).",
+                            : $"Project '{request.Name}' already exists with another definition (source '{SourceErrors.Shown(existing.Project.Source)}', PostgreSQL {existing.Project.PostgresVersion}).",
                         $"Choose another name, change it with Update-DevDbProject, or remove it first with Remove-DevDbProject -Name {request.Name}.",
                         request.Name);
                 // A project whose first build failed is rebuilt from the new definition.
@@ -149,7 +153,7 @@ public sealed class DevDbEngine : IDevDbService
             var project = new Project
             {
                 Name = request.Name, PostgresVersion = version, Source = request.Source, DatabaseName = request.DatabaseName,
-                PostRestoreSql = request.PostRestoreSql, Status = ProjectStatus.Building, Created = DateTimeOffset.UtcNow,
+                PostRestoreSql = request.PostRestoreSql, SuperuserLogins = request.SuperuserLogins, Status = ProjectStatus.Building, Created = DateTimeOffset.UtcNow,
                 Images = [NewImage(request.Name, 1)],
             };
             _catalog.Save(new ProjectRecord(project, PendingOperation.Begin(OperationKind.BuildImage, 1)));
@@ -184,6 +188,7 @@ public sealed class DevDbEngine : IDevDbService
 
     private async Task<(Project Project, int Revision, IDumpSource Source)> RecordUpdateAsync(UpdateProjectRequest request, CancellationToken cancellationToken)
     {
+        RequestLimits.Check(request);
         var current = RequireProject(request.Name).Project;
         var source = await OpenAndProbeAsync(request.Source ?? current.Source, cancellationToken);
         using (await _catalog.LockAsync(cancellationToken))
@@ -341,7 +346,7 @@ public sealed class DevDbEngine : IDevDbService
     /// </summary>
     private async Task<(Database Database, DatabaseSpec? Spec)> RecordNewDatabaseAsync(NewDatabaseRequest request, CancellationToken cancellationToken)
     {
-        Names.Validate(request.Name, "database");
+        RequestLimits.Check(request);
         var owner = request.Owner ?? Environment.UserName;
         using (await _catalog.LockAsync(cancellationToken))
         {
@@ -364,14 +369,16 @@ public sealed class DevDbEngine : IDevDbService
                     : "Wait for the build to finish, then try again.", project.Name);
             var port = PortAllocator.Allocate(records.Where(r => r.Database.Name != request.Name).Select(r => r.Database.Port));
             var password = SecretStore.NewPassword();
-            var spec = new DatabaseSpec(request.Name, project.Name, image.Revision, port, project.DatabaseName, request.Name, password, project.PostgresVersion);
+            var uid = _runtime.ChooseServerUid(records.Where(r => r.Database.Name != request.Name).Select(r => r.ServerUid).OfType<int>());
+            var spec = new DatabaseSpec(request.Name, project.Name, image.Revision, port, project.DatabaseName, request.Name, password,
+                project.PostgresVersion, project.SuperuserLogins, uid);
             var database = new Database
             {
                 Name = request.Name, Project = project.Name, ImageRevision = image.Revision, Status = DatabaseStatus.Creating,
                 Host = _runtime.HostOf(request.Name), Port = port, DatabaseName = project.DatabaseName, Username = spec.Username,
                 Owner = owner, Created = DateTimeOffset.UtcNow,
             };
-            _catalog.Save(new DatabaseRecord(database, PendingOperation.Begin(OperationKind.CreateDatabase)));
+            _catalog.Save(new DatabaseRecord(database, PendingOperation.Begin(OperationKind.CreateDatabase), uid));
             _secrets.Save(request.Name, password);
             return (database, spec);
         }
@@ -403,7 +410,7 @@ public sealed class DevDbEngine : IDevDbService
                         var port = PortAllocator.Allocate(_catalog.Databases().Select(r => r.Database.Port));
                         database = database with { Port = port };
                         spec = spec with { Port = port };
-                        _catalog.Save(new DatabaseRecord(database, PendingOperation.Begin(OperationKind.CreateDatabase)));
+                        _catalog.Save(new DatabaseRecord(database, PendingOperation.Begin(OperationKind.CreateDatabase), spec.ServerUid));
                     }
                 }
             }
@@ -514,7 +521,7 @@ public sealed class DevDbEngine : IDevDbService
             var project = RequireProject(record.Database.Project).Project;
             var image = project.LatestImage ?? throw new DevDbException(ErrorCodes.ProjectNotReady, DevDbErrorCategory.InvalidOperation,
                 $"Project '{project.Name}' has no ready image to reset '{name}' to.", $"Run Update-DevDbProject -Name {project.Name}.", project.Name);
-            spec = SpecOf(record.Database, image.Revision, project.PostgresVersion);
+            spec = SpecOf(record, image.Revision, project);
             _catalog.Save(record with { Pending = PendingOperation.Begin(OperationKind.ResetDatabase) });
         }
         try
@@ -544,19 +551,21 @@ public sealed class DevDbEngine : IDevDbService
         var record = RequireDatabase(name);
         ThrowIfUnusable(record);
         var project = RequireProject(record.Database.Project).Project;
-        await _runtime.StartDatabaseAsync(SpecOf(record.Database, record.Database.ImageRevision, project.PostgresVersion), cancellationToken);
+        await _runtime.StartDatabaseAsync(SpecOf(record, record.Database.ImageRevision, project), cancellationToken);
         return await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Running });
     }
 
+    /// <summary>Records the database as it is now, with no step pending; what only the record knows (its server's user) stays.</summary>
     private async Task<Database> SaveDatabaseAsync(Database database)
     {
         using (await _catalog.LockAsync(CancellationToken.None))
-            _catalog.Save(new DatabaseRecord(database));
+            _catalog.Save(new DatabaseRecord(database, ServerUid: _catalog.FindDatabase(database.Name)?.ServerUid));
         return database;
     }
 
-    private DatabaseSpec SpecOf(Database database, int revision, int postgresVersion) =>
-        new(database.Name, database.Project, revision, database.Port, database.DatabaseName, database.Username, _secrets.Read(database.Name), postgresVersion);
+    private DatabaseSpec SpecOf(DatabaseRecord record, int revision, Project project) =>
+        new(record.Database.Name, record.Database.Project, revision, record.Database.Port, record.Database.DatabaseName, record.Database.Username,
+            _secrets.Read(record.Database.Name), project.PostgresVersion, project.SuperuserLogins, record.ServerUid);
 
     /// <summary>The record as it is now: a server that died or was stopped outside DevDb shows as Stopped.</summary>
     private Database Observed(DatabaseRecord record) =>
@@ -638,14 +647,14 @@ public sealed class DevDbEngine : IDevDbService
     private ProjectRecord RequireProject(string name) =>
         _catalog.FindProject(Names.IsValid(name) ? name : "") is { } record ? record
             : throw new DevDbException(ErrorCodes.ProjectNotFound, DevDbErrorCategory.ObjectNotFound,
-                $"There is no project named '{name}'.", "List projects with Get-DevDbProject, or create one with New-DevDbProject.", name);
+                $"There is no project named '{UserInput.Shown(name)}'.", "List projects with Get-DevDbProject, or create one with New-DevDbProject.", UserInput.Shown(name));
 
     private DatabaseRecord RequireDatabase(string name) =>
         _catalog.FindDatabase(Names.IsValid(name) ? name : "") is { } record ? record : throw NotFound(name);
 
     private static DevDbException NotFound(string database) =>
         new(ErrorCodes.DatabaseNotFound, DevDbErrorCategory.ObjectNotFound,
-            $"There is no database named '{database}'.", "List databases with Get-DevDbDatabase, or create one with New-DevDbDatabase.", database);
+            $"There is no database named '{UserInput.Shown(database)}'.", "List databases with Get-DevDbDatabase, or create one with New-DevDbDatabase.", UserInput.Shown(database));
 
     private static void ThrowIfBusy(DatabaseRecord record)
     {

@@ -33,6 +33,12 @@ public sealed class LocalLayout
     public string DatabaseFolder(string name) => Path.Combine(Databases, name);
     public string DatabaseData(string name) => Path.Combine(DatabaseFolder(name), "data");
     public string DatabaseLog(string name) => Path.Combine(DatabaseFolder(name), "server.log");
+    /// <summary>The folder of a database server's socket: its own, reachable by its server's user (and DevDb) alone.</summary>
+    public string DatabaseSocket(string name) => Path.Combine(Run, "d-" + ShortHash(name));
+    /// <summary>The folder of an image build's socket: short, and derived so recovery can find it.</summary>
+    public string BuildSocket(string project, int revision) => Path.Combine(Run, "b-" + ShortHash($"{project}/{revision}"));
+
+    private static string ShortHash(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..10].ToLowerInvariant();
 
     /// <summary>DEVDB_HOME, else the user's local app-data folder; /var/lib/devdb as root, whose home other users cannot enter.</summary>
     public static string DefaultHome()
@@ -43,23 +49,41 @@ public sealed class LocalLayout
         return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "devdb");
     }
 
-    public void EnsureCreated(ServerUser serverUser)
+    /// <summary>
+    /// Creates the state folders and sets their owner and mode every time (an older DevDb gave some
+    /// to the server user): catalog and secrets are DevDb's alone; the folders that hold servers'
+    /// own folders may be passed through, never listed, by the servers' users.
+    /// </summary>
+    public void EnsureCreated()
     {
-        CreateFolder(Home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                           | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
-        CreateFolder(Catalog, UserOnly);
-        CreateFolder(Path.Combine(Catalog, "projects"), UserOnly);
-        CreateFolder(Path.Combine(Catalog, "databases"), UserOnly);
-        CreateFolder(Secrets, UserOnly);
-        CreateFolder(Work, UserOnly);
-        foreach (var serverFolder in new[] { Images, Databases, Run })
-        {
-            CreateFolder(serverFolder, UserOnly);
-            serverUser.Own(serverFolder);
-        }
+        EnsureFolder(Home, PassThrough);
+        foreach (var folder in new[] { Catalog, Path.Combine(Catalog, "projects"), Path.Combine(Catalog, "databases"), Secrets })
+            EnsureFolder(folder, UserOnly);
+        foreach (var folder in new[] { Work, Images, Databases, Run })
+            EnsureFolder(folder, PassThrough);
     }
 
     public const UnixFileMode UserOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    /// <summary>rwx--x--x: others may reach what is inside by name, not list it.</summary>
+    public const UnixFileMode PassThrough = UserOnly | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+
+    /// <summary>A folder of DevDb's own (owned by the current user) with exactly this mode.</summary>
+    public static void EnsureFolder(string path, UnixFileMode mode)
+    {
+        CreateFolder(path, mode);
+        if (OperatingSystem.IsWindows()) return;
+        ServerUser.Current.Own(path);
+        File.SetUnixFileMode(path, mode);
+    }
+
+    /// <summary>A folder only <paramref name="owner"/> (and DevDb) may enter: a server's data, socket or work folder.</summary>
+    public static void CreatePrivateFolder(string path, ServerUser owner)
+    {
+        CreateFolder(path, UserOnly);
+        if (OperatingSystem.IsWindows()) return;
+        File.SetUnixFileMode(path, UserOnly);
+        owner.Own(path);
+    }
 
     public static void CreateFolder(string path, UnixFileMode mode)
     {

@@ -21,9 +21,9 @@ public static partial class Names
     {
         if (IsValid(name)) return;
         throw new DevDbException(ErrorCodes.NameInvalid, DevDbErrorCategory.InvalidArgument,
-            $"'{name}' is not a valid {kind} name: {Problem(name)}",
+            $"'{UserInput.Shown(name)}' is not a valid {kind} name: {Problem(name)}",
             $"Use 1-{MaxLength} lowercase letters, digits or '-', starting and ending with a letter or digit, e.g. 'dave-shop'.",
-            name);
+            UserInput.Shown(name));
     }
 
     /// <summary>The database inside a server (a project's DatabaseName) is a Postgres identifier, not a DNS label.</summary>
@@ -31,8 +31,8 @@ public static partial class Names
     {
         if (!string.IsNullOrWhiteSpace(name) && name.Length <= 63 && !name.Any(char.IsControl)) return;
         throw new DevDbException(ErrorCodes.NameInvalid, DevDbErrorCategory.InvalidArgument,
-            $"'{name}' is not a valid name for the database inside the server: use 1-63 printable characters.",
-            "Use a plain name such as 'app'.", name);
+            $"'{UserInput.Shown(name)}' is not a valid name for the database inside the server: use 1-63 printable characters.",
+            "Use a plain name such as 'app'.", UserInput.Shown(name));
     }
 
     private static string Problem(string? name) => name switch

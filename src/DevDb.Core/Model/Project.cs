@@ -27,6 +27,12 @@ public sealed record Project
     public string DatabaseName { get; init; } = DefaultDatabaseName;
     /// <summary>SQL run after the restore (e.g. masking); it must succeed before an image is published.</summary>
     public string? PostRestoreSql { get; init; }
+    /// <summary>
+    /// Whether each database's login is a PostgreSQL superuser: off unless the project asks for it
+    /// and the installation allows it (where each database has OS-level isolation of its own).
+    /// A superuser can run programs and read files as its server's OS user.
+    /// </summary>
+    public bool SuperuserLogins { get; init; }
     public ProjectStatus Status { get; init; }
     /// <summary>Why the last image build failed, in the restore tool's own words.</summary>
     public string? Error { get; init; }

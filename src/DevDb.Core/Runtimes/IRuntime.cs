@@ -8,18 +8,24 @@ namespace DevDb.Core.Runtimes;
 public sealed record ImageBuildResult(DumpFormat SourceFormat, long SourceBytes, long SizeBytes);
 
 /// <summary>Everything a runtime needs to run one database; the engine records it before asking.</summary>
+/// <param name="Superuser">The login is a superuser (a project that asks for it, where the installation allows it).</param>
+/// <param name="ServerUid">The OS user id the server runs as, when DevDb runs as root (<see cref="IRuntime.ChooseServerUid"/>); null otherwise.</param>
 public sealed record DatabaseSpec(string Name, string Project, int ImageRevision, int Port,
-    string DatabaseName, string Username, string Password, int PostgresVersion);
+    string DatabaseName, string Username, string Password, int PostgresVersion, bool Superuser, int? ServerUid);
 
 /// <summary>
-/// Where images and databases physically live: Postgres processes on this machine (local), or
-/// objects in a Kubernetes namespace (later). The engine records intent; the runtime makes it so.
+/// Where images and databases physically live: Postgres processes on this machine (only the
+/// local runtime implements this; the Kubernetes engine is declarative and converges records
+/// instead). The engine records intent; the runtime makes it so.
 /// Every method is safe to repeat and cleans up after itself when it fails or is cancelled.
 /// </summary>
 public interface IRuntime
 {
     /// <summary>The host clients connect to for a database.</summary>
     string HostOf(string database);
+
+    /// <summary>An OS user id of its own for a new database's server, none of <paramref name="taken"/>; null where servers run as the current user.</summary>
+    int? ChooseServerUid(IEnumerable<int> taken);
 
     Task<ImageBuildResult> BuildImageAsync(Project project, int revision, IDumpSource source,
         IProgress<DevDbProgress>? progress, CancellationToken cancellationToken);

@@ -5,6 +5,9 @@ namespace DevDb.Core.Sources;
 /// <summary>Turns a project's source address into the <see cref="IDumpSource"/> that reads it.</summary>
 public static partial class DumpSources
 {
+    /// <summary>The longest source address DevDb takes (a presigned S3 URL is about 1,500 characters).</summary>
+    public const int MaxLength = 4096;
+
     /// <summary>
     /// The source for <paramref name="location"/>: a file or folder path (absolute or relative to the
     /// current directory, Windows or Unix), file://, http(s)://host/path or s3://bucket/key.
@@ -16,6 +19,8 @@ public static partial class DumpSources
         ArgumentNullException.ThrowIfNull(options);
         if (string.IsNullOrWhiteSpace(location))
             throw SourceErrors.Invalid(location ?? "", "the address is empty.");
+        if (location.Length > MaxLength)
+            throw SourceErrors.Invalid(location, $"it has {location.Length} characters, more than the {MaxLength} DevDb takes.");
         var trimmed = location.Trim();
 
         // A Windows drive path (C:\dumps\shop.dump, C:/dumps) or UNC path is a path, not a URI scheme "c:".
@@ -40,7 +45,7 @@ public static partial class DumpSources
             case "s3":
                 return ParseS3(location, trimmed, options);
             default:
-                throw SourceErrors.Invalid(location, $"the scheme '{scheme.Groups[1].Value}://' is not supported.");
+                throw SourceErrors.Invalid(location, $"the scheme '{UserInput.Shown(scheme.Groups[1].Value)}://' is not supported.");
         }
     }
 
@@ -53,7 +58,7 @@ public static partial class DumpSources
         var key = slash < 0 ? "" : rest[(slash + 1)..];
         if (!BucketName().IsMatch(bucket))
             throw SourceErrors.Invalid(location,
-                $"'{bucket}' is not a valid S3 bucket name (3-63 lowercase letters, digits, dots and hyphens).");
+                $"'{UserInput.Shown(bucket)}' is not a valid S3 bucket name (3-63 lowercase letters, digits, dots and hyphens).");
         if (key.Length == 0 || key.EndsWith('/'))
             throw SourceErrors.Invalid(location, "it names no object key (expected s3://bucket/path/to/file.dump).");
         return new S3DumpSource(location, bucket, key, options);

@@ -8,26 +8,36 @@ internal static class SourceErrors
 
     public static DevDbException Invalid(string location, string problem, Exception? inner = null) =>
         new(ErrorCodes.SourceInvalid, DevDbErrorCategory.InvalidArgument,
-            $"'{location}' is not a dump source DevDb can read: {problem}",
-            $"Give {AcceptedForms}.", location, inner);
+            $"'{Shown(location)}' is not a dump source DevDb can read: {problem}",
+            $"Give {AcceptedForms}.", Shown(location), inner);
 
     public static DevDbException NotFound(string location, string what, string? action = null, Exception? inner = null) =>
         new(ErrorCodes.SourceNotFound, DevDbErrorCategory.ObjectNotFound,
-            $"The dump '{location}' was not found: {what}",
-            action ?? "Check the address for typos and that the dump has been published there.", location, inner);
+            $"The dump '{Shown(location)}' was not found: {what}",
+            action ?? "Check the address for typos and that the dump has been published there.", Shown(location), inner);
 
     public static DevDbException AccessDenied(string location, string what, string action, Exception? inner = null) =>
         new(ErrorCodes.SourceAccessDenied, DevDbErrorCategory.PermissionDenied,
-            $"Access to the dump '{location}' was denied: {what}", action, location, inner);
+            $"Access to the dump '{Shown(location)}' was denied: {what}", action, Shown(location), inner);
 
     public static DevDbException Unreachable(string location, string what, string? action = null, Exception? inner = null) =>
         new(ErrorCodes.SourceUnreachable, DevDbErrorCategory.ConnectionError,
-            $"The dump '{location}' could not be reached: {what}",
-            action ?? "Check the address, the network and that the server is up, then try again.", location, inner);
+            $"The dump '{Shown(location)}' could not be reached: {what}",
+            action ?? "Check the address, the network and that the server is up, then try again.", Shown(location), inner);
+
+    public static DevDbException Unsafe(string location, long line, string what) =>
+        new(ErrorCodes.DumpUnsafe, DevDbErrorCategory.InvalidData,
+            $"The dump '{Shown(location)}' is refused before anything of it ran: line {line} holds {what}. " +
+            "DevDb restores a plain SQL dump's statements and data, and of psql's meta-commands only those pg_dump writes (\\connect, \\restrict, \\unrestrict).",
+            "Make the dump with pg_dump (best: pg_dump -Fc --no-owner --no-acl) rather than by hand, or remove that line from the script.",
+            Shown(location));
+
+    /// <summary>A source address as messages show it: credentials and query string left out, and no longer than <see cref="UserInput.ShownLength"/>.</summary>
+    public static string Shown(string location) => UserInput.Shown(SourceAddress.Redacted(location));
 
     public static DevDbException Corrupt(string path, string what, string? action = null, Exception? inner = null) =>
         new(ErrorCodes.DumpCorrupt, DevDbErrorCategory.InvalidData,
-            $"'{path}' {what}",
+            $"'{Shown(path)}' {what}",
             action ?? "Point the project at a file written by pg_dump (custom -Fc, tar -Ft, directory -Fd or plain SQL -Fp).",
-            path, inner);
+            Shown(path), inner);
 }

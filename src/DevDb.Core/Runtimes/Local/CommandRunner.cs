@@ -16,16 +16,21 @@ public sealed record CommandResult(int ExitCode, string StandardOutput, string S
 }
 
 /// <summary>
-/// Runs Postgres' command-line tools, as the unprivileged server user when DevDb runs as root
-/// (initdb and postgres refuse to run as root). Cancelling kills the whole process tree.
+/// Runs Postgres' command-line tools as a <see cref="ServerUser"/> (through setpriv, with no
+/// supplementary groups and no way to gain privileges, when DevDb runs as root). The tools get a
+/// minimal environment: none of DevDb's own variables (AWS credentials, DEVDB_TOKEN, PG*) reach
+/// them. Cancelling kills the whole process tree.
 /// </summary>
 public sealed class CommandRunner(ServerUser serverUser)
 {
+    /// <summary>Variables passed through to the tools; every other one is left out.</summary>
+    private static readonly string[] KeptVariables = ["PATH", "LANG", "TZ", "TMPDIR", "SystemRoot", "windir", "TEMP", "TMP", "ComSpec"];
+
     public ServerUser ServerUser { get; } = serverUser;
 
     public async Task<CommandResult> RunAsync(string file, IEnumerable<string> arguments,
         CancellationToken cancellationToken, Func<Stream, CancellationToken, Task>? writeInput = null,
-        Action<string>? onErrorLine = null)
+        Action<string>? onErrorLine = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo
         {
@@ -38,20 +43,23 @@ public sealed class CommandRunner(ServerUser serverUser)
         };
         if (ServerUser.RunsAsOtherUser)
         {
-            start.FileName = "runuser";
-            start.ArgumentList.Add("-u");
-            start.ArgumentList.Add(ServerUser.Name!);
-            start.ArgumentList.Add("--");
-            start.ArgumentList.Add(file);
+            start.FileName = "setpriv";
+            foreach (var option in new[] { $"--reuid={ServerUser.Uid}", $"--regid={ServerUser.Gid}", "--clear-groups", "--no-new-privs", file })
+                start.ArgumentList.Add(option);
         }
         else
         {
             start.FileName = file;
         }
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        var inherited = start.Environment.Where(v => KeptVariables.Contains(v.Key, StringComparer.OrdinalIgnoreCase)).ToList();
+        start.Environment.Clear();
+        foreach (var (name, value) in inherited) start.Environment[name] = value;
+        if (!ServerUser.RunsAsOtherUser && Environment.GetEnvironmentVariable("HOME") is { } home) start.Environment["HOME"] = home;
         // Postgres tools print in the C locale so messages are stable; PGCONNECT_TIMEOUT bounds connection attempts.
         start.Environment["LC_MESSAGES"] = "C";
         start.Environment["PGCONNECT_TIMEOUT"] = "10";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
 
         using var process = new Process { StartInfo = start };
         try
@@ -62,7 +70,9 @@ public sealed class CommandRunner(ServerUser serverUser)
         {
             throw new DevDbException(ErrorCodes.PostgresNotFound, DevDbErrorCategory.NotInstalled,
                 $"Could not run '{start.FileName}': {e.Message}",
-                "Install PostgreSQL's server and client tools, or set DEVDB_PG_BIN to their bin folder.", file, e);
+                ServerUser.RunsAsOtherUser
+                    ? "Install util-linux (setpriv), which DevDb uses to run Postgres as an unprivileged user."
+                    : "Install PostgreSQL's server and client tools, or set DEVDB_PG_BIN to their bin folder.", file, e);
         }
 
         var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);

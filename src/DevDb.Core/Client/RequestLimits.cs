@@ -1,0 +1,61 @@
+using DevDb.Core.Model;
+using DevDb.Core.Sources;
+
+namespace DevDb.Core.Client;
+
+/// <summary>
+/// The sizes a request may have, checked the same way by both engines before anything is
+/// recorded (the API also bounds whole request bodies to <see cref="MaxRequestBytes"/>).
+/// </summary>
+public static class RequestLimits
+{
+    /// <summary>The largest request body the API reads (HTTP 413 beyond it).</summary>
+    public const int MaxRequestBytes = 1024 * 1024;
+    /// <summary>Post-restore SQL, in characters.</summary>
+    public const int MaxPostRestoreSql = 256 * 1024;
+    /// <summary>An owner's name (a user name as the API's tokens or the OS give it).</summary>
+    public const int MaxOwner = 256;
+
+    public static void Check(NewProjectRequest request)
+    {
+        Names.Validate(request.Name, "project");
+        Names.ValidateDatabaseName(request.DatabaseName);
+        CheckSource(request.Source);
+        CheckSql(request.PostRestoreSql);
+    }
+
+    public static void Check(UpdateProjectRequest request)
+    {
+        if (request.Source is not null) CheckSource(request.Source);
+        CheckSql(request.PostRestoreSql);
+    }
+
+    public static void Check(NewDatabaseRequest request)
+    {
+        Names.Validate(request.Name, "database");
+        if (request.Owner is { Length: > MaxOwner } owner)
+            throw TooLong("owner", owner.Length, MaxOwner, "Give the owner's user name.");
+    }
+
+    public static DevDbException SuperuserLoginsNotAllowed(string project) =>
+        new(ErrorCodes.SuperuserLoginsNotAllowed, DevDbErrorCategory.PermissionDenied,
+            $"Project '{UserInput.Shown(project)}' asks for superuser logins, which this installation does not allow: a superuser can run programs and read files as its server's OS user.",
+            "Leave out -SuperuserLogins, or ask the DevDb admin to allow it where each database has OS-level isolation of its own (AllowSuperuserLogins).",
+            UserInput.Shown(project));
+
+    private static void CheckSource(string? source)
+    {
+        if (source is { Length: > DumpSources.MaxLength })
+            throw TooLong("source", source.Length, DumpSources.MaxLength, "Give the dump's address: a path, an https:// URL or s3://bucket/key.");
+    }
+
+    private static void CheckSql(string? sql)
+    {
+        if (sql is { Length: > MaxPostRestoreSql })
+            throw TooLong("post-restore SQL", sql.Length, MaxPostRestoreSql, "Keep the post-restore SQL to statements such as masking updates; load data through the dump.");
+    }
+
+    private static DevDbException TooLong(string what, int length, int limit, string action) =>
+        new(ErrorCodes.RequestInvalid, DevDbErrorCategory.InvalidArgument,
+            $"The {what} has {length} characters; DevDb takes at most {limit}.", action, what);
+}
