@@ -25,9 +25,11 @@ internal static class SourceErrors
             $"The dump '{Shown(location)}' could not be reached: {what}",
             action ?? "Check the address, the network and that the server is up, then try again.", Shown(location), inner);
 
-    public static DevDbException Unsafe(string location, long line, string what) =>
+    /// <param name="line">The line, when known (psql's restricted mode names none).</param>
+    public static DevDbException Unsafe(string location, long? line, string what) =>
         new(ErrorCodes.DumpUnsafe, DevDbErrorCategory.InvalidData,
-            $"The dump '{Shown(location)}' is refused before anything of it ran: line {line} holds {what}. " +
+            (line is { } number ? $"The dump '{Shown(location)}' is refused before anything of it ran: line {number} holds {what}. "
+                : $"The restore of the dump '{Shown(location)}' was stopped: it holds {what}. ") +
             "DevDb restores a plain SQL dump's statements and data, and of psql's meta-commands only those pg_dump writes (\\connect, \\restrict, \\unrestrict).",
             "Make the dump with pg_dump (best: pg_dump -Fc --no-owner --no-acl) rather than by hand, or remove that line from the script.",
             Shown(location));

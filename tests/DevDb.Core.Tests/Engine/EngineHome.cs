@@ -10,9 +10,13 @@ namespace DevDb.Core.Tests.Engine;
 /// </summary>
 public sealed class EngineHome : IAsyncDisposable
 {
-    public EngineHome()
+    private readonly LocalEngineOptions _options;
+
+    /// <param name="options">Engine options; their Home is replaced by this one's.</param>
+    public EngineHome(LocalEngineOptions? options = null)
     {
         Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "devdb-test-" + Guid.NewGuid().ToString("N")[..10]);
+        _options = (options ?? new LocalEngineOptions()) with { Home = Path };
         Engine = Open();
     }
 
@@ -20,7 +24,7 @@ public sealed class EngineHome : IAsyncDisposable
     public DevDbEngine Engine { get; private set; }
 
     /// <summary>A second engine on the same state, as another PowerShell session would open it.</summary>
-    public DevDbEngine Open() => DevDbEngine.OpenLocal(new LocalEngineOptions { Home = Path });
+    public DevDbEngine Open() => DevDbEngine.OpenLocal(_options);
 
     /// <summary>Folders and files left under a state sub-folder (e.g. "databases", "work").</summary>
     public IReadOnlyList<string> Entries(string folder) =>

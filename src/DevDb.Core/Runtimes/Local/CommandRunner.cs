@@ -86,9 +86,10 @@ public sealed class CommandRunner(ServerUser serverUser)
                     await using var input = process.StandardInput.BaseStream;
                     await writeInput(input, cancellationToken);
                 }
-                catch (IOException) when (process.HasExited)
+                catch (IOException)
                 {
-                    // The tool stopped reading (it failed); its exit code and stderr say why.
+                    // The tool stopped reading (it failed, and is exiting): its exit code and stderr say why.
+                    await process.WaitForExitAsync(cancellationToken);
                 }
             }
             await process.WaitForExitAsync(cancellationToken);

@@ -168,14 +168,10 @@ internal sealed partial class ImageBuilder(ServerUser builder)
         if (result.StandardError.Contains(PsqlScript.RestrictedModeRefusal, StringComparison.Ordinal))
         {
             // The reading above found nothing, yet psql was asked to run a command (e.g. SQL that changed how psql reads strings).
-            var line = ScriptLine().Match(result.StandardError) is { Success: true } match ? long.Parse(match.Groups[1].Value) - 1 : 0;
-            throw SourceErrors.Unsafe(project.Source, line, "a psql command that psql's restricted mode refused");
+            throw SourceErrors.Unsafe(project.Source, line: null, "a psql command, which psql's restricted mode refused before it ran");
         }
         throw RestoreFailure(project, result);
     }
-
-    [GeneratedRegex(@"psql:<stdin>:(\d+):")]
-    private static partial Regex ScriptLine();
 
     /// <summary>
     /// Creates the roles a script names that the cluster lacks, as plain NOLOGIN roles, and grants
