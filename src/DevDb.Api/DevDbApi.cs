@@ -40,7 +40,10 @@ public static class DevDbApi
             var options = sp.GetRequiredService<IOptions<DevDbApiOptions>>().Value;
             return options.Runtime == DevDbRuntime.Kubernetes
                 ? new KubernetesEngine(sp.GetRequiredService<IKubernetes>(), options.Kubernetes, new KubernetesEngineOptions { ProbeSources = true })
-                : DevDbEngine.OpenLocal(new LocalEngineOptions { Home = options.ResolvedHome, Network = options.Network });
+                : DevDbEngine.OpenLocal(new LocalEngineOptions
+                {
+                    Home = options.ResolvedHome, Network = options.Network, AllowSuperuserLogins = options.AllowSuperuserLogins,
+                });
         });
         // kubeconfig when run on a workstation, the pod's service account in a cluster; made only in Kubernetes mode.
         services.AddSingleton<IKubernetes>(_ => new k8s.Kubernetes(KubernetesClientConfiguration.BuildDefaultConfig()));
@@ -68,6 +71,8 @@ public static class DevDbApi
             .AddPolicy(Endpoints.AdminPolicy, p => p.AddAuthenticationSchemes(BearerTokenHandler.SchemeName).RequireRole(ApiRoles.Admin));
 
         services.AddOpenApi("v1", OpenApiTransformers.Configure);
+        // Bounded input: a body beyond the limit is refused (413) before it is read.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = RequestLimits.MaxRequestBytes);
         // Graceful shutdown: in-flight requests finish, then the engine is disposed with the container.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         return builder;

@@ -27,6 +27,14 @@ public sealed class DevDbApiOptions
     /// <summary>The host name engineers connect to, given in connection details; null: the listen address, or this machine's name.</summary>
     public string? DatabaseHost { get; set; }
 
+    /// <summary>
+    /// Whether a project may make its databases' logins superusers (New-DevDbProject -SuperuserLogins).
+    /// Off by default: a superuser can run programs and read files as its server's OS user. Turn it
+    /// on only where each database has OS-level isolation of its own (a Kubernetes pod; the local
+    /// runtime as root, where each server has its own OS user).
+    /// </summary>
+    public bool AllowSuperuserLogins { get; set; }
+
     public DatabaseNetwork Network => string.IsNullOrEmpty(DatabaseListenAddress)
         ? new DatabaseNetwork { Host = DatabaseHost }
         : new DatabaseNetwork { ListenAddress = DatabaseListenAddress, Host = DatabaseHost };

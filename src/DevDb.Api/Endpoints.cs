@@ -4,6 +4,7 @@ using DevDb.Core;
 using DevDb.Core.Client;
 using DevDb.Core.Engine;
 using DevDb.Core.Model;
+using DevDb.Core.Sources;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -72,11 +73,15 @@ public static class Endpoints
 
     // ---- projects ---------------------------------------------------------------------------
 
-    private static async Task<Ok<IReadOnlyList<Project>>> GetProjects(IDevDbService engine, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await engine.GetProjectsAsync(cancellationToken));
+    private static async Task<Ok<IReadOnlyList<Project>>> GetProjects(ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken) =>
+        TypedResults.Ok<IReadOnlyList<Project>>((await engine.GetProjectsAsync(cancellationToken)).Select(p => VisibleTo(user, p)).ToList());
 
-    private static async Task<Ok<Project>> GetProject(string name, IDevDbService engine, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await engine.GetProjectAsync(name, cancellationToken));
+    private static async Task<Ok<Project>> GetProject(string name, ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken) =>
+        TypedResults.Ok(VisibleTo(user, await engine.GetProjectAsync(name, cancellationToken)));
+
+    /// <summary>Developers see a project without its source's credentials and query string, and without its post-restore SQL (masking rules); admins see all.</summary>
+    private static Project VisibleTo(ClaimsPrincipal user, Project project) =>
+        Caller.From(user).IsAdmin ? project : project with { Source = SourceAddress.Redacted(project.Source), PostRestoreSql = null };
 
     private static async Task<Results<Ok<Project>, Accepted<Project>>> NewProject(
         NewProjectRequest request, IDevDbService engine, ApiMetrics metrics, CancellationToken cancellationToken)
@@ -91,8 +96,9 @@ public static class Endpoints
         IDevDbService engine, ApiMetrics metrics, CancellationToken cancellationToken)
     {
         if (request?.Name is { } bodyName && bodyName != name)
-            throw new DevDbException(ErrorCodes.NameInvalid, DevDbErrorCategory.InvalidArgument,
-                $"The body names project '{bodyName}' but the route names '{name}'.", "Leave 'name' out of the body, or make it match the route.", bodyName);
+            throw new DevDbException(ErrorCodes.RequestInvalid, DevDbErrorCategory.InvalidArgument,
+                $"The body names project '{UserInput.Shown(bodyName)}' but the route names '{UserInput.Shown(name)}'.",
+                "Leave 'name' out of the body, or make it match the route.", UserInput.Shown(bodyName));
         var project = await engine.StartUpdateProjectAsync(
             new UpdateProjectRequest { Name = name, Source = request?.Source, PostRestoreSql = request?.PostRestoreSql }, cancellationToken);
         metrics.ImageBuildStarted();
@@ -114,7 +120,7 @@ public static class Endpoints
         if (!caller.IsAdmin)
         {
             if (owner is not null && owner != caller.User)
-                throw Problems.Forbidden($"Developer '{caller.User}' can list only their own databases, not those of '{owner}'.", owner);
+                throw Problems.Forbidden($"Developer '{caller.User}' can list only their own databases, not those of '{UserInput.Shown(owner)}'.", UserInput.Shown(owner));
             owner = caller.User;
         }
         return TypedResults.Ok(await engine.GetDatabasesAsync(project, owner, cancellationToken));
@@ -125,7 +131,7 @@ public static class Endpoints
     {
         var caller = Caller.From(user);
         if (!caller.IsAdmin && request.Owner is not null && request.Owner != caller.User)
-            throw Problems.Forbidden($"Developer '{caller.User}' can create databases only for themselves, not for '{request.Owner}'.", request.Owner);
+            throw Problems.Forbidden($"Developer '{caller.User}' can create databases only for themselves, not for '{UserInput.Shown(request.Owner)}'.", UserInput.Shown(request.Owner));
         var database = await engine.StartNewDatabaseAsync(request with { Owner = caller.IsAdmin ? request.Owner ?? caller.User : caller.User }, cancellationToken);
         if (database.Status != DatabaseStatus.Creating) return TypedResults.Ok(database);
         metrics.DatabaseCreateStarted();

@@ -60,13 +60,14 @@ public sealed class ProblemMiddleware(RequestDelegate next, ILogger<ProblemMiddl
         }
         catch (DevDbException e) when (!context.Response.HasStarted)
         {
-            logger.LogInformation("{Method} {Path} failed: {ErrorCode}: {Error}", context.Request.Method, context.Request.Path, e.Code, e.Message);
+            logger.LogInformation("{Method} {Path} failed: {ErrorCode}: {Error}", context.Request.Method, UserInput.Shown(context.Request.Path), e.Code, e.Message);
             await Problems.WriteAsync(context, e);
         }
         catch (BadHttpRequestException e) when (!context.Response.HasStarted)
         {
-            var reason = e.InnerException is JsonException json ? $"{e.Message} {json.Message}" : e.Message;
-            logger.LogInformation("{Method} {Path} is not a valid request: {Error}", context.Request.Method, context.Request.Path, reason);
+            // The parser's words hold at most property names and positions of the body; still bounded.
+            var reason = UserInput.Shown(e.InnerException is JsonException json ? $"{e.Message} {json.Message}" : e.Message, length: 500);
+            logger.LogInformation("{Method} {Path} is not a valid request: {Error}", context.Request.Method, UserInput.Shown(context.Request.Path), reason);
             await Problems.WriteAsync(context, new ApiProblem
             {
                 Title = ErrorCodes.RequestInvalid, Status = e.StatusCode, Code = ErrorCodes.RequestInvalid, Category = DevDbErrorCategory.InvalidArgument,
@@ -81,7 +82,7 @@ public sealed class ProblemMiddleware(RequestDelegate next, ILogger<ProblemMiddl
         }
         catch (Exception e) when (!context.Response.HasStarted)
         {
-            logger.LogError(e, "{Method} {Path} failed unexpectedly.", context.Request.Method, context.Request.Path);
+            logger.LogError(e, "{Method} {Path} failed unexpectedly.", context.Request.Method, UserInput.Shown(context.Request.Path));
             await Problems.WriteAsync(context, new ApiProblem
             {
                 Title = ErrorCodes.ServerError, Status = StatusCodes.Status500InternalServerError, Code = ErrorCodes.ServerError,
@@ -97,7 +98,7 @@ public sealed class ProblemMiddleware(RequestDelegate next, ILogger<ProblemMiddl
     public static Task WriteStatusProblemAsync(HttpContext context)
     {
         var status = context.Response.StatusCode;
-        var request = $"{context.Request.Method} {context.Request.Path}";
+        var request = $"{context.Request.Method} {UserInput.Shown(context.Request.Path)}";
         return Problems.WriteAsync(context, new ApiProblem
         {
             Title = ErrorCodes.RequestInvalid, Status = status, Code = ErrorCodes.RequestInvalid, Category = DevDbErrorCategory.InvalidArgument,
@@ -105,9 +106,12 @@ public sealed class ProblemMiddleware(RequestDelegate next, ILogger<ProblemMiddl
             {
                 StatusCodes.Status404NotFound => $"The DevDb API has no route {request}.",
                 StatusCodes.Status405MethodNotAllowed => $"The DevDb API does not allow {request}.",
+                StatusCodes.Status413PayloadTooLarge => $"The body of {request} is larger than the {RequestLimits.MaxRequestBytes} bytes the DevDb API takes.",
                 _ => $"The DevDb API could not serve {request} (HTTP {status}).",
             },
-            RecommendedAction = "See the routes in the API's OpenAPI document (/openapi/v1.json).",
+            RecommendedAction = status == StatusCodes.Status413PayloadTooLarge
+                ? "Send less: names, sources and post-restore SQL have limits of their own (see the README)."
+                : "See the routes in the API's OpenAPI document (/openapi/v1.json).",
             RequestId = context.TraceIdentifier,
         });
     }

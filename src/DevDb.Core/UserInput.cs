@@ -10,14 +10,15 @@ public static class UserInput
     public const int ShownLength = 100;
 
     /// <summary><paramref name="value"/> itself when short, else its first characters and how long it was; control characters become '?'.</summary>
-    public static string Shown(string? value)
+    /// <param name="length">More than <see cref="ShownLength"/> only for text DevDb's own parts write around user input (a parser's message).</param>
+    public static string Shown(string? value, int length = ShownLength)
     {
         if (value is null) return "";
-        var head = value.Length <= ShownLength ? value : value[..ShownLength];
+        var head = value.Length <= length ? value : value[..length];
         var printable = string.Create(head.Length, head, (span, text) =>
         {
             for (var i = 0; i < text.Length; i++) span[i] = char.IsControl(text[i]) ? '?' : text[i];
         });
-        return value.Length <= ShownLength ? printable : $"{printable}... ({value.Length} characters)";
+        return value.Length <= length ? printable : $"{printable}... ({value.Length} characters)";
     }
 }

@@ -49,11 +49,11 @@ public sealed class ProblemTests(ShopServerFixture fixture)
     }
 
     [Fact]
-    public async Task A_refresh_whose_body_names_another_project_is_NameInvalid()
+    public async Task A_refresh_whose_body_names_another_project_is_RequestInvalid()
     {
         using var response = await _server.SendAsync(HttpMethod.Post, ApiContract.ProjectRefresh(ShopServerFixture.Project), _server.AdminToken,
             new UpdateProjectRequest { Name = "other" });
-        await ExpectProblemAsync(response, HttpStatusCode.BadRequest, ErrorCodes.NameInvalid);
+        await ExpectProblemAsync(response, HttpStatusCode.BadRequest, ErrorCodes.RequestInvalid);
     }
 
     [Fact]

@@ -108,6 +108,53 @@ public sealed class ProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Hostile_names_of_megabytes_neither_balloon_the_process_nor_come_back_in_full()
+    {
+        await using var api = await StartApiAsync();
+        using var http = new HttpClient { BaseAddress = api.Address };
+        var token = BootstrapToken(api);
+        // Warm up the routes and the engine, then measure.
+        using (await SendAsync(http, HttpMethod.Get, ApiContract.Databases, token)) { }
+        var before = ResidentMegabytes(api.Process);
+
+        long largestAnswer = 0;
+        for (var i = 0; i < 10; i++)
+        {
+            foreach (var length in new[] { 5 * 1024 * 1024, 900 * 1024 })
+            {
+                using var client = new HttpClient { BaseAddress = api.Address };
+                try
+                {
+                    using var response = await SendAsync(client, HttpMethod.Post, ApiContract.Databases, token,
+                        new NewDatabaseRequest { Project = "shop", Name = new string('a', length) });
+                    Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge, $"{(int)response.StatusCode}");
+                    largestAnswer = Math.Max(largestAnswer, (await response.Content.ReadAsByteArrayAsync()).Length);
+                }
+                catch (HttpRequestException e) when (length > RequestLimits.MaxRequestBytes && e.InnerException is IOException)
+                {
+                    // Kestrel answers 413 and closes the connection while the client is still sending the rest.
+                }
+            }
+        }
+        var after = ResidentMegabytes(api.Process);
+
+        Assert.True(largestAnswer < 2048, $"an answer of {largestAnswer} bytes");
+        Assert.True(after - before < 150, $"the API grew from {before} MB to {after} MB");
+        Assert.All(api.Output.Split('\n'), line => Assert.True(line.Length < 4096, $"a log line of {line.Length} characters"));
+    }
+
+    private static string BootstrapToken(ApiProcess api)
+    {
+        var warning = api.Output.Split('\n').Single(l => l.Contains("bootstrap admin token"));
+        using var json = JsonDocument.Parse(warning);
+        return json.RootElement.GetProperty("State").GetProperty("BootstrapToken").GetString()!;
+    }
+
+    /// <summary>The process's resident memory (VmRSS), in MB.</summary>
+    private static long ResidentMegabytes(Process process) =>
+        long.Parse(File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith("VmRSS:")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
+
+    [Fact]
     public async Task The_real_process_bootstraps_a_token_serves_logs_as_json_without_secrets_and_stops_gracefully()
     {
         string bootstrap, developerToken, password, output;

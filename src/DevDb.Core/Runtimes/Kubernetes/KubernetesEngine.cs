@@ -105,8 +105,9 @@ public sealed class KubernetesEngine : IDevDbService
 
     private async Task<(DevDbProject Project, int Refresh)> RecordNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken)
     {
-        Names.Validate(request.Name, "project");
-        Names.ValidateDatabaseName(request.DatabaseName);
+        RequestLimits.Check(request);
+        // Superuser logins in pods are not offered yet: the pod's login rule makes owners only.
+        if (request.SuperuserLogins) throw RequestLimits.SuperuserLoginsNotAllowed(request.Name);
         var version = request.PostgresVersion ?? _options.DefaultPostgresVersion;
         if (version is < 10 or > 99)
             throw new DevDbException(ErrorCodes.RequestInvalid, DevDbErrorCategory.InvalidArgument,
@@ -133,7 +134,7 @@ public sealed class KubernetesEngine : IDevDbService
         if (same && !failed) return (existing, existing.Spec.Refresh);
         if (!failed)
             throw new DevDbException(ErrorCodes.ProjectExists, DevDbErrorCategory.ResourceExists,
-                $"Project '{request.Name}' already exists with another definition (source '{existing.Spec.Source}', PostgreSQL {existing.Spec.PostgresVersion}).",
+                $"Project '{request.Name}' already exists with another definition (source '{SourceAddress.Redacted(existing.Spec.Source)}', PostgreSQL {existing.Spec.PostgresVersion}).",
                 $"Choose another name, change it with Update-DevDbProject, or remove it first with Remove-DevDbProject -Name {request.Name}.", request.Name);
         // A project whose builds all failed is rebuilt from the new definition, as in local mode.
         var refresh = existing.Spec.Refresh + 1;
@@ -151,8 +152,8 @@ public sealed class KubernetesEngine : IDevDbService
         var source = DumpSources.Open(location, _engineOptions.Sources);
         if (!Uri.TryCreate(location, UriKind.Absolute, out var uri) || uri.Scheme is not ("s3" or "https" or "http"))
             throw new DevDbException(ErrorCodes.SourceInvalid, DevDbErrorCategory.InvalidArgument,
-                $"'{location}' is a path on this machine; restore Jobs in the cluster cannot read it.",
-                "Upload the dump to S3 or an HTTPS server and give that address (s3://bucket/key or https://...).", location);
+                $"'{UserInput.Shown(location)}' is a path on this machine; restore Jobs in the cluster cannot read it.",
+                "Upload the dump to S3 or an HTTPS server and give that address (s3://bucket/key or https://...).", UserInput.Shown(location));
         if (_engineOptions.ProbeSources) await source.ProbeAsync(cancellationToken);
     }
 
@@ -173,6 +174,7 @@ public sealed class KubernetesEngine : IDevDbService
 
     private async Task<(DevDbProject Project, int Refresh)> RecordUpdateAsync(UpdateProjectRequest request, CancellationToken cancellationToken)
     {
+        RequestLimits.Check(request);
         var current = await RequireProjectAsync(request.Name, cancellationToken);
         if (request.Source is not null) await CheckSourceAsync(request.Source, cancellationToken);
         if (IsBuilding(current))
@@ -259,7 +261,7 @@ public sealed class KubernetesEngine : IDevDbService
 
     public async Task<Database> StartNewDatabaseAsync(NewDatabaseRequest request, CancellationToken cancellationToken = default)
     {
-        Names.Validate(request.Name, "database");
+        RequestLimits.Check(request);
         var owner = request.Owner ?? Environment.UserName;
         if (await _databases.FindAsync(request.Name, cancellationToken) is { } existing)
         {
@@ -454,12 +456,12 @@ public sealed class KubernetesEngine : IDevDbService
     private async Task<DevDbProject> RequireProjectAsync(string name, CancellationToken cancellationToken) =>
         (Names.IsValid(name) ? await _projects.FindAsync(name, cancellationToken) : null)
         ?? throw new DevDbException(ErrorCodes.ProjectNotFound, DevDbErrorCategory.ObjectNotFound,
-            $"There is no project named '{name}'.", "List projects with Get-DevDbProject, or create one with New-DevDbProject.", name);
+            $"There is no project named '{UserInput.Shown(name)}'.", "List projects with Get-DevDbProject, or create one with New-DevDbProject.", UserInput.Shown(name));
 
     private async Task<DevDbDatabase> RequireDatabaseAsync(string name, CancellationToken cancellationToken) =>
         (Names.IsValid(name) ? await _databases.FindAsync(name, cancellationToken) : null)
         ?? throw new DevDbException(ErrorCodes.DatabaseNotFound, DevDbErrorCategory.ObjectNotFound,
-            $"There is no database named '{name}'.", "List databases with Get-DevDbDatabase, or create one with New-DevDbDatabase.", name);
+            $"There is no database named '{UserInput.Shown(name)}'.", "List databases with Get-DevDbDatabase, or create one with New-DevDbDatabase.", UserInput.Shown(name));
 
     internal static Project ToProject(DevDbProject record) => new()
     {
