@@ -69,7 +69,8 @@ public static class Endpoints
             .Produces<HealthStatus>().ProducesProblems(StatusCodes.Status503ServiceUnavailable);
     }
 
-    public sealed record HealthStatus(string Status);
+    /// <param name="Damaged">Catalog records that could not be read and were moved aside (under the state folder's catalog/damaged).</param>
+    public sealed record HealthStatus(string Status, IReadOnlyList<string>? Damaged = null);
 
     // ---- projects ---------------------------------------------------------------------------
 
@@ -196,7 +197,12 @@ public static class Endpoints
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
             await engine.GetProjectsAsync(timeout.Token);
             await engine.GetDatabasesAsync(cancellationToken: timeout.Token);
-            return TypedResults.Ok(new HealthStatus("ready"));
+            var damaged = await engine.GetDamagedRecordsAsync(timeout.Token);
+            if (damaged.Count == 0) return TypedResults.Ok(new HealthStatus("ready"));
+            loggers.CreateLogger(typeof(Endpoints)).LogWarning(
+                "Ready, but {Count} catalog record(s) could not be read and were moved aside: {Damaged}. Restore them from a backup, or remove the matching folders under databases/ or images/.",
+                damaged.Count, string.Join(", ", damaged));
+            return TypedResults.Ok(new HealthStatus("ready", damaged));
         }
         catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
         {

@@ -64,6 +64,14 @@ public static class ErrorCodes
     public const string SuperuserLoginsNotAllowed = nameof(SuperuserLoginsNotAllowed);
     /// <summary>The local engine cannot run on this operating system (Windows): use a DevDb server.</summary>
     public const string PlatformNotSupported = nameof(PlatformNotSupported);
+    /// <summary>A file system DevDb writes to is full; the message names the folder, its free space and what the step needed.</summary>
+    public const string DiskFull = nameof(DiskFull);
+    /// <summary>Running as root, the state folder (or a folder above it) cannot be entered by the servers' users.</summary>
+    public const string HomeNotAccessible = nameof(HomeNotAccessible);
+    /// <summary>A dump made by a newer pg_dump than the installed pg_restore reads.</summary>
+    public const string DumpVersionUnsupported = nameof(DumpVersionUnsupported);
+    /// <summary>An http(s) source redirects in a loop (or more times than DevDb follows).</summary>
+    public const string SourceRedirectLoop = nameof(SourceRedirectLoop);
     public const string NoFreePort = nameof(NoFreePort);
     public const string PortInUse = nameof(PortInUse);
     public const string ProjectNotFound = nameof(ProjectNotFound);

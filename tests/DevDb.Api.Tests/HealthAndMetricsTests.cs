@@ -56,39 +56,25 @@ public sealed class ReadinessTests : IAsyncLifetime
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
-    public async Task Readyz_is_503_while_the_catalog_cannot_be_read_and_healthz_stays_200()
+    public async Task A_damaged_record_is_moved_aside_and_readyz_names_it_while_everything_else_works()
     {
         using (var ready = await _server.SendAsync(HttpMethod.Get, "/readyz", token: null))
             Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
 
-        // A record that is no JSON: what a full disk or a hand edit leaves behind.
+        // A record that is no JSON: what an interrupted write of an older DevDb, or a hand edit, leaves behind.
         var broken = Path.Combine(_server.Home.Path, "catalog", "projects", "broken.json");
-        Directory.CreateDirectory(Path.GetDirectoryName(broken)!);
         await File.WriteAllTextAsync(broken, "{ not json");
-        try
-        {
-            using var notReady = await _server.SendAsync(HttpMethod.Get, "/readyz", token: null);
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
-            var problem = JsonSerializer.Deserialize<ApiProblem>(await notReady.Content.ReadAsStringAsync(), ApiContract.Json)!;
-            Assert.Equal(ErrorCodes.ServerError, problem.Code);
-            Assert.DoesNotContain(_server.Home.Path, problem.Detail);
-            Assert.Contains(_server.Logs.Lines, l => l.Contains("Not ready") && l.Contains(problem.RequestId!));
-            using (var health = await _server.SendAsync(HttpMethod.Get, "/healthz", token: null))
-                Assert.Equal(HttpStatusCode.OK, health.StatusCode);
 
-            // Other calls that hit the broken catalog are a 500 problem with the request id, no internals.
-            using var failed = await _server.SendAsync(HttpMethod.Get, ApiContract.Projects, _server.AdminToken);
-            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
-            var serverError = JsonSerializer.Deserialize<ApiProblem>(await failed.Content.ReadAsStringAsync(), ApiContract.Json)!;
-            Assert.Equal(ErrorCodes.ServerError, serverError.Code);
-            Assert.Contains(serverError.RequestId!, serverError.Detail);
-            Assert.DoesNotContain("Json", serverError.Detail);
-        }
-        finally
-        {
-            File.Delete(broken);
-        }
-        using var readyAgain = await _server.SendAsync(HttpMethod.Get, "/readyz", token: null);
-        Assert.Equal(HttpStatusCode.OK, readyAgain.StatusCode);
+        using (var listed = await _server.SendAsync(HttpMethod.Get, ApiContract.Projects, _server.AdminToken))
+            Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+        using var stillReady = await _server.SendAsync(HttpMethod.Get, "/readyz", token: null);
+        Assert.Equal(HttpStatusCode.OK, stillReady.StatusCode);
+        var health = JsonSerializer.Deserialize<Endpoints.HealthStatus>(await stillReady.Content.ReadAsStringAsync(), ApiContract.Json)!;
+        Assert.Equal("ready", health.Status);
+        Assert.StartsWith("projects-broken-", Assert.Single(health.Damaged!));
+        Assert.Contains(_server.Logs.Lines, l => l.Contains("could not be read and were moved aside") && l.Contains("projects-broken-"));
+        Assert.False(File.Exists(broken));
+        using (var healthz = await _server.SendAsync(HttpMethod.Get, "/healthz", token: null))
+            Assert.Equal(HttpStatusCode.OK, healthz.StatusCode);
     }
 }

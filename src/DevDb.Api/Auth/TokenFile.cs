@@ -1,3 +1,4 @@
+using DevDb.Core.IO;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
@@ -81,7 +82,7 @@ public static partial class TokenFile
     public static void Write(string path, IReadOnlyList<TokenEntry> tokens)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        LocalLayout.WritePrivateFile(path, JsonSerializer.SerializeToUtf8Bytes(new Content(tokens), Json));
+        PrivateFiles.Write(path, JsonSerializer.SerializeToUtf8Bytes(new Content(tokens), Json));
     }
 
     private static DevDbException Invalid(string path, string problem) =>

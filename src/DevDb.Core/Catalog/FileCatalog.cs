@@ -65,26 +65,57 @@ public sealed class FileCatalog(string folder)
     public void DeleteProject(string name) => File.Delete(Path.Combine(ProjectsFolder, name + ".json"));
     public void DeleteDatabase(string name) => File.Delete(Path.Combine(DatabasesFolder, name + ".json"));
 
-    private static IEnumerable<T> ReadAll<T>(string directory) where T : class =>
+    /// <summary>Where records that could not be read are moved, so that everything else keeps working.</summary>
+    private string DamagedFolder => Path.Combine(folder, "damaged");
+
+    /// <summary>The records moved aside because they could not be read (file names under catalog/damaged), oldest first.</summary>
+    public IReadOnlyList<string> DamagedRecords() =>
+        Directory.Exists(DamagedFolder)
+            ? Directory.EnumerateFiles(DamagedFolder).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList()
+            : [];
+
+    private IEnumerable<T> ReadAll<T>(string directory) where T : class =>
         Directory.Exists(directory)
             ? Directory.EnumerateFiles(directory, "*.json").Select(Read<T>).OfType<T>()
             : [];
 
-    private static T? Read<T>(string path) where T : class
+    private T? Read<T>(string path) where T : class
     {
+        byte[] bytes;
         try
         {
-            return JsonSerializer.Deserialize<T>(File.ReadAllBytes(path), Json);
+            bytes = File.ReadAllBytes(path);
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return null;
         }
-        catch (DirectoryNotFoundException)
+        try
         {
+            return JsonSerializer.Deserialize<T>(bytes, Json) ?? throw new JsonException("the record is null");
+        }
+        catch (JsonException)
+        {
+            MoveAside(path);
             return null;
         }
     }
 
-    private static void Write<T>(string path, T record) => Engine.LocalLayout.WritePrivateFile(path, JsonSerializer.SerializeToUtf8Bytes(record, Json));
+    /// <summary>A damaged record (e.g. left empty by a crash of an older DevDb) goes to catalog/damaged, named after what it was.</summary>
+    private void MoveAside(string path)
+    {
+        Directory.CreateDirectory(DamagedFolder);
+        var kind = Path.GetFileName(Path.GetDirectoryName(path));
+        var target = Path.Combine(DamagedFolder, $"{kind}-{Path.GetFileNameWithoutExtension(path)}-{DateTime.UtcNow:yyyyMMddTHHmmssfff}.json");
+        try
+        {
+            File.Move(path, target);
+        }
+        catch (FileNotFoundException)
+        {
+            // Another session moved it first.
+        }
+    }
+
+    private static void Write<T>(string path, T record) => IO.PrivateFiles.Write(path, JsonSerializer.SerializeToUtf8Bytes(record, Json));
 }

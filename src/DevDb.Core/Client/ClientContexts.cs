@@ -1,3 +1,4 @@
+using DevDb.Core.IO;
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text;
@@ -126,7 +127,7 @@ public sealed class ClientContexts(string folder)
     private void Write(SavedContexts saved)
     {
         LocalLayout.CreateFolder(Folder, LocalLayout.UserOnly);
-        LocalLayout.WritePrivateFile(ContextsFile, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(saved, Json)));
+        PrivateFiles.Write(ContextsFile, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(saved, Json)));
     }
 
     private string ReadToken(ClientContext context)
@@ -150,7 +151,7 @@ public sealed class ClientContexts(string folder)
     {
         LocalLayout.CreateFolder(Path.Combine(Folder, "tokens"), LocalLayout.UserOnly);
         var bytes = Encoding.UTF8.GetBytes(token);
-        LocalLayout.WritePrivateFile(TokenFile(context.Name), context.TokenStore == "Dpapi" && OperatingSystem.IsWindows() ? Protect(bytes) : bytes);
+        PrivateFiles.Write(TokenFile(context.Name), context.TokenStore == "Dpapi" && OperatingSystem.IsWindows() ? Protect(bytes) : bytes);
     }
 
     [SupportedOSPlatform("windows")]

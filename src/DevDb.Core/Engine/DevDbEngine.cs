@@ -161,6 +161,9 @@ public sealed class DevDbEngine : IDevDbService
         }
     }
 
+    public Task<IReadOnlyList<string>> GetDamagedRecordsAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(_catalog.DamagedRecords());
+
     public Task<IReadOnlyList<Project>> GetProjectsAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<Project>>(_catalog.Projects().Select(r => r.Project).ToList());
 

@@ -15,4 +15,7 @@ public interface IDevDbService : IDevDbClient, IAsyncDisposable
 
     /// <summary>Records the request for the next image revision and starts it; returns the project.</summary>
     Task<Project> StartUpdateProjectAsync(UpdateProjectRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Records that could not be read and were moved aside (their names), for health checks; none on Kubernetes.</summary>
+    Task<IReadOnlyList<string>> GetDamagedRecordsAsync(CancellationToken cancellationToken = default);
 }

@@ -56,11 +56,30 @@ public sealed class LocalLayout
     /// </summary>
     public void EnsureCreated()
     {
+        RequireReachableByServers();
         EnsureFolder(Home, PassThrough);
         foreach (var folder in new[] { Catalog, Path.Combine(Catalog, "projects"), Path.Combine(Catalog, "databases"), Secrets })
             EnsureFolder(folder, UserOnly);
         foreach (var folder in new[] { Work, Images, Databases, Run })
             EnsureFolder(folder, PassThrough);
+    }
+
+    /// <summary>
+    /// As root, database servers run as users of their own, which must pass through every folder
+    /// above the state folder: a home under a private folder (e.g. made by mktemp -d) cannot work.
+    /// </summary>
+    private void RequireReachableByServers()
+    {
+        if (OperatingSystem.IsWindows() || !ServerUser.DevDbIsRoot) return;
+        for (var folder = Path.GetDirectoryName(Home); folder is not null; folder = Path.GetDirectoryName(folder))
+        {
+            if (!Directory.Exists(folder)) continue;
+            var mode = File.GetUnixFileMode(folder);
+            if (mode.HasFlag(UnixFileMode.OtherExecute)) continue;
+            throw new DevDbException(ErrorCodes.HomeNotAccessible, DevDbErrorCategory.PermissionDenied,
+                $"The state folder '{Home}' is inside '{folder}' (mode {Convert.ToString((int)mode, 8)}), which the database servers' OS users cannot pass through.",
+                $"Let others pass through it without listing it (chmod o+x '{folder}'), or set DEVDB_HOME to a folder such as /var/lib/devdb.", folder);
+        }
     }
 
     public const UnixFileMode UserOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
@@ -89,26 +108,6 @@ public sealed class LocalLayout
     {
         if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
         else if (!Directory.Exists(path)) Directory.CreateDirectory(path, mode);
-    }
-
-    /// <summary>
-    /// Replaces a file atomically with content only its owner can read (secrets, tokens, settings):
-    /// written to a temporary file of a unique name, then renamed over it.
-    /// </summary>
-    public static void WritePrivateFile(string path, ReadOnlySpan<byte> content)
-    {
-        var temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        try
-        {
-            using (var stream = new FileStream(temporary, options)) stream.Write(content);
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
     }
 
     /// <summary>Deletes a folder tree if it exists; the engine's one way to remove server folders.</summary>

@@ -13,7 +13,7 @@ public sealed class SecretStore(string folder)
     /// <summary>32 characters from a 57-letter alphabet: about 186 bits, and safe in any connection-string format.</summary>
     public static string NewPassword() => RandomNumberGenerator.GetString(Alphabet, 32);
 
-    public void Save(string database, string password) => LocalLayout.WritePrivateFile(PathOf(database), System.Text.Encoding.UTF8.GetBytes(password));
+    public void Save(string database, string password) => IO.PrivateFiles.Write(PathOf(database), System.Text.Encoding.UTF8.GetBytes(password));
 
     public string Read(string database) => File.ReadAllText(PathOf(database));
 

@@ -79,6 +79,7 @@ internal static class Download
         {
             DeleteQuietly(target);
             if (e is OperationCanceledException && cancellationToken.IsCancellationRequested) throw;
+            if (IO.DiskSpace.IsFull(e)) throw IO.DiskSpace.Full(workDirectory, $"downloading '{SourceErrors.Shown(location)}'", expectedBytes, e);
             if (e is TimeoutException or IOException || isTransferError(e))
                 throw SourceErrors.Unreachable(location, $"the download broke off: {e.Message}", inner: e);
             if (e is UnauthorizedAccessException)

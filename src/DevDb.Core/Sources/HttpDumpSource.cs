@@ -7,6 +7,9 @@ namespace DevDb.Core.Sources;
 /// <summary>A dump served over http:// or https://, downloaded into the work folder.</summary>
 internal sealed class HttpDumpSource(string location, Uri uri, DumpSourceOptions options) : IDumpSource
 {
+    /// <summary>Redirects followed before a source is called a redirect loop.</summary>
+    public const int MaxRedirects = 20;
+
     public string Location { get; } = location;
     public Uri Uri { get; } = uri;
 
@@ -42,6 +45,7 @@ internal sealed class HttpDumpSource(string location, Uri uri, DumpSourceOptions
             ConnectTimeout = options.ConnectTimeout,
             AutomaticDecompression = DecompressionMethods.None,
             AllowAutoRedirect = true,
+            MaxAutomaticRedirections = MaxRedirects,
         };
         // The whole download may take long; only waiting for an answer is bounded (here and per read).
         return new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
@@ -84,6 +88,11 @@ internal sealed class HttpDumpSource(string location, Uri uri, DumpSourceOptions
     private void ThrowUnlessSuccess(HttpResponseMessage response)
     {
         if (response.IsSuccessStatusCode) return;
+        if ((int)response.StatusCode is >= 300 and < 400)
+            throw new DevDbException(ErrorCodes.SourceRedirectLoop, DevDbErrorCategory.InvalidData,
+                $"The dump '{SourceErrors.Shown(Location)}' could not be reached: the server still redirected after {MaxRedirects} redirects " +
+                $"(HTTP {(int)response.StatusCode}, last to '{SourceErrors.Shown(response.Headers.Location?.ToString())}').",
+                "The URL redirects in a loop: give the dump's final address, or ask the server's owner to fix the redirect.", SourceErrors.Shown(Location));
         var status = $"the server answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}".TrimEnd() + ".";
         throw response.StatusCode switch
         {

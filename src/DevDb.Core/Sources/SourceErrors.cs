@@ -35,7 +35,7 @@ internal static class SourceErrors
             Shown(location));
 
     /// <summary>A source address as messages show it: credentials and query string left out, and no longer than <see cref="UserInput.ShownLength"/>.</summary>
-    public static string Shown(string location) => UserInput.Shown(SourceAddress.Redacted(location));
+    public static string Shown(string? location) => UserInput.Shown(SourceAddress.Redacted(location));
 
     public static DevDbException Corrupt(string path, string what, string? action = null, Exception? inner = null) =>
         new(ErrorCodes.DumpCorrupt, DevDbErrorCategory.InvalidData,

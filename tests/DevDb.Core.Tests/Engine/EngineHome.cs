@@ -13,9 +13,10 @@ public sealed class EngineHome : IAsyncDisposable
     private readonly LocalEngineOptions _options;
 
     /// <param name="options">Engine options; their Home is replaced by this one's.</param>
-    public EngineHome(LocalEngineOptions? options = null)
+    /// <param name="parent">Where the state folder goes (default the temp folder), e.g. a small file system of a test's own.</param>
+    public EngineHome(LocalEngineOptions? options = null, string? parent = null)
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "devdb-test-" + Guid.NewGuid().ToString("N")[..10]);
+        Path = System.IO.Path.Combine(parent ?? System.IO.Path.GetTempPath(), "devdb-test-" + Guid.NewGuid().ToString("N")[..10]);
         _options = (options ?? new LocalEngineOptions()) with { Home = Path };
         Engine = Open();
     }

@@ -13,6 +13,7 @@ public sealed class HttpFileServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
     private readonly ConcurrentDictionary<string, HttpStatusCode> _forcedStatus = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _redirects = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _requests = new();
 
     public HttpFileServer(string root)
@@ -51,6 +52,9 @@ public sealed class HttpFileServer : IAsyncDisposable
     /// <summary>Answers every request for <paramref name="relativePath"/> with <paramref name="status"/> and no body.</summary>
     public void RespondWith(string relativePath, HttpStatusCode status) => _forcedStatus["/" + relativePath.TrimStart('/')] = status;
 
+    /// <summary>Answers every request for <paramref name="relativePath"/> with 302 Found to <paramref name="target"/> (a redirect loop when they point at each other).</summary>
+    public void RedirectTo(string relativePath, string target) => _redirects["/" + relativePath.TrimStart('/')] = target;
+
     private async Task ServeAsync()
     {
         while (!_stopping.IsCancellationRequested)
@@ -76,6 +80,12 @@ public sealed class HttpFileServer : IAsyncDisposable
         _requests.Enqueue($"{request.HttpMethod} {path}");
         try
         {
+            if (_redirects.TryGetValue(path, out var target))
+            {
+                response.StatusCode = (int)HttpStatusCode.Found;
+                response.RedirectLocation = UrlFor(target);
+                return;
+            }
             if (_forcedStatus.TryGetValue(path, out var forced))
             {
                 response.StatusCode = (int)forced;

@@ -157,6 +157,9 @@ public sealed class KubernetesEngine : IDevDbService
         if (_engineOptions.ProbeSources) await source.ProbeAsync(cancellationToken);
     }
 
+    /// <summary>Records are custom resources: the API server never hands out one it cannot read.</summary>
+    public Task<IReadOnlyList<string>> GetDamagedRecordsAsync(CancellationToken cancellationToken = default) => Task.FromResult<IReadOnlyList<string>>([]);
+
     public async Task<IReadOnlyList<Project>> GetProjectsAsync(CancellationToken cancellationToken = default) =>
         (await _projects.ListAsync(null, cancellationToken)).OrderBy(p => p.Name(), StringComparer.Ordinal).Select(ToProject).ToList();
 

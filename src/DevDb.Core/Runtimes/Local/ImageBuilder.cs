@@ -236,6 +236,8 @@ internal sealed partial class ImageBuilder(ServerUser builder)
     private static DevDbException RestoreFailure(Project project, CommandResult result)
     {
         var tail = ErrorLines(result);
+        if (ArchiveVersion().Match(tail) is { Success: true } version)
+            return DumpVersionUnsupported(project, version.Groups[1].Value);
         if (LooksCorrupt(tail))
             return SourceErrors.Corrupt(project.Source, $"is corrupt or truncated: {tail}",
                 "Make a new dump with pg_dump (e.g. pg_dump -Fc --no-owner --no-acl) and check it was copied completely.");
@@ -243,6 +245,25 @@ internal sealed partial class ImageBuilder(ServerUser builder)
             $"Restoring project '{project.Name}' from '{SourceErrors.Shown(project.Source)}' failed: {tail}",
             "Fix the dump or the problem the restore tool names, then run Update-DevDbProject. The restore runs as the database's owner, not a superuser: " +
             "objects that need one (untrusted extensions or languages, event triggers, C functions) cannot be restored.", project.Name);
+    }
+
+    [GeneratedRegex(@"unsupported version \((\d+\.\d+)\) in file header")]
+    private static partial Regex ArchiveVersion();
+
+    /// <summary>pg_dump's archive format versions and the first PostgreSQL whose pg_dump writes each (pg_backup_archiver.h).</summary>
+    private static readonly Dictionary<string, int> FirstPostgresWriting = new() { ["1.14"] = 12, ["1.15"] = 16, ["1.16"] = 17 };
+
+    private static DevDbException DumpVersionUnsupported(Project project, string archiveVersion)
+    {
+        var made = FirstPostgresWriting.TryGetValue(archiveVersion, out var major) ? $"PostgreSQL {major} or later" : "a PostgreSQL newer than 17";
+        var reads = FirstPostgresWriting.Where(v => v.Value <= project.PostgresVersion).Select(v => v.Key).DefaultIfEmpty("1.14").Max();
+        return new DevDbException(ErrorCodes.DumpVersionUnsupported, DevDbErrorCategory.NotInstalled,
+            $"The dump '{SourceErrors.Shown(project.Source)}' was made by the pg_dump of {made} (archive format {archiveVersion}); " +
+            $"project '{project.Name}' restores with PostgreSQL {project.PostgresVersion}'s pg_restore, which reads archive formats up to {reads}.",
+            FirstPostgresWriting.TryGetValue(archiveVersion, out var needed)
+                ? $"Install PostgreSQL {needed} (server and client) and create the project with -PostgresVersion {needed}, or dump again with the pg_dump of PostgreSQL {project.PostgresVersion}."
+                : $"Dump again with the pg_dump of PostgreSQL {project.PostgresVersion}, or install the PostgreSQL that made the dump.",
+            project.Name);
     }
 
     private static bool LooksCorrupt(string errors) =>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DevDb.Core.Client;
 using DevDb.Core.Engine;
+using DevDb.Core.IO;
 using DevDb.Core.Model;
 using DevDb.Core.Postgres;
 using DevDb.Core.Sources;
@@ -64,10 +65,12 @@ public sealed class LocalRuntime : IRuntime
             Directory.Move(building, final);
             return new ImageBuildResult(dump.Format, dump.Bytes, DataFolders.Size(final));
         }
-        catch
+        catch (Exception e)
         {
             // Stops the restore server if it runs and removes every folder of this build.
             await DeleteImageAsync(project.Name, revision, CancellationToken.None);
+            if (DiskSpace.IsFull(e) && e is not DevDbException { Code: ErrorCodes.DiskFull })
+                throw DiskSpace.Full(_layout.Images, $"building image {project.Name} r{revision}", neededBytes: null, e);
             throw;
         }
         finally
@@ -114,9 +117,10 @@ public sealed class LocalRuntime : IRuntime
             await CloneImageAsync(spec, _layout.DatabaseData(spec.Name), owner, cancellationToken);
             await StartAsync(spec, owner, activity, progress, setUpLogin: true, cancellationToken);
         }
-        catch
+        catch (Exception e)
         {
             await DeleteDatabaseAsync(spec.Name, CancellationToken.None);
+            if (DiskSpace.IsFull(e) && e is not DevDbException { Code: ErrorCodes.DiskFull }) throw CloneDiskFull(spec, e);
             throw;
         }
     }
@@ -136,9 +140,10 @@ public sealed class LocalRuntime : IRuntime
             // Clone first, so a failure here leaves the database as it was.
             await CloneImageAsync(spec, fresh, owner, cancellationToken);
         }
-        catch
+        catch (Exception e)
         {
             LocalLayout.DeleteFolder(fresh);
+            if (DiskSpace.IsFull(e)) throw CloneDiskFull(spec, e);
             throw;
         }
         progress?.Report(new DevDbProgress(activity, "Stopping the server", 40));
@@ -265,6 +270,13 @@ public sealed class LocalRuntime : IRuntime
                 $"Image r{spec.ImageRevision} of project '{spec.Project}' is missing from '{image}'.",
                 $"Rebuild it with Update-DevDbProject -Name {spec.Project}.", spec.Project);
         await Task.Run(() => DataFolders.Copy(image, target, owner, cancellationToken), cancellationToken);
+    }
+
+    private DevDbException CloneDiskFull(DatabaseSpec spec, Exception e)
+    {
+        var image = _layout.ImageFolder(spec.Project, spec.ImageRevision);
+        return DiskSpace.Full(_layout.Databases, $"cloning image {spec.Project} r{spec.ImageRevision} into database '{spec.Name}'",
+            Directory.Exists(image) ? DataFolders.Size(image) : null, e);
     }
 
     private string BuildingFolder(string project, int revision) => _layout.ImageFolder(project, revision) + ".building";

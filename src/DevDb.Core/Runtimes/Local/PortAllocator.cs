@@ -25,12 +25,12 @@ public static class PortAllocator
     public static int Allocate(IEnumerable<int> recordedPorts)
     {
         var (first, last) = Range();
-        var taken = recordedPorts.ToHashSet();
+        var taken = recordedPorts.Where(port => port >= first && port <= last).ToHashSet();
         for (var port = first; port <= last; port++)
             if (!taken.Contains(port) && IsFree(port))
                 return port;
         throw new DevDbException(ErrorCodes.NoFreePort, DevDbErrorCategory.ResourceUnavailable,
-            $"No free port is left in {first}-{last}: {taken.Count} are held by DevDb databases, the rest are in use.",
+            $"No free port is left in {first}-{last}: {taken.Count} of its {last - first + 1} are held by DevDb databases, the other {last - first + 1 - taken.Count} by other programs.",
             "Remove databases you no longer need (Get-DevDbDatabase | Remove-DevDbDatabase), or widen DEVDB_PORT_RANGE.");
     }
 
