@@ -28,7 +28,7 @@ public sealed class FileCatalog(string folder)
     private string DatabasesFolder => Path.Combine(folder, "databases");
     private string LockPath => Path.Combine(folder, ".lock");
 
-    public static TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>Waits for the catalog lock; throws StateLocked after <see cref="LockTimeout"/>.</summary>
     public async Task<IDisposable> LockAsync(CancellationToken cancellationToken)
@@ -54,6 +54,41 @@ public sealed class FileCatalog(string folder)
             }
         }
     }
+
+    /// <summary>
+    /// The lock of one project or database, held for the whole of an operation on it (a build, a
+    /// clone, a reset, a removal...), so racing requests run one after the other. Waits up to
+    /// <paramref name="wait"/>, then StateLocked naming what holds it. The OS releases it when its
+    /// process dies. Order: a project's, then its databases' (by name), then <see cref="LockAsync"/>.
+    /// </summary>
+    public async Task<IDisposable> LockItemAsync(string kind, string name, TimeSpan wait, Func<string> busy, CancellationToken cancellationToken)
+    {
+        var locks = Path.Combine(folder, "locks");
+        Directory.CreateDirectory(locks);
+        var path = Path.Combine(locks, $"{kind}-{name}.lock");
+        var deadline = DateTime.UtcNow + wait;
+        while (true)
+        {
+            try
+            {
+                var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+                if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                return new FileStream(path, options);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20, cancellationToken);
+            }
+            catch (IOException e)
+            {
+                throw new DevDbException(ErrorCodes.StateLocked, DevDbErrorCategory.ResourceBusy,
+                    $"{busy()} (waited {wait.TotalSeconds:0} s).", "Wait for it to finish, then try again.", name, e);
+            }
+        }
+    }
+
+    /// <summary>Deletes the lock file of an item that is gone; the caller holds it and releases it right after.</summary>
+    public void DeleteItemLock(string kind, string name) => File.Delete(Path.Combine(folder, "locks", $"{kind}-{name}.lock"));
 
     public ProjectRecord? FindProject(string name) => Read<ProjectRecord>(Path.Combine(ProjectsFolder, name + ".json"));
     public DatabaseRecord? FindDatabase(string name) => Read<DatabaseRecord>(Path.Combine(DatabasesFolder, name + ".json"));

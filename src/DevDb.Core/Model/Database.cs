@@ -5,7 +5,10 @@ public enum DatabaseStatus
     /// <summary>Being cloned and started; <see cref="Client.IDevDbClient.WaitDatabaseAsync"/> waits for the outcome.</summary>
     Creating,
     Running,
+    /// <summary>Stopped on purpose (Stop-DevDbDatabase): data, port and password kept.</summary>
     Stopped,
+    /// <summary>Its server died while it was meant to run (a crash, a reboot); <see cref="Database.Error"/> has the log's last lines. Start it again.</summary>
+    Crashed,
     /// <summary>A create that ran in the background failed; <see cref="Database.Error"/> says why. Nothing of it runs or is kept but the record.</summary>
     Failed,
 }

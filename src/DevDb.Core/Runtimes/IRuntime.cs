@@ -42,9 +42,13 @@ public interface IRuntime
     /// <summary>Replaces the database's data with a fresh clone of the spec's image, keeping port, user and password.</summary>
     Task ResetDatabaseAsync(DatabaseSpec spec, IProgress<DevDbProgress>? progress, CancellationToken cancellationToken);
 
-    /// <summary>After a reset whose process died: keeps whichever data was complete, removes the rest, leaves the server stopped.</summary>
-    Task RepairDatabaseAsync(string database, CancellationToken cancellationToken);
+    /// <summary>
+    /// After a reset or start whose process died: keeps whichever data was complete, removes the
+    /// rest, leaves the server stopped. Returns the image revision the kept data was cloned from.
+    /// </summary>
+    Task<int?> RepairDatabaseAsync(string database, CancellationToken cancellationToken);
 
+    /// <summary>Starts the server if it is not running, and (re)sets its login's password either way: a start always ends with the database's own credentials working.</summary>
     Task StartDatabaseAsync(DatabaseSpec spec, CancellationToken cancellationToken);
     Task StopDatabaseAsync(string database, CancellationToken cancellationToken);
 
@@ -52,4 +56,7 @@ public interface IRuntime
     Task DeleteDatabaseAsync(string database, CancellationToken cancellationToken);
 
     bool IsRunning(string database);
+
+    /// <summary>The last lines of the database server's log (why it stopped, when it crashed).</summary>
+    string LastLogLines(string database);
 }

@@ -172,13 +172,16 @@ public sealed class LifecycleTests(DumpFixture dumps) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_image_folder_the_catalog_does_not_know_is_deleted_by_the_next_session()
+    public async Task An_image_folder_the_catalog_does_not_know_is_deleted_by_the_next_change()
     {
         var orphan = Path.Combine(_home.Path, "images", "shop", "7");
         Directory.CreateDirectory(orphan);
         File.WriteAllText(Path.Combine(orphan, "PG_VERSION"), "15");
 
-        _home.Open();
+        var next = _home.Open();
+        await next.GetProjectsAsync();
+        Assert.True(Directory.Exists(orphan), "reading repairs nothing");
+        await next.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
 
         Assert.False(Directory.Exists(orphan));
         Assert.Equal(["1"], _home.Entries("images/shop"));

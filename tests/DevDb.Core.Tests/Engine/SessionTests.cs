@@ -84,7 +84,7 @@ public sealed class SessionTests(DumpFixture dumps) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_server_killed_outside_devdb_shows_as_stopped_and_starts_again()
+    public async Task A_server_killed_outside_devdb_shows_as_crashed_with_its_last_log_lines_and_starts_again()
     {
         await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
         var pid = int.Parse(File.ReadLines(Path.Combine(_home.Path, "databases", "dave", "data", "postmaster.pid")).First());
@@ -94,7 +94,10 @@ public sealed class SessionTests(DumpFixture dumps) : IAsyncLifetime
             await server.WaitForExitAsync();
         }
 
-        Assert.Equal(DatabaseStatus.Stopped, (await _home.Engine.GetDatabaseAsync("dave")).Status);
+        var crashed = await _home.Engine.GetDatabaseAsync("dave");
+        Assert.Equal(DatabaseStatus.Crashed, crashed.Status);
+        Assert.Contains("Its log ends:", crashed.Error);
+        Assert.Contains("database system is ready to accept connections", crashed.Error);
         await _home.Engine.StartDatabaseAsync("dave");
         Assert.Equal(1, await Clients.ScalarAsync<int>(await _home.Engine.GetConnectionAsync("dave"), "SELECT 1"));
     }
@@ -157,7 +160,7 @@ public sealed class SessionTests(DumpFixture dumps) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_database_creation_whose_process_died_is_rolled_back_by_the_next_session()
+    public async Task A_database_creation_whose_process_died_shows_failed_and_is_rolled_back_by_the_next_change()
     {
         await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
         var catalog = new FileCatalog(Path.Combine(_home.Path, "catalog"));
@@ -166,11 +169,40 @@ public sealed class SessionTests(DumpFixture dumps) : IAsyncLifetime
         catalog.Save(record with { Database = record.Database with { Status = DatabaseStatus.Creating }, Pending = await DeadProcessAsync(OperationKind.CreateDatabase) });
 
         var next = _home.Open();
+        // Reading repairs nothing, and does not pretend the create goes on.
+        var seen = Assert.Single(await next.GetDatabasesAsync());
+        Assert.Equal((DatabaseStatus.Failed, ErrorCodes.DatabaseCreateFailed), (seen.Status, seen.ErrorCode));
+        Assert.True(Directory.Exists(Path.Combine(_home.Path, "databases", "dave")));
 
-        Assert.Empty(await next.GetDatabasesAsync());
-        Assert.Empty(_home.Entries("databases"));
-        Assert.Empty(_home.Entries("secrets"));
-        EngineHome.AssertNoPostgresUnder(Path.Combine(_home.Path, "databases"));
+        await next.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "other" });
+
+        Assert.Equal(["other"], (await next.GetDatabasesAsync()).Select(d => d.Name));
+        Assert.Equal(["other"], _home.Entries("databases"));
+        Assert.Equal(["other"], _home.Entries("secrets"));
+    }
+
+    [Fact]
+    public async Task Accepted_work_whose_process_died_stays_failed_with_why()
+    {
+        await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
+        var catalog = new FileCatalog(Path.Combine(_home.Path, "catalog"));
+        var record = catalog.FindDatabase("dave")!;
+        // As if an API that had answered 202 had been killed in the middle of the clone.
+        catalog.Save(record with
+        {
+            Database = record.Database with { Status = DatabaseStatus.Creating },
+            Pending = (await DeadProcessAsync(OperationKind.CreateDatabase)) with { Accepted = true },
+        });
+
+        var next = _home.Open();
+        await next.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "other" });
+
+        var failed = await next.GetDatabaseAsync("dave");
+        Assert.Equal((DatabaseStatus.Failed, ErrorCodes.DatabaseCreateFailed), (failed.Status, failed.ErrorCode));
+        Assert.Contains("stopped before it finished", failed.Error);
+        Assert.Equal(["other"], _home.Entries("databases"));
+        Assert.Equal(["other"], _home.Entries("secrets"));
+        EngineHome.AssertNoPostgresUnder(Path.Combine(_home.Path, "databases", "dave"));
     }
 
     [Fact]
@@ -190,9 +222,42 @@ public sealed class SessionTests(DumpFixture dumps) : IAsyncLifetime
         var next = _home.Open();
 
         Assert.Equal(DatabaseStatus.Stopped, (await next.GetDatabaseAsync("dave")).Status);
-        Assert.Equal(["data", "server.log"], _home.Entries("databases/dave").Order());
         await next.StartDatabaseAsync("dave");
+        Assert.Equal(["data", "server.log"], _home.Entries("databases/dave").Order());
         Assert.Equal("mine", await Clients.ScalarAsync<string>(connection, "SELECT body FROM notes"));
+    }
+
+    [Fact]
+    public async Task A_reset_of_a_running_database_whose_process_died_after_the_swap_runs_again_on_the_new_data()
+    {
+        await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
+        var connection = await _home.Engine.GetConnectionAsync("dave");
+        await Clients.ExecuteAsync(connection, "CREATE TABLE notes (body text); INSERT INTO notes VALUES ('mine')");
+        await _home.Engine.StopDatabaseAsync("dave");
+        // As if the reset had cloned the image, swapped it in and died before starting it: the old data is gone.
+        var data = Path.Combine(_home.Path, "databases", "dave", "data");
+        Directory.Delete(data, recursive: true);
+        CopyFolder(Path.Combine(_home.Path, "images", "shop", "1"), data);
+        var owner = Unix.OwnerOf(Path.GetDirectoryName(data)!);
+        Assert.Equal(0, Unix.Run("chown", "-R", $"{owner}:{owner}", data).ExitCode);
+        var catalog = new FileCatalog(Path.Combine(_home.Path, "catalog"));
+        catalog.Save(catalog.FindDatabase("dave")! with
+        {
+            Pending = (await DeadProcessAsync(OperationKind.ResetDatabase)) with { PreviousStatus = DatabaseStatus.Running },
+        });
+
+        var next = _home.Open();
+        await next.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "other" });
+
+        var dave = await next.GetDatabaseAsync("dave");
+        Assert.Equal((DatabaseStatus.Running, 1), (dave.Status, dave.ImageRevision));
+        // Its own password works on the new clone (the image's owner became its login again), and the old rows are gone.
+        Assert.Equal(0L, await Clients.ScalarAsync<long>(connection, "SELECT count(*) FROM pg_tables WHERE tablename = 'notes'"));
+    }
+
+    private static void CopyFolder(string source, string target)
+    {
+        Assert.Equal(0, Unix.Run("cp", "-a", source, target).ExitCode);
     }
 
     [Fact]
@@ -207,12 +272,15 @@ public sealed class SessionTests(DumpFixture dumps) : IAsyncLifetime
         catalog.Save(new ProjectRecord(interrupted, await DeadProcessAsync(OperationKind.BuildImage, revision: 2)));
         Directory.CreateDirectory(Path.Combine(_home.Path, "images", "shop", "2.building"));
 
-        var project = await _home.Open().GetProjectAsync("shop");
+        var next = _home.Open();
+        var project = await next.GetProjectAsync("shop");
 
         Assert.Equal(ProjectStatus.Ready, project.Status);
         Assert.Equal(1, Assert.Single(project.Images).Revision);
         Assert.Contains("interrupted", project.Error);
+        await next.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
         Assert.Equal(["1"], _home.Entries("images/shop"));
+        Assert.Contains("interrupted", (await next.GetProjectAsync("shop")).Error);
     }
 
     /// <summary>A pending-operation mark naming a process that has exited.</summary>

@@ -128,7 +128,7 @@ public sealed class LoginIsolationTests(DumpFixture dumps) : IAsyncLifetime
         Assert.NotEqual(aliceUid, bobUid);
         var postgresUid = Unix.OwnerOf("/var/lib/postgresql");
         foreach (var uid in new[] { aliceUid, bobUid }) Assert.True(uid != 0 && uid != postgresUid, $"server uid {uid}");
-        Assert.Equal(aliceUid, await ServerProcessUidAsync(_alice));
+        Assert.Equal(aliceUid, ServerProcessUid(Path.Combine(aliceFolder, "data")));
 
         foreach (var folder in new[] { aliceFolder, Path.Combine(aliceFolder, "data") }) Assert.Equal("700", Unix.ModeOf(folder));
         var bobSocket = Directory.GetDirectories(Path.Combine(_home.Path, "run")).Single(d => Unix.OwnerOf(d) == bobUid);
@@ -164,14 +164,14 @@ public sealed class LoginIsolationTests(DumpFixture dumps) : IAsyncLifetime
             Assert.True(Unix.ModeOf(file) is "600" or "400", $"{file}: {Unix.ModeOf(file)}");
     }
 
-    private static async Task<int> ServerProcessUidAsync(ConnectionInfo connection)
+    /// <summary>The user id the database's postmaster runs as.</summary>
+    private static int ServerProcessUid(string data)
     {
-        var pid = await Clients.ScalarAsync<int>(connection, "SELECT pg_backend_pid()");
-        var line = (await File.ReadAllLinesAsync($"/proc/{pid}/status")).First(l => l.StartsWith("Uid:"));
+        var pid = File.ReadLines(Path.Combine(data, "postmaster.pid")).First();
+        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("Uid:"));
         return int.Parse(line.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1]);
     }
 }
-
 /// <summary>Superuser logins: only where the installation allows them, and even then contained by the server's OS user.</summary>
 [Collection(DumpCollection.Name)]
 public sealed class SuperuserLoginTests(DumpFixture dumps)

@@ -60,6 +60,10 @@ public sealed class LocalRuntime : IRuntime
             LocalLayout.CreatePrivateFolder(building, _builder);
             LocalLayout.CreatePrivateFolder(socket, _builder);
             await new ImageBuilder(_builder).BuildAsync(project, revision, dump, building, socket, work, activity, progress, cancellationToken);
+            FaultPoints.Reach(revision == 1 ? "new-project:restored" : "update-project:restored");
+            var marker = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows()) marker.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            await using (var file = new StreamWriter(Path.Combine(building, ImageMarker), marker)) await file.WriteAsync(revision.ToString());
             // Published as DevDb's own: no server user, not even the one that built it, can change an image.
             ServerUser.Current.OwnTree(building);
             Directory.Move(building, final);
@@ -115,7 +119,9 @@ public sealed class LocalRuntime : IRuntime
             LocalLayout.CreatePrivateFolder(_layout.DatabaseFolder(spec.Name), owner);
             progress?.Report(new DevDbProgress(activity, $"Cloning image {spec.Project} r{spec.ImageRevision}", 10));
             await CloneImageAsync(spec, _layout.DatabaseData(spec.Name), owner, cancellationToken);
-            await StartAsync(spec, owner, activity, progress, setUpLogin: true, cancellationToken);
+            FaultPoints.Reach("new-database:cloned");
+            await StartAsync(spec, owner, activity, progress, cancellationToken);
+            FaultPoints.Reach("new-database:started");
         }
         catch (Exception e)
         {
@@ -146,15 +152,19 @@ public sealed class LocalRuntime : IRuntime
             if (DiskSpace.IsFull(e)) throw CloneDiskFull(spec, e);
             throw;
         }
+        FaultPoints.Reach("reset-database:cloned");
         progress?.Report(new DevDbProgress(activity, "Stopping the server", 40));
         await StopDatabaseAsync(spec.Name, cancellationToken);
+        FaultPoints.Reach("reset-database:stopped");
         if (Directory.Exists(data)) Directory.Move(data, old);
         Directory.Move(fresh, data);
+        FaultPoints.Reach("reset-database:swapped");
         LocalLayout.DeleteFolder(old);
-        await StartAsync(spec, owner, activity, progress, setUpLogin: true, cancellationToken);
+        await StartAsync(spec, owner, activity, progress, cancellationToken);
+        FaultPoints.Reach("reset-database:started");
     }
 
-    public async Task RepairDatabaseAsync(string database, CancellationToken cancellationToken)
+    public async Task<int?> RepairDatabaseAsync(string database, CancellationToken cancellationToken)
     {
         var data = _layout.DatabaseData(database);
         await StopEveryServerOfAsync(database, "fast", cancellationToken);
@@ -162,13 +172,40 @@ public sealed class LocalRuntime : IRuntime
         if (!Directory.Exists(data) && Directory.Exists(data + ".old")) Directory.Move(data + ".old", data);
         LocalLayout.DeleteFolder(data + ".new");
         LocalLayout.DeleteFolder(data + ".old");
+        return ImageRevisionOf(data);
     }
 
     public async Task StartDatabaseAsync(DatabaseSpec spec, CancellationToken cancellationToken)
     {
-        if (Postmaster.Pid(_layout.DatabaseData(spec.Name)) is not null) return;
-        await StartAsync(spec, ServerUser.ForUid(spec.ServerUid), $"Starting database {spec.Name}", progress: null, setUpLogin: false, cancellationToken);
+        var owner = ServerUser.ForUid(spec.ServerUid);
+        if (Postmaster.Pid(_layout.DatabaseData(spec.Name)) is null)
+        {
+            await StartAsync(spec, owner, $"Starting database {spec.Name}", progress: null, cancellationToken);
+            return;
+        }
+        await SetUpLoginAsync(spec, cancellationToken);
+        await WaitUntilAnswersAsync(spec, cancellationToken);
     }
+
+    public string LastLogLines(string database)
+    {
+        try
+        {
+            var lines = File.ReadLines(_layout.DatabaseLog(database)).TakeLast(5).Select(l => l.Length > 300 ? l[..300] : l);
+            return string.Join(" | ", lines);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "(no log)";
+        }
+    }
+
+    /// <summary>Each image carries its revision in a file of its own, so a clone's data tells which image it came from.</summary>
+    private const string ImageMarker = "devdb-image-revision";
+
+    private static int? ImageRevisionOf(string data) =>
+        File.Exists(Path.Combine(data, ImageMarker)) && int.TryParse(File.ReadAllText(Path.Combine(data, ImageMarker)).Trim(), out var revision)
+            ? revision : null;
 
     public async Task StopDatabaseAsync(string database, CancellationToken cancellationToken)
     {
@@ -196,11 +233,11 @@ public sealed class LocalRuntime : IRuntime
 
     /// <summary>
     /// Writes the server's settings and client authentication (every start, so a database made by
-    /// an older DevDb loses its old rules too), starts it as its own user and, after a clone, makes
-    /// the cluster's owner the database's login with its password.
+    /// an older DevDb loses its old rules too), starts it as its own user and makes the cluster's
+    /// owner the database's login with its password (every start: a clone, a reset or a repair
+    /// can never leave a server its own credentials do not open).
     /// </summary>
-    private async Task StartAsync(DatabaseSpec spec, ServerUser owner, string activity, IProgress<DevDbProgress>? progress, bool setUpLogin,
-        CancellationToken cancellationToken)
+    private async Task StartAsync(DatabaseSpec spec, ServerUser owner, string activity, IProgress<DevDbProgress>? progress, CancellationToken cancellationToken)
     {
         var data = _layout.DatabaseData(spec.Name);
         var socket = _layout.DatabaseSocket(spec.Name);
@@ -215,25 +252,28 @@ public sealed class LocalRuntime : IRuntime
         progress?.Report(new DevDbProgress(activity, $"Starting the server on {_network.ListenAddress}:{spec.Port}", 60));
         await Postmaster.StartAsync(owner, Postmaster.InstallationOf(data), spec.Name, data, _layout.DatabaseLog(spec.Name), [], cancellationToken);
 
-        if (setUpLogin)
-        {
-            progress?.Report(new DevDbProgress(activity, "Setting the login role's password", 80));
-            try
-            {
-                await using var admin = await AdminSql.OpenAsync(socket, spec.Port, ClusterRoles.Admin, "postgres", cancellationToken);
-                await AdminSql.SetUpLoginAsync(admin, spec.Username, spec.Password, spec.DatabaseName, spec.Superuser, cancellationToken);
-            }
-            catch (PostgresException e)
-            {
-                // MessageText only: the statement's context would quote the password.
-                throw new DevDbException(ErrorCodes.ServerStartFailed, DevDbErrorCategory.ResourceUnavailable,
-                    $"The login of database '{spec.Name}' could not be set up: {e.MessageText}",
-                    $"Refresh the project (Update-DevDbProject -Name {spec.Project}) and reset the database.", spec.Name);
-            }
-        }
+        progress?.Report(new DevDbProgress(activity, "Setting the login role's password", 80));
+        await SetUpLoginAsync(spec, cancellationToken);
 
         progress?.Report(new DevDbProgress(activity, "Waiting for the server to answer", 90));
         await WaitUntilAnswersAsync(spec, cancellationToken);
+    }
+
+    /// <summary>The cluster's owner becomes the database's login with its password (<see cref="LoginRole"/>); safe to repeat.</summary>
+    private async Task SetUpLoginAsync(DatabaseSpec spec, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var admin = await AdminSql.OpenAsync(_layout.DatabaseSocket(spec.Name), spec.Port, ClusterRoles.Admin, "postgres", cancellationToken);
+            await AdminSql.SetUpLoginAsync(admin, spec.Username, spec.Password, spec.DatabaseName, spec.Superuser, cancellationToken);
+        }
+        catch (PostgresException e)
+        {
+            // MessageText only: the statement's context would quote the password.
+            throw new DevDbException(ErrorCodes.ServerStartFailed, DevDbErrorCategory.ResourceUnavailable,
+                $"The login of database '{spec.Name}' could not be set up: {e.MessageText}",
+                $"Refresh the project (Update-DevDbProject -Name {spec.Project}) and reset the database.", spec.Name);
+        }
     }
 
     /// <summary>Connects over TCP exactly as a user would, until SELECT 1 answers (30 s at most).</summary>

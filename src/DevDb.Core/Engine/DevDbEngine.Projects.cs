@@ -1,0 +1,298 @@
+using DevDb.Core.Catalog;
+using DevDb.Core.Client;
+using DevDb.Core.Model;
+using DevDb.Core.Rules;
+using DevDb.Core.Runtimes.Local;
+using DevDb.Core.Sources;
+
+namespace DevDb.Core.Engine;
+
+/// <summary>Projects: recording them, building their images, removing them.</summary>
+public sealed partial class DevDbEngine
+{
+    /// <summary>An image build recorded and ready to run: the project's lock (held until the build ends) and its source.</summary>
+    private sealed record PendingBuild(IDisposable Lock, int Revision, IDumpSource Source);
+
+    public async Task<Project> NewProjectAsync(NewProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var (project, build) = await BeginNewProjectAsync(request, accepted: false, cancellationToken);
+        if (build is null) return project.Status == ProjectStatus.Building ? await WaitImageAsync(project.Name, 1, cancellationToken) : project;
+        using (build.Lock)
+            return await BuildImageAsync(project, build, isNewProject: true, accepted: false, progress, cancellationToken);
+    }
+
+    /// <summary>Records the project and builds image revision 1 in the background; returns it Building (or the identical project as it is).</summary>
+    public async Task<Project> StartNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken = default)
+    {
+        var (project, build) = await BeginNewProjectAsync(request, accepted: true, cancellationToken);
+        if (build is not null)
+            RunInBackground(build.Lock, token => BuildImageAsync(project, build, isNewProject: true, accepted: true, progress: null, token));
+        return project;
+    }
+
+    /// <summary>
+    /// Checks the request and its source, and records the project Building under its lock. Returns
+    /// no build when an identical project exists already (ready, or being built): nothing to do.
+    /// </summary>
+    private async Task<(Project Project, PendingBuild? Build)> BeginNewProjectAsync(NewProjectRequest request, bool accepted, CancellationToken cancellationToken)
+    {
+        RequestLimits.Check(request);
+        if (request.SuperuserLogins && !_options.AllowSuperuserLogins) throw RequestLimits.SuperuserLoginsNotAllowed(request.Name);
+        var definition = ProjectDefinition.Of(request, PostgresInstallation.Find(request.PostgresVersion).MajorVersion);
+        // A repeated request is answered at once, even while the first one's build runs.
+        if (_catalog.FindProject(request.Name) is { } seen && ProjectRules.ClassifyNew(seen.Project, definition, false) == NewProjectDecision.Identical
+            && (seen.Pending is null || seen.Pending is { Kind: OperationKind.BuildImage } pending && pending.OwnerIsAlive()))
+            return (seen.Project, null);
+        await EnsureRecoveredAsync(cancellationToken);
+        var source = await OpenAndProbeAsync(request.Source, cancellationToken);
+
+        var held = await LockProjectAsync(request.Name, cancellationToken);
+        try
+        {
+            await RepairProjectAsync(request.Name, cancellationToken);
+            using (await _catalog.LockAsync(cancellationToken))
+            {
+                var existing = _catalog.FindProject(request.Name);
+                switch (ProjectRules.ClassifyNew(existing?.Project, definition, busyWithOtherWork: existing?.Pending is not null))
+                {
+                    case NewProjectDecision.Identical:
+                        held.Dispose();
+                        return (existing!.Project, null);
+                    case NewProjectDecision.Conflict:
+                        throw ProjectRules.Exists(existing!.Project);
+                    case NewProjectDecision.Busy:
+                        throw Busy("Project", request.Name, existing!.Pending!);
+                }
+                // New, or a project whose builds all failed, rebuilt from this definition.
+                var project = new Project
+                {
+                    Name = request.Name, PostgresVersion = definition.PostgresVersion, Source = request.Source, DatabaseName = request.DatabaseName,
+                    PostRestoreSql = request.PostRestoreSql, SuperuserLogins = request.SuperuserLogins, Status = ProjectStatus.Building,
+                    Created = DateTimeOffset.UtcNow, Images = [NewImage(request.Name, 1)],
+                };
+                _catalog.Save(new ProjectRecord(project, PendingOperation.Begin(OperationKind.BuildImage, 1, accepted)));
+                FaultPoints.Reach("new-project:recorded");
+                return (project, new PendingBuild(held, 1, source));
+            }
+        }
+        catch
+        {
+            held.Dispose();
+            throw;
+        }
+    }
+
+    public Task<IReadOnlyList<Project>> GetProjectsAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<Project>>(_catalog.Projects().Select(Observed).ToList());
+
+    public Task<Project> GetProjectAsync(string name, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Observed(RequireProject(name)));
+
+    /// <summary>The project as it is now, without changing its record: an image whose build's process died is not shown as building.</summary>
+    private static Project Observed(ProjectRecord record) =>
+        record.Pending is { Kind: OperationKind.BuildImage } pending && !pending.OwnerIsAlive()
+            ? ProjectRules.Settled(record.Project with { Images = record.Project.Images.Where(i => i.Revision != pending.Revision).ToList() },
+                InterruptedBuild(record.Project.Name, pending), ErrorCodes.RestoreFailed)
+            : record.Project;
+
+    private static string InterruptedBuild(string project, PendingOperation pending) =>
+        $"Building image r{pending.Revision} was interrupted: the process building it (process {pending.ProcessId}) stopped. Run Update-DevDbProject -Name {project} to try again.";
+
+    public async Task<Project> UpdateProjectAsync(UpdateProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var (project, build) = await BeginUpdateAsync(request, accepted: false, cancellationToken);
+        using (build.Lock)
+        {
+            var updated = await BuildImageAsync(project, build, isNewProject: false, accepted: false, progress, cancellationToken);
+            return await PruneImagesAsync(updated.Name) ?? updated;
+        }
+    }
+
+    /// <summary>Records the next image revision and builds it in the background; returns the project with that image Building.</summary>
+    public async Task<Project> StartUpdateProjectAsync(UpdateProjectRequest request, CancellationToken cancellationToken = default)
+    {
+        var (project, build) = await BeginUpdateAsync(request, accepted: true, cancellationToken);
+        RunInBackground(build.Lock, async token =>
+        {
+            await BuildImageAsync(project, build, isNewProject: false, accepted: true, progress: null, token);
+            await PruneImagesAsync(project.Name);
+        });
+        return project;
+    }
+
+    private async Task<(Project Project, PendingBuild Build)> BeginUpdateAsync(UpdateProjectRequest request, bool accepted, CancellationToken cancellationToken)
+    {
+        RequestLimits.Check(request);
+        await EnsureRecoveredAsync(cancellationToken);
+        var current = RequireProject(request.Name).Project;
+        var source = await OpenAndProbeAsync(request.Source ?? current.Source, cancellationToken);
+        var held = await LockProjectAsync(request.Name, cancellationToken);
+        try
+        {
+            await RepairProjectAsync(request.Name, cancellationToken);
+            using (await _catalog.LockAsync(cancellationToken))
+            {
+                var record = RequireProject(request.Name);
+                var revision = record.Project.Images.Select(i => i.Revision).DefaultIfEmpty(0).Max() + 1;
+                var project = record.Project with
+                {
+                    Source = request.Source ?? record.Project.Source,
+                    PostRestoreSql = request.PostRestoreSql ?? record.Project.PostRestoreSql,
+                    Status = record.Project.LatestImage is null ? ProjectStatus.Building : record.Project.Status,
+                    Images = [.. record.Project.Images, NewImage(request.Name, revision)],
+                };
+                _catalog.Save(new ProjectRecord(project, PendingOperation.Begin(OperationKind.BuildImage, revision, accepted)));
+                FaultPoints.Reach("update-project:recorded");
+                return (project, new PendingBuild(held, revision, source));
+            }
+        }
+        catch
+        {
+            held.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Waits until image <paramref name="revision"/> of a project is no longer being built; a failed build throws its error.</summary>
+    private async Task<Project> WaitImageAsync(string name, int revision, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var project = Observed(RequireProject(name));
+            var image = project.Images.FirstOrDefault(i => i.Revision == revision);
+            if (image is { Status: ImageStatus.Ready }) return project;
+            if (image is null) throw RecordedErrors.BuildFailed(project, revision);
+            await Task.Delay(PollInterval, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Removes a project under its lock: first it is recorded as being removed (no database can be
+    /// created in it from then on), then each of its databases under that database's lock, then its
+    /// images and its record. A process that dies half way leaves the rest to the next one.
+    /// </summary>
+    public async Task RemoveProjectAsync(string name, bool force = false, CancellationToken cancellationToken = default)
+    {
+        await EnsureRecoveredAsync(cancellationToken);
+        using var held = await LockProjectAsync(name, cancellationToken);
+        await RepairProjectAsync(name, cancellationToken);
+        using (await _catalog.LockAsync(cancellationToken))
+        {
+            var record = RequireProject(name);
+            ProjectRules.CheckRemovable(name, _catalog.Databases().Where(d => d.Database.Project == name).Select(d => d.Database.Name).ToList(), force);
+            _catalog.Save(record with { Pending = PendingOperation.Begin(OperationKind.RemoveProject) });
+        }
+        FaultPoints.Reach("remove-project:recorded");
+        await FinishProjectRemovalAsync(name, cancellationToken);
+    }
+
+    /// <summary>The rest of a removal recorded before: the project's databases, its images, its record.</summary>
+    private async Task FinishProjectRemovalAsync(string name, CancellationToken cancellationToken)
+    {
+        foreach (var database in _catalog.Databases().Where(d => d.Database.Project == name).Select(d => d.Database.Name))
+        {
+            using (await LockDatabaseAsync(database, cancellationToken))
+                await RemoveDatabaseUnderLockAsync(database, cancellationToken);
+            FaultPoints.Reach("remove-project:database-removed");
+        }
+        foreach (var image in RequireProject(name).Project.Images) await _runtime.DeleteImageAsync(name, image.Revision, cancellationToken);
+        FaultPoints.Reach("remove-project:images-deleted");
+        using (await _catalog.LockAsync(CancellationToken.None))
+            _catalog.DeleteProject(name);
+        _catalog.DeleteItemLock(ProjectLock, name);
+    }
+
+    private async Task<Project> BuildImageAsync(Project project, PendingBuild build, bool isNewProject, bool accepted,
+        IProgress<DevDbProgress>? progress, CancellationToken cancellationToken)
+    {
+        var started = DateTimeOffset.UtcNow;
+        var revision = build.Revision;
+        try
+        {
+            var built = await _runtime.BuildImageAsync(project, revision, build.Source, progress, cancellationToken);
+            FaultPoints.Reach(isNewProject ? "new-project:published" : "update-project:published");
+            return await SaveImageAsync(project.Name, revision, p => ProjectRules.Settled(p, error: null, errorCode: null),
+                image => image with
+                {
+                    Status = ImageStatus.Ready, SourceFormat = built.SourceFormat.ToString(), SourceBytes = built.SourceBytes,
+                    SizeBytes = built.SizeBytes, BuildDuration = DateTimeOffset.UtcNow - started,
+                });
+        }
+        catch (OperationCanceledException) when (!(accepted && HostIsStopping))
+        {
+            // Stopped by the user: leave things as they were before the command.
+            if (isNewProject)
+            {
+                using (await _catalog.LockAsync(CancellationToken.None))
+                    _catalog.DeleteProject(project.Name);
+            }
+            else
+            {
+                await SaveImageAsync(project.Name, revision, p => ProjectRules.Settled(p, p.Error, p.ErrorCode), image: null);
+            }
+            throw;
+        }
+        catch (Exception e)
+        {
+            // Accepted work the host had to stop is recorded as failed, never dropped.
+            var error = e as DevDbException ?? new DevDbException(ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidData,
+                e is OperationCanceledException
+                    ? $"Building image r{revision} of project '{project.Name}' was stopped: the DevDb server shut down before it finished."
+                    : $"Building image r{revision} of project '{project.Name}' failed: {e.Message}",
+                $"Fix the cause, then run Update-DevDbProject -Name {project.Name} to try again.", project.Name, e);
+            await SaveImageAsync(project.Name, revision, p => ProjectRules.Settled(p, error.Message, error.Code), image: null);
+            if (error == e) throw;
+            throw error;
+        }
+    }
+
+    /// <summary>Records the outcome of an image build: the image updated (or dropped when null), the pending mark cleared.</summary>
+    private async Task<Project> SaveImageAsync(string name, int revision, Func<Project, Project> updateProject, Func<Image, Image>? image)
+    {
+        using (await _catalog.LockAsync(CancellationToken.None))
+        {
+            var record = RequireProject(name);
+            var images = image is null
+                ? record.Project.Images.Where(i => i.Revision != revision).ToList()
+                : record.Project.Images.Select(i => i.Revision == revision ? image(i) : i).ToList();
+            var project = updateProject(record.Project with { Images = images });
+            _catalog.Save(new ProjectRecord(project));
+            return project;
+        }
+    }
+
+    /// <summary>
+    /// Deletes a project's images that can never be cloned again (<see cref="ProjectRules.PrunableImages"/>).
+    /// Skipped while anything of the project is in flight (a reset may be cloning any image).
+    /// Returns the project as recorded afterwards, or null when nothing was pruned.
+    /// </summary>
+    private async Task<Project?> PruneImagesAsync(string projectName)
+    {
+        Project pruned;
+        IReadOnlyList<int> unused;
+        using (await _catalog.LockAsync(CancellationToken.None))
+        {
+            if (_catalog.FindProject(projectName) is not { Pending: null } record) return null;
+            var databases = _catalog.Databases().Where(d => d.Database.Project == projectName).ToList();
+            if (databases.Any(d => d.Pending is not null)) return null;
+            unused = ProjectRules.PrunableImages(record.Project.Images,
+                databases.Where(d => d.Database.Status != DatabaseStatus.Failed).Select(d => d.Database.ImageRevision));
+            if (unused.Count == 0) return null;
+            pruned = record.Project with { Images = record.Project.Images.Where(i => !unused.Contains(i.Revision)).ToList() };
+            _catalog.Save(record with { Project = pruned });
+        }
+        // Unrecorded first, deleted second: a crash in between leaves a folder the next recovery sweeps.
+        foreach (var revision in unused) await _runtime.DeleteImageAsync(projectName, revision, CancellationToken.None);
+        return pruned;
+    }
+
+    private async Task<IDumpSource> OpenAndProbeAsync(string location, CancellationToken cancellationToken)
+    {
+        var source = DumpSources.Open(location, _options.Sources);
+        await source.ProbeAsync(cancellationToken);
+        return source;
+    }
+
+    private static Image NewImage(string project, int revision) =>
+        new() { Project = project, Revision = revision, Status = ImageStatus.Building, Created = DateTimeOffset.UtcNow };
+}

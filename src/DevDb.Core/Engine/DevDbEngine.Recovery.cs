@@ -1,0 +1,141 @@
+using DevDb.Core.Catalog;
+using DevDb.Core.Model;
+using DevDb.Core.Rules;
+
+namespace DevDb.Core.Engine;
+
+/// <summary>
+/// Finishing or rolling back the work of processes that died in the middle of it. Each step
+/// recorded a <see cref="PendingOperation"/> before it began, under the item's lock; whoever
+/// holds that lock now and finds such a mark knows its process is gone (a live one would hold the
+/// lock). What each interrupted step becomes:
+/// a synchronous create is rolled back; accepted work (202, -NoWait) is kept Failed with why;
+/// removals are finished; a reset, stop or start ends with consistent data, the database's own
+/// credentials working and the status it had before (a reset of a running database runs again).
+/// </summary>
+public sealed partial class DevDbEngine
+{
+    /// <summary>Repairs every interrupted item nobody is working on, and deletes images the catalog does not know.</summary>
+    private async Task RecoverAsync(CancellationToken cancellationToken)
+    {
+        foreach (var record in _catalog.Projects().Where(r => r.Pending is { } p && !p.OwnerIsAlive()))
+            await WhenFreeAsync(ProjectLock, record.Project.Name, () => RepairProjectAsync(record.Project.Name, cancellationToken));
+        foreach (var record in _catalog.Databases().Where(r => r.Pending is { } p && !p.OwnerIsAlive()))
+            await WhenFreeAsync(DatabaseLock, record.Database.Name, () => RepairDatabaseAsync(record.Database.Name, cancellationToken));
+
+        List<(string Project, int Revision)> unrecorded;
+        using (await _catalog.LockAsync(cancellationToken))
+        {
+            var projects = _catalog.Projects().ToDictionary(r => r.Project.Name);
+            // Images of projects with work in flight are left to that work.
+            unrecorded = _runtime.ListImages()
+                .Where(image => !projects.TryGetValue(image.Project, out var record)
+                                || (record.Pending is null && record.Project.Images.All(i => i.Revision != image.Revision)))
+                .ToList();
+        }
+        foreach (var (project, revision) in unrecorded)
+            await WhenFreeAsync(ProjectLock, project, () => _runtime.DeleteImageAsync(project, revision, cancellationToken));
+    }
+
+    /// <summary>Runs <paramref name="repair"/> holding the item's lock, unless someone holds it (then their work is not ours to repair).</summary>
+    private async Task WhenFreeAsync(string kind, string name, Func<Task> repair)
+    {
+        IDisposable held;
+        try
+        {
+            held = await _catalog.LockItemAsync(kind, name, TimeSpan.Zero, () => "", CancellationToken.None);
+        }
+        catch (DevDbException e) when (e.Code == ErrorCodes.StateLocked)
+        {
+            return;
+        }
+        using (held) await repair();
+    }
+
+    /// <summary>Repairs a project's interrupted step; the caller holds the project's lock.</summary>
+    private async Task RepairProjectAsync(string name, CancellationToken cancellationToken)
+    {
+        ProjectRecord record;
+        using (await _catalog.LockAsync(cancellationToken))
+        {
+            if (_catalog.FindProject(name) is not { Pending: { } pending } found || pending.OwnerIsAlive()) return;
+            record = found with { Pending = pending.Claimed() };
+            _catalog.Save(record);
+        }
+        var interrupted = record.Pending!;
+        if (interrupted.Kind == OperationKind.RemoveProject)
+        {
+            await FinishProjectRemovalAsync(name, cancellationToken);
+            return;
+        }
+        var revision = interrupted.Revision ?? 0;
+        await _runtime.DeleteImageAsync(name, revision, cancellationToken);
+        if (!interrupted.Accepted && revision == 1 && record.Project.Images.All(i => i.Revision == 1))
+        {
+            // A new project whose creator died with it: as if it had never been asked for.
+            using (await _catalog.LockAsync(CancellationToken.None))
+                _catalog.DeleteProject(name);
+            return;
+        }
+        await SaveImageAsync(name, revision, p => ProjectRules.Settled(p, InterruptedBuild(name, interrupted), ErrorCodes.RestoreFailed), image: null);
+    }
+
+    /// <summary>Repairs a database's interrupted step; the caller holds the database's lock.</summary>
+    private async Task RepairDatabaseAsync(string name, CancellationToken cancellationToken)
+    {
+        DatabaseRecord record;
+        using (await _catalog.LockAsync(cancellationToken))
+        {
+            if (_catalog.FindDatabase(name) is not { Pending: { } pending } found || pending.OwnerIsAlive()) return;
+            record = found with { Pending = pending.Claimed() };
+            _catalog.Save(record);
+        }
+        var interrupted = record.Pending!;
+        switch (interrupted.Kind)
+        {
+            case OperationKind.CreateDatabase when interrupted.Accepted:
+                await FinishDatabaseRemovalAsync(name, cancellationToken, record.Database with
+                {
+                    Status = DatabaseStatus.Failed, ErrorCode = ErrorCodes.DatabaseCreateFailed, Error = Interrupted(name, interrupted),
+                });
+                break;
+            case OperationKind.CreateDatabase or OperationKind.RemoveDatabase:
+                await FinishDatabaseRemovalAsync(name, cancellationToken);
+                _catalog.DeleteItemLock(DatabaseLock, name);
+                break;
+            case OperationKind.ResetDatabase or OperationKind.StartDatabase:
+                // Whichever data was complete stays (the old, or the reset's new clone): the record names its image.
+                var revision = await _runtime.RepairDatabaseAsync(name, cancellationToken);
+                record = record with { Database = record.Database with { ImageRevision = revision ?? record.Database.ImageRevision } };
+                await BringBackAsync(record, interrupted.PreviousStatus == DatabaseStatus.Running || interrupted.Kind == OperationKind.StartDatabase, cancellationToken);
+                break;
+            case OperationKind.StopDatabase:
+                await _runtime.StopDatabaseAsync(name, cancellationToken);
+                await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Stopped });
+                break;
+        }
+    }
+
+    /// <summary>After a reset or start that died: runs the database again (with its own credentials) when it was meant to run, else leaves it stopped.</summary>
+    private async Task BringBackAsync(DatabaseRecord record, bool run, CancellationToken cancellationToken)
+    {
+        var name = record.Database.Name;
+        if (run && _catalog.FindProject(record.Database.Project) is { } project)
+        {
+            try
+            {
+                await _runtime.StartDatabaseAsync(SpecOf(record, record.Database.ImageRevision, project.Project), cancellationToken);
+                await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Running, Error = null });
+                return;
+            }
+            catch (DevDbException e)
+            {
+                await _runtime.StopDatabaseAsync(name, CancellationToken.None);
+                await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Crashed, Error = e.Message });
+                return;
+            }
+        }
+        await _runtime.StopDatabaseAsync(name, cancellationToken);
+        await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Stopped });
+    }
+}

@@ -1,0 +1,88 @@
+using DevDb.Core.Client;
+using DevDb.Core.Model;
+using DevDb.Core.Sources;
+
+namespace DevDb.Core.Rules;
+
+/// <summary>What a project is, as far as "is this the same request?" goes.</summary>
+public sealed record ProjectDefinition(string Source, int PostgresVersion, string DatabaseName, string? PostRestoreSql, bool SuperuserLogins)
+{
+    public static ProjectDefinition Of(Project project) =>
+        new(project.Source, project.PostgresVersion, project.DatabaseName, project.PostRestoreSql, project.SuperuserLogins);
+
+    public static ProjectDefinition Of(NewProjectRequest request, int postgresVersion) =>
+        new(request.Source, postgresVersion, request.DatabaseName, request.PostRestoreSql, request.SuperuserLogins);
+}
+
+/// <summary>How an engine answers a request to create a project whose name may be taken.</summary>
+public enum NewProjectDecision
+{
+    /// <summary>No project has the name: record it and build image revision 1.</summary>
+    Create,
+    /// <summary>The same project exists (Ready, or its first image still being built): answer with it.</summary>
+    Identical,
+    /// <summary>A project whose builds all failed: rebuild it from the new definition.</summary>
+    Rebuild,
+    /// <summary>Another project has the name: ProjectExists.</summary>
+    Conflict,
+    /// <summary>The project is in the middle of other work (a refresh, a removal): StateLocked.</summary>
+    Busy,
+}
+
+/// <summary>The decisions about projects, written once and used by both engines.</summary>
+public static class ProjectRules
+{
+    /// <param name="existing">The project of that name, if any.</param>
+    /// <param name="busyWithOtherWork">Another operation than the build of this very definition is in flight on it.</param>
+    public static NewProjectDecision ClassifyNew(Project? existing, ProjectDefinition requested, bool busyWithOtherWork)
+    {
+        if (existing is null) return NewProjectDecision.Create;
+        if (busyWithOtherWork) return NewProjectDecision.Busy;
+        if (existing.Status == ProjectStatus.Failed) return NewProjectDecision.Rebuild;
+        return ProjectDefinition.Of(existing) == requested ? NewProjectDecision.Identical : NewProjectDecision.Conflict;
+    }
+
+    public static DevDbException Exists(Project existing) =>
+        new(ErrorCodes.ProjectExists, DevDbErrorCategory.ResourceExists,
+            $"Project '{existing.Name}' already exists with another definition (source '{SourceErrors.Shown(existing.Source)}', PostgreSQL {existing.PostgresVersion}).",
+            $"Choose another name, change it with Update-DevDbProject, or remove it first with Remove-DevDbProject -Name {existing.Name}.", existing.Name);
+
+    public static DevDbException NotFound(string name) =>
+        new(ErrorCodes.ProjectNotFound, DevDbErrorCategory.ObjectNotFound,
+            $"There is no project named '{UserInput.Shown(name)}'.", "List projects with Get-DevDbProject, or create one with New-DevDbProject.", UserInput.Shown(name));
+
+    /// <summary>The image new databases and resets are cloned from: the newest ready one, or ProjectNotReady saying why there is none.</summary>
+    public static Image ImageToClone(Project project) =>
+        project.LatestImage ?? throw new DevDbException(ErrorCodes.ProjectNotReady, DevDbErrorCategory.InvalidOperation,
+            project.Status == ProjectStatus.Failed
+                ? $"Project '{project.Name}' has no image to clone: its build failed: {project.Error}"
+                : $"Project '{project.Name}' has no image to clone yet: its first image is still being built.",
+            project.Status == ProjectStatus.Failed
+                ? $"Fix the source and run Update-DevDbProject -Name {project.Name}."
+                : "Wait for the build to finish, then try again.", project.Name);
+
+    /// <summary>A project with databases is removed only when asked to remove them too.</summary>
+    public static void CheckRemovable(string project, IReadOnlyCollection<string> databases, bool force)
+    {
+        if (databases.Count == 0 || force) return;
+        throw new DevDbException(ErrorCodes.ProjectHasDatabases, DevDbErrorCategory.InvalidOperation,
+            $"Project '{project}' still has {databases.Count} database(s): {string.Join(", ", databases.Order(StringComparer.Ordinal))}.",
+            $"Remove them first (Get-DevDbDatabase -Project {project} | Remove-DevDbDatabase), or use -Force to remove them with the project.", project);
+    }
+
+    /// <summary>A project once no build of it runs: Ready while it has an image to clone, else Failed; with the last build's error, if it failed.</summary>
+    public static Project Settled(Project project, string? error, string? errorCode) =>
+        project with { Status = project.LatestImage is null ? ProjectStatus.Failed : ProjectStatus.Ready, Error = error, ErrorCode = errorCode };
+
+    /// <summary>
+    /// The images nobody can clone again: ready, not the newest ready one, and used by no database.
+    /// Engines call this only when nothing of the project is in flight (a reset may be taking any image).
+    /// </summary>
+    public static IReadOnlyList<int> PrunableImages(IEnumerable<Image> images, IEnumerable<int> revisionsInUse)
+    {
+        var all = images.ToList();
+        var newest = all.Where(i => i.Status == ImageStatus.Ready).Select(i => i.Revision).DefaultIfEmpty(0).Max();
+        var used = revisionsInUse.ToHashSet();
+        return all.Where(i => i.Status == ImageStatus.Ready && i.Revision != newest && !used.Contains(i.Revision)).Select(i => i.Revision).ToList();
+    }
+}
