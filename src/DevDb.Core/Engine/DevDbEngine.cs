@@ -104,7 +104,7 @@ public sealed class DevDbEngine : IDevDbService
     {
         var (project, source) = await RecordNewProjectAsync(request, cancellationToken);
         if (source is null)
-            return project.Status == ProjectStatus.Building ? await WaitProjectAsync(project.Name, 1, cancellationToken) : project;
+            return project.Status == ProjectStatus.Building ? await WaitProjectAsync(project.Name, progress, cancellationToken) : project;
         return await BuildImageAsync(project, 1, source, isNewProject: true, progress, cancellationToken);
     }
 
@@ -203,16 +203,19 @@ public sealed class DevDbEngine : IDevDbService
         }
     }
 
-    /// <summary>Waits until image <paramref name="revision"/> of a project is no longer being built; a failed build throws its error.</summary>
-    private async Task<Project> WaitProjectAsync(string name, int revision, CancellationToken cancellationToken)
+    public async Task<Project> WaitProjectAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         while (true)
         {
             var record = RequireProject(name);
-            var image = record.Project.Images.FirstOrDefault(i => i.Revision == revision);
-            if (image is { Status: ImageStatus.Ready }) return record.Project;
-            if (image is null || record.Pending is not { Kind: OperationKind.BuildImage } pending || !pending.OwnerIsAlive())
-                throw RecordedErrors.BuildFailed(record.Project, revision);
+            var building = record.Project.Images.FirstOrDefault(i => i.Status == ImageStatus.Building);
+            if (building is null)
+                return record.Project.Error is null
+                    ? record.Project
+                    : throw RecordedErrors.BuildFailed(record.Project, record.Project.Images.Select(i => i.Revision).DefaultIfEmpty(0).Max() + 1);
+            if (record.Pending is not { Kind: OperationKind.BuildImage } pending || !pending.OwnerIsAlive())
+                throw RecordedErrors.BuildFailed(record.Project, building.Revision);
+            progress?.Report(new DevDbProgress($"Building image {name} r{building.Revision}", "Restoring"));
             await Task.Delay(PollInterval, cancellationToken);
         }
     }
