@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
 
 namespace DevDb.Core.Runtimes.Local;
 
@@ -20,6 +21,8 @@ public sealed partial class ServerUser
     public string? Name { get; }
     public int Uid { get; }
     public int Gid { get; }
+    /// <summary>True only on Unix (root there): a guard the platform-compatibility analyzer knows.</summary>
+    [UnsupportedOSPlatformGuard("windows")]
     public bool RunsAsOtherUser => Name is not null;
 
     public static ServerUser Current { get; } = new(null, -1, -1);
@@ -56,9 +59,11 @@ public sealed partial class ServerUser
         public uint Gid;
     }
 
+    [UnsupportedOSPlatform("windows")]
     [LibraryImport("libc", EntryPoint = "getpwnam", StringMarshalling = StringMarshalling.Utf8)]
     private static partial IntPtr GetPasswordEntry(string name);
 
+    [UnsupportedOSPlatform("windows")]
     [LibraryImport("libc", EntryPoint = "lchown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int LChown(string path, int owner, int group);
 }
