@@ -45,8 +45,12 @@ BeforeAll {
 }
 
 AfterAll {
-    Clear-DevDbTestHome
-    if ($work -and (Test-Path -LiteralPath $work)) { Remove-Item -LiteralPath $work -Recurse -Force }
+    try {
+        Clear-DevDbTestHome
+    }
+    finally {
+        if ($work -and (Test-Path -LiteralPath $work)) { Remove-Item -LiteralPath $work -Recurse -Force }
+    }
 }
 
 Describe 'Publish-PSResource and Install-PSResource' {
