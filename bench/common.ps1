@@ -147,7 +147,7 @@ function Save-BenchCsv([object[]] $Rows, [string] $Name) {
 function Open-DevDbSession {
     $script:DevDb = [powershell]::Create()
     $null = Register-ObjectEvent -InputObject $script:DevDb.Streams.Progress -EventName DataAdded -SourceIdentifier DevDbBenchProgress
-    $null = Invoke-DevDb Import-Module @{ Name = (Join-Path $RepoRoot 'DevDb.psd1') }
+    $null = Invoke-DevDb Import-Module @{ Name = (Join-Path $RepoRoot 'artifacts/module/DevDb') }
 }
 
 function Close-DevDbSession {

@@ -19,7 +19,7 @@ param(
 . (Join-Path $PSScriptRoot 'common.ps1')
 
 $DumpPath = Join-Path $RepoRoot 'samples/shop.dump'
-$Builds = [ordered]@{ baseline = $BaselineModule; current = (Join-Path $RepoRoot 'DevDb.psd1') }
+$Builds = [ordered]@{ baseline = $BaselineModule; current = (Join-Path $RepoRoot 'artifacts/module/DevDb') }
 $TempRoot = New-BenchFolder ([IO.Path]::GetTempPath())
 $firstPort = Get-Random -Minimum 55000 -Maximum 63000
 
@@ -47,7 +47,9 @@ function Get-ServerMemoryKb([string] $DataFolder) {
 $timed = @'
 $watch = [Diagnostics.Stopwatch]::StartNew()
 $db = New-DevDbDatabase -Project bench -Name NAME
-$env:PGPASSWORD = $db.Credential.GetNetworkCredential().Password
+# Older builds carry the credential as a property; newer ones hand it out on request.
+$credential = if ($db.PSObject.Methods['GetCredential']) { $db.GetCredential() } else { $db.Credential }
+$env:PGPASSWORD = $credential.GetNetworkCredential().Password
 $count = & /usr/lib/postgresql/15/bin/psql -X -A -t -h $db.Host -p $db.Port -U $db.Username -d $db.DatabaseName -c 'SELECT count(*) FROM orders'
 if ([int] $count -le 0) { throw "The query did not answer: $count" }
 @{ Seconds = $watch.Elapsed.TotalSeconds } | ConvertTo-Json -Compress
@@ -90,7 +92,8 @@ try {
     Write-Step 'Cleanup'
     foreach ($build in $Builds.Keys) {
         if (Test-Path (Join-Path $TempRoot $build)) {
-            try { $null = Invoke-Build $build "Remove-DevDbProject -Name bench -Force -ErrorAction SilentlyContinue; '{}'" }
+            $cascade = if ($build -eq 'current') { '-IncludeDatabases' } else { '' }
+            try { $null = Invoke-Build $build "Remove-DevDbProject -Name bench -Force $cascade -ErrorAction SilentlyContinue; '{}'" }
             catch { Write-Warning "Removing $build's project failed: $_" }
         }
     }

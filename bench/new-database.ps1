@@ -96,7 +96,7 @@ try {
             $watch = [Diagnostics.Stopwatch]::StartNew()
             $database = @(Invoke-DevDb New-DevDbDatabase @{ Project = $ProjectName; Name = $Name })[0]
             $returned = [datetime]::Now
-            $env:PGPASSWORD = $database.Credential.GetNetworkCredential().Password
+            $env:PGPASSWORD = $database.GetCredential().GetNetworkCredential().Password
             try { Assert-QueryAnswers @('-h', $database.Host, '-p', "$($database.Port)", '-U', $database.Username, '-d', $database.DatabaseName) $Query }
             finally { Remove-Item Env:PGPASSWORD -ErrorAction Ignore }
             $seconds = $watch.Elapsed.TotalSeconds
@@ -160,7 +160,7 @@ try {
 } finally {
     Write-Step 'Cleanup'
     if ($script:DevDb -and $ProjectCreated) {
-        try { $null = Invoke-DevDb Remove-DevDbProject @{ Name = $ProjectName; Force = $true } }
+        try { $null = Invoke-DevDb Remove-DevDbProject @{ Name = $ProjectName; IncludeDatabases = $true; Force = $true } }
         catch { Write-Warning "Removing the DevDb project failed: $_" }
     }
     Stop-ScratchServer $Scratch

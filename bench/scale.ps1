@@ -154,7 +154,7 @@ function Invoke-DevDbTimed([string] $Command, [hashtable] $Parameters, [string] 
     $result = @(Invoke-DevDb $Command $Parameters)[0]
     $returned = [datetime]::Now
     if ($Query) {
-        $env:PGPASSWORD = $result.Credential.GetNetworkCredential().Password
+        $env:PGPASSWORD = $result.GetCredential().GetNetworkCredential().Password
         try { Assert-QueryAnswers @('-h', $result.Host, '-p', "$($result.Port)", '-U', $result.Username, '-d', $result.DatabaseName) $Query }
         finally { Remove-Item Env:PGPASSWORD -ErrorAction Ignore }
     }
@@ -268,7 +268,7 @@ try {
                 $contenders = if ($firstFileSystem) { Get-RotatedOrder $BuildContenders $run } else { @('devdb') }
                 $line = foreach ($contender in $contenders) {
                     if ($contender -eq 'devdb') {
-                        if ($ProjectCreated) { $null = Invoke-DevDb Remove-DevDbProject @{ Name = $ProjectName; Force = $true }; $ProjectCreated = $false }
+                        if ($ProjectCreated) { $null = Invoke-DevDb Remove-DevDbProject @{ Name = $ProjectName; IncludeDatabases = $true; Force = $true }; $ProjectCreated = $false }
                         Clear-Cache
                         $ProjectCreated = $true  # set first: a build interrupted half-way is removed too
                         $timed = Invoke-DevDbTimed New-DevDbProject @{ Name = $ProjectName; Source = $dump } '(cmdlet start: validate, probe, record)'
@@ -362,7 +362,7 @@ try {
                 Write-Host ("idle databases: PSS per database {0} MB" -f (($perDatabase | ForEach-Object { $_.ToString('0.0', $Invariant) }) -join ', '))
             }
 
-            $null = Invoke-DevDb Remove-DevDbProject @{ Name = $ProjectName; Force = $true }
+            $null = Invoke-DevDb Remove-DevDbProject @{ Name = $ProjectName; IncludeDatabases = $true; Force = $true }
             $ProjectCreated = $false
             $null = Invoke-Tool dropdb ($scratchServer + $TemplateName)
         }
@@ -470,7 +470,7 @@ try {
 } finally {
     Write-Step 'Cleanup'
     if ($script:DevDb -and $ProjectCreated) {
-        try { $null = Invoke-DevDb Remove-DevDbProject @{ Name = $ProjectName; Force = $true } }
+        try { $null = Invoke-DevDb Remove-DevDbProject @{ Name = $ProjectName; IncludeDatabases = $true; Force = $true } }
         catch { Write-Warning "Removing the DevDb project failed: $_" }
     }
     if ($FileSystemRoot) { Stop-ScratchServer (Join-Path $FileSystemRoot 'scratch') }

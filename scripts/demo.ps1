@@ -36,7 +36,7 @@ function Find-Psql {
 }
 
 try {
-    Import-Module (Join-Path $RepoRoot 'DevDb.psd1') -Force
+    Import-Module (Join-Path $RepoRoot 'artifacts/module/DevDb') -Force
     if (-not (Test-Path -LiteralPath $DumpPath -PathType Leaf)) {
         throw "The sample dump $DumpPath is missing: run samples/make-shop-dump.sh to make it."
     }
@@ -74,7 +74,7 @@ try {
     $database | Format-List | Out-Host
 
     # Secrets are never printed by default: show where to connect, and how to get the password.
-    $password = $database.Credential.GetNetworkCredential().Password
+    $password = $database.GetCredential().GetNetworkCredential().Password
     $shown = "host=$($database.Host) port=$($database.Port) dbname=$($database.DatabaseName) user=$($database.Username)"
     Write-Host "Connection (password left out): $shown"
     Write-Host "Full connection details, password included:  Get-DevDbConnectionString -Name $DatabaseName -Format Env"
@@ -103,7 +103,7 @@ try {
     Write-Step 'Done'
     Write-Host "Database '$DatabaseName' keeps running after this script; run scripts/demo.sh again to reset it."
     Write-Host 'To clean up everything the demo made (the project, its image and its databases):'
-    Write-Host "    dotnet pwsh -NoProfile -Command 'Import-Module ./DevDb.psd1; Remove-DevDbProject $ProjectName -Force'"
+    Write-Host "    dotnet pwsh -NoProfile -Command 'Import-Module ./artifacts/module/DevDb; Remove-DevDbProject $ProjectName -IncludeDatabases -Force'"
 } catch {
     $record = $_
     Write-Host "`nThe demo failed: $($record.Exception.Message)" -ForegroundColor Red

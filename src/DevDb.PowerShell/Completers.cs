@@ -2,25 +2,24 @@ using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 using DevDb.Core.Client;
+using DevDb.Core.Engine;
+using DevDb.Core.Runtimes.Local;
 
 namespace DevDb.Commands;
 
-/// <summary>Tab completion over names read from the client; completion never shows an error.</summary>
-public abstract class NameCompleter : IArgumentCompleter
+/// <summary>Tab completion over values read from the current context; completion never shows an error.</summary>
+public abstract class DevDbCompleter : IArgumentCompleter
 {
+    /// <summary>The values that start with what was typed (case-insensitive), sorted.</summary>
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         string typed = wordToComplete.Trim('\'', '"');
-        var pattern = WildcardPattern.Get(typed + "*", WildcardOptions.IgnoreCase);
-        IReadOnlyList<string> names;
+        var pattern = WildcardPattern.Get(WildcardPattern.Escape(typed) + "*", WildcardOptions.IgnoreCase);
+        IReadOnlyList<string> values;
         try
         {
-            names = Task.Run(async () =>
-            {
-                using IDevDbClient client = ClientFactory.Create();
-                return await ReadNamesAsync(client, fakeBoundParameters).ConfigureAwait(false);
-            }).GetAwaiter().GetResult();
+            values = Task.Run(() => ReadValuesAsync(fakeBoundParameters)).GetAwaiter().GetResult();
         }
 #pragma warning disable CA1031 // A completer that throws breaks the user's Tab key; no suggestions is the right answer.
         catch (Exception)
@@ -28,23 +27,59 @@ public abstract class NameCompleter : IArgumentCompleter
         {
             return [];
         }
-        return names.Where(pattern.IsMatch).Order(StringComparer.Ordinal)
-            .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n)).ToList();
+        return values.Where(pattern.IsMatch).Distinct().Order(StringComparer.Ordinal)
+            .Select(v => new CompletionResult(Quoted(v), v, CompletionResultType.ParameterValue, v)).ToList();
     }
 
-    protected abstract Task<IReadOnlyList<string>> ReadNamesAsync(IDevDbClient client, IDictionary fakeBoundParameters);
+    /// <summary>Every value that could be completed.</summary>
+    protected abstract Task<IReadOnlyList<string>> ReadValuesAsync(IDictionary fakeBoundParameters);
+
+    // Context names may hold spaces or '/' (kubernetes/devdb is fine bare; "my server" is not).
+    private static string Quoted(string value) =>
+        value.Any(c => char.IsWhiteSpace(c) || "'\"`$&(){};,|<>@#".Contains(c)) ? $"'{value.Replace("'", "''")}'" : value;
 }
 
 /// <summary>Completes project names.</summary>
-public sealed class ProjectNameCompleter : NameCompleter
+public sealed class ProjectNameCompleter : DevDbCompleter
 {
-    protected override async Task<IReadOnlyList<string>> ReadNamesAsync(IDevDbClient client, IDictionary fakeBoundParameters) =>
-        (await client.GetProjectsAsync().ConfigureAwait(false)).Select(p => p.Name).ToList();
+    /// <summary>The projects of the current context.</summary>
+    protected override async Task<IReadOnlyList<string>> ReadValuesAsync(IDictionary fakeBoundParameters)
+    {
+        using IDevDbClient client = ClientFactory.Create();
+        return (await client.GetProjectsAsync().ConfigureAwait(false)).Select(p => p.Name).ToList();
+    }
 }
 
 /// <summary>Completes database names, within -Project when it is already given.</summary>
-public sealed class DatabaseNameCompleter : NameCompleter
+public sealed class DatabaseNameCompleter : DevDbCompleter
 {
-    protected override async Task<IReadOnlyList<string>> ReadNamesAsync(IDevDbClient client, IDictionary fakeBoundParameters) =>
-        (await client.GetDatabasesAsync(fakeBoundParameters["Project"] as string).ConfigureAwait(false)).Select(d => d.Name).ToList();
+    /// <summary>The databases of the current context (of -Project, if given).</summary>
+    protected override async Task<IReadOnlyList<string>> ReadValuesAsync(IDictionary fakeBoundParameters)
+    {
+        using IDevDbClient client = ClientFactory.Create();
+        string? project = (fakeBoundParameters["Project"] as string)?.ToLowerInvariant();
+        return (await client.GetDatabasesAsync(project).ConfigureAwait(false)).Select(d => d.Name).ToList();
+    }
+}
+
+/// <summary>Completes the names of saved contexts (Disconnect-DevDb -Name).</summary>
+public sealed class ContextNameCompleter : DevDbCompleter
+{
+    /// <summary>The saved contexts.</summary>
+    protected override Task<IReadOnlyList<string>> ReadValuesAsync(IDictionary fakeBoundParameters) =>
+        Task.FromResult<IReadOnlyList<string>>(ClientContexts.Default().List().Select(c => c.Name).ToList());
+}
+
+/// <summary>Completes PostgreSQL major versions: those installed on this machine for the local engine, those of existing projects for a server or cluster.</summary>
+public sealed class PostgresVersionCompleter : DevDbCompleter
+{
+    /// <summary>The versions that may be given.</summary>
+    protected override async Task<IReadOnlyList<string>> ReadValuesAsync(IDictionary fakeBoundParameters)
+    {
+        using IDevDbClient client = ClientFactory.Create();
+        IEnumerable<int> versions = client is DevDbEngine
+            ? PostgresInstallation.Discover().Select(i => i.MajorVersion)
+            : (await client.GetProjectsAsync().ConfigureAwait(false)).Select(p => p.PostgresVersion);
+        return versions.OrderDescending().Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+    }
 }

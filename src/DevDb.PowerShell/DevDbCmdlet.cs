@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Management.Automation;
-using DevDb.Core;
+using System.Text.RegularExpressions;
 using DevDb.Core.Client;
+using DevDb.Core.Engine;
 using DevDb.Core.Model;
 
 namespace DevDb.Commands;
@@ -10,23 +12,27 @@ namespace DevDb.Commands;
 /// Base of every DevDb cmdlet. Runs client calls on the thread pool while the pipeline thread
 /// pumps their progress, because PowerShell allows WriteProgress/WriteObject/WriteError only on
 /// the pipeline thread. Ctrl+C (StopProcessing) cancels the running call; the pump still waits for
-/// it to finish, so the engine can clean up before the pipeline stops.
+/// it to finish, so the engine can clean up before the pipeline stops. -Verbose says where the
+/// cmdlets go, each step with the time it started and how long each call took; debug output
+/// ($DebugPreference = 'Continue', or -Debug, which asks at each line) has every progress report.
 /// </summary>
-public abstract class DevDbCmdlet : PSCmdlet, IDisposable
+public abstract partial class DevDbCmdlet : PSCmdlet, IDisposable
 {
     private const int ProgressActivityId = 0x0DEB;
 
     private CancellationTokenSource? _cancellation;
     private IDevDbClient? _client;
 
+    /// <summary>Prepares the cancellation that Ctrl+C triggers.</summary>
     protected override void BeginProcessing() => _cancellation ??= new CancellationTokenSource();
 
+    /// <summary>Releases the client.</summary>
     protected override void EndProcessing() => Dispose();
 
-    // Only cancels: the call in flight still uses the client; Dispose (called by PowerShell once
-    // the pipeline has stopped) releases it.
+    /// <summary>Ctrl+C: cancels the call in flight. It still uses the client; Dispose (called by PowerShell once the pipeline has stopped) releases it.</summary>
     protected override void StopProcessing() => _cancellation?.Cancel();
 
+    /// <summary>Releases the client and the cancellation source.</summary>
     public void Dispose()
     {
         _client?.Dispose();
@@ -36,18 +42,78 @@ public abstract class DevDbCmdlet : PSCmdlet, IDisposable
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Runs a client call on the thread pool; a failure ends the whole command (a terminating error).</summary>
-    /// <param name="activity">Progress activity shown until the call ends; null for quick calls that report no progress.</param>
+    /// <summary>The client of the current context, made on first use on the pipeline thread (so -Verbose can say where it goes).</summary>
+    private IDevDbClient Client
+    {
+        get
+        {
+            if (_client is null)
+            {
+                var (client, description) = OrTerminate(ClientFactory.Connect);
+                _client = client;
+                WriteVerbose($"Using {description}.");
+            }
+            return _client;
+        }
+    }
+
+    /// <summary>True when the cmdlets run the embedded engine in this process (not a server or cluster).</summary>
+    protected bool ClientIsLocal => Client is DevDbEngine;
+
+    /// <summary>
+    /// Runs a client <paramref name="call"/> on the thread pool; a failure ends the whole command (a terminating error).
+    /// <paramref name="activity"/> says what it does, for its progress bar and -Verbose timing; null for quick calls.
+    /// </summary>
     protected T Invoke<T>(Func<IDevDbClient, IProgress<DevDbProgress>, CancellationToken, Task<T>> call, string? activity = null) =>
         OrTerminate(() => Call(call, activity));
 
-    /// <summary>Runs a client call on the thread pool; a failure comes back as its <see cref="DevDbException"/>.</summary>
-    private T Call<T>(Func<IDevDbClient, IProgress<DevDbProgress>, CancellationToken, Task<T>> call, string? activity) =>
-        Run((progress, ct) =>
+    /// <summary>Like <see cref="Invoke{T}"/>, but a failure is written as a non-terminating error (one item failed; go on with the next).</summary>
+    protected bool TryInvoke<T>(Func<IDevDbClient, IProgress<DevDbProgress>, CancellationToken, Task<T>> call, out T result, string? activity = null)
+    {
+        try
         {
-            _client ??= ClientFactory.Create();
-            return call(_client, progress, ct);
-        }, activity);
+            result = Call(call, activity);
+            return true;
+        }
+        catch (Exception e) when (AsDevDbError(e) is { } error)
+        {
+            WriteError(error);
+            result = default!;
+            return false;
+        }
+    }
+
+    /// <summary>Like <see cref="TryInvoke{T}"/>, for calls with no result.</summary>
+    protected bool TryInvoke(Func<IDevDbClient, IProgress<DevDbProgress>, CancellationToken, Task> call, string? activity = null)
+    {
+        if (InvokeForError(call, activity) is not { } error) return true;
+        WriteError(error);
+        return false;
+    }
+
+    /// <summary>Runs a client call; its DevDb error comes back instead of being written (null when it succeeded), for a cmdlet that decides what an error means.</summary>
+    protected DevDbException? InvokeForError(Func<IDevDbClient, IProgress<DevDbProgress>, CancellationToken, Task> call, string? activity = null)
+    {
+        try
+        {
+            Call(async (client, progress, ct) =>
+            {
+                await call(client, progress, ct).ConfigureAwait(false);
+                return true;
+            }, activity);
+            return null;
+        }
+        catch (Exception e) when (AsDevDbError(e) is { } error)
+        {
+            return error;
+        }
+    }
+
+    private T Call<T>(Func<IDevDbClient, IProgress<DevDbProgress>, CancellationToken, Task<T>> call, string? activity)
+    {
+        IDevDbClient client = Client;
+        return Run((progress, ct) => call(client, progress, ct), activity);
+    }
 
     /// <summary>
     /// Runs async work on the thread pool while this (pipeline) thread writes its progress; Ctrl+C
@@ -59,6 +125,7 @@ public abstract class DevDbCmdlet : PSCmdlet, IDisposable
         CancellationToken cancellationToken = _cancellation.Token;
         var reports = new BlockingCollection<DevDbProgress>();
         var progress = new QueuedProgress(reports);
+        var clock = Stopwatch.StartNew();
         Task<T> running = Task.Run(async () =>
         {
             try
@@ -73,51 +140,54 @@ public abstract class DevDbCmdlet : PSCmdlet, IDisposable
 
         string lastActivity = activity ?? "DevDb";
         string lastStatus = "Done";
+        string? lastStep = null;
+        string? lastStepKind = null;
+        bool shown = false;
         foreach (DevDbProgress report in reports.GetConsumingEnumerable())
         {
+            shown = true;
             lastActivity = report.Activity;
             lastStatus = report.Status;
-            WriteProgressUnlessStopping(ToRecord(report, ProgressRecordType.Processing));
+            string step = $"{report.Activity}: {report.Status}";
+            string line = $"{clock.Elapsed.TotalSeconds,7:0.00} s  {step}";
+            // -Verbose: each new step once (a status that only counts on, "3 s" or "12.5 MB", is the same step); -Debug: every report.
+            string stepKind = Digits().Replace(step, "#");
+            if (stepKind != lastStepKind)
+            {
+                WriteUnlessStopping(() => WriteVerbose(line));
+                lastStepKind = stepKind;
+            }
+            if (step != lastStep)
+            {
+                WriteUnlessStopping(() => WriteDebug(line));
+                lastStep = step;
+            }
+            WriteUnlessStopping(() => WriteProgress(ToRecord(report, ProgressRecordType.Processing)));
         }
-        if (activity is not null)
+        // A progress bar that was shown is always closed.
+        if (shown)
         {
-            WriteProgressUnlessStopping(ToRecord(new DevDbProgress(lastActivity, lastStatus, 100), ProgressRecordType.Completed));
+            WriteUnlessStopping(() => WriteProgress(ToRecord(new DevDbProgress(lastActivity, lastStatus, 100), ProgressRecordType.Completed)));
         }
 
         try
         {
-            return running.GetAwaiter().GetResult();
+            T result = running.GetAwaiter().GetResult();
+            if (activity is not null) WriteVerbose($"{activity}: done in {clock.Elapsed.TotalSeconds:0.00} s.");
+            return result;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             throw new PipelineStoppedException();
         }
-    }
-
-    /// <summary>Like <see cref="Invoke{T}"/>, but a failure is written as a non-terminating error (one item failed; go on with the next).</summary>
-    protected bool TryInvoke<T>(Func<IDevDbClient, IProgress<DevDbProgress>, CancellationToken, Task<T>> call, out T result, string? activity = null)
-    {
-        try
+        catch (Exception e) when (activity is not null && AsDevDbError(e) is { } error)
         {
-            result = Call(call, activity);
-            return true;
-        }
-        catch (DevDbException exception)
-        {
-            WriteError(ErrorRecords.From(exception));
-            result = default!;
-            return false;
+            WriteVerbose($"{activity}: failed after {clock.Elapsed.TotalSeconds:0.00} s ({error.ErrorCode}).");
+            throw;
         }
     }
 
-    protected bool TryInvoke(Func<IDevDbClient, IProgress<DevDbProgress>, CancellationToken, Task> call, string? activity = null) =>
-        TryInvoke<bool>(async (client, progress, ct) =>
-        {
-            await call(client, progress, ct).ConfigureAwait(false);
-            return true;
-        }, out _, activity);
-
-    /// <summary>Writes a database with its credential: the one way every cmdlet returns a database. A Failed one has no credential.</summary>
+    /// <summary>Writes databases with their credentials: the one way every cmdlet returns a database. A Failed one has no credential.</summary>
     protected void WriteDatabase(Database database) => WriteDatabases([database]);
 
     /// <summary>
@@ -138,9 +208,9 @@ public abstract class DevDbCmdlet : PSCmdlet, IDisposable
                 {
                     return (await client.GetConnectionAsync(database.Name, ct).ConfigureAwait(false), null);
                 }
-                catch (DevDbException e)
+                catch (Core.DevDbException e)
                 {
-                    return (null, e);
+                    return (null, DevDbException.From(e));
                 }
                 finally
                 {
@@ -152,7 +222,7 @@ public abstract class DevDbCmdlet : PSCmdlet, IDisposable
         {
             if (connections[i].Error is { } error)
             {
-                WriteError(ErrorRecords.From(error));
+                WriteError(error);
             }
             else
             {
@@ -161,27 +231,28 @@ public abstract class DevDbCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    /// <summary>The whole call cannot go on (invalid input, engine unusable): a terminating error.</summary>
-    protected void Terminate(DevDbException exception) => ThrowTerminatingError(ErrorRecords.From(exception));
+    /// <summary>Writes a non-terminating error: this item failed, the command goes on with the next.</summary>
+    protected void WriteError(DevDbException error) => WriteError(ErrorRecords.From(error));
 
-    /// <summary>Runs <paramref name="check"/> (e.g. a name rule) and terminates the call with its error if it fails.</summary>
-    protected void Require(Action check) => OrTerminate(() =>
+    /// <summary>True for a valid <paramref name="name"/> of a <paramref name="kind"/> ("project" or "database"); otherwise writes NameInvalid (this item is skipped).</summary>
+    protected bool IsValidName(string name, string kind)
     {
-        check();
-        return true;
-    });
+        if (NameRules.Check(name, kind) is not { } invalid) return true;
+        WriteError(invalid);
+        return false;
+    }
 
-    /// <summary>The whole call cannot go on without <paramref name="action"/>: its <see cref="DevDbException"/> becomes a terminating error.</summary>
+    /// <summary>The whole call cannot go on without <paramref name="action"/>: its DevDb error becomes a terminating error.</summary>
     protected T OrTerminate<T>(Func<T> action)
     {
         try
         {
             return action();
         }
-        catch (DevDbException exception)
+        catch (Exception e) when (AsDevDbError(e) is { } error)
         {
-            Terminate(exception);
-            throw; // Not reached: Terminate throws.
+            ThrowTerminatingError(ErrorRecords.From(error));
+            throw; // Not reached: ThrowTerminatingError throws.
         }
     }
 
@@ -207,12 +278,23 @@ public abstract class DevDbCmdlet : PSCmdlet, IDisposable
     protected string ResolveSource(string source) =>
         source.Contains("://", StringComparison.Ordinal) ? source : GetUnresolvedProviderPathFromPSPath(source);
 
-    private void WriteProgressUnlessStopping(ProgressRecord record)
+    /// <summary>The module's own error, or the engine's or server's one as the module's; null for anything else.</summary>
+    private static DevDbException? AsDevDbError(Exception exception) => exception switch
+    {
+        DevDbException error => error,
+        Core.DevDbException error => DevDbException.From(error),
+        _ => null,
+    };
+
+    [GeneratedRegex(@"\d+")]
+    private static partial Regex Digits();
+
+    private void WriteUnlessStopping(Action write)
     {
         if (Stopping) return;
         try
         {
-            WriteProgress(record);
+            write();
         }
         catch (PipelineStoppedException)
         {

@@ -8,7 +8,7 @@ internal static class ErrorRecords
 {
     public static ErrorRecord From(DevDbException exception)
     {
-        var record = new ErrorRecord(exception, exception.Code, Map(exception.Category), exception.Target);
+        var record = new ErrorRecord(exception, exception.ErrorCode, exception.Category, exception.Target);
         if (exception.RecommendedAction is { } action)
         {
             record.ErrorDetails = new ErrorDetails(exception.Message) { RecommendedAction = action };

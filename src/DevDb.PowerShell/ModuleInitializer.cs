@@ -10,8 +10,8 @@ namespace DevDb.Commands;
 /// DLL (AWS.Tools, a Npgsql-based module) never clashes with DevDb's.
 /// </summary>
 /// <remarks>
-/// The cmdlet assembly lives in module/bin and PowerShell loads it into the default context. Its
-/// reference to DevDb.Core cannot be found there (DevDb.Core sits in module/bin/dependencies), so
+/// The cmdlet assembly lives at the module's root and PowerShell loads it into the default context. Its
+/// reference to DevDb.Core cannot be found there (DevDb.Core sits in dependencies/), so
 /// the default context raises <see cref="AssemblyLoadContext.Resolving"/>; we answer for
 /// DevDb.Core only, from the private context, which then resolves everything else DevDb.Core needs.
 /// This file must not touch a DevDb.Core type: it runs before the handler is hooked.
@@ -34,6 +34,7 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
     private static readonly object HookLock = new();
     private static int s_importCount;
 
+    /// <summary>Hooks the resolver of DevDb.Core (once per process).</summary>
     public void OnImport()
     {
         lock (HookLock)
@@ -42,6 +43,7 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
         }
     }
 
+    /// <summary>Unhooks the resolver when the last importer removes the module.</summary>
     public void OnRemove(PSModuleInfo psModuleInfo)
     {
         lock (HookLock)
@@ -56,7 +58,7 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
             : null;
 }
 
-/// <summary>The private load context: serves any assembly found in module/bin/dependencies.</summary>
+/// <summary>The private load context: serves any assembly found in the module's dependencies/ folder.</summary>
 internal sealed class DevDbLoadContext(string dependencyFolder) : AssemblyLoadContext("DevDb", isCollectible: false)
 {
     // Framework assemblies the runtime already has in the same or a newer version are shared with

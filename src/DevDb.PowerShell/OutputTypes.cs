@@ -1,71 +1,105 @@
+using System.Collections.ObjectModel;
 using System.Management.Automation;
 using System.Net;
+using System.Security;
 using DevDb.Core.Client;
 using DevDb.Core.Model;
 
 namespace DevDb.Commands;
 
 /// <summary>
-/// A database as the cmdlets return it: everything needed to connect, with the password only
-/// inside <see cref="Credential"/> (a SecureString), so no default view or log ever shows it.
+/// A database as the cmdlets return it: everything needed to connect to it. The password is kept
+/// inside the object and handed out only by <see cref="GetCredential"/>, so no view, log or
+/// serializer (Export-Clixml, ConvertTo-Json, Export-Csv, Select-Object *) ever sees it.
 /// </summary>
 public sealed class DevDbDatabase
 {
+    private readonly SecureString? _password;
+
+    private DevDbDatabase(SecureString? password) => _password = password;
+
+    /// <summary>The database's name: a DNS label, unique in the installation.</summary>
     public required string Name { get; init; }
+    /// <summary>The project it was cloned from.</summary>
     public required string Project { get; init; }
-    /// <summary>Creating, Running, Stopped or Failed. A string, not Core's enum: see ModuleInitializer.</summary>
+    /// <summary>Creating, Running, Stopped or Failed.</summary>
     public required string Status { get; init; }
+    /// <summary>The host name or address its server listens on.</summary>
     public required string Host { get; init; }
+    /// <summary>The TCP port of its server.</summary>
     public int Port { get; init; }
+    /// <summary>The database inside the server (the project's DatabaseName, e.g. app).</summary>
     public required string DatabaseName { get; init; }
+    /// <summary>The login role to connect as; it owns the database.</summary>
     public required string Username { get; init; }
-    /// <summary>User name and password; null for a Failed database, which has none.</summary>
-    public PSCredential? Credential { get; init; }
+    /// <summary>The revision of the project's image it was cloned from (or last reset to).</summary>
     public int ImageRevision { get; init; }
+    /// <summary>Who it belongs to: the OS user locally, the token's user on a server.</summary>
     public required string Owner { get; init; }
+    /// <summary>When it was created.</summary>
     public DateTimeOffset Created { get; init; }
-    /// <summary>Why a create that ran in the background (New-DevDbDatabase -NoWait) failed.</summary>
+    /// <summary>Why a create that ran in the background (New-DevDbDatabase -NoWait, or on a server) failed.</summary>
     public string? Error { get; init; }
+    /// <summary>The stable id of <see cref="Error"/>, e.g. ProjectNotReady.</summary>
     public string? ErrorCode { get; init; }
 
-    internal static DevDbDatabase From(Database database, ConnectionInfo? connection) => new()
-    {
-        Name = database.Name,
-        Project = database.Project,
-        Status = database.Status.ToString(),
-        Host = database.Host,
-        Port = database.Port,
-        DatabaseName = database.DatabaseName,
-        Username = database.Username,
-        Credential = connection is null
-            ? null
-            : new PSCredential(connection.Username, new NetworkCredential(string.Empty, connection.Password).SecurePassword),
-        ImageRevision = database.ImageRevision,
-        Owner = database.Owner,
-        Created = database.Created,
-        Error = database.Error,
-        ErrorCode = database.ErrorCode,
-    };
+    /// <summary>
+    /// The user name and password as a PSCredential; null for a Failed database, which has none.
+    /// Get the plain password with GetCredential().GetNetworkCredential().Password, or a whole
+    /// connection string with Get-DevDbConnectionString.
+    /// </summary>
+    public PSCredential? GetCredential() => _password is null ? null : new PSCredential(Username, _password.Copy());
 
+    internal static DevDbDatabase From(Database database, ConnectionInfo? connection) =>
+        new(connection is null ? null : new NetworkCredential(string.Empty, connection.Password).SecurePassword)
+        {
+            Name = database.Name,
+            Project = database.Project,
+            Status = database.Status.ToString(),
+            Host = database.Host,
+            Port = database.Port,
+            DatabaseName = database.DatabaseName,
+            Username = database.Username,
+            ImageRevision = database.ImageRevision,
+            Owner = database.Owner,
+            Created = database.Created,
+            Error = database.Error,
+            ErrorCode = database.ErrorCode,
+        };
+
+    /// <summary>The name.</summary>
     public override string ToString() => Name;
 }
 
-/// <summary>A project as the cmdlets return it.</summary>
+/// <summary>A project as the cmdlets return it: a registered pg_dump and the images restored from it.</summary>
 public sealed class DevDbProject
 {
+    /// <summary>The project's name: a DNS label.</summary>
     public required string Name { get; init; }
+    /// <summary>The database engine: postgres.</summary>
     public required string Engine { get; init; }
+    /// <summary>The PostgreSQL major version its images and databases run.</summary>
     public int PostgresVersion { get; init; }
+    /// <summary>Where the dump comes from: a path, an http(s) URL or s3://bucket/key.</summary>
     public required string Source { get; init; }
+    /// <summary>The database inside every clone's server (default app).</summary>
     public required string DatabaseName { get; init; }
+    /// <summary>SQL run after each restore (e.g. masking) before an image is published; empty for developers on a DevDb server.</summary>
     public string? PostRestoreSql { get; init; }
-    /// <summary>Building, Ready or Failed. A string, not Core's enum: see ModuleInitializer.</summary>
+    /// <summary>Whether its databases' logins are superusers (New-DevDbProject -SuperuserLogins); else each login owns its data and is no superuser.</summary>
+    public bool SuperuserLogins { get; init; }
+    /// <summary>Building (no image ready yet), Ready or Failed.</summary>
     public required string Status { get; init; }
     /// <summary>The revision of the newest ready image (what new databases are cloned from); null if none is ready.</summary>
     public int? ImageRevision { get; init; }
+    /// <summary>Why the last image build failed, if it did.</summary>
     public string? Error { get; init; }
+    /// <summary>The stable id of <see cref="Error"/>, e.g. DumpCorrupt.</summary>
+    public string? ErrorCode { get; init; }
+    /// <summary>When it was registered.</summary>
     public DateTimeOffset Created { get; init; }
-    public required IReadOnlyList<Image> Images { get; init; }
+    /// <summary>Its images, oldest first.</summary>
+    public required DevDbImageList Images { get; init; }
 
     internal static DevDbProject From(Project project) => new()
     {
@@ -75,29 +109,84 @@ public sealed class DevDbProject
         Source = project.Source,
         DatabaseName = project.DatabaseName,
         PostRestoreSql = project.PostRestoreSql,
+        SuperuserLogins = project.SuperuserLogins,
         Status = project.Status.ToString(),
         ImageRevision = project.LatestImage?.Revision,
         Error = project.Error,
+        ErrorCode = project.ErrorCode,
         Created = project.Created,
-        Images = project.Images,
+        Images = new DevDbImageList(project.Images.OrderBy(i => i.Revision).Select(DevDbImage.From).ToList()),
     };
 
+    /// <summary>The name.</summary>
     public override string ToString() => Name;
 }
 
-/// <summary>What the cmdlets talk to: the local engine, or a DevDb API with the user and role its token has there.</summary>
+/// <summary>One restored, cleanly shut-down copy of a project's source at a point in time.</summary>
+public sealed class DevDbImage
+{
+    /// <summary>The project it belongs to.</summary>
+    public required string Project { get; init; }
+    /// <summary>1, 2, ... in the order the images were built.</summary>
+    public int Revision { get; init; }
+    /// <summary>Building, Ready or Failed.</summary>
+    public required string Status { get; init; }
+    /// <summary>When its build started.</summary>
+    public DateTimeOffset Created { get; init; }
+    /// <summary>The dump's format as read from its content: Custom, Tar, Directory, PlainSql or GzipPlainSql.</summary>
+    public string? SourceFormat { get; init; }
+    /// <summary>Size of the dump, in bytes.</summary>
+    public long SourceBytes { get; init; }
+    /// <summary>Size of the restored data, in bytes.</summary>
+    public long SizeBytes { get; init; }
+    /// <summary>How long the build took, in seconds.</summary>
+    public double BuildSeconds { get; init; }
+    /// <summary>Why its build failed, if it did.</summary>
+    public string? Error { get; init; }
+
+    internal static DevDbImage From(Image image) => new()
+    {
+        Project = image.Project,
+        Revision = image.Revision,
+        Status = image.Status.ToString(),
+        Created = image.Created,
+        SourceFormat = image.SourceFormat,
+        SourceBytes = image.SourceBytes,
+        SizeBytes = image.SizeBytes,
+        BuildSeconds = Math.Round(image.BuildDuration.TotalSeconds, 3),
+        Error = image.Error,
+    };
+
+    /// <summary>Short, as in a project's Images column: r1 Ready.</summary>
+    public override string ToString() => $"r{Revision} {Status}";
+}
+
+/// <summary>A project's images: a list to scripts and JSON, and one readable cell in a CSV file or a table (r1 Ready, r2 Building).</summary>
+public sealed class DevDbImageList(IList<DevDbImage> images) : ReadOnlyCollection<DevDbImage>(images)
+{
+    /// <summary>The images, short and comma-separated.</summary>
+    public override string ToString() => string.Join(", ", this);
+}
+
+/// <summary>What the cmdlets talk to: the local engine, a DevDb API, or a Kubernetes namespace, with the user and role there.</summary>
 public sealed class DevDbContext
 {
+    /// <summary>The context's name: local, a saved context's name, or (environment) for DEVDB_SERVER and DEVDB_TOKEN.</summary>
     public required string Name { get; init; }
     /// <summary>Local (the embedded engine on this machine), Server (a DevDb API) or Kubernetes (the cluster's records, with a kubeconfig).</summary>
     public required string Mode { get; init; }
+    /// <summary>The API's address, or the kubeconfig context and namespace; null for the local engine.</summary>
     public string? Server { get; init; }
+    /// <summary>Who the cmdlets act as.</summary>
     public required string User { get; init; }
+    /// <summary>admin or developer on a server; owner locally; kubernetes with a kubeconfig.</summary>
     public required string Role { get; init; }
-    /// <summary>Where the token is kept: Dpapi, File or Environment; null for the local engine.</summary>
+    /// <summary>Where the token is kept: Dpapi, File, Environment or Kubeconfig; null for the local engine.</summary>
     public string? TokenStore { get; init; }
+    /// <summary>True for the context the cmdlets use now.</summary>
     public bool IsCurrent { get; init; }
 
+    /// <summary>The name of the local engine's context.</summary>
     public const string LocalName = "local";
 
     internal static DevDbContext Local(bool isCurrent) => new()
@@ -113,5 +202,6 @@ public sealed class DevDbContext
         TokenStore = context.TokenStore, IsCurrent = isCurrent,
     };
 
+    /// <summary>The name.</summary>
     public override string ToString() => Name;
 }

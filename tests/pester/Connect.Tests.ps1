@@ -16,7 +16,7 @@ AfterAll {
     # The API stops whatever failed before (a failed connect is a terminating error).
     try {
         Connect-As boss | Out-Null
-        Get-DevDbProject | Remove-DevDbProject -Force -ErrorAction Continue
+        Get-DevDbProject | Remove-DevDbProject -IncludeDatabases -Force -ErrorAction Continue
     }
     finally {
         Stop-DevDbTestApi $api
@@ -78,6 +78,31 @@ Describe 'Connecting' {
         foreach ($file in $tokenFiles) {
             if (-not $IsWindows) { $file.UnixFileMode | Should -Be ([System.IO.UnixFileMode] 'UserRead, UserWrite') }
         }
+    }
+
+    It 'writes every file of the client settings (contexts, tokens) for its owner alone' {
+        if ($IsWindows) { return }   # Windows: the files are in the user's own profile; tokens are DPAPI-encrypted too
+        $config = Get-Item -LiteralPath $env:DEVDB_CONFIG
+        $config.UnixFileMode | Should -Be ([System.IO.UnixFileMode] 'UserRead, UserWrite, UserExecute')
+        $entries = @(Get-ChildItem -LiteralPath $env:DEVDB_CONFIG -Recurse -Force)
+        @($entries | Where-Object Name -eq 'contexts.json').Count | Should -Be 1
+        foreach ($entry in $entries) {
+            $expected = if ($entry.PSIsContainer) { 'UserRead, UserWrite, UserExecute' } else { 'UserRead, UserWrite' }
+            $entry.UnixFileMode | Should -Be ([System.IO.UnixFileMode] $expected) -Because "$($entry.FullName) holds client settings"
+        }
+    }
+
+    It 'completes saved context names for Disconnect-DevDb -Name' {
+        $line = 'Disconnect-DevDb -Name '
+        @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Sort-Object) | Should -Be @('boss', 'dave')
+        $line = 'Disconnect-DevDb -Name B'
+        @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText) | Should -Be @('boss')
+    }
+
+    It 'says with -Verbose which server it checks the token with, and where it saved the context' {
+        $verbose = @(Connect-DevDb -Server $api.Url -Token (ConvertTo-Secure $api.Tokens['boss']) -Name boss -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message
+        $verbose | Should -Contain "Checking the token with $($api.Url)/."
+        $verbose | Should -Contain "Saved context 'boss' (boss, admin) in $($env:DEVDB_CONFIG); it is current."
     }
 
     It 'never shows a token in the default view of the contexts' {

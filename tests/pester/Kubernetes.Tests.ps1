@@ -30,7 +30,7 @@ AfterAll {
     # The processes stop whatever failed before (a failed connect is a terminating error).
     try {
         Connect-DevDb -Kubernetes -Namespace devdb | Out-Null
-        Get-DevDbProject | Remove-DevDbProject -Force -ErrorAction Continue
+        Get-DevDbProject | Remove-DevDbProject -IncludeDatabases -Force -ErrorAction Continue
     }
     finally {
         Connect-DevDb -Local | Out-Null
@@ -50,6 +50,11 @@ Describe 'Connect-DevDb -Kubernetes' {
         $context.TokenStore | Should -Be 'Kubeconfig'
         (Get-DevDbContext).Name | Should -Be $context.Name
         @(Get-ChildItem (Join-Path $env:DEVDB_CONFIG 'tokens') -File -ErrorAction SilentlyContinue).Count | Should -Be 0
+    }
+
+    It 'says with -Verbose that the cmdlets go to the namespace with the kubeconfig' {
+        $verbose = @(Get-DevDbProject -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+        $verbose[0] | Should -Be "Using Kubernetes: kubeconfig context (current), namespace devdb, with the kubeconfig's credentials (context 'kubernetes/devdb')."
     }
 
     It 'names a kubeconfig context that does not exist (ContextNotFound)' {
@@ -122,6 +127,20 @@ Describe 'A project and a database in the cluster, from PowerShell' {
 
         $reset.ImageRevision | Should -Be 2
         Get-PlainPassword (Get-DevDbDatabase -Name dave-shop) | Should -Be $password
+    }
+
+    It 'builds an image with -NoWait, waits for it with Wait-DevDbProject, and removes the project with its databases only with -IncludeDatabases' {
+        $started = New-DevDbProject -Name later -Source 's3://dumps/shop.dump' -PostgresVersion 16 -NoWait
+        $started.Status | Should -Be 'Building'
+        $ready = Wait-DevDbProject -Name later -Timeout 120
+        $ready.Status | Should -Be 'Ready'
+        $ready.ImageRevision | Should -Be 1
+
+        $null = Get-DevDbProject later | New-DevDbDatabase -Name later-db
+        { Remove-DevDbProject -Name later -Force -ErrorAction Stop } | Should -Throw -ErrorId 'ProjectHasDatabases,DevDb.Commands.RemoveDevDbProjectCommand'
+        Remove-DevDbProject -Name later -IncludeDatabases -Force
+        @(Get-DevDbProject).Name | Should -Be @('shop')
+        { Get-DevDbDatabase -Name later-db -ErrorAction Stop } | Should -Throw -ErrorId 'DatabaseNotFound,DevDb.Commands.GetDevDbDatabaseCommand'
     }
 
     It 'removes databases from the pipeline, then the project' {

@@ -4,12 +4,14 @@ $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 
 function Get-RepoRoot { $script:RepoRoot }
 
+# The module as the build stages it for publishing: artifacts/module/DevDb/<version>/.
+function Get-DevDbModulePath { Join-Path $script:RepoRoot 'artifacts/module/DevDb' }
+
 function Import-DevDbModule {
-    $manifest = Join-Path $script:RepoRoot 'DevDb.psd1'
-    if (-not (Test-Path (Join-Path $script:RepoRoot 'module/bin/DevDb.PowerShell.dll'))) {
+    if (-not (Test-Path (Join-Path (Get-DevDbModulePath) '*/DevDb.psd1'))) {
         throw "The module is not built. Run: dotnet build DevDb.sln -c Release"
     }
-    Import-Module $manifest -Force -Global -ErrorAction Stop
+    Import-Module (Get-DevDbModulePath) -Force -Global -ErrorAction Stop
 }
 
 # The suites run twice (run.ps1 -Mode): against the embedded engine, and against a real DevDb.Api
@@ -47,7 +49,7 @@ function New-DevDbTestHome {
 # tests), the API if one was started, then the home folder itself.
 function Clear-DevDbTestHome {
     if (-not $env:DEVDB_HOME) { return }
-    Get-DevDbProject -ErrorAction SilentlyContinue | Remove-DevDbProject -Force -ErrorAction Continue
+    Get-DevDbProject -ErrorAction SilentlyContinue | Remove-DevDbProject -IncludeDatabases -Force -ErrorAction Continue
     Get-DevDbDatabase -ErrorAction SilentlyContinue | Remove-DevDbDatabase -Force -ErrorAction Continue
     if ($script:TestApi) {
         Stop-DevDbTestApi $script:TestApi
@@ -180,7 +182,7 @@ function Get-Psql {
     @($candidates)[0]
 }
 
-function Get-PlainPassword($Database) { $Database.Credential.GetNetworkCredential().Password }
+function Get-PlainPassword($Database) { $Database.GetCredential().GetNetworkCredential().Password }
 
 # Runs SQL through psql with a connection string only (no PGPASSWORD): proves the string alone is enough.
 function Invoke-PsqlConnectionString([string] $ConnectionString, [string] $Sql) {

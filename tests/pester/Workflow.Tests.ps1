@@ -77,16 +77,58 @@ Describe 'Databases' {
         $db.Port | Should -BeGreaterThan 0
         @(Get-DevDbServerProcess).Count | Should -BeGreaterThan 0
         $db.DatabaseName | Should -Be 'app'
-        $db.Credential | Should -BeOfType [pscredential]
-        $db.Credential.UserName | Should -Be $db.Username
+        $db.GetCredential() | Should -BeOfType [pscredential]
+        $db.GetCredential().UserName | Should -Be $db.Username
         $script:password = Get-PlainPassword $db
         $password.Length | Should -BeGreaterOrEqual 16
     }
 
-    It 'holds the password only inside the credential' {
+    It 'holds the password in no property: only GetCredential() hands it out' {
         foreach ($property in $db.PSObject.Properties) {
             "$($property.Value)" | Should -Not -BeLike "*$password*" -Because "$($property.Name) must not show the password"
         }
+        $db.PSObject.Properties.Name | Should -Not -Contain 'Credential'
+        $db.PSObject.Properties.Name | Should -Not -Contain 'Password'
+    }
+
+    It 'finds it whatever the case of the name typed, and says so in its own lower case' {
+        (Get-DevDbDatabase -Name DAVE).Port | Should -Be $db.Port
+        (Get-DevDbDatabase -Name 'Da*' -Project SHOP).Name | Should -BeExactly 'dave'
+        $again = New-DevDbDatabase -Project SHOP -Name Dave
+        $again.Name | Should -BeExactly 'dave'
+        $again.Port | Should -Be $db.Port
+        @(Get-DevDbDatabase).Count | Should -Be 1
+        Get-DevDbConnectionString -Name DAVE | Should -Be (Get-DevDbConnectionString -Name dave)
+    }
+
+    It 'takes names from the pipeline by value' {
+        ('dave' | Get-DevDbDatabase).Port | Should -Be $db.Port
+        @('dave', 'DAVE' | Get-DevDbDatabase).Count | Should -Be 2
+        'dave' | Get-DevDbConnectionString | Should -Be (Get-DevDbConnectionString -Name dave)
+    }
+
+    It 'takes projects from the pipeline: Get-DevDbProject shop | Get-DevDbDatabase' {
+        (Get-DevDbProject shop | Get-DevDbDatabase).Name | Should -Be 'dave'
+        Get-DevDbProject shop-eu | Get-DevDbDatabase | Should -BeNullOrEmpty
+        (Get-DevDbProject shop | Get-DevDbDatabase -Name 'd*').Name | Should -Be 'dave'
+        @(Get-DevDbProject | Get-DevDbDatabase).Name | Should -Be @('dave')
+    }
+
+    It 'creates a database from a piped project: Get-DevDbProject shop | New-DevDbDatabase -Name beta' {
+        $beta = Get-DevDbProject shop | New-DevDbDatabase -Name beta
+        $beta.Name | Should -Be 'beta'
+        $beta.Project | Should -Be 'shop'
+        $beta.Status | Should -Be 'Running'
+        (Invoke-DatabaseSql $beta 'SELECT count(*) FROM customers').Output | Should -Be '1000'
+        Remove-DevDbDatabase -Name beta -Force
+    }
+
+    It 'says with -Verbose where it went, the image revision, the port and how long it took' {
+        $verbose = @(New-DevDbDatabase -Project shop -Name dave -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message
+        $verbose[0] | Should -Be 'Performing the operation "Create database from project ''shop''" on target "dave".'
+        $verbose[1] | Should -Match $(if (Test-ServerMode) { '^Using the DevDb API at http://127\.0\.0\.1:\d+/' } else { "^Using the local engine, state folder $([regex]::Escape($env:DEVDB_HOME))" })
+        $verbose | Should -Contain "Database 'dave' is Running at 127.0.0.1:$($db.Port), image r1 of project 'shop', owner $(Get-TestUser)."
+        $verbose | Where-Object { $_ -match '^Creating database dave: done in \d+\.\d\d s\.$' } | Should -Not -BeNullOrEmpty
     }
 
     It 'connects with the returned object through Npgsql and reads the sample rows' {
@@ -94,8 +136,8 @@ Describe 'Databases' {
         $builder['Host'] = $db.Host
         $builder['Port'] = $db.Port
         $builder['Database'] = $db.DatabaseName
-        $builder['Username'] = $db.Credential.UserName
-        $builder['Password'] = $db.Credential.GetNetworkCredential().Password
+        $builder['Username'] = $db.GetCredential().UserName
+        $builder['Password'] = $db.GetCredential().GetNetworkCredential().Password
         Invoke-NpgsqlScalar $builder.ConnectionString 'SELECT count(*) FROM customers' | Should -Be 1000
     }
 
@@ -113,7 +155,7 @@ Describe 'Databases' {
     }
 
     It 'keeps a database running after the PowerShell session that created it has exited' {
-        $manifest = Join-Path $repo 'DevDb.psd1'
+        $manifest = Get-DevDbModulePath
         # DEVDB_HOME, DEVDB_CONFIG and DEVDB_PORT_RANGE are inherited: the child session uses this installation.
         # The pwsh this suite runs in, as a new process (started through dotnet, as the test command does).
         $output = & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command "
@@ -132,7 +174,7 @@ Describe 'Databases' {
         $first = Get-DevDbDatabase -Name dave
         $again = New-DevDbDatabase -Project shop -Name dave
         $again.Port | Should -Be $first.Port
-        $again.Credential.GetNetworkCredential().Password | Should -Be $first.Credential.GetNetworkCredential().Password
+        $again.GetCredential().GetNetworkCredential().Password | Should -Be $first.GetCredential().GetNetworkCredential().Password
         @(Get-DevDbDatabase).Count | Should -Be 1
     }
 
@@ -169,6 +211,88 @@ Describe 'Databases' {
         (Get-DevDbDatabase | Format-Table | Out-String) | Should -Not -Match ([regex]::Escape($password))
         (Get-DevDbDatabase | Format-List | Out-String) | Should -Not -Match ([regex]::Escape($password))
         (Get-DevDbDatabase | Format-Table | Out-String) | Should -Match 'Running'
+    }
+}
+
+Describe 'Objects in JSON, CSV and CliXml' {
+    BeforeAll {
+        # Every way the password could be written down: as typed, UTF-16 hex (an unencrypted SecureString in CliXml), base64.
+        function Get-PasswordForms([string] $Secret) {
+            $Secret
+            [Convert]::ToHexString([Text.Encoding]::Unicode.GetBytes($Secret))
+            [Convert]::ToHexString([Text.Encoding]::UTF8.GetBytes($Secret))
+            [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Secret))
+            [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($Secret))
+        }
+        function Assert-NoPassword([string] $Text, [string] $Because) {
+            foreach ($form in Get-PasswordForms $password) {
+                $Text | Should -Not -Match ([regex]::Escape($form)) -Because $Because
+            }
+        }
+        # Every string anywhere in a (deserialized) object, however deep.
+        function Get-AllText($Value, [int] $Depth = 0) {
+            if ($null -eq $Value -or $Depth -gt 6) { return }
+            if ($Value -is [string]) { return $Value }
+            if ($Value -is [securestring]) { return [System.Net.NetworkCredential]::new('', $Value).Password }
+            if ($Value -is [System.Collections.IEnumerable]) { foreach ($item in $Value) { Get-AllText $item ($Depth + 1) }; return }
+            "$Value"
+            foreach ($property in $Value.PSObject.Properties) { Get-AllText $property.Value ($Depth + 1) }
+        }
+    }
+
+    It 'never writes the password with Export-Clixml, even of Select-Object *, and Import-Clixml cannot recover it' {
+        $path = Join-Path $TestDrive 'databases.clixml'
+        Get-DevDbDatabase -Name dave | Export-Clixml -LiteralPath $path
+        Assert-NoPassword (Get-Content -Raw -LiteralPath $path) 'Export-Clixml of the object'
+        $back = Import-Clixml -LiteralPath $path
+        $back.Name | Should -Be 'dave'
+        $back.Port | Should -Be $db.Port
+        $back.PSObject.Methods.Name | Should -Not -Contain 'GetCredential'
+        foreach ($text in Get-AllText $back) { $text | Should -Not -Match ([regex]::Escape($password)) }
+
+        $selected = Join-Path $TestDrive 'selected.clixml'
+        Get-DevDbDatabase -Name dave | Select-Object * | Export-Clixml -LiteralPath $selected -Depth 5
+        Assert-NoPassword (Get-Content -Raw -LiteralPath $selected) 'Export-Clixml of Select-Object *'
+        foreach ($text in Get-AllText (Import-Clixml -LiteralPath $selected)) { $text | Should -Not -Match ([regex]::Escape($password)) }
+    }
+
+    It 'keeps working from an object read back: Get-DevDbConnectionString takes it by its Name' {
+        $path = Join-Path $TestDrive 'databases.clixml'
+        Import-Clixml -LiteralPath $path | Get-DevDbConnectionString | Should -Be (Get-DevDbConnectionString -Name dave)
+    }
+
+    It 'writes useful JSON without the password: strings for statuses, ISO dates, images as an array with seconds' {
+        $json = Get-DevDbDatabase -Name dave | ConvertTo-Json -Depth 5
+        Assert-NoPassword $json 'ConvertTo-Json of a database'
+        $json | Should -Not -Match 'Credential|SecureString|"Length"'
+        $parsed = $json | ConvertFrom-Json -DateKind String
+        $parsed.Status | Should -BeExactly 'Running'
+        $parsed.Port | Should -Be $db.Port
+        $parsed.Created | Should -Match '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d'
+
+        $project = Get-DevDbProject shop | ConvertTo-Json -Depth 5 | ConvertFrom-Json
+        $project.Status | Should -BeExactly 'Ready'
+        @($project.Images).Count | Should -Be 1
+        $project.Images[0].Status | Should -BeExactly 'Ready'
+        $project.Images[0].Revision | Should -Be 1
+        $project.Images[0].BuildSeconds | Should -BeGreaterThan 0
+        $project.Images[0].PSObject.Properties.Name | Should -Not -Contain 'BuildDuration'
+        (Get-DevDbProject shop | ConvertTo-Json) | Should -Not -Match '"Ticks"|"TotalMilliseconds"'
+    }
+
+    It 'writes useful CSV without the password: no type names for cells' {
+        $databases = Get-DevDbDatabase | ConvertTo-Csv -NoTypeInformation
+        Assert-NoPassword ($databases -join "`n") 'Export-Csv of databases'
+        $projects = Get-DevDbProject | ConvertTo-Csv -NoTypeInformation
+        foreach ($csv in $databases, $projects) {
+            ($csv -join "`n") | Should -Not -Match 'System\.|DevDb\.Commands\.'
+        }
+        $row = $projects | ConvertFrom-Csv | Where-Object Name -eq 'shop'
+        $row.Images | Should -Be 'r1 Ready'
+        $row.Status | Should -Be 'Ready'
+        ($databases | ConvertFrom-Csv).Status | Should -Be 'Running'
+        Get-DevDbDatabase | Export-Csv -LiteralPath (Join-Path $TestDrive 'databases.csv') -NoTypeInformation
+        Assert-NoPassword (Get-Content -Raw (Join-Path $TestDrive 'databases.csv')) 'Export-Csv to a file'
     }
 }
 
@@ -334,7 +458,7 @@ Describe 'Progress and Ctrl+C' {
         # Stop() is what Ctrl+C does to a running pipeline.
         function New-DevDbRunspace([string] $Script) {
             $powershell = [powershell]::Create()
-            $null = $powershell.AddScript("Import-Module '$(Join-Path $repo 'DevDb.psd1')' -ErrorAction Stop; $Script")
+            $null = $powershell.AddScript("Import-Module '$(Get-DevDbModulePath)' -ErrorAction Stop; $Script")
             $powershell
         }
     }
@@ -399,6 +523,78 @@ Describe 'Progress and Ctrl+C' {
     }
 }
 
+Describe 'Build now, wait later' {
+    BeforeAll {
+        # After a background refresh the engine deletes the image no database uses any more; the
+        # next command must not start before that is done (the embedded engine's recovery, which
+        # each command runs, would sweep the same folder).
+        function Wait-OldImageDeleted([string] $Project, [int] $Revision) {
+            $folder = Join-Path $env:DEVDB_HOME "images/$Project/$Revision"
+            $deadline = [datetime]::UtcNow.AddSeconds(30)
+            while ((Test-Path -LiteralPath $folder) -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $folder | Should -Not -Exist
+        }
+    }
+
+    It 'returns at once from New-DevDbProject -NoWait, the project Building' {
+        $started = New-DevDbProject -Name later -Source $dump -NoWait
+        $started.Name | Should -Be 'later'
+        $started.Status | Should -Be 'Building'
+        $started.Images[0].Status | Should -Be 'Building'
+    }
+
+    It 'waits with Wait-DevDbProject until its image is Ready' {
+        $ready = Wait-DevDbProject -Name later -Timeout 120
+        $ready.Status | Should -Be 'Ready'
+        $ready.ImageRevision | Should -Be 1
+        $ready.Images[0].Status | Should -Be 'Ready'
+        (New-DevDbDatabase -Project later -Name later-db).Status | Should -Be 'Running'
+        Remove-DevDbDatabase -Name later-db -Force
+    }
+
+    It 'gives up after -Timeout with WaitTimedOut, while the build goes on' {
+        $null = Update-DevDbProject -Name later -NoWait -Confirm:$false
+        { Wait-DevDbProject -Name later -Timeout 0 -ErrorAction Stop } | Should -Throw -ErrorId 'WaitTimedOut,DevDb.Commands.WaitDevDbProjectCommand'
+        $Error[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+        (Wait-DevDbProject -Name later).ImageRevision | Should -Be 2
+        Wait-OldImageDeleted later 1
+    }
+
+    It 'reports the error of a refresh started with -NoWait that failed, and keeps the project''s image' {
+        $broken = Join-Path $TestDrive 'broken.dump'
+        $bytes = [System.IO.File]::ReadAllBytes($dump)
+        [System.IO.File]::WriteAllBytes($broken, $bytes[0..([int] ($bytes.Length / 2))])
+        $started = Update-DevDbProject -Name later -Source $broken -NoWait -Confirm:$false
+        @($started.Images | Where-Object Status -eq 'Building').Count | Should -Be 1
+        { Wait-DevDbProject -Name later -ErrorAction Stop } | Should -Throw -ErrorId 'DumpCorrupt,DevDb.Commands.WaitDevDbProjectCommand'
+        $project = Get-DevDbProject later
+        $project.Status | Should -Be 'Ready'
+        $project.ImageRevision | Should -Be 2
+        $project.ErrorCode | Should -Be 'DumpCorrupt'
+    }
+
+    It 'writes each step of a build with its time to -Verbose, every progress report to debug output, and the source' {
+        $output = & {
+            $DebugPreference = 'Continue'   # -Debug would ask at each line
+            Update-DevDbProject -Name later -Source $dump -Confirm:$false -Verbose
+        } 4>&1 5>&1
+        $verbose = @($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message
+        $debug = @($output | Where-Object { $_ -is [System.Management.Automation.DebugRecord] }).Message
+        # Messages show only the first 64 characters of a path.
+        $shown = [regex]::Escape($dump.Substring(0, [Math]::Min(64, $dump.Length)))
+        $verbose | Where-Object { $_ -match $(if (Test-ServerMode) {
+                    "^Source $shown.*: fetched by the DevDb server or cluster, with its own settings and credentials\.$"
+                } else { "^Source $shown.*: read from this machine's file system\.$" }) } | Should -Not -BeNullOrEmpty
+        $steps = @($verbose | Where-Object { $_ -match '^\s*\d+\.\d\d s  \S.*: \S' })
+        $steps | Should -Not -BeNullOrEmpty
+        $verbose | Where-Object { $_ -match "^Project 'later' is Ready, PostgreSQL \d+: image r\d Ready \(Custom dump of" } | Should -Not -BeNullOrEmpty
+        $debug | Should -Not -BeNullOrEmpty
+        $debug | ForEach-Object { $_ | Should -Match '^\s*\d+\.\d\d s  \S.*: \S' }
+        $debug.Count | Should -BeGreaterOrEqual $steps.Count
+        Remove-DevDbProject -Name later -Force
+    }
+}
+
 Describe 'Create now, wait later' {
     It 'returns at once with -NoWait, the database Creating' {
         $started = New-DevDbDatabase -Project shop -Name nowait -NoWait
@@ -429,7 +625,7 @@ Describe 'Create now, wait later' {
             $failed = Get-DevDbDatabase -Name doomed
             $failed.Status | Should -Be 'Failed'
             $failed.ErrorCode | Should -Be 'ProjectNotReady'
-            $failed.Credential | Should -BeNullOrEmpty
+            $failed.GetCredential() | Should -BeNullOrEmpty
         }
         finally {
             Move-Item -LiteralPath "$image.away" -Destination $image
@@ -440,16 +636,34 @@ Describe 'Create now, wait later' {
 }
 
 Describe 'Remove' {
-    It 'refuses to remove a project that has databases (ProjectHasDatabases), then removes it and them with -Force' {
-        $frank = New-DevDbDatabase -Project shop-eu -Name frank
-        { Remove-DevDbProject -Name shop-eu -Confirm:$false -ErrorAction Stop } |
-            Should -Throw -ErrorId 'ProjectHasDatabases,DevDb.Commands.RemoveDevDbProjectCommand'
+    It 'refuses to remove a project that has databases (ProjectHasDatabases), with -Force too: -Force only skips the prompt' {
+        $script:frank = New-DevDbDatabase -Project shop-eu -Name frank
+        foreach ($force in $false, $true) {
+            { Remove-DevDbProject -Name shop-eu -Force:$force -Confirm:$false -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ProjectHasDatabases,DevDb.Commands.RemoveDevDbProjectCommand'
+            $Error[0].ErrorDetails.RecommendedAction | Should -Match 'Remove-DevDbProject -Name shop-eu -IncludeDatabases'
+        }
         (Get-DevDbProject -Name shop-eu).Status | Should -Be 'Ready'
+        (Get-DevDbDatabase -Name frank).Status | Should -Be 'Running'
+    }
 
-        Remove-DevDbProject -Name shop-eu -Force -WhatIf
+    It 'removes it and its databases with -IncludeDatabases, showing progress for each database' {
+        Remove-DevDbProject -Name shop-eu -IncludeDatabases -Force -WhatIf
         (Get-DevDbProject -Name shop-eu).Name | Should -Be 'shop-eu' -Because '-WhatIf wins over -Force'
 
-        Remove-DevDbProject -Name shop-eu -Force
+        $null = New-DevDbDatabase -Project shop-eu -Name gus
+        $powershell = [powershell]::Create()
+        try {
+            $null = $powershell.AddScript("Import-Module '$(Get-DevDbModulePath)' -ErrorAction Stop; Remove-DevDbProject -Name shop-eu -IncludeDatabases -Force")
+            $powershell.Invoke()
+            $powershell.Streams.Error | Should -BeNullOrEmpty
+            $records = @($powershell.Streams.Progress | Where-Object Activity -eq 'Removing project shop-eu')
+            @($records.StatusDescription) | Should -Be @('Database 1 of 2: frank', 'Database 2 of 2: gus', '2 database(s) removed')
+            $records[-1].RecordType | Should -Be 'Completed'
+        }
+        finally {
+            $powershell.Dispose()
+        }
         Get-DevDbProject -Name shop-eu -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         { Get-DevDbDatabase -Name frank -ErrorAction Stop } | Should -Throw -ErrorId 'DatabaseNotFound,DevDb.Commands.GetDevDbDatabaseCommand'
         (Invoke-DatabaseSql $frank 'SELECT 1').ExitCode | Should -Not -Be 0

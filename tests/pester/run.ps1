@@ -3,7 +3,8 @@
     Runs every *.Tests.ps1 under tests/pester and writes {"passed":N,"failed":N,"skipped":N} to -ResultFile.
 .DESCRIPTION
     Run it in a child pwsh (dotnet pwsh -NoProfile -File tests/pester/run.ps1 -ResultFile ...) so the
-    module's DLLs are not left loaded in the caller. Needs the built module (dotnet build DevDb.sln)
+    module's DLLs are not left loaded in the caller. Needs the built module (dotnet build DevDb.sln stages it
+    in artifacts/module/DevDb)
     and Pester (dotnet restore tests/tools/tools.csproj). Exits non-zero if a test failed or none ran.
 #>
 [CmdletBinding()]
@@ -28,8 +29,11 @@ Import-Module $pesterManifest -RequiredVersion 5.7.1
 $env:DEVDB_TEST_MODE = $Mode
 $configuration = New-PesterConfiguration
 $configuration.Run.Path = $PSScriptRoot
-# Connect.Tests.ps1 and Kubernetes.Tests.ps1 start API servers of their own whatever the mode: once is enough.
-if ($Mode -eq 'Server') { $configuration.Run.ExcludePath = @('Connect.Tests.ps1', 'Kubernetes.Tests.ps1' | ForEach-Object { Join-Path $PSScriptRoot $_ }) }
+# Connect.Tests.ps1 and Kubernetes.Tests.ps1 start API servers of their own whatever the mode, and
+# Package.Tests.ps1 installs the module and uses the local engine: once is enough.
+if ($Mode -eq 'Server') {
+    $configuration.Run.ExcludePath = @('Connect.Tests.ps1', 'Kubernetes.Tests.ps1', 'Package.Tests.ps1' | ForEach-Object { Join-Path $PSScriptRoot $_ })
+}
 $configuration.Run.PassThru = $true
 $configuration.Run.Exit = $false   # exit below, after the result file is written
 $configuration.Output.RenderMode = 'Plaintext'

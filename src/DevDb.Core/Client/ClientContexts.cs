@@ -149,6 +149,8 @@ public sealed class ClientContexts(string folder)
 
     private void WriteToken(ClientContext context, string token)
     {
+        // The settings folder first: made as the tokens folder's parent, it would get the default mode (0755).
+        LocalLayout.CreateFolder(Folder, LocalLayout.UserOnly);
         LocalLayout.CreateFolder(Path.Combine(Folder, "tokens"), LocalLayout.UserOnly);
         var bytes = Encoding.UTF8.GetBytes(token);
         PrivateFiles.Write(TokenFile(context.Name), context.TokenStore == "Dpapi" && OperatingSystem.IsWindows() ? Protect(bytes) : bytes);

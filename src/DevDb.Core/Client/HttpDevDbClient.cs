@@ -44,12 +44,15 @@ public sealed class HttpDevDbClient : IDevDbClient
 
     public async Task<Project> NewProjectAsync(NewProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var project = await SendAsync<Project>(HttpMethod.Post, ApiContract.Projects, request, cancellationToken);
+        var project = await StartNewProjectAsync(request, cancellationToken);
         // An identical project that exists already comes back as it is (its first image may be long gone).
         return project.Status == ProjectStatus.Building
             ? await WaitImageAsync(project.Name, project.Images.Min(i => i.Revision), progress, cancellationToken)
             : project;
     }
+
+    public Task<Project> StartNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken = default) =>
+        SendAsync<Project>(HttpMethod.Post, ApiContract.Projects, request, cancellationToken);
 
     public Task<IReadOnlyList<Project>> GetProjectsAsync(CancellationToken cancellationToken = default) =>
         SendAsync<IReadOnlyList<Project>>(HttpMethod.Get, ApiContract.Projects, body: null, cancellationToken);
@@ -59,9 +62,27 @@ public sealed class HttpDevDbClient : IDevDbClient
 
     public async Task<Project> UpdateProjectAsync(UpdateProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var project = await SendAsync<Project>(HttpMethod.Post, ApiContract.ProjectRefresh(request.Name), request, cancellationToken);
+        var project = await StartUpdateProjectAsync(request, cancellationToken);
         var revision = project.Images.Max(i => i.Revision);
         return await WaitImageAsync(project.Name, revision, progress, cancellationToken);
+    }
+
+    public Task<Project> StartUpdateProjectAsync(UpdateProjectRequest request, CancellationToken cancellationToken = default) =>
+        SendAsync<Project>(HttpMethod.Post, ApiContract.ProjectRefresh(request.Name), request, cancellationToken);
+
+    public async Task<Project> WaitProjectAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var started = DateTime.UtcNow;
+        while (true)
+        {
+            var project = await GetProjectAsync(name, cancellationToken);
+            if (project.Images.FirstOrDefault(i => i.Status == ImageStatus.Building) is not { } building)
+                return project.Error is null
+                    ? project
+                    : throw RecordedErrors.BuildFailed(project, project.Images.Select(i => i.Revision).DefaultIfEmpty(0).Max() + 1);
+            progress?.Report(new DevDbProgress($"Building image {name} r{building.Revision}", $"Restoring on {Server.Authority} ({Elapsed(started)})"));
+            await Task.Delay(PollInterval, cancellationToken);
+        }
     }
 
     public Task RemoveProjectAsync(string name, bool force = false, CancellationToken cancellationToken = default) =>

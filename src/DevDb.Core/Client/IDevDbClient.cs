@@ -48,6 +48,20 @@ public interface IDevDbClient : IDisposable
     Task<Project> GetProjectAsync(string name, CancellationToken cancellationToken = default);
     /// <summary>Fetches the source again and builds the next image revision; databases keep theirs until reset.</summary>
     Task<Project> UpdateProjectAsync(UpdateProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Checks and records the project like <see cref="NewProjectAsync"/>, then returns it at once
+    /// with status Building while image revision 1 is built: in the server, the cluster, or (embedded
+    /// engine) in this process. An identical project comes back as it is.
+    /// <see cref="WaitProjectAsync"/> waits for the build.
+    /// </summary>
+    Task<Project> StartNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken = default);
+    /// <summary>Checks and records the next image revision like <see cref="UpdateProjectAsync"/>, then returns the project at once with that image Building.</summary>
+    Task<Project> StartUpdateProjectAsync(UpdateProjectRequest request, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Waits until no image of the project is being built and returns the project; when its last
+    /// build failed (or the process building it stopped), throws that build's error instead.
+    /// </summary>
+    Task<Project> WaitProjectAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default);
     /// <summary>Removes a project and its images; refuses while it has databases unless <paramref name="force"/>, which removes them too.</summary>
     Task RemoveProjectAsync(string name, bool force = false, CancellationToken cancellationToken = default);
 

@@ -153,6 +153,23 @@ public sealed partial class DevDbEngine
         }
     }
 
+    /// <summary>Waits until no image of the project is being built; a build that failed (or whose process died) throws its error.</summary>
+    public async Task<Project> WaitProjectAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var record = RequireProject(name);
+            var project = Observed(record);
+            var building = project.Images.FirstOrDefault(i => i.Status == ImageStatus.Building);
+            if (building is null)
+                return project.Error is null
+                    ? project
+                    : throw RecordedErrors.BuildFailed(project, record.Pending?.Revision ?? project.Images.Select(i => i.Revision).DefaultIfEmpty(0).Max() + 1);
+            progress?.Report(new DevDbProgress($"Building image {name} r{building.Revision}", "Restoring"));
+            await Task.Delay(PollInterval, cancellationToken);
+        }
+    }
+
     /// <summary>Waits until image <paramref name="revision"/> of a project is no longer being built; a failed build throws its error.</summary>
     private async Task<Project> WaitImageAsync(string name, int revision, CancellationToken cancellationToken)
     {

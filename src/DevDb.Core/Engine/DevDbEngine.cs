@@ -48,13 +48,17 @@ public sealed partial class DevDbEngine : IDevDbService
     private readonly SemaphoreSlim _recovery = new(1, 1);
     private bool _recovered;
 
-    private DevDbEngine(FileCatalog catalog, SecretStore secrets, IRuntime runtime, LocalEngineOptions options)
+    private DevDbEngine(string home, FileCatalog catalog, SecretStore secrets, IRuntime runtime, LocalEngineOptions options)
     {
+        Home = home;
         _catalog = catalog;
         _secrets = secrets;
         _runtime = runtime;
         _options = options;
     }
+
+    /// <summary>The state folder (for -Verbose and messages).</summary>
+    public string Home { get; }
 
     /// <summary>Opens the embedded engine on this machine, creating its state folder. Work a crashed process left is repaired by the first change made through it.</summary>
     public static DevDbEngine OpenLocal(LocalEngineOptions? options = null)
@@ -63,7 +67,7 @@ public sealed partial class DevDbEngine : IDevDbService
         var layout = new LocalLayout(options.Home ?? LocalLayout.DefaultHome());
         var runtime = new LocalRuntime(layout, ServerUser.Resolve(), options.Network);
         layout.EnsureCreated();
-        return new DevDbEngine(new FileCatalog(layout.Catalog), new SecretStore(layout.Secrets), runtime, options);
+        return new DevDbEngine(layout.Home, new FileCatalog(layout.Catalog), new SecretStore(layout.Secrets), runtime, options);
     }
 
     /// <summary>Releases nothing: work started with Start* goes on in this process (a PowerShell session ends each command this way).</summary>

@@ -7,30 +7,63 @@ using DevDb.Core.Runtimes.Kubernetes;
 
 namespace DevDb.Commands;
 
-/// <summary>
-/// Makes the cmdlets talk to a DevDb API (checking the token with the server first and saving it
-/// as a named context), with -Kubernetes straight to DevDb's records in a cluster (admins and
-/// runbooks, with the kubeconfig's credentials), or with -Local back to the embedded engine.
-/// </summary>
+/// <summary>Makes the cmdlets talk to a DevDb server, to DevDb's records in a Kubernetes namespace, or back to the local engine.</summary>
+/// <remarks>
+/// <para>Connect-DevDb -Server checks the token with the server (it is prompted for, never echoed, when
+/// -Token is left out), saves it as a named context and makes that context current: every DevDb
+/// cmdlet then calls that server, as the token's user and role. The token is kept in a file under
+/// $DEVDB_CONFIG/tokens readable by you alone (on Windows also encrypted with DPAPI); contexts.json
+/// holds no secret. A token is never sent over plain http to another machine (InsecureConnection)
+/// unless -AllowUnencryptedAuthentication says so.</para>
+/// <para>Connect-DevDb -Kubernetes works on the DevDbProject and DevDbDatabase records of a namespace
+/// directly, with the kubeconfig's credentials and RBAC (for admins and runbooks; no DevDb token).
+/// Connect-DevDb -Local goes back to the embedded engine on this machine; saved contexts are kept.</para>
+/// <para>In CI, the environment variables DEVDB_SERVER and DEVDB_TOKEN take precedence over any saved
+/// context, so a job needs no Connect-DevDb.</para>
+/// </remarks>
+/// <example>
+/// <para>Connect to a server; the token is prompted for</para>
+/// <code>Connect-DevDb -Server https://devdb.example.com</code>
+/// </example>
+/// <example>
+/// <para>The token from a SecretManagement vault, as the password of a credential</para>
+/// <code>Connect-DevDb -Server https://devdb.example.com -Credential (Get-Secret devdb) -Name prod</code>
+/// </example>
+/// <example>
+/// <para>Admins: the cluster's records with the kubeconfig, then back to the local engine</para>
+/// <code>
+/// Connect-DevDb -Kubernetes -Context prod -Namespace devdb
+/// Get-DevDbDatabase -Project shop | Reset-DevDbDatabase -Force
+/// Connect-DevDb -Local
+/// </code>
+/// </example>
+/// <seealso cref="GetDevDbContextCommand"/>
+/// <seealso cref="DisconnectDevDbCommand"/>
+/// <seealso href="about_DevDb_Server"/>
+/// <seealso href="about_DevDb_Kubernetes"/>
 [Cmdlet(VerbsCommunications.Connect, "DevDb", DefaultParameterSetName = TokenSet)]
 [OutputType(typeof(DevDbContext))]
 public sealed class ConnectDevDbCommand : DevDbCmdlet
 {
+    /// <summary>The parameter set with a token.</summary>
     public const string TokenSet = "Token";
+    /// <summary>The parameter set with a credential holding the token.</summary>
     public const string CredentialSet = "Credential";
+    /// <summary>The parameter set that goes back to the local engine.</summary>
     public const string LocalSet = "Local";
+    /// <summary>The parameter set for a Kubernetes namespace.</summary>
     public const string KubernetesSet = "Kubernetes";
 
-    /// <summary>The API's address, e.g. https://devdb.example.com.</summary>
+    /// <summary>The DevDb API's address, e.g. https://devdb.example.com.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = TokenSet)]
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = CredentialSet)]
     public Uri? Server { get; set; }
 
-    /// <summary>The bearer token an admin gave you.</summary>
+    /// <summary>The bearer token an admin gave you (prompted for when omitted).</summary>
     [Parameter(Mandatory = true, ParameterSetName = TokenSet)]
     public SecureString? Token { get; set; }
 
-    /// <summary>The token as the password of a credential (e.g. from SecretManagement); the user name is not used.</summary>
+    /// <summary>The token as the password of a credential (e.g. from SecretManagement's Get-Secret); the user name is not used.</summary>
     [Parameter(Mandatory = true, ParameterSetName = CredentialSet)]
     [Credential]
     public PSCredential? Credential { get; set; }
@@ -53,7 +86,7 @@ public sealed class ConnectDevDbCommand : DevDbCmdlet
     [Parameter(ParameterSetName = KubernetesSet)]
     public string? Namespace { get; set; }
 
-    /// <summary>Send the token over plain http to another machine, where anyone on the way can read it.</summary>
+    /// <summary>Send the token over plain http to another machine, where anyone on the way can read it (only on a network you trust).</summary>
     [Parameter(ParameterSetName = TokenSet)]
     [Parameter(ParameterSetName = CredentialSet)]
     public SwitchParameter AllowUnencryptedAuthentication { get; set; }
@@ -62,6 +95,7 @@ public sealed class ConnectDevDbCommand : DevDbCmdlet
     [Parameter(Mandatory = true, ParameterSetName = LocalSet)]
     public SwitchParameter Local { get; set; }
 
+    /// <summary>Connects.</summary>
     protected override void ProcessRecord()
     {
         var contexts = ClientContexts.Default();
@@ -74,6 +108,7 @@ public sealed class ConnectDevDbCommand : DevDbCmdlet
 
         if (Kubernetes)
         {
+            WriteVerbose($"Reading DevDb's records with kubeconfig context {Context ?? "(current)"}.");
             // Reading the records proves the kubeconfig reaches a cluster where DevDb is installed and may be used.
             string @namespace = OrTerminate(() => Run(async (_, ct) =>
             {
@@ -88,12 +123,14 @@ public sealed class ConnectDevDbCommand : DevDbCmdlet
                 User = Environment.UserName,
                 Role = "kubernetes",
             }, token: null);
+            WriteVerbose($"Saved context '{cluster.Name}' in {contexts.Folder}; it is current.");
             WriteObject(DevDbContext.From(cluster, isCurrent: true));
             return;
         }
 
         Uri server = Server!;
         string token = new NetworkCredential(string.Empty, Token ?? Credential!.Password).Password;
+        WriteVerbose($"Checking the token with {server}.");
         ApiIdentity identity = OrTerminate(() => Run(async (_, ct) =>
         {
             using var client = new HttpDevDbClient(server, token, AllowUnencryptedAuthentication);
@@ -107,18 +144,36 @@ public sealed class ConnectDevDbCommand : DevDbCmdlet
             Role = identity.Role,
             AllowUnencryptedAuthentication = AllowUnencryptedAuthentication,
         }, token);
+        WriteVerbose($"Saved context '{saved.Name}' ({identity.User}, {identity.Role}) in {contexts.Folder}; it is current.");
         WriteObject(DevDbContext.From(saved, isCurrent: true));
     }
 }
 
-/// <summary>The context the cmdlets talk to now; with -ListAvailable, every saved one and the local engine.</summary>
+/// <summary>Gets the context the cmdlets talk to now; with -ListAvailable, every saved one and the local engine.</summary>
+/// <remarks>
+/// <para>Get-DevDbContext says where the DevDb cmdlets go: the local engine, a DevDb server (with the
+/// user and role its token has there), or a Kubernetes namespace. Tokens are never shown.</para>
+/// </remarks>
+/// <example>
+/// <para>Where do the cmdlets go now?</para>
+/// <code>Get-DevDbContext</code>
+/// </example>
+/// <example>
+/// <para>Every saved context; the current one is marked</para>
+/// <code>Get-DevDbContext -ListAvailable</code>
+/// </example>
+/// <seealso cref="ConnectDevDbCommand"/>
+/// <seealso cref="DisconnectDevDbCommand"/>
+/// <seealso href="about_DevDb_Server"/>
 [Cmdlet(VerbsCommon.Get, "DevDbContext")]
 [OutputType(typeof(DevDbContext))]
 public sealed class GetDevDbContextCommand : DevDbCmdlet
 {
+    /// <summary>Lists the local engine and every saved context (and the environment's DEVDB_SERVER, if set), not only the current one.</summary>
     [Parameter]
     public SwitchParameter ListAvailable { get; set; }
 
+    /// <summary>Writes the contexts.</summary>
     protected override void ProcessRecord()
     {
         var contexts = ClientContexts.Default();
@@ -141,37 +196,57 @@ public sealed class GetDevDbContextCommand : DevDbCmdlet
 }
 
 /// <summary>Forgets a saved context and its token (the current one when -Name is omitted); the cmdlets then use the local engine.</summary>
+/// <remarks>
+/// <para>Disconnect-DevDb deletes a saved context and its token file. If it was the current context, the
+/// cmdlets use the local engine afterwards. A context that comes from the environment (DEVDB_SERVER and
+/// DEVDB_TOKEN) cannot be forgotten this way (ContextNotFound): remove the variables.</para>
+/// </remarks>
+/// <example>
+/// <para>Forget the current context</para>
+/// <code>Disconnect-DevDb</code>
+/// </example>
+/// <example>
+/// <para>Forget a named one (Tab completes saved context names)</para>
+/// <code>Disconnect-DevDb -Name devdb.example.com</code>
+/// </example>
+/// <seealso cref="ConnectDevDbCommand"/>
+/// <seealso cref="GetDevDbContextCommand"/>
+/// <seealso href="about_DevDb_Server"/>
 [Cmdlet(VerbsCommunications.Disconnect, "DevDb", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(void))]
 public sealed class DisconnectDevDbCommand : DevDbCmdlet
 {
+    /// <summary>The saved context to forget; the current one when omitted. Tab completes saved context names.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ContextNameCompleter))]
     public string? Name { get; set; }
 
+    /// <summary>Forgets the context.</summary>
     protected override void ProcessRecord()
     {
         var contexts = ClientContexts.Default();
-        try
+        string? name = Name ?? OrTerminate(contexts.Current).Context?.Name;
+        if (name is null or DevDbContext.LocalName)
         {
-            string? name = Name ?? contexts.Current().Context?.Name;
-            if (name is null or DevDbContext.LocalName)
-            {
-                return; // Already on the local engine: nothing to forget.
-            }
-            if (name == ClientContexts.EnvironmentContextName)
-            {
-                throw new DevDbException(ErrorCodes.ContextNotFound, DevDbErrorCategory.InvalidOperation,
-                    "The current DevDb server comes from the environment variables DEVDB_SERVER and DEVDB_TOKEN, not from a saved context.",
-                    "Remove those environment variables to stop using it.", name);
-            }
-            if (ShouldProcess(name, "Forget the DevDb context and its token"))
+            return; // Already on the local engine: nothing to forget.
+        }
+        if (name == ClientContexts.EnvironmentContextName)
+        {
+            WriteError(new DevDbException(ErrorCodes.ContextNotFound, ErrorCategory.InvalidOperation,
+                "The current DevDb server comes from the environment variables DEVDB_SERVER and DEVDB_TOKEN, not from a saved context.",
+                "Remove those environment variables to stop using it.", name));
+            return;
+        }
+        if (ShouldProcess(name, "Forget the DevDb context and its token"))
+        {
+            try
             {
                 contexts.Remove(name);
             }
-        }
-        catch (DevDbException exception)
-        {
-            WriteError(ErrorRecords.From(exception));
+            catch (Core.DevDbException e)
+            {
+                WriteError(DevDbException.From(e));
+            }
         }
     }
 }

@@ -125,9 +125,13 @@ public sealed class BackgroundTests(DumpFixture dumps) : IAsyncLifetime
     {
         await _home.Engine.StartNewProjectAsync(new NewProjectRequest { Name = "broken", Source = dumps.TruncatedCustomDump });
 
-        var project = await Poll(() => _home.Engine.GetProjectAsync("broken"), p => p.Status != ProjectStatus.Building);
+        // Whoever waits gets the build's own error.
+        var error = await Assert.ThrowsAsync<DevDbException>(() => _home.Open().WaitProjectAsync("broken"));
+        Assert.Equal(ErrorCodes.DumpCorrupt, error.Code);
+        var project = await _home.Engine.GetProjectAsync("broken");
 
         Assert.Equal(ProjectStatus.Failed, project.Status);
+        Assert.Equal(error.Message, project.Error);
         Assert.Equal(ErrorCodes.DumpCorrupt, project.ErrorCode);
         Assert.Empty(project.Images);
     }
@@ -138,10 +142,37 @@ public sealed class BackgroundTests(DumpFixture dumps) : IAsyncLifetime
         var started = await _home.Engine.StartUpdateProjectAsync(new UpdateProjectRequest { Name = "shop" });
         Assert.Equal(ImageStatus.Building, started.Images.Single(i => i.Revision == 2).Status);
 
-        var project = await Poll(() => _home.Engine.GetProjectAsync("shop"), p => p.Images.All(i => i.Status != ImageStatus.Building));
+        var project = await _home.Open().WaitProjectAsync("shop");
 
         Assert.Equal(2, project.LatestImage?.Revision);
-        Assert.Equal([2], project.Images.Select(i => i.Revision));
+        Assert.All(project.Images, i => Assert.Equal(ImageStatus.Ready, i.Status));
+        // The old image is pruned right after the build; the wait may see the project just before.
+        var pruned = await Poll(() => _home.Engine.GetProjectAsync("shop"), p => p.Images.Count == 1);
+        Assert.Equal([2], pruned.Images.Select(i => i.Revision));
+    }
+
+    [Fact]
+    public async Task Waiting_for_a_started_refresh_that_fails_raises_its_error_and_the_project_keeps_its_image()
+    {
+        await _home.Engine.StartUpdateProjectAsync(new UpdateProjectRequest { Name = "shop", Source = dumps.TruncatedCustomDump });
+
+        var error = await Assert.ThrowsAsync<DevDbException>(() => _home.Engine.WaitProjectAsync("shop"));
+
+        Assert.Equal(ErrorCodes.DumpCorrupt, error.Code);
+        var project = await _home.Engine.GetProjectAsync("shop");
+        Assert.Equal(ProjectStatus.Ready, project.Status);
+        Assert.Equal([1], project.Images.Select(i => i.Revision));
+    }
+
+    [Fact]
+    public async Task Waiting_for_a_project_with_no_build_returns_it_as_it_is()
+    {
+        var project = await _home.Engine.WaitProjectAsync("shop");
+
+        Assert.Equal(ProjectStatus.Ready, project.Status);
+        Assert.Equal(1, project.LatestImage?.Revision);
+        var missing = await Assert.ThrowsAsync<DevDbException>(() => _home.Engine.WaitProjectAsync("nope"));
+        Assert.Equal(ErrorCodes.ProjectNotFound, missing.Code);
     }
 
     [Fact]

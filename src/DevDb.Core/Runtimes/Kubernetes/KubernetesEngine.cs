@@ -241,6 +241,16 @@ public sealed class KubernetesEngine : IDevDbService
         }, cancellationToken);
     }
 
+    public Task<Project> WaitProjectAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        PollAsync<Project>($"Building an image of {name}", progress, async () =>
+        {
+            var record = await RequireProjectAsync(name, cancellationToken);
+            if (IsBuilding(record)) return (null, "Restoring in the cluster");
+            var project = ToProject(record);
+            if (project.Error is not null) throw RecordedErrors.BuildFailed(project, project.Images.Select(i => i.Revision).DefaultIfEmpty(0).Max() + 1);
+            return (project, null);
+        }, cancellationToken);
+
     public async Task RemoveProjectAsync(string name, bool force = false, CancellationToken cancellationToken = default)
     {
         await RequireProjectAsync(name, cancellationToken);

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
 using System.Security.Cryptography;
 
 namespace DevDb.Core.Runtimes.Local;
@@ -25,9 +26,11 @@ public sealed partial class ServerUser
     public int Gid { get; }
 
     /// <summary>True when DevDb runs as root (on Unix): servers then run as other users, and files are handed to them.</summary>
+    [UnsupportedOSPlatformGuard("windows")]
     public static bool DevDbIsRoot { get; } = !OperatingSystem.IsWindows() && Environment.IsPrivilegedProcess;
 
-    /// <summary>True when commands must switch to this user.</summary>
+    /// <summary>True when commands must switch to this user (only on Unix: a guard the platform-compatibility analyzer knows).</summary>
+    [UnsupportedOSPlatformGuard("windows")]
     public bool RunsAsOtherUser => DevDbIsRoot && Uid != 0;
 
     /// <summary>DevDb's own identity (root when it runs as root).</summary>
@@ -92,6 +95,7 @@ public sealed partial class ServerUser
     }
 
     /// <summary>True when a user id has an account on this machine (a database's own ids must not).</summary>
+    [UnsupportedOSPlatform("windows")]
     internal static bool HasAccount(int uid) => GetPasswordEntryById((uint)uid) != IntPtr.Zero;
 
     private static string CurrentName()
@@ -110,15 +114,19 @@ public sealed partial class ServerUser
         public uint Gid;
     }
 
+    [UnsupportedOSPlatform("windows")]
     [LibraryImport("libc", EntryPoint = "getpwnam", StringMarshalling = StringMarshalling.Utf8)]
     private static partial IntPtr GetPasswordEntryByName(string name);
 
+    [UnsupportedOSPlatform("windows")]
     [LibraryImport("libc", EntryPoint = "getpwuid")]
     private static partial IntPtr GetPasswordEntryById(uint uid);
 
+    [UnsupportedOSPlatform("windows")]
     [LibraryImport("libc", EntryPoint = "geteuid")]
     private static partial uint GetEffectiveUserId();
 
+    [UnsupportedOSPlatform("windows")]
     [LibraryImport("libc", EntryPoint = "lchown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int LChown(string path, int owner, int group);
 }
