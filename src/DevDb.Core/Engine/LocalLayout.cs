@@ -113,6 +113,14 @@ public sealed class LocalLayout
     /// <summary>Deletes a folder tree if it exists; the engine's one way to remove server folders.</summary>
     public static void DeleteFolder(string path)
     {
-        if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        try
+        {
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Another session deleted it (or part of it) at the same moment: it is gone either way.
+            if (Directory.Exists(path)) throw;
+        }
     }
 }

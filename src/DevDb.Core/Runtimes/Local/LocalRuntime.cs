@@ -104,8 +104,15 @@ public sealed class LocalRuntime : IRuntime
         LocalLayout.DeleteFolder(WorkFolder(project, revision));
         LocalLayout.DeleteFolder(_layout.ImageFolder(project, revision));
         var projectImages = _layout.ProjectImagesFolder(project);
-        if (Directory.Exists(projectImages) && !Directory.EnumerateFileSystemEntries(projectImages).Any())
-            Directory.Delete(projectImages);
+        try
+        {
+            if (Directory.Exists(projectImages) && !Directory.EnumerateFileSystemEntries(projectImages).Any())
+                Directory.Delete(projectImages);
+        }
+        catch (IOException) when (!Directory.Exists(projectImages) || Directory.EnumerateFileSystemEntries(projectImages).Any())
+        {
+            // Another session removed it, or began a new image in it, at the same moment.
+        }
     }
 
     // ---- databases ----------------------------------------------------------------------------
