@@ -16,7 +16,7 @@ namespace DevDb.Core.Engine;
 public sealed partial class DevDbEngine
 {
     /// <summary>Repairs every interrupted item nobody is working on, and deletes images the catalog does not know.</summary>
-    private async Task RecoverAsync(CancellationToken cancellationToken)
+    private async Task SweepAsync(CancellationToken cancellationToken)
     {
         foreach (var record in _catalog.Projects().Where(r => r.Pending is { } p && !p.OwnerIsAlive()))
             await WhenFreeAsync(ProjectLock, record.Project.Name, () => RepairProjectAsync(record.Project.Name, cancellationToken));

@@ -117,6 +117,12 @@ public sealed partial class DevDbEngine : IDevDbService
     /// <summary>True when background work was cancelled because the host is stopping, not because its caller gave up.</summary>
     private bool HostIsStopping => _stopping.IsCancellationRequested;
 
+    /// <summary>
+    /// Finishes or rolls back now what dead processes left, instead of at the first change: what the
+    /// API does when it starts, so work it had accepted before it died is reported at once.
+    /// </summary>
+    public Task RecoverAsync(CancellationToken cancellationToken = default) => EnsureRecoveredAsync(cancellationToken);
+
     /// <summary>Before the first change through this engine: finish or roll back what dead processes left (once per engine).</summary>
     private async Task EnsureRecoveredAsync(CancellationToken cancellationToken)
     {
@@ -125,7 +131,7 @@ public sealed partial class DevDbEngine : IDevDbService
         try
         {
             if (_recovered) return;
-            await RecoverAsync(cancellationToken);
+            await SweepAsync(cancellationToken);
             _recovered = true;
         }
         finally

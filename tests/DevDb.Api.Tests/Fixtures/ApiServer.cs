@@ -155,6 +155,23 @@ public sealed class ApiServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Polls a database until it is no longer Creating; fails the test if it ended Failed.</summary>
+    public async Task<Database> WaitDatabaseRunningOrStoppedAsync(string name, string token, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(3));
+        while (true)
+        {
+            var database = await SendAsync<Database>(HttpMethod.Get, ApiContract.Database(name), token);
+            if (database.Status != DatabaseStatus.Creating)
+            {
+                Assert.True(database.Status != DatabaseStatus.Failed, $"Database '{name}' ended Failed: {database.ErrorCode} {database.Error}");
+                return database;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"Database '{name}' was still Creating after the timeout.");
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>Creates a database as <paramref name="token"/>'s user and waits until it runs.</summary>
     public async Task<Database> NewRunningDatabaseAsync(string project, string name, string token)
     {
