@@ -102,7 +102,7 @@ public sealed class ContractTests
         var project = new DevDbProject
         {
             Metadata = new V1ObjectMeta { Name = "shop" },
-            Spec = new ProjectSpec { PostgresVersion = 16, Source = "s3://b/k", PostRestoreSql = "SELECT 1", Refresh = 1 },
+            Spec = new ProjectSpec { PostgresVersion = 16, Source = "s3://b/k", PostRestoreSql = "SELECT 1", PostgresImage = "postgis/postgis:{0}-3.4", Refresh = 1 },
             Status = new ProjectState
             {
                 Phase = "Ready", ObservedRefresh = 1, LastRevision = 2, Error = "e", ErrorCode = "c",
