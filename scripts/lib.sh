@@ -211,9 +211,13 @@ stop_rig_docker() {
     local waited=0
     while kill -0 "$pid" 2>/dev/null && [[ $waited -lt 60 ]]; do sleep 0.5; waited=$((waited + 1)); done
     kill -0 "$pid" 2>/dev/null && as_root kill -KILL "$pid" 2>/dev/null
-    # containerd-shim processes exit with their containers; the exec root holds only run-time state.
-    as_root umount -R "$RIG_DOCKER_EXEC_ROOT" 2>/dev/null || true
-    as_root rm -rf "$RIG_DOCKER_EXEC_ROOT" "$RIG_DOCKER_SOCKET" "$RIG_DOCKER_PIDFILE"
+    # The exec root holds only run-time state, and mounts of its own (netns/default): unmount those, deepest first.
+    local mount
+    while read -r mount; do
+        as_root umount "$mount" 2>/dev/null || as_root umount -l "$mount" 2>/dev/null || true
+    done < <(awk -v root="$RIG_DOCKER_EXEC_ROOT/" 'index($2, root) == 1 { print $2 }' /proc/mounts | sort -r)
+    as_root rm -rf "$RIG_DOCKER_EXEC_ROOT" "$RIG_DOCKER_SOCKET" "$RIG_DOCKER_PIDFILE" \
+        || log "warning: could not remove all of $RIG_DOCKER_EXEC_ROOT (see: grep devdb-docker /proc/mounts)"
     if [[ -n "${RIG_IP_FORWARD_BEFORE:-}" && "$RIG_IP_FORWARD_BEFORE" != unknown \
           && "$(cat /proc/sys/net/ipv4/ip_forward)" != "$RIG_IP_FORWARD_BEFORE" ]]; then
         echo "$RIG_IP_FORWARD_BEFORE" | as_root tee /proc/sys/net/ipv4/ip_forward >/dev/null

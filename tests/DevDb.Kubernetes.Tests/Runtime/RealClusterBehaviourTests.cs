@@ -98,7 +98,8 @@ public sealed class RealClusterBehaviourTests
     [Fact]
     public async Task Pull_secrets_reach_restore_and_database_pods_and_a_project_may_name_its_own_Postgres_image()
     {
-        await using var rig = await StartAsync(configure: options => options with
+        // Jobs are held until the test completes them: a build that succeeds at once deletes its Job before a poll sees it.
+        await using var rig = await StartAsync(server => server.JobOutcomes = _ => JobOutcome.Hold, options => options with
         {
             ImagePullSecrets = ["regcred"], PostgresImage = "mirror.example.test/library/postgres:{0}",
         });
@@ -109,8 +110,12 @@ public sealed class RealClusterBehaviourTests
         }, DevDbGroup.Name, DevDbGroup.Version, Namespace, DevDbGroup.Projects);
         await UntilAsync(() => rig.Find<V1Job>("devdb-gis-r1-restore") is not null, "gis's restore Job exists");
         var gisJob = rig.Find<V1Job>("devdb-gis-r1-restore")!.Spec.Template.Spec;
-        await rig.Engine.NewProjectAsync(Shop());
-        await UntilAsync(async () => (await rig.Engine.GetProjectAsync("gis")).Status == ProjectStatus.Ready, "gis is ready");
+        rig.Server.CompleteJob(Namespace, "devdb-gis-r1-restore");
+        await rig.Engine.StartNewProjectAsync(Shop());
+        await UntilAsync(() => rig.Find<V1Job>("devdb-shop-r1-restore") is not null, "shop's restore Job exists");
+        rig.Server.CompleteJob(Namespace, "devdb-shop-r1-restore");
+        await UntilAsync(async () => (await rig.Engine.GetProjectAsync("gis")).Status == ProjectStatus.Ready
+            && (await rig.Engine.GetProjectAsync("shop")).Status == ProjectStatus.Ready, "both projects are ready");
         await rig.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "gis", Name = "maps", Owner = "dave" });
         await rig.Engine.NewDatabaseAsync(Dave);
 
