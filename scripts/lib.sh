@@ -154,3 +154,80 @@ run_bench() {
     cd "$REPO_ROOT"
     exec dotnet pwsh -NoProfile -File "bench/$name.ps1" "$@"
 }
+
+# ---- the container rig (tests/DevDb.ContainerRig.Tests): a private Docker engine and the images it runs ----------------------
+# Debian's docker.io, started by the test script with its own data root (kept in RIG_CACHE across runs, so built
+# images are cached), exec root, socket and pid file; no bridge, no iptables rules, no IP forwarding, so the
+# machine's network and firewall are left as they were. stop_rig_docker stops it and removes what it made.
+RIG_CACHE="${RIG_CACHE:-/var/cache/devdb-rig}"
+RIG_DOCKER_SOCKET="/run/devdb-docker.sock"
+RIG_DOCKER_EXEC_ROOT="/run/devdb-docker"
+RIG_DOCKER_PIDFILE="/run/devdb-docker.pid"
+RIG_DOCKER_LOG="$RIG_CACHE/dockerd.log"
+export RIG_CACHE
+
+ensure_rig_packages() {
+    deb_installed docker.io debootstrap && [[ -x /usr/sbin/dockerd ]] && return 0
+    apt_install docker.io debootstrap
+    # The package may enable a system Docker (socket activation); the rig uses only its own engine.
+}
+
+start_rig_docker() {
+    export DOCKER_HOST="unix://$RIG_DOCKER_SOCKET"
+    if [[ -S "$RIG_DOCKER_SOCKET" ]] && /usr/bin/docker version >/dev/null 2>&1; then
+        return 0
+    fi
+    as_root mkdir -p "$RIG_CACHE/docker" "$RIG_DOCKER_EXEC_ROOT"
+    RIG_IP_FORWARD_BEFORE="$(cat /proc/sys/net/ipv4/ip_forward 2>/dev/null || echo unknown)"
+    export RIG_IP_FORWARD_BEFORE
+    log "Starting the rig's Docker engine ($RIG_DOCKER_SOCKET, data root $RIG_CACHE/docker)"
+    as_root /usr/sbin/dockerd --data-root "$RIG_CACHE/docker" --exec-root "$RIG_DOCKER_EXEC_ROOT" \
+        --host "unix://$RIG_DOCKER_SOCKET" --pidfile "$RIG_DOCKER_PIDFILE" \
+        --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false --bridge=none \
+        --userland-proxy=false --ip 127.0.0.1 --log-level warn >"$RIG_DOCKER_LOG" 2>&1 &
+    local waited=0
+    until /usr/bin/docker version >/dev/null 2>&1; do
+        sleep 0.5
+        waited=$((waited + 1))
+        if [[ $waited -gt 120 ]] || ! kill -0 "$!" 2>/dev/null; then
+            cat "$RIG_DOCKER_LOG" >&2
+            die "The rig's Docker engine did not start (log above)."
+        fi
+    done
+}
+
+# Stops the engine this script started (by its pid file), then removes its socket, exec root and pid file, and
+# checks it left the network as it was. Its data root (the image cache) stays.
+stop_rig_docker() {
+    [[ -f "$RIG_DOCKER_PIDFILE" ]] || return 0
+    local pid
+    pid="$(cat "$RIG_DOCKER_PIDFILE")"
+    # Containers a failed test left behind go first.
+    local leftovers
+    leftovers="$(DOCKER_HOST="unix://$RIG_DOCKER_SOCKET" /usr/bin/docker ps -aq --filter label=devdb.rig.pod 2>/dev/null || true)"
+    [[ -n "$leftovers" ]] && DOCKER_HOST="unix://$RIG_DOCKER_SOCKET" /usr/bin/docker rm -f $leftovers >/dev/null 2>&1 || true
+    log "Stopping the rig's Docker engine (pid $pid)"
+    as_root kill -TERM "$pid" 2>/dev/null || true
+    local waited=0
+    while kill -0 "$pid" 2>/dev/null && [[ $waited -lt 60 ]]; do sleep 0.5; waited=$((waited + 1)); done
+    kill -0 "$pid" 2>/dev/null && as_root kill -KILL "$pid" 2>/dev/null
+    # The exec root holds only run-time state, and mounts of its own (netns/default): unmount those, deepest first.
+    local mount
+    while read -r mount; do
+        as_root umount "$mount" 2>/dev/null || as_root umount -l "$mount" 2>/dev/null || true
+    done < <(awk -v root="$RIG_DOCKER_EXEC_ROOT/" 'index($2, root) == 1 { print $2 }' /proc/mounts | sort -r)
+    as_root rm -rf "$RIG_DOCKER_EXEC_ROOT" "$RIG_DOCKER_SOCKET" "$RIG_DOCKER_PIDFILE" \
+        || log "warning: could not remove all of $RIG_DOCKER_EXEC_ROOT (see: grep devdb-docker /proc/mounts)"
+    if [[ -n "${RIG_IP_FORWARD_BEFORE:-}" && "$RIG_IP_FORWARD_BEFORE" != unknown \
+          && "$(cat /proc/sys/net/ipv4/ip_forward)" != "$RIG_IP_FORWARD_BEFORE" ]]; then
+        echo "$RIG_IP_FORWARD_BEFORE" | as_root tee /proc/sys/net/ipv4/ip_forward >/dev/null
+    fi
+    if ip link show docker0 >/dev/null 2>&1; then as_root ip link delete docker0 2>/dev/null || true; fi
+}
+
+# The rig's images (tests/DevDb.ContainerRig.Tests/images/build-images.sh): stand-ins cached in the engine's data root.
+build_rig_images() {
+    DOCKER_HOST="unix://$RIG_DOCKER_SOCKET" as_root env RIG_CACHE="$RIG_CACHE" DOCKER_HOST="unix://$RIG_DOCKER_SOCKET" \
+        PATH="$PATH" HOME="$HOME" bash "$REPO_ROOT/tests/DevDb.ContainerRig.Tests/images/build-images.sh" \
+        || die "Building the rig's images failed; see the output above."
+}

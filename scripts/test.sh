@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Every DevDb test: installs what the tests need (PostgreSQL 15, pwsh, Pester, s3rver) when missing,
-# builds the solution, runs the xunit and Pester suites, and ends with one line that sums them all:
+# Every DevDb test: installs what the tests need (PostgreSQL 15, pwsh, Pester, s3rver, Helm, Debian's docker.io and
+# debootstrap) when missing, starts the container rig's private Docker engine and builds its images (cached in
+# /var/cache/devdb-rig), builds the solution, runs the xunit and Pester suites, stops the engine, and ends with
+# one line that sums them all:
 #   N passed, N failed, N skipped
 # Exits non-zero when a test failed or was skipped, a runner crashed, or no test ran.
 # Results: artifacts/test-results/ (TRX, Pester JSON, runners' exit codes).
@@ -10,7 +12,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
 # The xunit projects; each one's results go to artifacts/test-results/<name>.trx.
-XUNIT_PROJECTS=(tests/DevDb.Core.Tests tests/DevDb.Api.Tests tests/DevDb.Kubernetes.Tests)
+# DevDb.ContainerRig.Tests runs DevDb's pods as real containers (the API-server double stays the control plane).
+XUNIT_PROJECTS=(tests/DevDb.Core.Tests tests/DevDb.Api.Tests tests/DevDb.Kubernetes.Tests tests/DevDb.ContainerRig.Tests)
 # The Pester suites run twice: against the embedded engine and against a real DevDb.Api process.
 PESTER_MODES=(Local Server)
 RESULTS="$REPO_ROOT/artifacts/test-results"
@@ -21,7 +24,14 @@ ensure_pwsh
 ensure_pester
 ensure_s3rver
 ensure_helm
+ensure_rig_packages
 build_solution
+# The container rig: its own Docker engine (stopped on exit, whatever happens), then its images.
+trap stop_rig_docker EXIT
+start_rig_docker
+rig_started=$SECONDS
+build_rig_images
+log "Rig images ready in $((SECONDS - rig_started)) s"
 
 # Stale results must never count: start from an empty folder.
 rm -rf "$RESULTS"
@@ -47,5 +57,10 @@ for mode in "${PESTER_MODES[@]}"; do
     echo "$status" >"$RESULTS/$name.exitcode"
 done
 
+stop_rig_docker
+trap - EXIT
+
 log "Summary"
-exec dotnet pwsh -NoProfile -NonInteractive -File scripts/summarize-tests.ps1 -ResultsDirectory "$RESULTS" "${suites[@]}"
+status=0
+dotnet pwsh -NoProfile -NonInteractive -File scripts/summarize-tests.ps1 -ResultsDirectory "$RESULTS" "${suites[@]}" || status=$?
+exit "$status"

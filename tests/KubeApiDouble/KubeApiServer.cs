@@ -51,7 +51,7 @@ public sealed class KubeApiServer : IAsyncDisposable
     public static async Task<KubeApiServer> StartAsync(KubeApiServerOptions? options = null)
     {
         options ??= new KubeApiServerOptions();
-        var store = new ObjectStore(options.WatchHistoryLimit);
+        var store = new ObjectStore(options.WatchHistoryLimit) { GracefulPodDeletion = options.GracefulPodDeletion };
         var state = new ClusterState(options);
         var requests = new ConcurrentQueue<RecordedRequest>();
 
@@ -133,8 +133,12 @@ public sealed class KubeApiServer : IAsyncDisposable
         });
 
     /// <summary>Removes an object at once, finalizers notwithstanding; the garbage collector then takes its dependents.</summary>
-    public void Remove(string apiVersion, string resource, string ns, string name) =>
-        store.Delete(ResourceCatalog.Get(apiVersion, resource), ns, name, orphan: false, ignoreFinalizers: true);
+    public void Remove(string apiVersion, string resource, string ns, string name, string? uid = null) =>
+        store.Delete(ResourceCatalog.Get(apiVersion, resource), ns, name, orphan: false, ignoreFinalizers: true, precondition: current =>
+        {
+            // A kubelet removes the pod it ran, never a newer one of the same name.
+            if (uid is not null && Meta.Uid(current) != uid) throw new ApiError(409, "Conflict", $"{name} is another object now (uid {Meta.Uid(current)}, not {uid})");
+        });
 
     // --- what a test tells the emulated controllers ---
 

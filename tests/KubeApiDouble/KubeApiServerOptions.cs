@@ -82,6 +82,13 @@ public sealed class KubeApiServerOptions
     /// <summary>Decides each Job pod's outcome from the Job (called once per pod, when it starts running).</summary>
     public Func<JsonObject, JobOutcome> JobOutcomes { get; set; } = _ => JobOutcome.Succeed;
 
+    /// <summary>
+    /// Pods that a kubelet has taken (spec.nodeName set) are deleted gracefully, as by a real API server: they get
+    /// a deletionTimestamp and deletionGracePeriodSeconds (the pod's terminationGracePeriodSeconds, default 30)
+    /// and stay until the kubelet removes them (the container rig's kubelet does). Off: deletion is immediate.
+    /// </summary>
+    public bool GracefulPodDeletion { get; set; }
+
     /// <summary>How many change events are kept for watches from a resourceVersion; older ones answer 410 Expired.</summary>
     public int WatchHistoryLimit { get; set; } = 1000;
 }

@@ -35,6 +35,9 @@ internal sealed class ObjectStore(int historyLimit)
     private long resourceVersion;
     private long compactedResourceVersion;
 
+    /// <summary>When true, a pod with spec.nodeName is deleted gracefully (see KubeApiServerOptions.GracefulPodDeletion).</summary>
+    public bool GracefulPodDeletion { get; init; }
+
     /// <summary>Raised (outside no particular thread) after every change; the controllers listen.</summary>
     public event Action? Changed;
 
@@ -189,6 +192,20 @@ internal sealed class ObjectStore(int historyLimit)
                         return d;
                     });
                 }
+            }
+            if (!ignoreFinalizers && GracefulPodDeletion && type.Kind == "Pod" && current["spec"]?["nodeName"] is not null
+                && current["status"]?["phase"]?.GetValue<string>() is not ("Succeeded" or "Failed"))
+            {
+                // A kubelet runs it: it stops the containers (preStop, SIGTERM, the grace period) and then removes it.
+                if (Meta.Of(current)["deletionTimestamp"] is not null) return (JsonObject)current.DeepClone();
+                var terminating = (JsonObject)current.DeepClone();
+                Meta.Of(terminating)["deletionTimestamp"] = Now();
+                Meta.Of(terminating)["deletionGracePeriodSeconds"] = current["spec"]?["terminationGracePeriodSeconds"]?.GetValue<long>() ?? 30;
+                Meta.Of(terminating)["resourceVersion"] = (++resourceVersion).ToString(CultureInfo.InvariantCulture);
+                terminating = Normalize(terminating);
+                objects[key] = (type, terminating);
+                Emit("MODIFIED", type, current, terminating);
+                return (JsonObject)terminating.DeepClone();
             }
             if (!ignoreFinalizers && Meta.Finalizers(current).Count > 0)
             {

@@ -80,6 +80,17 @@ app.kubernetes.io/component: api
 {{- end }}
 {{- end }}
 
+{{/* Seconds as a .NET TimeSpan ("d.hh:mm:ss"), which is how DevDb reads durations. */}}
+{{- define "devdb.timespan" -}}
+{{- $s := int . -}}
+{{- printf "%d.%02d:%02d:%02d" (div $s 86400) (mod (div $s 3600) 24) (mod (div $s 60) 60) (mod $s 60) -}}
+{{- end }}
+
+{{/* The Secret with the certificate of the API's https port on the load balancer. */}}
+{{- define "devdb.apiTlsSecretName" -}}
+{{- .Values.loadBalancer.apiCertificateSecret | default (include "devdb.tlsSecretName" .) | default (printf "%s-api-tls" (include "devdb.fullname" .)) }}
+{{- end }}
+
 {{/* Settings that cannot be expressed in values.schema.json, checked while rendering. */}}
 {{- define "devdb.validate" -}}
 {{- if and .Values.traefik.enabled (not .Values.baseDomain) }}

@@ -43,8 +43,10 @@ public sealed class ChartRenderTests
             "Role/devdb",
             "RoleBinding/devdb",
             "Secret/devdb-admin-token",
+            "Secret/devdb-api-tls",
             "Secret/devdb-tokens",
             "Service/devdb",
+            "Service/devdb-databases",
             "ServiceAccount/devdb",
             "ServiceAccount/devdb-restore",
         ], Names(objects));
@@ -153,8 +155,9 @@ public sealed class ChartRenderTests
         var objects = await HelmChart.RenderAsync();
         var container = objects.Named<V1Deployment>("devdb").Spec.Template.Spec.Containers.Single();
 
-        var port = Assert.Single(container.Ports);
+        var port = container.Ports.Single(p => p.Name == "http");
         Assert.Equal(("http", 8080, "TCP"), (port.Name, port.ContainerPort, port.Protocol));
+        Assert.Equal(("https", 8443), (container.Ports[1].Name, container.Ports[1].ContainerPort)); // the load balancer's API port
         Assert.Equal("8080", Settings(objects)["ASPNETCORE_HTTP_PORTS"]);
         Assert.Equal("/healthz", container.LivenessProbe.HttpGet.Path);
         Assert.Equal("http", container.LivenessProbe.HttpGet.Port.Value);
@@ -199,6 +202,10 @@ public sealed class ChartRenderTests
             ["DevDb__Kubernetes__DefaultPostgresVersion"] = "17",
             ["DevDb__Kubernetes__RestoreVolumeSize"] = "20Gi",
             ["DevDb__Kubernetes__RestoreJobs"] = "2",
+            ["DevDb__Kubernetes__RestoreDeadline"] = "0.06:00:00",
+            ["DevDb__Kubernetes__RestoreVolumeBindTimeout"] = "0.00:10:00",
+            ["DevDb__Kubernetes__KeepRestoreVolume"] = "false",
+            ["DevDb__Kubernetes__DatabaseStopGracePeriodSeconds"] = "60",
             ["DevDb__Kubernetes__RestoreCpuRequest"] = "500m",
             ["DevDb__Kubernetes__RestoreMemoryRequest"] = "1Gi",
             ["DevDb__Kubernetes__RestoreMemoryLimit"] = "2Gi",
@@ -207,9 +214,12 @@ public sealed class ChartRenderTests
             ["DevDb__Kubernetes__DatabaseMemoryLimit"] = "1Gi",
             ["DevDb__Kubernetes__Traefik__Enabled"] = "false",
             ["DevDb__Kubernetes__Traefik__EntryPoint"] = "postgres",
-            ["DevDb__Kubernetes__LoadBalancer__Enabled"] = "false",
+            ["DevDb__Kubernetes__LoadBalancer__Enabled"] = "true",
+            ["ASPNETCORE_HTTPS_PORTS"] = "8443",
+            ["Kestrel__Certificates__Default__Path"] = "/etc/devdb/api-tls/tls.crt",
+            ["Kestrel__Certificates__Default__KeyPath"] = "/etc/devdb/api-tls/tls.key",
             ["DevDb__Kubernetes__LoadBalancer__PortRangeStart"] = "15432",
-            ["DevDb__Kubernetes__LoadBalancer__PortRangeEnd"] = "15999",
+            ["DevDb__Kubernetes__LoadBalancer__PortRangeEnd"] = "15479",
         }, Settings(objects));
         var container = objects.Named<V1Deployment>("devdb").Spec.Template.Spec.Containers.Single();
         Assert.Equal($"devdb/api:{Version}", container.Image);
@@ -236,6 +246,11 @@ public sealed class ChartRenderTests
             ["DevDb__Kubernetes__VolumeSnapshotClass"] = "ebs-snapshots",
             ["DevDb__Kubernetes__RestoreVolumeSize"] = "50Gi",
             ["DevDb__Kubernetes__RestoreJobs"] = "4",
+            ["DevDb__Kubernetes__RestoreDeadline"] = "0.06:00:00",
+            ["DevDb__Kubernetes__RestoreVolumeBindTimeout"] = "0.00:10:00",
+            ["DevDb__Kubernetes__KeepRestoreVolume"] = "false",
+            ["DevDb__Kubernetes__DatabaseStopGracePeriodSeconds"] = "60",
+            ["DevDb__Kubernetes__ImagePullSecrets__0"] = "regcred",
             ["DevDb__Kubernetes__RestoreCpuRequest"] = "500m",
             ["DevDb__Kubernetes__RestoreMemoryRequest"] = "1Gi",
             ["DevDb__Kubernetes__RestoreMemoryLimit"] = "2Gi",
@@ -247,9 +262,12 @@ public sealed class ChartRenderTests
             ["DevDb__Kubernetes__Traefik__EntryPoint"] = "postgres",
             ["DevDb__Kubernetes__Traefik__TlsSecret"] = "devdb-wildcard-tls",
             ["DevDb__Kubernetes__LoadBalancer__Enabled"] = "true",
+            ["ASPNETCORE_HTTPS_PORTS"] = "8443",
+            ["Kestrel__Certificates__Default__Path"] = "/etc/devdb/api-tls/tls.crt",
+            ["Kestrel__Certificates__Default__KeyPath"] = "/etc/devdb/api-tls/tls.key",
             ["DevDb__Kubernetes__LoadBalancer__Host"] = "lb.db.example.com",
             ["DevDb__Kubernetes__LoadBalancer__PortRangeStart"] = "20000",
-            ["DevDb__Kubernetes__LoadBalancer__PortRangeEnd"] = "20999",
+            ["DevDb__Kubernetes__LoadBalancer__PortRangeEnd"] = "20047",
             ["DevDb__Kubernetes__S3__Endpoint"] = "https://s3.eu-west-1.amazonaws.com",
             ["AWS_ENDPOINT_URL_S3"] = "https://s3.eu-west-1.amazonaws.com",
             ["DevDb__Kubernetes__S3__Region"] = "eu-west-1",
@@ -333,7 +351,7 @@ public sealed class ChartRenderTests
     {
         var objects = await RenderAsync(("auth.existingSecret", "my-tokens"));
 
-        Assert.Empty(objects.OfType<V1Secret>());
+        Assert.Equal(["devdb-api-tls"], objects.OfType<V1Secret>().Select(s => s.Metadata.Name)); // a certificate, no token
         var pod = objects.Named<V1Deployment>("devdb").Spec.Template.Spec;
         Assert.Equal("my-tokens", pod.Volumes.Single(v => v.Name == "tokens").Secret.SecretName);
         var mount = pod.Containers.Single().VolumeMounts.Single(m => m.Name == "tokens");
@@ -365,7 +383,7 @@ public sealed class ChartRenderTests
     }
 
     [Fact]
-    public async Task The_shared_load_balancer_renders_only_its_api_port()
+    public async Task The_shared_load_balancer_renders_only_its_api_port_in_https()
     {
         var objects = await RenderFullAsync();
 
@@ -373,7 +391,7 @@ public sealed class ChartRenderTests
         Assert.Equal("LoadBalancer", service.Spec.Type);
         Assert.Equal("Local", service.Spec.ExternalTrafficPolicy);
         var port = Assert.Single(service.Spec.Ports);
-        Assert.Equal(("api", 80, "http", "TCP"), (port.Name, port.Port, port.TargetPort.Value, port.Protocol));
+        Assert.Equal(("https", 443, "https", "TCP"), (port.Name, port.Port, port.TargetPort.Value, port.Protocol));
         Assert.Equal(["203.0.113.0/24", "198.51.100.7/32"], service.Spec.LoadBalancerSourceRanges);
         Assert.Equal("nlb", service.Metadata.Annotations["service.beta.kubernetes.io/aws-load-balancer-type"]);
         Assert.Contains("helm upgrade --force", service.Metadata.Annotations["devdb.io/ports"]);
@@ -402,9 +420,9 @@ public sealed class ChartRenderTests
     };
 
     [Fact]
-    public async Task Database_pods_accept_postgres_only_from_traefik_and_the_api_by_default()
+    public async Task Without_the_load_balancer_database_pods_accept_postgres_only_from_traefik_and_the_api()
     {
-        var objects = await HelmChart.RenderAsync();
+        var objects = await RenderAsync(("loadBalancer.enabled", "false"));
 
         var from = DatabaseIngress(objects).FromProperty;
         Assert.Equal(2, from.Count);
@@ -427,7 +445,7 @@ public sealed class ChartRenderTests
     public async Task With_the_load_balancer_database_pods_also_accept_its_source_ranges()
     {
         var full = DatabaseIngress(await RenderFullAsync()).FromProperty;
-        var open = DatabaseIngress(await RenderAsync(("loadBalancer.enabled", "true"))).FromProperty;
+        var open = DatabaseIngress(await RenderAsync(("loadBalancer.sourceRanges", "null"))).FromProperty;
 
         Assert.Equal(new Dictionary<string, string> { ["kubernetes.io/metadata.name"] = "traefik" }, full[0].NamespaceSelector.MatchLabels);
         Assert.Equal(["203.0.113.0/24", "198.51.100.7/32"], full.Where(p => p.IpBlock is not null).Select(p => p.IpBlock.Cidr));

@@ -56,6 +56,12 @@ public static class HelmChart
     public static async Task<HelmResult> RunAsync(params IEnumerable<string> arguments)
     {
         using var home = new TempFolder("devdb-helm");
+        return await RunInAsync(home, arguments);
+    }
+
+    /// <summary>Runs helm with its cache, config and data folders in <paramref name="home"/> (kept between calls: repositories added stay).</summary>
+    public static async Task<HelmResult> RunInAsync(TempFolder home, IEnumerable<string> arguments)
+    {
         var start = new ProcessStartInfo(Executable)
         {
             RedirectStandardOutput = true,

@@ -35,7 +35,7 @@ internal sealed class PodVolume : IDisposable
         PodShell.OwnRecursively(Path.Combine(_folder.Path, "volume"));
     }
 
-    public Task<PodShell.Result> RestoreAsync(string? postRestoreSql = null)
+    public Task<PodShell.Result> RestoreAsync(string? postRestoreSql = null, string? maintenanceWorkMem = null)
     {
         var environment = new Dictionary<string, string>
         {
@@ -47,6 +47,7 @@ internal sealed class PodVolume : IDisposable
             ["TMPDIR"] = Tmp,
         };
         if (postRestoreSql is not null) environment["DEVDB_POST_RESTORE_SQL"] = postRestoreSql;
+        if (maintenanceWorkMem is not null) environment["DEVDB_MAINTENANCE_WORK_MEM"] = maintenanceWorkMem;
         return PodShell.RunScriptAsync(PodScripts.Restore, environment);
     }
 

@@ -33,6 +33,23 @@ public sealed class RestoreScriptTests(DumpFixture dumps)
         await AssertSampleRowsAsync(volume);
     }
 
+    [Theory]
+    [InlineData("64MB", "64MB")]
+    [InlineData(null, "512MB")]            // without the Job's value: the old default
+    [InlineData("1GB; rm -rf /", "512MB")] // anything but <digits>MB is ignored
+    public async Task The_restore_server_uses_the_maintenance_work_mem_the_Job_computed_from_its_memory_limit(string? given, string expected)
+    {
+        using var volume = new PodVolume();
+        volume.PutDump(RepoPaths.SampleDump, "Custom");
+
+        // The post-restore SQL runs on the restore server, so it can see the setting.
+        var result = await volume.RestoreAsync(
+            $"DO $$ BEGIN IF current_setting('maintenance_work_mem') <> '{expected}' THEN RAISE EXCEPTION 'maintenance_work_mem is %', current_setting('maintenance_work_mem'); END IF; END $$",
+            maintenanceWorkMem: given);
+
+        Assert.True(result.ExitCode == 0, result.Output);
+    }
+
     [Fact]
     public async Task Restores_the_committed_sample_dump_and_runs_the_post_restore_sql()
     {

@@ -80,6 +80,23 @@ public sealed class SetPasswordScriptTests(DumpFixture dumps)
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task After_the_kubelets_fsGroup_pass_made_PGDATA_2770_it_puts_it_back_to_0700_so_postgres_starts()
+    {
+        using var volume = await RestoredVolumeAsync();
+        // What the kubelet's ownership pass leaves on a folder: group rwx and setgid (Postgres refuses to start on it).
+        File.SetUnixFileMode(volume.PgData, (UnixFileMode)Convert.ToInt32("2770", 8));
+
+        var result = await volume.SetPasswordAsync("dave", "s3cret-Pa55word");
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(volume.PgData));
+        await using var server = await volume.StartServerAsync();
+        await using var connection = await OpenAsync(server, "dave", "s3cret-Pa55word");
+        Assert.Equal("15000", await ScalarAsync(connection, "SELECT count(*) FROM order_items"));
+    }
+
+    [Fact]
     public async Task A_password_with_a_line_break_is_refused_without_printing_it()
     {
         using var volume = await RestoredVolumeAsync();

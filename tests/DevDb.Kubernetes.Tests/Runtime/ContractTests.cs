@@ -83,7 +83,10 @@ public sealed class ContractTests
             .ToHashSet();
 
         Assert.True(used.IsSubsetOf(granted), "The Role does not allow: " + string.Join(", ", used.Except(granted)));
-        Assert.True(granted.IsSubsetOf(used), "The Role grants what DevDb never used: " + string.Join(", ", granted.Except(used)));
+        // Update on the records' finalizers is no request of DevDb's: admission (OwnerReferencesPermissionEnforcement)
+        // asks for it when DevDb sets blockOwnerDeletion on its objects (ChartInstallTests checks it is granted).
+        var forAdmission = new[] { (DevDbGroup.Name, $"{DevDbGroup.Projects}/finalizers", "update"), (DevDbGroup.Name, $"{DevDbGroup.Databases}/finalizers", "update") };
+        Assert.True(granted.Except(forAdmission).ToHashSet().IsSubsetOf(used), "The Role grants what DevDb never used: " + string.Join(", ", granted.Except(used).Except(forAdmission)));
     }
 
     /// <summary>Creates a database and marks its pod Ready (the double's kubelet runs in manual mode here).</summary>
@@ -102,7 +105,7 @@ public sealed class ContractTests
         var project = new DevDbProject
         {
             Metadata = new V1ObjectMeta { Name = "shop" },
-            Spec = new ProjectSpec { PostgresVersion = 16, Source = "s3://b/k", PostRestoreSql = "SELECT 1", Refresh = 1 },
+            Spec = new ProjectSpec { PostgresVersion = 16, Source = "s3://b/k", PostRestoreSql = "SELECT 1", PostgresImage = "postgis/postgis:{0}-3.4", Refresh = 1 },
             Status = new ProjectState
             {
                 Phase = "Ready", ObservedRefresh = 1, LastRevision = 2, Error = "e", ErrorCode = "c",

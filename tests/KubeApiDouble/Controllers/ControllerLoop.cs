@@ -19,6 +19,7 @@ internal sealed class ControllerLoop : IAsyncDisposable
     private readonly Channel<bool> wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource stopping = new();
     private readonly Task loop;
+    private readonly Task resync;
     private long requested;
     private long quietThrough;
     private Exception? failure;
@@ -29,6 +30,7 @@ internal sealed class ControllerLoop : IAsyncDisposable
         this.controllers = controllers;
         store.Changed += Poke;
         loop = Task.Run(RunAsync);
+        resync = Task.Run(ResyncAsync);
     }
 
     public void Poke()
@@ -84,6 +86,19 @@ internal sealed class ControllerLoop : IAsyncDisposable
         }
     }
 
+    /// <summary>Time-driven work (a Job's activeDeadlineSeconds) needs passes without a change: one every 250 ms.</summary>
+    private async Task ResyncAsync()
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+            while (await timer.WaitForNextTickAsync(stopping.Token)) wake.Writer.TryWrite(true);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     private static void InterlockedMax(ref long location, long value)
     {
         long current;
@@ -97,6 +112,7 @@ internal sealed class ControllerLoop : IAsyncDisposable
         store.Changed -= Poke;
         await stopping.CancelAsync();
         await loop;
+        await resync;
         stopping.Dispose();
     }
 }

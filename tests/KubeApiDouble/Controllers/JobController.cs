@@ -32,6 +32,13 @@ internal sealed class JobController(ObjectStore store, ClusterState state) : ICo
             var failed = Math.Max(pods.Count(p => ClusterState.Phase(p) == "Failed"), job["status"]?["failed"]?.GetValue<int>() ?? 0);
             var active = pods.Where(p => !ClusterState.IsTerminal(p) && !Meta.Deleting(p)).ToList();
             var backoffLimit = job["spec"]?["backoffLimit"]?.GetValue<int>() ?? 6;
+            var deadline = job["spec"]?["activeDeadlineSeconds"]?.GetValue<long>();
+            if (deadline is not null && job["status"]?["startTime"]?.GetValue<string>() is { } started
+                && DateTime.UtcNow - DateTime.Parse(started, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal) > TimeSpan.FromSeconds(deadline.Value))
+            {
+                ExceedDeadline(job, active);
+                continue;
+            }
             if (succeeded == 0 && failed <= backoffLimit && active.Count == 0)
             {
                 CreatePod(job);
@@ -66,6 +73,28 @@ internal sealed class JobController(ObjectStore store, ClusterState state) : ICo
                 return current;
             });
         }
+    }
+
+    /// <summary>activeDeadlineSeconds passed: the active pods are deleted and the Job fails with reason DeadlineExceeded.</summary>
+    private void ExceedDeadline(JsonObject job, List<JsonObject> active)
+    {
+        var ns = Meta.Namespace(job);
+        foreach (var pod in active)
+        {
+            try { store.Delete(ResourceCatalog.Pods, ns, Meta.Name(pod), orphan: false); }
+            catch (ApiError error) when (error.Code == 404) { }
+        }
+        var now = ObjectStore.Now();
+        store.Update(ResourceCatalog.Jobs, ns, Meta.Name(job), WriteScope.Everything, current =>
+        {
+            var status = current["status"] as JsonObject ?? new JsonObject();
+            status["active"] = 0;
+            status["conditions"] = new JsonArray(
+                JobCondition("FailureTarget", "DeadlineExceeded", "Job was active longer than specified deadline", now),
+                JobCondition("Failed", "DeadlineExceeded", "Job was active longer than specified deadline", now));
+            current["status"] = status;
+            return current;
+        });
     }
 
     private static bool Finished(JsonObject job) =>

@@ -6,8 +6,9 @@ namespace KubeApiDouble.Controllers;
 
 /// <summary>
 /// Keeps pods <c>&lt;sts&gt;-0..replicas-1</c> from spec.template (OrderedReady: the next pod only once the previous is
-/// Ready; Parallel: all at once), PVCs from volumeClaimTemplates, deletes pods beyond replicas, recreates deleted ones,
-/// replaces pods whose template changed (all at once, not one by one), and keeps status counts.
+/// Ready; Parallel: all at once), PVCs from volumeClaimTemplates, deletes pods beyond replicas, recreates deleted and
+/// failed ones, replaces pods whose template changed (all at once, not one by one; with OrderedReady only pods that
+/// are Ready, as the real controller), and keeps status counts.
 /// </summary>
 internal sealed class StatefulSetController(ObjectStore store, ClusterState state) : IController
 {
@@ -38,6 +39,16 @@ internal sealed class StatefulSetController(ObjectStore store, ClusterState stat
                     continue;
                 }
                 if (!ClusterState.IsControlledBy(pod, uid)) continue;
+                if (ClusterState.Phase(pod) == "Failed" && !Meta.Deleting(pod))
+                {
+                    // A failed pod is deleted and made again, whatever the policy.
+                    Delete(ns, pod);
+                    if (ordered) break;
+                    continue;
+                }
+                // OrderedReady makes no progress past a pod that is terminating or not Ready, not even to replace it
+                // with a new template: the documented "forced rollback" case (Parallel replaces it).
+                if (ordered && (Meta.Deleting(pod) || !ClusterState.IsReady(pod))) break;
                 if (Meta.Label(pod, "controller-revision-hash") != revision && !Meta.Deleting(pod))
                 {
                     Delete(ns, pod);

@@ -12,8 +12,13 @@ public sealed record KubernetesOptions
     public string InstanceName { get; init; } = "devdb";
     /// <summary>The DevDb API image; restore Jobs run it as their <c>fetch</c> tool.</summary>
     public string ApiImage { get; init; } = "devdb/api:latest";
-    /// <summary>The Postgres image of a major version; {0} is the major.</summary>
+    /// <summary>
+    /// The Postgres image of a major version; {0} is the major. A project may name its own (spec.postgresImage),
+    /// e.g. a PostGIS or pgvector image, or the same image from a registry mirror.
+    /// </summary>
     public string PostgresImage { get; init; } = "postgres:{0}";
+    /// <summary>Secrets (kubernetes.io/dockerconfigjson) restore Jobs and database pods pull their images with.</summary>
+    public IReadOnlyList<string> ImagePullSecrets { get; init; } = [];
     public int DefaultPostgresVersion { get; init; } = 17;
     /// <summary>Storage class of restore and database volumes; null uses the cluster's default.</summary>
     public string? StorageClass { get; init; }
@@ -23,6 +28,20 @@ public sealed record KubernetesOptions
     public string RestoreVolumeSize { get; init; } = "20Gi";
     /// <summary>pg_restore -j.</summary>
     public int RestoreJobs { get; init; } = 2;
+    /// <summary>The restore Job's activeDeadlineSeconds: a restore that runs longer fails (it never hangs a project in Building).</summary>
+    public TimeSpan RestoreDeadline { get; init; } = TimeSpan.FromHours(6);
+    /// <summary>How long a restore volume may stay Pending (no StorageClass, no capacity) before the build fails with a clear error.</summary>
+    public TimeSpan RestoreVolumeBindTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// Keep each image's restore volume as long as its snapshot: for CSI drivers whose snapshots depend on their
+    /// source volume (Ceph RBD, ZFS, LVM, TopoLVM). False deletes it once the snapshot is ready (EBS, GCE PD, Azure Disk).
+    /// </summary>
+    public bool KeepRestoreVolume { get; init; }
+    /// <summary>
+    /// The database pods' terminationGracePeriodSeconds. Their preStop hook asks Postgres for a fast shutdown
+    /// (sessions are cut, a checkpoint is written), which must fit in it; SIGKILL comes after it.
+    /// </summary>
+    public int DatabaseStopGracePeriodSeconds { get; init; } = 60;
     public string DatabaseCpuRequest { get; init; } = "50m";
     public string DatabaseMemoryRequest { get; init; } = "128Mi";
     public string DatabaseMemoryLimit { get; init; } = "512Mi";
@@ -42,7 +61,11 @@ public sealed record KubernetesOptions
     public string LoadBalancerService => $"{InstanceName}-databases";
     public string RestoreServiceAccount => $"{InstanceName}-restore";
 
-    public string PostgresImageOf(int major) => string.Format(System.Globalization.CultureInfo.InvariantCulture, PostgresImage, major);
+    public string PostgresImageOf(int major) => PostgresImageOf(major, null);
+
+    /// <summary>The image of a project: its own (spec.postgresImage) or the installation's, with {0} as the major.</summary>
+    public string PostgresImageOf(int major, string? projectImage) =>
+        string.Format(System.Globalization.CultureInfo.InvariantCulture, string.IsNullOrWhiteSpace(projectImage) ? PostgresImage : projectImage, major);
 }
 
 /// <summary>SNI routing: Traefik answers Postgres' SSLRequest and routes by server name to each database.</summary>
@@ -61,8 +84,12 @@ public sealed record LoadBalancerOptions
     public bool Enabled { get; init; }
     /// <summary>The name clients use for the shared load balancer; null uses BaseDomain.</summary>
     public string? Host { get; init; }
-    public int PortRangeStart { get; init; } = 30000;
-    public int PortRangeEnd { get; init; } = 30999;
+    /// <summary>
+    /// The Service ports databases get. The chart's default, 15432-15479, is 48 ports: with the API's port that
+    /// stays under an AWS Network Load Balancer's default limit of 50 listeners.
+    /// </summary>
+    public int PortRangeStart { get; init; } = 15432;
+    public int PortRangeEnd { get; init; } = 15479;
 }
 
 /// <summary>How restore Jobs reach S3; credentials come from a Secret or the restore ServiceAccount (IRSA).</summary>

@@ -45,6 +45,7 @@ public sealed class Manifests(KubernetesOptions options)
             Variable("DEVDB_DUMP_DIR", DumpFolder),
             Variable("DEVDB_DATABASE_NAME", project.Spec.DatabaseName),
             Variable("DEVDB_RESTORE_JOBS", options.RestoreJobs.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            Variable("DEVDB_MAINTENANCE_WORK_MEM", $"{RestoreMaintenanceWorkMemMegabytes(options.RestoreMemoryLimit, options.RestoreJobs)}MB"),
         };
         if (!string.IsNullOrWhiteSpace(project.Spec.PostRestoreSql)) restoreEnvironment.Add(Variable("DEVDB_POST_RESTORE_SQL", project.Spec.PostRestoreSql));
         return new V1Job
@@ -55,6 +56,8 @@ public sealed class Manifests(KubernetesOptions options)
             {
                 // A failed restore is reported, not retried: the dump or the SQL needs fixing first.
                 BackoffLimit = 0,
+                // A restore never hangs its project in Building: past the deadline the Job fails (DeadlineExceeded).
+                ActiveDeadlineSeconds = (long)options.RestoreDeadline.TotalSeconds,
                 Template = new V1PodTemplateSpec
                 {
                     Metadata = new V1ObjectMeta { Labels = labels },
@@ -62,6 +65,7 @@ public sealed class Manifests(KubernetesOptions options)
                     {
                         RestartPolicy = "Never",
                         ServiceAccountName = options.RestoreServiceAccount,
+                        ImagePullSecrets = PullSecrets(),
                         AutomountServiceAccountToken = false,
                         EnableServiceLinks = false,
                         SecurityContext = PodSecurity(),
@@ -82,7 +86,7 @@ public sealed class Manifests(KubernetesOptions options)
                         [
                             new V1Container
                             {
-                                Name = "restore", Image = options.PostgresImageOf(project.Spec.PostgresVersion),
+                                Name = "restore", Image = PostgresImage(project),
                                 Command = ["sh", "-c", PodScripts.Restore],
                                 Env = restoreEnvironment,
                                 Resources = Resources(options.RestoreCpuRequest, options.RestoreMemoryRequest, options.RestoreMemoryLimit),
@@ -151,11 +155,13 @@ public sealed class Manifests(KubernetesOptions options)
     private static ResourceQuantity LargerOf(ResourceQuantity? first, ResourceQuantity second) =>
         first is not null && first.ToDecimal() > second.ToDecimal() ? first : second;
 
-    public V1StatefulSet DatabaseServer(DevDbDatabase database, int postgresVersion, string volumeName, int? loadBalancerPort)
+    /// <summary>The Postgres image a project's restore Job and databases run: its own, or the installation's.</summary>
+    public string PostgresImage(DevDbProject project) => options.PostgresImageOf(project.Spec.PostgresVersion, project.Spec.PostgresImage);
+
+    public V1StatefulSet DatabaseServer(DevDbDatabase database, string image, string volumeName, int? loadBalancerPort)
     {
         // The StatefulSet, and the Secret it reads, share the database's object name.
         var name = KubeNames.DatabaseObject(database.Name());
-        var image = options.PostgresImageOf(postgresVersion);
         var podLabels = new Dictionary<string, string>(DatabaseLabels(database))
         {
             [KubeNames.PartOf] = KubeNames.Devdb,
@@ -175,6 +181,9 @@ public sealed class Manifests(KubernetesOptions options)
             {
                 Replicas = database.Spec.Running ? 1 : 0,
                 ServiceName = name,
+                // OrderedReady never replaces a pod that is not Ready (the "forced rollback" case): a reset of a
+                // database whose server does not come up would hang. Parallel replaces it at once.
+                PodManagementPolicy = "Parallel",
                 Selector = new V1LabelSelector { MatchLabels = PodSelector(database) },
                 Template = new V1PodTemplateSpec
                 {
@@ -184,6 +193,8 @@ public sealed class Manifests(KubernetesOptions options)
                         AutomountServiceAccountToken = false,
                         EnableServiceLinks = false,
                         SecurityContext = PodSecurity(),
+                        ImagePullSecrets = PullSecrets(),
+                        TerminationGracePeriodSeconds = options.DatabaseStopGracePeriodSeconds,
                         InitContainers =
                         [
                             new V1Container
@@ -213,6 +224,16 @@ public sealed class Manifests(KubernetesOptions options)
                                 Ports = [new V1ContainerPort { Name = loadBalancerPort is { } port ? KubeNames.LoadBalancerPortName(port) : "postgres", ContainerPort = PostgresPort, Protocol = "TCP" }],
                                 ReadinessProbe = probe,
                                 LivenessProbe = new V1Probe { Exec = probe.Exec, PeriodSeconds = 10, TimeoutSeconds = 5, FailureThreshold = 6 },
+                                // SIGTERM is a smart shutdown (it waits for every session); the image's STOPSIGNAL
+                                // may or may not say SIGINT. A fast shutdown cuts sessions and checkpoints, so the
+                                // next start needs no crash recovery; it must end within the grace period.
+                                Lifecycle = new V1Lifecycle
+                                {
+                                    PreStop = new V1LifecycleHandler
+                                    {
+                                        Exec = new V1ExecAction { Command = ["sh", "-c", StopCommand(options.DatabaseStopGracePeriodSeconds)] },
+                                    },
+                                },
                                 Resources = Resources(options.DatabaseCpuRequest, options.DatabaseMemoryRequest, options.DatabaseMemoryLimit),
                                 SecurityContext = ContainerSecurity(),
                                 TerminationMessagePolicy = "FallbackToLogsOnError",
@@ -292,11 +313,36 @@ public sealed class Manifests(KubernetesOptions options)
         ],
     };
 
+    /// <summary>
+    /// fsGroup makes the kubelet give the volume to group 999 (group rwx and setgid on every folder); the pod
+    /// scripts put PGDATA back to 0700 before Postgres starts. OnRootMismatch skips the recursive pass when the
+    /// volume's root already has that group, which keeps pod starts on big volumes fast.
+    /// </summary>
     private static V1PodSecurityContext PodSecurity() => new()
     {
         RunAsNonRoot = true, RunAsUser = PostgresUid, RunAsGroup = PostgresUid, FsGroup = PostgresUid,
+        FsGroupChangePolicy = "OnRootMismatch",
         SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
     };
+
+    private List<V1LocalObjectReference>? PullSecrets() =>
+        options.ImagePullSecrets.Count == 0 ? null : options.ImagePullSecrets.Select(s => new V1LocalObjectReference { Name = s }).ToList();
+
+    /// <summary>The preStop command: a fast shutdown that waits, leaving the last seconds of the grace period for the kubelet.</summary>
+    internal static string StopCommand(int gracePeriodSeconds) =>
+        $"pg_ctl stop -D \"$PGDATA\" -m fast -w -t {Math.Max(1, gracePeriodSeconds - 10)} || true";
+
+    /// <summary>
+    /// maintenance_work_mem of the restore server: each of pg_restore's -j sessions may take that much to build
+    /// an index, on top of shared_buffers and per-process memory. DevDb keeps jobs x maintenance_work_mem within
+    /// half of (the container's memory limit - 256 MiB), between 16 MB and 512 MB (Postgres' gain stops early).
+    /// </summary>
+    public static long RestoreMaintenanceWorkMemMegabytes(string memoryLimit, int jobs)
+    {
+        var limitMegabytes = (long)(new ResourceQuantity(memoryLimit).ToDecimal() / (1024 * 1024));
+        var perJob = (limitMegabytes - 256) / (2 * Math.Max(1, jobs));
+        return Math.Clamp(perJob, 16, 512);
+    }
 
     private static V1SecurityContext ContainerSecurity() => new()
     {

@@ -19,7 +19,7 @@ namespace DevDb.Core.Runtimes.Kubernetes;
 /// as they are now and takes the next step, so a pass can stop anywhere and the next one goes on.
 /// Only the holder of the namespace's Lease reconciles, so several API replicas are safe.
 /// </summary>
-public sealed class Reconciler
+public sealed partial class Reconciler
 {
     private readonly IKubernetes _client;
     private readonly KubernetesOptions _options;
@@ -175,10 +175,11 @@ public sealed class Reconciler
         foreach (var project in projects)
             await Guarded(() => ReconcileProjectAsync(project, databases, view, cancellationToken), "project", project.Name());
         var projectsByName = projects.ToDictionary(p => p.Name());
+        var loadBalancer = _options.LoadBalancer.Enabled ? await ReadLoadBalancerAsync(cancellationToken) : null;
         foreach (var database in databases)
-            await Guarded(() => ReconcileDatabaseAsync(database, projectsByName, databases, view, cancellationToken), "database", database.Name());
+            await Guarded(() => ReconcileDatabaseAsync(database, projectsByName, databases, view, loadBalancer, cancellationToken), "database", database.Name());
         if (_options.LoadBalancer.Enabled)
-            await Guarded(() => ReconcileLoadBalancerAsync(databases, cancellationToken), "service", _options.LoadBalancerService);
+            await Guarded(() => ReconcileLoadBalancerAsync(databases, loadBalancer, cancellationToken), "service", _options.LoadBalancerService);
     }
 
     /// <summary>DevDb's objects in the namespace as one pass sees them (objects made during the pass are not in it).</summary>
@@ -239,114 +240,10 @@ public sealed class Reconciler
         }
     }
 
-    // ---- projects -------------------------------------------------------------------------------
-
-    private async Task ReconcileProjectAsync(DevDbProject project, IReadOnlyList<DevDbDatabase> databases, ClusterView view, CancellationToken cancellationToken)
-    {
-        var before = Fingerprint(project.Status);
-        var status = project.Status ??= new ProjectState();
-        // The engine records the image a request asks for; a refresh made another way (kubectl edit) is recorded here.
-        if ((status.ObservedRefresh ?? -1) != project.Spec.Refresh) status.StartImage(project.Spec.Refresh, _time.GetUtcNow());
-        foreach (var image in status.Images.Where(i => i.Status == nameof(ImageStatus.Building)).ToList())
-            await AdvanceBuildAsync(project, image, view, cancellationToken);
-        await PruneImagesAsync(project, databases, view, cancellationToken);
-        status.Phase = status.Images.Any(i => i.Status == nameof(ImageStatus.Ready)) ? nameof(ProjectStatus.Ready)
-            : status.Images.Any(i => i.Status == nameof(ImageStatus.Building)) ? nameof(ProjectStatus.Building)
-            : nameof(ProjectStatus.Failed);
-        if (Fingerprint(status) != before) await _projects.ReplaceStatusAsync(project, cancellationToken);
-    }
-
-    /// <summary>Restore volume, then the restore Job, then a snapshot of the volume once the Job succeeded; the image is ready when the snapshot is.</summary>
-    private async Task AdvanceBuildAsync(DevDbProject project, ImageState image, ClusterView view, CancellationToken cancellationToken)
-    {
-        var name = project.Name();
-        var snapshotName = KubeNames.ImageSnapshot(name, image.Revision);
-        var jobName = KubeNames.RestoreJob(name, image.Revision);
-        var snapshot = view.Snapshots.GetValueOrDefault(snapshotName);
-        if (snapshot?.Status?.ReadyToUse == true)
-        {
-            image.Status = nameof(ImageStatus.Ready);
-            image.Snapshot = snapshotName;
-            image.SizeBytes = snapshot.Status.RestoreSize?.ToInt64();
-            image.BuildSeconds = Math.Round((_time.GetUtcNow() - image.Created).TotalSeconds, 1);
-            project.Status!.Error = null;
-            project.Status.ErrorCode = null;
-            await DeleteBuildObjectsAsync(name, image.Revision, cancellationToken);
-            _log.LogInformation("Image {Project} r{Revision} is ready (snapshot {Snapshot})", name, image.Revision, snapshotName);
-            await RecordEventAsync(project, "Normal", "ImageReady", $"Image r{image.Revision} is ready: snapshot {snapshotName}.", cancellationToken);
-            return;
-        }
-        if (snapshot?.Status?.Error?.Message is { } snapshotError)
-        {
-            await FailBuildAsync(project, image, ErrorCodes.RestoreFailed,
-                $"Building image r{image.Revision} of project '{name}' failed: the snapshot of the restored volume failed: {snapshotError}", cancellationToken);
-            return;
-        }
-        if (snapshot is not null) return;
-
-        var job = view.Jobs.GetValueOrDefault(jobName);
-        if (job is null)
-        {
-            if (view.Volume(KubeNames.RestoreVolume(name, image.Revision)) is null)
-                await CreateIfMissingAsync(() => _client.CoreV1.CreateNamespacedPersistentVolumeClaimAsync(_manifests.RestoreVolume(project, image.Revision), Namespace, cancellationToken: cancellationToken));
-            await CreateIfMissingAsync(() => _client.BatchV1.CreateNamespacedJobAsync(_manifests.RestoreJob(project, image.Revision), Namespace, cancellationToken: cancellationToken));
-            return;
-        }
-        if (job.Status?.Succeeded > 0)
-        {
-            var fetched = await TerminationMessageOfAsync(view, jobName, "fetch", cancellationToken);
-            if (fetched?.Format is { } format) image.SourceFormat = format;
-            if (fetched?.Bytes is { } bytes) image.SourceBytes = bytes;
-            await CreateIfMissingAsync(() => _snapshots.CreateAsync(_manifests.ImageSnapshot(project, image.Revision), cancellationToken));
-            return;
-        }
-        if (job.Status?.Failed > 0 || job.Status?.Conditions?.Any(c => c.Type == "Failed" && c.Status == "True") == true)
-        {
-            var failure = await FailureOfJobAsync(view, jobName, cancellationToken);
-            await FailBuildAsync(project, image, failure.Code, $"Building image r{image.Revision} of project '{name}' failed: {failure.Message}", cancellationToken);
-        }
-    }
-
-    private async Task FailBuildAsync(DevDbProject project, ImageState image, string code, string message, CancellationToken cancellationToken)
-    {
-        // A failed build leaves nothing behind but the error on the record, as in local mode.
-        project.Status!.Images.Remove(image);
-        project.Status.Error = message;
-        project.Status.ErrorCode = code;
-        await DeleteBuildObjectsAsync(project.Name(), image.Revision, cancellationToken);
-        await DeleteIfPresentAsync(() => _snapshots.DeleteAsync(KubeNames.ImageSnapshot(project.Name(), image.Revision), cancellationToken));
-        _log.LogWarning("Image {Project} r{Revision} failed: {Code}: {Message}", project.Name(), image.Revision, code, message);
-        await RecordEventAsync(project, "Warning", "ImageBuildFailed", $"{code}: {message}", cancellationToken);
-    }
-
-    private async Task DeleteBuildObjectsAsync(string project, int revision, CancellationToken cancellationToken)
-    {
-        var name = KubeNames.RestoreJob(project, revision);
-        await DeleteIfPresentAsync(() => _client.BatchV1.DeleteNamespacedJobAsync(name, Namespace, propagationPolicy: "Background", cancellationToken: cancellationToken));
-        await DeleteIfPresentAsync(() => _client.CoreV1.DeleteNamespacedPersistentVolumeClaimAsync(KubeNames.RestoreVolume(project, revision), Namespace, cancellationToken: cancellationToken));
-    }
-
-    /// <summary>Drops images nobody can clone again: not the newest ready one, and used by no database.</summary>
-    private async Task PruneImagesAsync(DevDbProject project, IReadOnlyList<DevDbDatabase> databases, ClusterView view, CancellationToken cancellationToken)
-    {
-        var status = project.Status!;
-        var newest = status.Images.Where(i => i.Status == nameof(ImageStatus.Ready)).Select(i => i.Revision).DefaultIfEmpty(0).Max();
-        var mine = databases.Where(d => d.Spec.Project == project.Name()).ToList();
-        // A database not yet given its image, or mid-reset, may still take any: wait for it.
-        if (mine.Any(d => d.Status?.ImageRevision is null || (d.Status.ObservedReset ?? 0) != d.Spec.Reset)) return;
-        foreach (var image in status.Images.Where(i => i.Status == nameof(ImageStatus.Ready) && i.Revision != newest).ToList())
-        {
-            if (mine.Any(d => d.Status!.ImageRevision == image.Revision)) continue;
-            var snapshot = KubeNames.ImageSnapshot(project.Name(), image.Revision);
-            if (view.Snapshots.ContainsKey(snapshot)) await DeleteIfPresentAsync(() => _snapshots.DeleteAsync(snapshot, cancellationToken));
-            status.Images.Remove(image);
-        }
-    }
-
     // ---- databases ------------------------------------------------------------------------------
 
     private async Task ReconcileDatabaseAsync(DevDbDatabase database, IReadOnlyDictionary<string, DevDbProject> projects,
-        IReadOnlyList<DevDbDatabase> all, ClusterView view, CancellationToken cancellationToken)
+        IReadOnlyList<DevDbDatabase> all, ClusterView view, V1Service? loadBalancer, CancellationToken cancellationToken)
     {
         var before = Fingerprint(database.Status);
         var status = database.Status ??= new DatabaseState { Phase = nameof(DatabaseStatus.Creating) };
@@ -370,7 +267,7 @@ public sealed class Reconciler
         }
 
         var isNew = status.ImageRevision is null;
-        if (isNew && !await AssignImageAsync(database, project, all, cancellationToken))
+        if (isNew && !await AssignImageAsync(database, project, all, loadBalancer, cancellationToken))
         {
             await SettleAsync();
             return;
@@ -409,6 +306,10 @@ public sealed class Reconciler
             status.Phase = nameof(DatabaseStatus.Creating);
         }
 
+        // A load balancer the cloud gave its address after this database was made: the connection details follow.
+        if (_options.LoadBalancer.Enabled && !_options.Traefik.Enabled && status.LoadBalancerPort is not null)
+            status.Host = LoadBalancerHost(name, loadBalancer);
+
         var image = project.Status?.Images.FirstOrDefault(i => i.Revision == status.ImageRevision);
         if (view.Volume(status.Volume) is null)
         {
@@ -423,7 +324,7 @@ public sealed class Reconciler
                 _manifests.DatabaseVolume(database, status.Volume!, image.Snapshot, restoreSize), Namespace, cancellationToken: cancellationToken));
         }
 
-        var desired = _manifests.DatabaseServer(database, project.Spec.PostgresVersion, status.Volume!, status.LoadBalancerPort);
+        var desired = _manifests.DatabaseServer(database, _manifests.PostgresImage(project), status.Volume!, status.LoadBalancerPort);
         var server = view.Servers.GetValueOrDefault(objectName);
         if (server is null)
             await CreateIfMissingAsync(() => _client.AppsV1.CreateNamespacedStatefulSetAsync(desired, Namespace, cancellationToken: cancellationToken));
@@ -434,6 +335,7 @@ public sealed class Reconciler
                 spec = new { replicas = desired.Spec.Replicas, template = desired.Spec.Template },
             }, V1Patch.PatchType.MergePatch), desired.Metadata.Name, Namespace, cancellationToken: cancellationToken);
         }
+        await ReplaceStuckPodAsync(database, view, status, cancellationToken);
         await DeleteOldVolumesAsync(database, status.Volume!, view, cancellationToken);
 
         status.Phase = ObservePhase(database, view.Pod(KubeNames.DatabasePod(name)), status);
@@ -455,7 +357,7 @@ public sealed class Reconciler
     }
 
     /// <summary>Chooses the image, the volume name and the addresses of a new database; false while its project has no image yet.</summary>
-    private async Task<bool> AssignImageAsync(DevDbDatabase database, DevDbProject? project, IReadOnlyList<DevDbDatabase> all, CancellationToken cancellationToken)
+    private async Task<bool> AssignImageAsync(DevDbDatabase database, DevDbProject? project, IReadOnlyList<DevDbDatabase> all, V1Service? loadBalancer, CancellationToken cancellationToken)
     {
         var status = database.Status!;
         var name = database.Name();
@@ -489,7 +391,7 @@ public sealed class Reconciler
             }
         }
         (status.Host, status.Port) = _options.Traefik.Enabled ? (status.SniHost, Manifests.PostgresPort)
-            : _options.LoadBalancer.Enabled ? (_options.LoadBalancer.Host ?? _options.BaseDomain ?? _manifests.ServiceHost(name), status.LoadBalancerPort)
+            : _options.LoadBalancer.Enabled ? (LoadBalancerHost(name, loadBalancer), status.LoadBalancerPort)
             : (_manifests.ServiceHost(name), Manifests.PostgresPort);
         // Recorded before any object is made, so the port is taken even if the pass stops here.
         await _databases.ReplaceStatusAsync(database, cancellationToken);
@@ -541,14 +443,35 @@ public sealed class Reconciler
         return status.Phase == nameof(DatabaseStatus.Creating) ? status.Phase : nameof(DatabaseStatus.Stopped);
     }
 
+    /// <summary>
+    /// Why a container of the pod does not run. A kubelet restarts a failed container of a StatefulSet's pod, so
+    /// its exit is often seen only as CrashLoopBackOff with the exit (and termination message) in lastState.
+    /// </summary>
     private static string? FailedContainer(V1Pod? pod) =>
         (pod?.Status?.InitContainerStatuses ?? []).Concat(pod?.Status?.ContainerStatuses ?? [])
             .Select(c => c.State?.Terminated is { ExitCode: not 0 } terminated
                     ? $"container {c.Name} exited with {terminated.ExitCode}: {terminated.Message}".TrimEnd(' ', ':')
+                    : c.State?.Waiting is { Reason: "CrashLoopBackOff" } && c.LastState?.Terminated is { ExitCode: not 0 } last
+                        ? $"container {c.Name} exited with {last.ExitCode}: {last.Message}".TrimEnd(' ', ':')
                     : c.State?.Waiting is { Reason: "CrashLoopBackOff" or "ImagePullBackOff" or "ErrImagePull" } waiting
                         ? $"container {c.Name}: {waiting.Reason}: {waiting.Message}".TrimEnd(' ', ':')
                         : null)
             .FirstOrDefault(m => m is not null);
+
+    /// <summary>
+    /// A reset (or a repaired volume) moves the StatefulSet to a new volume; a StatefulSet never replaces a pod
+    /// that is not Ready while its policy is OrderedReady (the documented "forced rollback" case; databases made
+    /// before podManagementPolicy Parallel keep it, the field is immutable), so such a pod is deleted here.
+    /// </summary>
+    private async Task ReplaceStuckPodAsync(DevDbDatabase database, ClusterView view, DatabaseState status, CancellationToken cancellationToken)
+    {
+        var pod = view.Pod(KubeNames.DatabasePod(database.Name()));
+        if (pod is null || pod.Metadata.DeletionTimestamp is not null) return;
+        if (pod.Spec.Volumes?.FirstOrDefault(v => v.Name == "data")?.PersistentVolumeClaim?.ClaimName == status.Volume) return;
+        if (pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true) return;
+        _log.LogInformation("Deleting pod {Pod}: it is not Ready and runs on the old volume, so its StatefulSet would not replace it", pod.Metadata.Name);
+        await DeleteIfPresentAsync(() => _client.CoreV1.DeleteNamespacedPodAsync(pod.Metadata.Name, Namespace, cancellationToken: cancellationToken));
+    }
 
     private static void Fail(DatabaseState status, string code, string message)
     {
@@ -556,93 +479,6 @@ public sealed class Reconciler
         status.LoadBalancerPort = null;
         status.Error = message;
         status.ErrorCode = code;
-    }
-
-    // ---- the shared load balancer ----------------------------------------------------------------
-
-    /// <summary>One port per database on the chart's shared load balancer Service; ports of removed databases go.</summary>
-    private async Task ReconcileLoadBalancerAsync(IReadOnlyList<DevDbDatabase> databases, CancellationToken cancellationToken)
-    {
-        V1Service service;
-        try
-        {
-            service = await _client.CoreV1.ReadNamespacedServiceAsync(_options.LoadBalancerService, Namespace, cancellationToken: cancellationToken);
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            _log.LogWarning("The shared load balancer Service {Service} does not exist; install it with the chart (loadBalancer.enabled)", _options.LoadBalancerService);
-            return;
-        }
-        var ports = (service.Spec.Ports ?? []).Where(p => p.Name?.StartsWith("lb-", StringComparison.Ordinal) != true).ToList();
-        ports.AddRange(databases
-            .Where(d => d.Status?.LoadBalancerPort is not null && d.Status.Phase != nameof(DatabaseStatus.Failed))
-            .OrderBy(d => d.Status!.LoadBalancerPort)
-            .Select(d => new V1ServicePort
-            {
-                Name = KubeNames.LoadBalancerPortName(d.Status!.LoadBalancerPort!.Value), Port = d.Status.LoadBalancerPort.Value,
-                TargetPort = KubeNames.LoadBalancerPortName(d.Status.LoadBalancerPort.Value), Protocol = "TCP",
-            }));
-        if (KubernetesJson.Serialize(ports.Select(p => new { p.Name, p.Port })) == KubernetesJson.Serialize((service.Spec.Ports ?? []).Select(p => new { p.Name, p.Port }))) return;
-        // A merge patch replaces the whole list; the resourceVersion makes a concurrent change fail rather than be lost.
-        await _client.CoreV1.PatchNamespacedServiceAsync(new V1Patch(new
-        {
-            metadata = new { resourceVersion = service.Metadata.ResourceVersion },
-            spec = new { ports },
-        }, V1Patch.PatchType.MergePatch), _options.LoadBalancerService, Namespace, cancellationToken: cancellationToken);
-    }
-
-    // ---- failures of restore Jobs ---------------------------------------------------------------
-
-    private sealed record TerminationMessage(string? Code, string? Message, string? Format, long? Bytes);
-
-    /// <summary>What a container of the Job's pod wrote to its termination log (fetch and restore write JSON).</summary>
-    private async Task<TerminationMessage?> TerminationMessageOfAsync(ClusterView view, string job, string container, CancellationToken cancellationToken) =>
-        (await TerminatedContainersAsync(view, job, cancellationToken))
-            .Where(c => c.Name == container && c.Terminated.Message is not null)
-            .Select(c => ParseTermination(c.Terminated.Message)).FirstOrDefault();
-
-    private async Task<(string Code, string Message)> FailureOfJobAsync(ClusterView view, string job, CancellationToken cancellationToken)
-    {
-        foreach (var state in await TerminatedContainersAsync(view, job, cancellationToken))
-        {
-            if (state.Terminated.ExitCode == 0) continue;
-            var parsed = state.Terminated.Message is { } text ? ParseTermination(text) : null;
-            if (parsed?.Code is { } code && parsed.Message is { } message) return (code, message);
-            return (ErrorCodes.RestoreFailed, $"the {state.Name} step exited with {state.Terminated.ExitCode}: {state.Terminated.Message?.Trim()}".TrimEnd(' ', ':'));
-        }
-        return (ErrorCodes.RestoreFailed, "the restore Job failed and its pod left no message (it may have been evicted or deleted).");
-    }
-
-    /// <summary>
-    /// The finished containers of a Job's pods. The pass's pods may be older than its Jobs (they are
-    /// listed side by side), so a Job seen finished whose pod is not yet seen finished is read again.
-    /// </summary>
-    private async Task<List<(string Name, V1ContainerStateTerminated Terminated)>> TerminatedContainersAsync(ClusterView view, string job, CancellationToken cancellationToken)
-    {
-        var pods = view.Pods.Where(p => Label(p.Metadata, "job-name") == job).ToList();
-        if (!pods.Any(p => p.Status?.Phase is "Succeeded" or "Failed"))
-            pods = (await _client.CoreV1.ListNamespacedPodAsync(Namespace, labelSelector: $"job-name={job}", cancellationToken: cancellationToken)).Items.ToList();
-        return pods
-            .SelectMany(p => (p.Status?.InitContainerStatuses ?? []).Concat(p.Status?.ContainerStatuses ?? []))
-            .Where(c => c.State?.Terminated is not null)
-            .Select(c => (c.Name, c.State.Terminated))
-            .ToList();
-    }
-
-    private static TerminationMessage? ParseTermination(string text)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(text);
-            var root = document.RootElement;
-            string? Text(string property) => root.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-            long? Number(string property) => root.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt64() : null;
-            return new TerminationMessage(Text("code"), Text("message"), Text("format"), Number("bytes"));
-        }
-        catch (JsonException)
-        {
-            return new TerminationMessage(null, text.Trim(), null, null);
-        }
     }
 
     // ---- events ---------------------------------------------------------------------------------

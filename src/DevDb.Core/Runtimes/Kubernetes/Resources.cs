@@ -31,6 +31,8 @@ public sealed class ProjectSpec
     [JsonPropertyName("source")] public string Source { get; set; } = "";
     [JsonPropertyName("databaseName")] public string DatabaseName { get; set; } = Model.Project.DefaultDatabaseName;
     [JsonPropertyName("postRestoreSql")] public string? PostRestoreSql { get; set; }
+    /// <summary>The project's own Postgres image ({0}: the major), e.g. a PostGIS or pgvector image; null: the installation's.</summary>
+    [JsonPropertyName("postgresImage")] public string? PostgresImage { get; set; }
     /// <summary>Each increment asks for a new image.</summary>
     [JsonPropertyName("refresh")] public int Refresh { get; set; }
 }

@@ -5,7 +5,7 @@
 # volume can be snapshotted as the image. Idempotent: a Job retry starts over from an empty PGDATA.
 #
 # Environment: PGDATA, DEVDB_DUMP_DIR, DEVDB_DATABASE_NAME, DEVDB_POST_RESTORE_SQL (optional),
-# DEVDB_RESTORE_JOBS (pg_restore -j; default: the number of CPUs), DEVDB_TERMINATION_LOG
+# DEVDB_RESTORE_JOBS (pg_restore -j; default: the number of CPUs), DEVDB_MAINTENANCE_WORK_MEM (default 512MB), DEVDB_TERMINATION_LOG
 # (default /dev/termination-log). Exit 0 on success; on failure exit 1 with
 # {"code":...,"message":...,"recommendedAction":...} in the termination log (Kubernetes shows it in the pod's status).
 set -u
@@ -75,6 +75,10 @@ fi
 FORMAT="$(cat "$DEVDB_DUMP_DIR/format")"
 JOBS="${DEVDB_RESTORE_JOBS:-$(nproc 2>/dev/null || echo 1)}"
 case "$JOBS" in '' | *[!0-9]* | 0) JOBS=1 ;; esac
+# maintenance_work_mem of the restore server: each of the -j sessions may use it; the Job computes it from its
+# memory limit (DEVDB_MAINTENANCE_WORK_MEM, e.g. 448MB) so jobs x it fits.
+MAINTENANCE_WORK_MEM="${DEVDB_MAINTENANCE_WORK_MEM:-512MB}"
+case "$MAINTENANCE_WORK_MEM" in *[!0-9]*MB | MB | *[!0-9A-Z]*) MAINTENANCE_WORK_MEM=512MB ;; *MB) ;; *) MAINTENANCE_WORK_MEM=512MB ;; esac
 
 # A private folder for the restore server's socket, log and the tools' error output; never on the volume.
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/devdb-restore.XXXXXX")" || fail RestoreFailed \
@@ -97,7 +101,7 @@ step "starting the restore server (restore-only settings, no TCP)"
 # On the command line only, so none of them outlives the restore.
 pg_ctl start -D "$PGDATA" -w -t 300 -l "$LOG" -o "-c listen_addresses='' -k $WORK -c fsync=off -c synchronous_commit=off \
 -c full_page_writes=off -c wal_level=minimal -c max_wal_senders=0 -c max_wal_size=16GB -c checkpoint_timeout=1h \
--c autovacuum=off -c maintenance_work_mem=512MB" >"$WORK/pg_ctl.out" 2>&1 \
+-c autovacuum=off -c maintenance_work_mem=$MAINTENANCE_WORK_MEM" >"$WORK/pg_ctl.out" 2>&1 \
     || { cat "$WORK/pg_ctl.out" "$LOG" >&2; SERVER_STARTED=1; fail RestoreFailed "The restore server did not start: $(tail -n 5 "$LOG")" \
     "Check the restore container's memory and the volume's free space."; }
 SERVER_STARTED=1

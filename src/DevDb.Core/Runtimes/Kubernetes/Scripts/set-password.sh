@@ -41,6 +41,10 @@ for name in DEVDB_USERNAME DEVDB_PASSWORD DEVDB_DATABASE_NAME; do
 done
 [ -f "$PGDATA/PG_VERSION" ] || fail "$PGDATA holds no PostgreSQL cluster." \
     "The database's volume should be a clone of its project's image: reset the database."
+# The kubelet's fsGroup pass makes every folder of the volume group-writable and setgid (2770); Postgres
+# refuses to start on such a PGDATA. Put it back to 0700 (00700 also clears setgid), as the official image's entrypoint does.
+chmod 00700 "$PGDATA" || fail "Could not set the mode of $PGDATA to 0700 (uid $(id -u))." \
+    "Check that the database's volume is owned by the pod's user (uid 999) or its fsGroup."
 
 # A SQL string literal: single quotes doubled (standard_conforming_strings is on, so backslashes are plain).
 literal() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/''/g")"; }
