@@ -33,7 +33,7 @@ public sealed class MetricsTests(ShopServerFixture fixture)
             Assert.Contains(lines, l => l.StartsWith("devdb_images{status=\"Ready\"} ") && int.Parse(l.Split(' ')[1]) >= 1);
             Assert.Contains(lines, l => l.StartsWith("devdb_projects{status=\"Ready\"} ") && int.Parse(l.Split(' ')[1]) >= 1);
             // Request counts and durations per route template (never a database name).
-            var notFound = lines.Single(l => l.StartsWith("http_requests_received_total{") && l.Contains("code=\"404\"") && l.Contains("endpoint=\"api/v1/databases/{name}\""));
+            var notFound = lines.Single(l => l.StartsWith("http_requests_received_total{") && l.Contains("code=\"404\"") && l.Contains("method=\"GET\"") && l.Contains("endpoint=\"api/v1/databases/{name}\""));
             Assert.True(int.Parse(notFound.Split(' ')[1]) >= 3, notFound);
             Assert.Contains(lines, l => l.StartsWith("http_request_duration_seconds_count{") && l.Contains("endpoint=\"api/v1/databases/{name}/stop\""));
             Assert.DoesNotContain("metered", text);

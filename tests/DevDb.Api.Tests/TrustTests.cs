@@ -77,7 +77,7 @@ public sealed class TrustTests(ShopServerFixture fixture)
         { "a 900 KiB owner", new NewDatabaseRequest { Project = "shop", Name = "big-owner", Owner = new string('o', 900 * 1024) }, 400, ErrorCodes.RequestInvalid },
         { "a 900 KiB project name", new NewProjectRequest { Name = new string('p', 900 * 1024), Source = RepoPaths.SampleDump }, 400, ErrorCodes.NameInvalid },
         { "a 900 KiB source", new NewProjectRequest { Name = "big-source", Source = "https://example.com/" + new string('s', 900 * 1024) }, 400, ErrorCodes.RequestInvalid },
-        { "a 300 KiB post-restore SQL", new NewProjectRequest { Name = "big-sql", Source = RepoPaths.SampleDump, PostRestoreSql = new string('x', 300 * 1024) }, 400, ErrorCodes.RequestInvalid },
+        { "a 100 KiB post-restore SQL", new NewProjectRequest { Name = "big-sql", Source = RepoPaths.SampleDump, PostRestoreSql = new string('x', 100 * 1024) }, 400, ErrorCodes.RequestInvalid },
     };
 
     [Theory]

@@ -4,14 +4,16 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using DevDb.Core;
 using DevDb.Core.Sources;
+using DevDb.Core.Postgres;
 
 namespace DevDb.Api.PodTools;
 
 /// <summary>
 /// <c>DevDb.Api fetch --source URI --output DIR [--termination-log PATH]</c>: the restore Job's init
 /// container. Fetches a project's dump with Core's dump sources (S3 settings and credentials from the
-/// standard AWS_* environment and the SDK's default chain, so IRSA works) and leaves exactly two files:
-/// <c>DIR/dump</c> and <c>DIR/format</c> (a <see cref="DumpFormat"/> name). On failure it exits 1,
+/// standard AWS_* environment and the SDK's default chain, so IRSA works) and leaves
+/// <c>DIR/dump</c> and <c>DIR/format</c> (a <see cref="DumpFormat"/> name; a plain SQL dump is read whole and
+/// written as a restricted psql script, format <see cref="PsqlScript.PreparedFormat"/>, with <c>DIR/roles.sql</c>). On failure it exits 1,
 /// leaves DIR empty and writes <c>{"code","message","recommendedAction"}</c> to the termination log,
 /// which Kubernetes shows in the pod's status.
 /// </summary>
@@ -19,6 +21,8 @@ public static class FetchCommand
 {
     public const string DumpFile = "dump";
     public const string FormatFile = "format";
+    /// <summary>For a plain SQL dump: the SQL that makes the roles it names (run by restore.sh as DevDb's admin).</summary>
+    public const string RolesFile = "roles.sql";
     public const string DefaultTerminationLog = "/dev/termination-log";
 
     public const string Usage = """
@@ -114,7 +118,16 @@ public static class FetchCommand
                     location);
             await CopyAsync(dump.Path, target, progress, cancellationToken);
         }
-        await File.WriteAllTextAsync(Path.Combine(folder, FormatFile), dump.Format.ToString(), cancellationToken);
+        if (dump.Format is DumpFormat.PlainSql or DumpFormat.GzipPlainSql)
+        {
+            // A dump is data, never commands: read whole here (DumpUnsafe, DumpCorrupt), and handed to the restore's psql in restricted mode.
+            output.WriteLine("reading the script before anything of it runs");
+            var prepared = Path.Combine(folder, DumpFile + ".prepared");
+            await PsqlScript.PrepareFileAsync(target, dump.Format == DumpFormat.GzipPlainSql, location, prepared, Path.Combine(folder, RolesFile), cancellationToken);
+            File.Move(prepared, target, overwrite: true);
+        }
+        var written = dump.Format is DumpFormat.PlainSql or DumpFormat.GzipPlainSql ? PsqlScript.PreparedFormat : dump.Format.ToString();
+        await File.WriteAllTextAsync(Path.Combine(folder, FormatFile), written, cancellationToken);
         return dump.Format;
     }
 

@@ -11,8 +11,8 @@ public static class RequestLimits
 {
     /// <summary>The largest request body the API reads (HTTP 413 beyond it).</summary>
     public const int MaxRequestBytes = 1024 * 1024;
-    /// <summary>Post-restore SQL, in characters.</summary>
-    public const int MaxPostRestoreSql = 256 * 1024;
+    /// <summary>Post-restore SQL, in characters (a pod gets it as one command-line argument, which Linux caps at 128 KiB).</summary>
+    public const int MaxPostRestoreSql = 64 * 1024;
     /// <summary>An owner's name (a user name as the API's tokens or the OS give it).</summary>
     public const int MaxOwner = 256;
 

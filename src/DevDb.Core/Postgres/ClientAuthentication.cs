@@ -30,4 +30,15 @@ public static class ClientAuthentication
 
     public static string IdentFile(IEnumerable<PeerLogin> peers) =>
         "# Written by DevDb.\n" + string.Concat(peers.Distinct().Select(p => $"{ClusterRoles.PeerMap} {p.OsUser} {p.Role}\n"));
+
+    /// <summary>The OS user of a Kubernetes pod's containers: postgres (uid 999), as in the official postgres image.</summary>
+    public const string PodOsUser = "postgres";
+
+    /// <summary>In a pod the container's one OS user is DevDb's admin and, during a restore, the owner, through the socket.</summary>
+    private static readonly PeerLogin[] PodPeers = [new(PodOsUser, ClusterRoles.Admin), new(PodOsUser, ClusterRoles.Owner)];
+
+    /// <summary>pg_hba.conf of a cluster in a pod: the socket as above, TCP from any address (the router, the load balancer) with a password.</summary>
+    public static string PodHbaFile => HbaFile(PodPeers, tcp: true, anyAddress: true);
+
+    public static string PodIdentFile => IdentFile(PodPeers);
 }

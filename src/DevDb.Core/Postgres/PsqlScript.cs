@@ -130,6 +130,43 @@ public static partial class PsqlScript
         if (metaLine) await psqlInput.WriteAsync(replacement!, cancellationToken);
     }
 
+    /// <summary>The format name of a script <see cref="PrepareFileAsync"/> wrote: plain SQL, already in restricted mode.</summary>
+    public const string PreparedFormat = "PsqlScript";
+
+    /// <summary>
+    /// For a restore that runs where DevDb's code does not (a Kubernetes pod's psql): reads the dump
+    /// (<see cref="InspectAsync"/>, so DumpUnsafe and DumpCorrupt are raised here), then writes the
+    /// script psql is to read (<see cref="WriteRestrictedAsync"/>, decompressed) and the SQL that makes
+    /// the roles it names (<see cref="ScriptRoles.SetUpSql"/>).
+    /// </summary>
+    public static async Task<PsqlScriptFacts> PrepareFileAsync(string dump, bool gzipped, string source, string preparedScript, string rolesSql,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            PsqlScriptFacts facts;
+            await using (var script = OpenScript(dump, gzipped))
+                facts = await InspectAsync(script, source, cancellationToken);
+            await using (var script = OpenScript(dump, gzipped))
+            await using (var output = new FileStream(preparedScript, FileMode.Create, FileAccess.Write))
+                await WriteRestrictedAsync(script, output, source, afterEachChunk: null, cancellationToken);
+            // The roles' SQL only where the script names roles (restore.sh runs it when the file is there).
+            if (facts.Roles.Count > 0) await File.WriteAllTextAsync(rolesSql, ScriptRoles.SetUpSql(facts.Roles), cancellationToken);
+            else File.Delete(rolesSql);
+            return facts;
+        }
+        catch (InvalidDataException e)
+        {
+            throw SourceErrors.Corrupt(source, $"is corrupt or truncated: {e.Message}.", "Make the dump again and check it was copied completely.", e);
+        }
+    }
+
+    private static Stream OpenScript(string path, bool gzipped)
+    {
+        var file = File.OpenRead(path);
+        return gzipped ? new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress) : file;
+    }
+
     /// <summary>psql's message when restricted mode refused a meta-command: the script tried to run one.</summary>
     public const string RestrictedModeRefusal = "backslash commands are restricted";
 

@@ -39,6 +39,7 @@ public sealed class ChartRenderTests
             "Deployment/devdb",
             "NetworkPolicy/devdb-api",
             "NetworkPolicy/devdb-databases",
+            "NetworkPolicy/devdb-restores",
             "Pod/devdb-test-healthz",
             "Role/devdb",
             "RoleBinding/devdb",
@@ -69,6 +70,7 @@ public sealed class ChartRenderTests
             "Deployment/devdb",
             "NetworkPolicy/devdb-api",
             "NetworkPolicy/devdb-databases",
+            "NetworkPolicy/devdb-restores",
             "Pod/devdb-test-healthz",
             "Role/devdb",
             "RoleBinding/devdb",
@@ -206,6 +208,7 @@ public sealed class ChartRenderTests
             ["DevDb__Kubernetes__RestoreVolumeBindTimeout"] = "0.00:10:00",
             ["DevDb__Kubernetes__KeepRestoreVolume"] = "false",
             ["DevDb__Kubernetes__DatabaseStopGracePeriodSeconds"] = "60",
+            ["DevDb__Kubernetes__AllowSuperuserLogins"] = "false",
             ["DevDb__Kubernetes__RestoreCpuRequest"] = "500m",
             ["DevDb__Kubernetes__RestoreMemoryRequest"] = "1Gi",
             ["DevDb__Kubernetes__RestoreMemoryLimit"] = "2Gi",
@@ -250,6 +253,7 @@ public sealed class ChartRenderTests
             ["DevDb__Kubernetes__RestoreVolumeBindTimeout"] = "0.00:10:00",
             ["DevDb__Kubernetes__KeepRestoreVolume"] = "false",
             ["DevDb__Kubernetes__DatabaseStopGracePeriodSeconds"] = "60",
+            ["DevDb__Kubernetes__AllowSuperuserLogins"] = "false",
             ["DevDb__Kubernetes__ImagePullSecrets__0"] = "regcred",
             ["DevDb__Kubernetes__RestoreCpuRequest"] = "500m",
             ["DevDb__Kubernetes__RestoreMemoryRequest"] = "1Gi",
@@ -405,7 +409,9 @@ public sealed class ChartRenderTests
             ["app.kubernetes.io/component"] = "database",
             ["app.kubernetes.io/managed-by"] = "devdb",
         }, policy.Spec.PodSelector.MatchLabels);
-        Assert.Equal(["Ingress"], policy.Spec.PolicyTypes);
+        // Database pods connect nowhere: Egress with no rule.
+        Assert.Equal(["Ingress", "Egress"], policy.Spec.PolicyTypes);
+        Assert.True(policy.Spec.Egress is null or { Count: 0 });
         var rule = Assert.Single(policy.Spec.Ingress);
         var port = Assert.Single(rule.Ports);
         Assert.Equal(("5432", "TCP"), (port.Port.Value, port.Protocol));
@@ -450,6 +456,32 @@ public sealed class ChartRenderTests
         Assert.Equal(new Dictionary<string, string> { ["kubernetes.io/metadata.name"] = "traefik" }, full[0].NamespaceSelector.MatchLabels);
         Assert.Equal(["203.0.113.0/24", "198.51.100.7/32"], full.Where(p => p.IpBlock is not null).Select(p => p.IpBlock.Cidr));
         Assert.Equal(["0.0.0.0/0", "::/0"], open.Where(p => p.IpBlock is not null).Select(p => p.IpBlock.Cidr));
+    }
+
+    [Fact]
+    public async Task Restore_pods_reach_dns_and_the_dumps_source_but_never_the_cloud_metadata_address()
+    {
+        var objects = await HelmChart.RenderAsync();
+
+        var policy = objects.Named<V1NetworkPolicy>("devdb-restores");
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["app.kubernetes.io/component"] = "restore",
+            ["app.kubernetes.io/managed-by"] = "devdb",
+        }, policy.Spec.PodSelector.MatchLabels);
+        Assert.Equal(["Ingress", "Egress"], policy.Spec.PolicyTypes);
+        Assert.True(policy.Spec.Ingress is null or { Count: 0 }, "restore pods accept no connections");
+        Assert.Equal(2, policy.Spec.Egress.Count);
+        Assert.Equal(["53/UDP", "53/TCP"], policy.Spec.Egress[0].Ports.Select(p => $"{p.Port.Value}/{p.Protocol}"));
+        var blocks = policy.Spec.Egress[1].To.Select(p => p.IpBlock).ToList();
+        Assert.Equal(["0.0.0.0/0", "::/0"], blocks.Select(b => b.Cidr));
+        Assert.Equal(["169.254.0.0/16"], blocks[0].Except);
+        Assert.Equal(["fd00:ec2::254/128"], blocks[1].Except);
+        // The restore Job's pods carry the labels the policy selects.
+        var options = new DevDb.Core.Runtimes.Kubernetes.KubernetesOptions();
+        var project = new DevDb.Core.Runtimes.Kubernetes.DevDbProject { Metadata = new V1ObjectMeta { Name = "shop", Uid = "u" }, Spec = new() { Source = "s3://b/k", PostgresVersion = 15 } };
+        var labels = new DevDb.Core.Runtimes.Kubernetes.Manifests(options).RestoreJob(project, 1).Spec.Template.Metadata.Labels;
+        Assert.All(policy.Spec.PodSelector.MatchLabels, l => Assert.Equal(l.Value, labels[l.Key]));
     }
 
     [Fact]

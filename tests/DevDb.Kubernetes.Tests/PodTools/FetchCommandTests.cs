@@ -1,3 +1,4 @@
+using DevDb.Core.Postgres;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -210,11 +211,35 @@ public sealed class FetchCommandTests : IClassFixture<S3rverFixture>, IDisposabl
     }
 
     /// <summary>Exactly the two files the restore container reads, the dump byte for byte.</summary>
+    /// <summary>An archive is left as it was; a plain SQL script is left decompressed, for psql's restricted mode.</summary>
     private void AssertFetched(string original, DumpFormat format)
     {
         Assert.Equal(["dump", "format"], Directory.EnumerateFileSystemEntries(Output).Select(Path.GetFileName).Order());
+        if (format is DumpFormat.PlainSql or DumpFormat.GzipPlainSql)
+        {
+            Assert.Equal(PsqlScript.PreparedFormat, File.ReadAllText(Path.Combine(Output, "format")));
+            var prepared = File.ReadAllText(Path.Combine(Output, "dump"));
+            Assert.Matches(@"^\\restrict [A-Za-z0-9]{32}\n", prepared);
+            Assert.Contains("-- PostgreSQL database dump complete", prepared);
+            return;
+        }
         Assert.Equal(Hash(original), Hash(Path.Combine(Output, "dump")));
         Assert.Equal(format.ToString(), File.ReadAllText(Path.Combine(Output, "format")));
+    }
+
+    [Fact]
+    public async Task A_plain_script_with_a_psql_command_exits_1_with_DumpUnsafe_naming_the_line_and_an_empty_folder()
+    {
+        var script = Path.Combine(Path.GetDirectoryName(Output)!, "hostile.sql");
+        await File.WriteAllTextAsync(script, "CREATE TABLE t (a int);\n\\! id\n");
+
+        var run = await FetchAsync(script);
+
+        Assert.Equal(1, run.ExitCode);
+        var (code, message, _) = ReadTerminationLog();
+        Assert.Equal("DumpUnsafe", code);
+        Assert.Contains("line 2 ", message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Output));
     }
 
     private (string Code, string Message, string? RecommendedAction) ReadTerminationLog()

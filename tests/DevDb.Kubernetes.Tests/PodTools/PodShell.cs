@@ -108,12 +108,12 @@ internal static class PodShell
         public int Port { get; } = port;
         public string LogFile { get; } = log;
 
-        /// <summary>psql as the postgres superuser over the local socket (trust), one value.</summary>
+        /// <summary>psql as DevDb's admin over the local socket (peer: the pod's postgres OS user), one value.</summary>
         public async Task<string> QueryAsync(string sql, string database = "app")
         {
             var result = await RunAsUserAsync(Path.Combine(PgBin, "psql"),
                 ["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", socketFolder, "-p", Port.ToString(CultureInfo.InvariantCulture),
-                 "-U", "postgres", "-d", database, "-c", sql]);
+                 "-U", DevDb.Core.Postgres.ClusterRoles.Admin, "-d", database, "-c", sql]);
             if (result.ExitCode != 0) throw new InvalidOperationException($"psql failed: {result.Output}");
             return result.StandardOutput.Trim();
         }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DevDb.Core.Postgres;
 using DevDb.Core.Runtimes.Kubernetes;
 using DevDb.Core.Tests.Fixtures;
 using Xunit;
@@ -26,13 +27,34 @@ internal sealed class PodVolume : IDisposable
     public string Tmp => _folder.Combine("tmp");
     public string TerminationLog => _folder.Combine("termination-log");
 
-    /// <summary>Puts a dump where the fetch init container leaves it: <c>dump</c> and <c>format</c>.</summary>
+    /// <summary>
+    /// Puts a dump where the fetch init container leaves it, as it leaves it: <c>dump</c> and
+    /// <c>format</c>; a plain SQL dump read whole and written for psql's restricted mode, with <c>roles.sql</c>
+    /// (by the same Core code the fetch tool runs, <see cref="PsqlScript.PrepareFileAsync"/>).
+    /// </summary>
     public void PutDump(string file, string format)
     {
         Directory.CreateDirectory(DumpDirectory);
-        File.Copy(file, Path.Combine(DumpDirectory, "dump"), overwrite: true);
+        var dump = Path.Combine(DumpDirectory, "dump");
+        if (format is "PlainSql" or "GzipPlainSql")
+        {
+            PsqlScript.PrepareFileAsync(file, format == "GzipPlainSql", file, dump, Path.Combine(DumpDirectory, "roles.sql"), CancellationToken.None)
+                .GetAwaiter().GetResult();
+            format = PsqlScript.PreparedFormat;
+        }
+        else
+        {
+            File.Copy(file, dump, overwrite: true);
+        }
         File.WriteAllText(Path.Combine(DumpDirectory, "format"), format);
         PodShell.OwnRecursively(Path.Combine(_folder.Path, "volume"));
+    }
+
+    /// <summary>What the pod spec gives both pod scripts: the cluster's client authentication files.</summary>
+    private static void AddClientAuthentication(Dictionary<string, string> environment)
+    {
+        environment["DEVDB_HBA"] = ClientAuthentication.PodHbaFile;
+        environment["DEVDB_IDENT"] = ClientAuthentication.PodIdentFile;
     }
 
     public Task<PodShell.Result> RestoreAsync(string? postRestoreSql = null, string? maintenanceWorkMem = null)
@@ -47,19 +69,25 @@ internal sealed class PodVolume : IDisposable
             ["TMPDIR"] = Tmp,
         };
         if (postRestoreSql is not null) environment["DEVDB_POST_RESTORE_SQL"] = postRestoreSql;
+        AddClientAuthentication(environment);
         if (maintenanceWorkMem is not null) environment["DEVDB_MAINTENANCE_WORK_MEM"] = maintenanceWorkMem;
         return PodShell.RunScriptAsync(PodScripts.Restore, environment);
     }
 
-    public Task<PodShell.Result> SetPasswordAsync(string username, string password, string databaseName = "app") =>
-        PodShell.RunScriptAsync(PodScripts.SetPassword, new Dictionary<string, string>
+    public Task<PodShell.Result> SetPasswordAsync(string username, string password, string databaseName = "app", bool superuser = false)
+    {
+        var environment = new Dictionary<string, string>
         {
             ["PGDATA"] = PgData,
             ["DEVDB_USERNAME"] = username,
             ["DEVDB_PASSWORD"] = password,
             ["DEVDB_DATABASE_NAME"] = databaseName,
+            ["DEVDB_SUPERUSER"] = superuser ? "on" : "off",
             ["DEVDB_TERMINATION_LOG"] = TerminationLog,
-        });
+        };
+        AddClientAuthentication(environment);
+        return PodShell.RunScriptAsync(PodScripts.SetPassword, environment);
+    }
 
     /// <summary>The termination message, parsed: it must be valid JSON with a code and a message.</summary>
     public (string Code, string Message, string? RecommendedAction) ReadTerminationLog()

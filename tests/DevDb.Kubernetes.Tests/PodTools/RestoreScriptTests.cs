@@ -124,19 +124,88 @@ public sealed class RestoreScriptTests(DumpFixture dumps)
     [Theory]
     [InlineData(DumpFormat.PlainSql)]
     [InlineData(DumpFormat.GzipPlainSql)]
-    public async Task A_plain_script_cut_short_is_reported_as_DumpCorrupt_not_restored_in_part(DumpFormat format)
+    public async Task A_plain_script_cut_short_is_refused_as_DumpCorrupt_before_anything_is_restored(DumpFormat format)
     {
         using var volume = new PodVolume();
         var whole = await File.ReadAllBytesAsync(dumps.DumpPath(format));
         var cut = Path.Combine(volume.Folder, "cut");
         await File.WriteAllBytesAsync(cut, whole[..(whole.Length * 2 / 3)]);
-        volume.PutDump(cut, format.ToString());
+
+        // The fetch step reads a plain script whole (FetchCommandTests run the tool itself): it never reaches psql.
+        var refused = Assert.Throws<DevDb.Core.DevDbException>(() => volume.PutDump(cut, format.ToString()));
+
+        Assert.Equal("DumpCorrupt", refused.Code);
+        Assert.False(Directory.Exists(volume.PgData));
+    }
+
+    [Theory]
+    [InlineData("\\! touch {marker}")]
+    [InlineData("SELECT 'x' \\gexec")]
+    public async Task A_plain_script_with_a_psql_command_is_refused_as_DumpUnsafe_and_nothing_runs(string command)
+    {
+        using var volume = new PodVolume();
+        var marker = Path.Combine(volume.Tmp, "marker");
+        var script = Path.Combine(volume.Folder, "hostile.sql");
+        await File.WriteAllTextAsync(script, $"CREATE TABLE t (a int);\n{command.Replace("{marker}", marker)}\n");
+
+        var refused = Assert.Throws<DevDb.Core.DevDbException>(() => volume.PutDump(script, "PlainSql"));
+
+        Assert.Equal("DumpUnsafe", refused.Code);
+        Assert.Contains("line 2 ", refused.Message);
+        Assert.False(File.Exists(marker));
+    }
+
+    [Fact]
+    public async Task A_script_that_fools_the_reading_is_stopped_by_psqls_restricted_mode_in_the_pod()
+    {
+        using var volume = new PodVolume();
+        var marker = Path.Combine(volume.Tmp, "marker");
+        var script = Path.Combine(volume.Folder, "evasive.sql");
+        await File.WriteAllTextAsync(script, $"SET standard_conforming_strings = off;\nSELECT 'a\\' AS x, '  \\! touch {marker} #';\n");
+        volume.PutDump(script, "PlainSql");
 
         var result = await volume.RestoreAsync();
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Equal("DumpCorrupt", volume.ReadTerminationLog().Code);
+        Assert.Equal("DumpUnsafe", volume.ReadTerminationLog().Code);
+        Assert.False(File.Exists(marker));
         AssertServerStopped(volume);
+    }
+
+    [Theory]
+    [InlineData("COPY (SELECT 1) TO PROGRAM 'touch {marker}'", "RestoreFailed")]
+    [InlineData("SELECT pg_read_file('/etc/passwd')", "RestoreFailed")]
+    public async Task The_dumps_sql_runs_as_the_owner_that_cannot_reach_the_pods_programs_or_files(string statement, string code)
+    {
+        using var volume = new PodVolume();
+        var marker = Path.Combine(volume.Tmp, "marker");
+        var script = Path.Combine(volume.Folder, "hostile.sql");
+        await File.WriteAllTextAsync(script, $"CREATE TABLE t (a int);\n{statement.Replace("{marker}", marker)};\n");
+        volume.PutDump(script, "PlainSql");
+
+        var result = await volume.RestoreAsync();
+
+        Assert.Equal(1, result.ExitCode);
+        var (written, message, _) = volume.ReadTerminationLog();
+        Assert.Equal(code, written);
+        Assert.True(message.Contains("superuser") || message.Contains("permission denied"), message);
+        Assert.False(File.Exists(marker));
+    }
+
+    [Theory]
+    [InlineData("\\! touch {marker}")]
+    [InlineData("COPY (SELECT 1) TO PROGRAM 'touch {marker}'")]
+    public async Task Post_restore_sql_is_sent_as_sql_by_the_owner_and_runs_no_command(string sql)
+    {
+        using var volume = new PodVolume();
+        var marker = Path.Combine(volume.Tmp, "marker");
+        volume.PutDump(RepoPaths.SampleDump, "Custom");
+
+        var result = await volume.RestoreAsync(sql.Replace("{marker}", marker));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("PostRestoreSqlFailed", volume.ReadTerminationLog().Code);
+        Assert.False(File.Exists(marker));
     }
 
     [Fact]
@@ -217,7 +286,8 @@ public sealed class RestoreScriptTests(DumpFixture dumps)
         Assert.Contains("listen_addresses='*'", settings);
         Assert.DoesNotContain(await File.ReadAllLinesAsync(Path.Combine(volume.PgData, "postgresql.auto.conf")),
             line => line.Length > 0 && !line.StartsWith('#'));
-        Assert.Contains("host all all all scram-sha-256", await File.ReadAllTextAsync(Path.Combine(volume.PgData, "pg_hba.conf")));
+        // DevDb's one rule of client authentication (no trust), the same the local runtime writes.
+        Assert.Equal(DevDb.Core.Postgres.ClientAuthentication.PodHbaFile, await File.ReadAllTextAsync(Path.Combine(volume.PgData, "pg_hba.conf")));
     }
 
     private static async Task AssertSampleRowsAsync(PodVolume volume)

@@ -26,9 +26,39 @@ public sealed class SetPasswordScriptTests(DumpFixture dumps)
         await using var connection = await OpenAsync(server, "dave", "s3cret-Pa55word");
         Assert.Equal("15000", await ScalarAsync(connection, "SELECT count(*) FROM order_items"));
         Assert.Equal("dave", await ScalarAsync(connection, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'app'"));
-        Assert.Equal("True", await ScalarAsync(connection, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"));
+        // The same login rule as the local runtime: it owns what was restored and is no superuser.
+        Assert.Equal("False", await ScalarAsync(connection, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"));
+        Assert.Equal("0", await ScalarAsync(connection, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner <> current_user"));
+        await ExecuteAsync(connection, "ALTER TABLE customers ADD COLUMN nickname text; CREATE EXTENSION pgcrypto");
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(connection, "COPY (SELECT 1) TO PROGRAM 'true'"));
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
         // Stored as a SCRAM verifier, never in clear or md5.
-        Assert.StartsWith("SCRAM-SHA-256$", await ScalarAsync(connection, "SELECT rolpassword FROM pg_authid WHERE rolname = 'dave'"));
+        Assert.StartsWith("SCRAM-SHA-256$", await server.QueryAsync("SELECT rolpassword FROM pg_authid WHERE rolname = 'dave'"));
+    }
+
+    [Fact]
+    public async Task A_project_that_asks_for_superuser_logins_gets_them()
+    {
+        using var volume = await RestoredVolumeAsync();
+
+        var result = await volume.SetPasswordAsync("dave", "s3cret-Pa55word", superuser: true);
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        await using var server = await volume.StartServerAsync();
+        await using var connection = await OpenAsync(server, "dave", "s3cret-Pa55word");
+        Assert.Equal("True", await ScalarAsync(connection, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"));
+    }
+
+    [Fact]
+    public async Task DevDbs_admin_is_refused_over_tcp_and_no_rule_trusts_anyone()
+    {
+        using var volume = await RestoredVolumeAsync();
+        Assert.Equal(0, (await volume.SetPasswordAsync("dave", "right-password")).ExitCode);
+        Assert.DoesNotContain("trust", string.Join('\n', File.ReadAllLines(Path.Combine(volume.PgData, "pg_hba.conf")).Where(l => !l.StartsWith('#'))));
+        await using var server = await volume.StartServerAsync();
+
+        var admin = await Assert.ThrowsAsync<PostgresException>(() => OpenAsync(server, "devdb_admin", "anything"));
+        Assert.Equal(PostgresErrorCodes.InvalidAuthorizationSpecification, admin.SqlState);
     }
 
     [Fact]
@@ -151,6 +181,12 @@ public sealed class SetPasswordScriptTests(DumpFixture dumps)
             await connection.DisposeAsync();
             throw;
         }
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     private static async Task<string> ScalarAsync(NpgsqlConnection connection, string sql)

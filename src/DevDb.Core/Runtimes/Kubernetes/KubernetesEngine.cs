@@ -3,6 +3,7 @@ using System.Text;
 using DevDb.Core.Client;
 using DevDb.Core.Engine;
 using DevDb.Core.Model;
+using DevDb.Core.Rules;
 using DevDb.Core.Sources;
 using k8s;
 using k8s.Autorest;
@@ -106,15 +107,18 @@ public sealed class KubernetesEngine : IDevDbService
     private async Task<(DevDbProject Project, int Refresh)> RecordNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken)
     {
         RequestLimits.Check(request);
-        // Superuser logins in pods are not offered yet: the pod's login rule makes owners only.
-        if (request.SuperuserLogins) throw RequestLimits.SuperuserLoginsNotAllowed(request.Name);
+        if (request.SuperuserLogins && !_options.AllowSuperuserLogins) throw RequestLimits.SuperuserLoginsNotAllowed(request.Name);
         var version = request.PostgresVersion ?? _options.DefaultPostgresVersion;
         if (version is < 10 or > 99)
             throw new DevDbException(ErrorCodes.RequestInvalid, DevDbErrorCategory.InvalidArgument,
                 $"PostgreSQL {version} is not a major version DevDb can run: use 10 or newer (the image is {_options.PostgresImageOf(version)}).",
                 "Give -PostgresVersion a major version such as 16 or 17.", request.Name);
         await CheckSourceAsync(request.Source, cancellationToken);
-        var spec = new ProjectSpec { PostgresVersion = version, Source = request.Source, DatabaseName = request.DatabaseName, PostRestoreSql = request.PostRestoreSql };
+        var spec = new ProjectSpec
+        {
+            PostgresVersion = version, Source = request.Source, DatabaseName = request.DatabaseName, PostRestoreSql = request.PostRestoreSql,
+            SuperuserLogins = request.SuperuserLogins,
+        };
         try
         {
             var created = await _projects.CreateAsync(new DevDbProject
@@ -128,20 +132,20 @@ public sealed class KubernetesEngine : IDevDbService
         {
         }
         var existing = await RequireProjectAsync(request.Name, cancellationToken);
-        var same = existing.Spec.Source == spec.Source && existing.Spec.PostgresVersion == spec.PostgresVersion
-                   && existing.Spec.DatabaseName == spec.DatabaseName && existing.Spec.PostRestoreSql == spec.PostRestoreSql;
-        var failed = existing.Status?.Phase == nameof(ProjectStatus.Failed);
-        if (same && !failed) return (existing, existing.Spec.Refresh);
-        if (!failed)
-            throw new DevDbException(ErrorCodes.ProjectExists, DevDbErrorCategory.ResourceExists,
-                $"Project '{request.Name}' already exists with another definition (source '{SourceAddress.Redacted(existing.Spec.Source)}', PostgreSQL {existing.Spec.PostgresVersion}).",
-                $"Choose another name, change it with Update-DevDbProject, or remove it first with Remove-DevDbProject -Name {request.Name}.", request.Name);
+        var recorded = ToProject(existing);
+        switch (ProjectRules.ClassifyNew(recorded, ProjectDefinition.Of(request, version), busyWithOtherWork: false))
+        {
+            case NewProjectDecision.Identical:
+                return (existing, existing.Spec.Refresh);
+            case NewProjectDecision.Conflict:
+                throw ProjectRules.Exists(recorded);
+        }
         // A project whose builds all failed is rebuilt from the new definition, as in local mode.
         var refresh = existing.Spec.Refresh + 1;
         var rebuilt = await _projects.PatchAsync(request.Name, new
         {
             metadata = new { resourceVersion = existing.Metadata.ResourceVersion },
-            spec = new { spec.PostgresVersion, spec.Source, spec.DatabaseName, spec.PostRestoreSql, refresh },
+            spec = new { spec.PostgresVersion, spec.Source, spec.DatabaseName, spec.PostRestoreSql, spec.SuperuserLogins, refresh },
         }, cancellationToken);
         return (await RecordBuildAsync(rebuilt.Name(), refresh, cancellationToken), refresh);
     }
@@ -483,6 +487,7 @@ public sealed class KubernetesEngine : IDevDbService
         Source = record.Spec.Source,
         DatabaseName = record.Spec.DatabaseName,
         PostRestoreSql = record.Spec.PostRestoreSql,
+        SuperuserLogins = record.Spec.SuperuserLogins,
         Status = Enum.TryParse<ProjectStatus>(record.Status?.Phase, out var phase) ? phase : ProjectStatus.Building,
         Error = record.Status?.Error,
         ErrorCode = record.Status?.ErrorCode,

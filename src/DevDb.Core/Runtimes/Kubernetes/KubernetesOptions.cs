@@ -20,6 +20,12 @@ public sealed record KubernetesOptions
     /// <summary>Secrets (kubernetes.io/dockerconfigjson) restore Jobs and database pods pull their images with.</summary>
     public IReadOnlyList<string> ImagePullSecrets { get; init; } = [];
     public int DefaultPostgresVersion { get; init; } = 17;
+    /// <summary>
+    /// Whether a project may make its databases' logins superusers (chart value databases.allowSuperuserLogins).
+    /// Off by default; each database is a pod of its own, so a superuser reaches only its own volume and
+    /// whatever the pod's network allows (the chart's egress NetworkPolicy denies database pods all egress).
+    /// </summary>
+    public bool AllowSuperuserLogins { get; init; }
     /// <summary>Storage class of restore and database volumes; null uses the cluster's default.</summary>
     public string? StorageClass { get; init; }
     /// <summary>VolumeSnapshotClass of images; null uses the cluster's default.</summary>

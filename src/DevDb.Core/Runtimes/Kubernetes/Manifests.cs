@@ -39,14 +39,15 @@ public sealed class Manifests(KubernetesOptions options)
         var fetchEnvironment = new List<V1EnvVar>();
         if (options.S3.Endpoint is { } endpoint) fetchEnvironment.Add(Variable("AWS_ENDPOINT_URL_S3", endpoint));
         if (options.S3.Region is { } region) fetchEnvironment.Add(Variable("AWS_REGION", region));
-        var restoreEnvironment = new List<V1EnvVar>
-        {
+        List<V1EnvVar> restoreEnvironment =
+        [
             Variable("PGDATA", DataFolder),
             Variable("DEVDB_DUMP_DIR", DumpFolder),
             Variable("DEVDB_DATABASE_NAME", project.Spec.DatabaseName),
             Variable("DEVDB_RESTORE_JOBS", options.RestoreJobs.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             Variable("DEVDB_MAINTENANCE_WORK_MEM", $"{RestoreMaintenanceWorkMemMegabytes(options.RestoreMemoryLimit, options.RestoreJobs)}MB"),
-        };
+            .. ClientAuthenticationVariables(),
+        ];
         if (!string.IsNullOrWhiteSpace(project.Spec.PostRestoreSql)) restoreEnvironment.Add(Variable("DEVDB_POST_RESTORE_SQL", project.Spec.PostRestoreSql));
         return new V1Job
         {
@@ -158,7 +159,8 @@ public sealed class Manifests(KubernetesOptions options)
     /// <summary>The Postgres image a project's restore Job and databases run: its own, or the installation's.</summary>
     public string PostgresImage(DevDbProject project) => options.PostgresImageOf(project.Spec.PostgresVersion, project.Spec.PostgresImage);
 
-    public V1StatefulSet DatabaseServer(DevDbDatabase database, string image, string volumeName, int? loadBalancerPort)
+    /// <param name="superuserLogins">The project asks for superuser logins (checked against the installation when it was recorded).</param>
+    public V1StatefulSet DatabaseServer(DevDbDatabase database, string image, string volumeName, int? loadBalancerPort, bool superuserLogins = false)
     {
         // The StatefulSet, and the Secret it reads, share the database's object name.
         var name = KubeNames.DatabaseObject(database.Name());
@@ -207,6 +209,8 @@ public sealed class Manifests(KubernetesOptions options)
                                     Variable("DEVDB_DATABASE_NAME", database.Status?.DatabaseName ?? ""),
                                     SecretVariable("DEVDB_USERNAME", name, "username"),
                                     SecretVariable("DEVDB_PASSWORD", name, "password"),
+                                    Variable("DEVDB_SUPERUSER", superuserLogins ? "on" : "off"),
+                                    .. ClientAuthenticationVariables(),
                                 ],
                                 SecurityContext = ContainerSecurity(),
                                 TerminationMessagePolicy = "FallbackToLogsOnError",
@@ -371,6 +375,10 @@ public sealed class Manifests(KubernetesOptions options)
     ];
 
     private static V1EnvVar Variable(string name, string value) => new() { Name = name, Value = value };
+
+    /// <summary>The cluster's pg_hba.conf and pg_ident.conf, from DevDb's one rule (no trust), for the pod scripts to write.</summary>
+    private static V1EnvVar[] ClientAuthenticationVariables() =>
+        [Variable("DEVDB_HBA", Postgres.ClientAuthentication.PodHbaFile), Variable("DEVDB_IDENT", Postgres.ClientAuthentication.PodIdentFile)];
 
     private static V1EnvVar SecretVariable(string name, string secret, string key) =>
         new() { Name = name, ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = secret, Key = key } } };

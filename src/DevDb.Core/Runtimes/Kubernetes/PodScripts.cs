@@ -9,8 +9,8 @@ internal static class PodScripts
     /// <summary>The restore Job's <c>restore</c> container: builds an image from the fetched dump (see restore.sh for its environment).</summary>
     public static string Restore { get; } = Read("restore.sh");
 
-    /// <summary>A database pod's <c>set-password</c> init container (see set-password.sh for its environment).</summary>
-    public static string SetPassword { get; } = Read("set-password.sh");
+    /// <summary>A database pod's <c>set-password</c> init container (see set-password.sh for its environment), with DevDb's login rule in it.</summary>
+    public static string SetPassword { get; } = Read("set-password.sh").Replace("@LOGIN_SQL@", Postgres.LoginRole.SetUpSql, StringComparison.Ordinal);
 
     private static string Read(string fileName)
     {

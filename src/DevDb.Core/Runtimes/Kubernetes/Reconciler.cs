@@ -324,7 +324,7 @@ public sealed partial class Reconciler
                 _manifests.DatabaseVolume(database, status.Volume!, image.Snapshot, restoreSize), Namespace, cancellationToken: cancellationToken));
         }
 
-        var desired = _manifests.DatabaseServer(database, _manifests.PostgresImage(project), status.Volume!, status.LoadBalancerPort);
+        var desired = _manifests.DatabaseServer(database, _manifests.PostgresImage(project), status.Volume!, status.LoadBalancerPort, project.Spec.SuperuserLogins);
         var server = view.Servers.GetValueOrDefault(objectName);
         if (server is null)
             await CreateIfMissingAsync(() => _client.AppsV1.CreateNamespacedStatefulSetAsync(desired, Namespace, cancellationToken: cancellationToken));

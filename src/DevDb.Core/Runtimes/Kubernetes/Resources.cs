@@ -33,6 +33,8 @@ public sealed class ProjectSpec
     [JsonPropertyName("postRestoreSql")] public string? PostRestoreSql { get; set; }
     /// <summary>The project's own Postgres image ({0}: the major), e.g. a PostGIS or pgvector image; null: the installation's.</summary>
     [JsonPropertyName("postgresImage")] public string? PostgresImage { get; set; }
+    /// <summary>Each database's login is a superuser (allowed only where the installation allows it, see KubernetesOptions.AllowSuperuserLogins).</summary>
+    [JsonPropertyName("superuserLogins")] public bool SuperuserLogins { get; set; }
     /// <summary>Each increment asks for a new image.</summary>
     [JsonPropertyName("refresh")] public int Refresh { get; set; }
 }

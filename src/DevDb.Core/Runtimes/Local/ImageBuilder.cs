@@ -173,37 +173,12 @@ internal sealed partial class ImageBuilder(ServerUser builder)
         throw RestoreFailure(project, result);
     }
 
-    /// <summary>
-    /// Creates the roles a script names that the cluster lacks, as plain NOLOGIN roles, and grants
-    /// them to the owner so the restore may give objects to them. Roles that exist already (the
-    /// admin, predefined pg_* roles) are never granted. A new owner of an object needs CREATE on
-    /// its schema (a superuser restore skips that check), so each of these roles gets CREATE on
-    /// public and on the schemas the script makes.
-    /// </summary>
+    /// <summary>Creates the roles a script names (<see cref="ScriptRoles"/>), as the admin, in the project's database.</summary>
     private static async Task CreateRolesAsync(IReadOnlySet<string> roles, string socket, Project project, CancellationToken cancellationToken)
     {
         if (roles.Count == 0) return;
-        var created = new List<string>();
-        await using (var admin = await AdminSql.OpenAsync(socket, Port, ClusterRoles.Admin, "postgres", cancellationToken))
-        {
-            foreach (var role in roles.Where(r => !r.StartsWith("pg_", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
-            {
-                if (await AdminSql.ExistsAsync(admin, "SELECT count(*) FROM pg_roles WHERE rolname = @p", role, cancellationToken)) continue;
-                await AdminSql.ExecuteAsync(admin, $"CREATE ROLE {AdminSql.Quote(role)} NOLOGIN", cancellationToken);
-                await AdminSql.ExecuteAsync(admin, $"GRANT {AdminSql.Quote(role)} TO {ClusterRoles.Owner}", cancellationToken);
-                created.Add(role);
-            }
-        }
-        if (created.Count == 0) return;
-        // Schemas the script makes belong to the owner, or (CREATE SCHEMA ... AUTHORIZATION) to one of these roles.
-        List<string> schemaMakers = [ClusterRoles.Owner, .. created.Count <= 32 ? created : []];
-        await using var database = await AdminSql.OpenAsync(socket, Port, ClusterRoles.Admin, project.DatabaseName, cancellationToken);
-        foreach (var role in created.Select(AdminSql.Quote))
-        {
-            await AdminSql.ExecuteAsync(database, $"GRANT CREATE ON SCHEMA public TO {role}", cancellationToken);
-            foreach (var maker in schemaMakers.Select(AdminSql.Quote))
-                await AdminSql.ExecuteAsync(database, $"ALTER DEFAULT PRIVILEGES FOR ROLE {maker} GRANT CREATE ON SCHEMAS TO {role}", cancellationToken);
-        }
+        await using var admin = await AdminSql.OpenAsync(socket, Port, ClusterRoles.Admin, project.DatabaseName, cancellationToken);
+        await AdminSql.ExecuteAsync(admin, ScriptRoles.SetUpSql(roles), cancellationToken);
     }
 
     /// <summary>Post-restore SQL is SQL: sent by DevDb as one transaction of the owner's, never through psql.</summary>

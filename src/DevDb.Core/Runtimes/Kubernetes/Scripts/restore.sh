@@ -4,7 +4,8 @@
 # into a new cluster at PGDATA, runs the post-restore SQL, ANALYZEs and shuts down cleanly, so the
 # volume can be snapshotted as the image. Idempotent: a Job retry starts over from an empty PGDATA.
 #
-# Environment: PGDATA, DEVDB_DUMP_DIR, DEVDB_DATABASE_NAME, DEVDB_POST_RESTORE_SQL (optional),
+# Environment: PGDATA, DEVDB_DUMP_DIR, DEVDB_DATABASE_NAME, DEVDB_HBA and DEVDB_IDENT (the cluster's pg_hba.conf and
+# pg_ident.conf, from DevDb's ClientAuthentication), DEVDB_POST_RESTORE_SQL (optional),
 # DEVDB_RESTORE_JOBS (pg_restore -j; default: the number of CPUs), DEVDB_MAINTENANCE_WORK_MEM (default 512MB), DEVDB_TERMINATION_LOG
 # (default /dev/termination-log). Exit 0 on success; on failure exit 1 with
 # {"code":...,"message":...,"recommendedAction":...} in the termination log (Kubernetes shows it in the pod's status).
@@ -59,10 +60,10 @@ restore_failed() {
             "Make a new dump with pg_dump (e.g. pg_dump -Fc --no-owner --no-acl), check it was copied completely, and refresh the project."
     fi
     fail RestoreFailed "$2 failed: $lines" \
-        "Fix the dump or the problem the restore tool names (often an extension that is not installed), then refresh the project."
+        "Fix the dump or the problem the restore tool names (the restore runs as the database's owner, not a superuser: untrusted extensions, event triggers and C functions cannot be restored), then refresh the project."
 }
 
-for name in PGDATA DEVDB_DUMP_DIR DEVDB_DATABASE_NAME; do
+for name in PGDATA DEVDB_DUMP_DIR DEVDB_DATABASE_NAME DEVDB_HBA DEVDB_IDENT; do
     eval "value=\${$name:-}"
     [ -n "$value" ] || fail RestoreFailed "The environment variable $name is not set." \
         "This script is run by the DevDb restore Job, which sets it: check the Job's environment."
@@ -89,13 +90,15 @@ step "removing any earlier attempt at $PGDATA"
 rm -rf "$PGDATA" || fail RestoreFailed "Could not remove the earlier attempt at $PGDATA." "Delete the restore volume and refresh the project."
 
 step "creating an empty cluster"
-initdb -D "$PGDATA" -U postgres -E UTF8 --locale=C --auth-local=trust --auth-host=scram-sha-256 --no-sync \
+# The bootstrap superuser is DevDb's admin (not "postgres", so a script's OWNER TO postgres names an ordinary role).
+initdb -D "$PGDATA" -U devdb_admin -E UTF8 --locale=C --auth=reject --no-sync \
     >"$WORK/initdb.out" 2>&1 || { cat "$WORK/initdb.out" >&2; fail RestoreFailed "initdb failed: $(tail -n 5 "$WORK/initdb.out")" \
     "Check that the volume is writable by uid $(id -u) and has free space."; }
-# Database pods take connections from any address (the router), always with a password. The postgres
-# superuser has no password, so it can only connect over the local socket.
+# Who may connect, written by DevDb's one rule (no trust): the container's user through the socket as the admin
+# or, for the restore, the owner; everyone else over TCP with a password. Database pods listen on every address.
+printf '%s' "$DEVDB_HBA" >"$PGDATA/pg_hba.conf" && printf '%s' "$DEVDB_IDENT" >"$PGDATA/pg_ident.conf" \
+    || fail RestoreFailed "Could not write the cluster's client authentication files." "Check the restore volume."
 printf "\n# DevDb: database pods listen on every address.\nlisten_addresses = '*'\n" >>"$PGDATA/postgresql.conf"
-printf '\n# DevDb: password logins from any address.\nhost all all all scram-sha-256\n' >>"$PGDATA/pg_hba.conf"
 
 step "starting the restore server (restore-only settings, no TCP)"
 # On the command line only, so none of them outlives the restore.
@@ -105,73 +108,43 @@ pg_ctl start -D "$PGDATA" -w -t 300 -l "$LOG" -o "-c listen_addresses='' -k $WOR
     || { cat "$WORK/pg_ctl.out" "$LOG" >&2; SERVER_STARTED=1; fail RestoreFailed "The restore server did not start: $(tail -n 5 "$LOG")" \
     "Check the restore container's memory and the volume's free space."; }
 SERVER_STARTED=1
-export PGHOST="$WORK" PGUSER=postgres PGPORT=5432
+export PGHOST="$WORK" PGPORT=5432
+# DevDb's admin does the set-up; the dump's SQL and the post-restore SQL run as the owner, which is no superuser.
+ADMIN="-U devdb_admin"
+OWNER="-U devdb_owner"
 
-createdb -T template0 -E UTF8 "$DEVDB_DATABASE_NAME" 2>"$WORK/createdb.err" || restore_failed "$WORK/createdb.err" "Creating the database"
-
-# Creates, NOLOGIN, the roles a plain SQL script makes owners or grantees, since psql replays it as written.
-# A grep of the lines pg_dump writes (ALTER ... OWNER TO r; GRANT ... TO r; REVOKE ... FROM r;
-# CREATE SCHEMA ... AUTHORIZATION r;). It misses statements split over lines or hand-written ones
-# with several grantees; those fail the restore with psql's "role does not exist".
-create_script_roles() {
-    # $1: a command writing the script to stdout.
-    $1 | sed -n -E \
-        -e 's/^(ALTER|CREATE SCHEMA) .* (OWNER TO|AUTHORIZATION) ("([^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*);$/\3/p' \
-        -e 's/^GRANT .* TO ("([^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)( WITH (GRANT|ADMIN) OPTION)?( GRANTED BY .*)?;$/\1/p' \
-        -e 's/^REVOKE .* FROM ("([^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)( GRANTED BY .*)?;$/\1/p' \
-        | sort -u >"$WORK/roles"
-    while IFS= read -r role; do
-        case "$role" in
-            \"*) role="$(printf '%s' "$role" | sed -e 's/^"//' -e 's/"$//' -e 's/""/"/g')" ;;
-            *) role="$(printf '%s' "$role" | tr '[:upper:]' '[:lower:]')" ;;
-        esac
-        case "$role" in public | current_user | session_user | current_role | group) continue ;; esac
-        # psql quotes the name itself (:'role'); \gexec runs the CREATE only when the role is missing.
-        printf '%s\n' "SELECT format('CREATE ROLE %I NOLOGIN', :'role') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role') \\gexec" \
-            | psql -X -q -v ON_ERROR_STOP=1 -v role="$role" -d postgres >/dev/null 2>>"$WORK/roles.err" \
-            || restore_failed "$WORK/roles.err" "Creating the role '$role' that the script names"
-    done <"$WORK/roles"
-}
-
-# A script pg_dump wrote ends with its "dump complete" footer; one cut short would otherwise restore
-# "successfully" with part of the data. For a gzipped script this is also the integrity check.
-check_script_complete() {
-    if [ "$FORMAT" = GzipPlainSql ]; then
-        gunzip -c "$DUMP" 2>"$WORK/gunzip.err" | tail -c 512 >"$WORK/script.tail"
-        [ -s "$WORK/gunzip.err" ] && restore_failed "$WORK/gunzip.err" "gunzip"
-        head_text="$(gunzip -c "$DUMP" 2>/dev/null | head -c 200)"
-    else
-        tail -c 512 "$DUMP" >"$WORK/script.tail"
-        head_text="$(head -c 200 "$DUMP")"
-    fi
-    case "$head_text" in *'-- PostgreSQL database dump'*) ;; *) return 0 ;; esac
-    grep -q -e '-- PostgreSQL database dump complete' "$WORK/script.tail" \
-        || fail DumpCorrupt "The dump is corrupt or truncated: the script ends before pg_dump's \"dump complete\" footer." \
-            "Make the dump again, check it was copied completely, and refresh the project."
-}
-
-# shellcheck disable=SC2317 # called through $SCRIPT
-plain_script() { cat "$DUMP"; }
-# shellcheck disable=SC2317
-
-gzip_script() { gunzip -c "$DUMP"; }
+# shellcheck disable=SC2086 # $ADMIN and $OWNER are two words on purpose
+{ psql -X -q -v ON_ERROR_STOP=1 $ADMIN -d postgres -c "CREATE ROLE devdb_owner LOGIN" \
+    && createdb $ADMIN -O devdb_owner -T template0 -E UTF8 "$DEVDB_DATABASE_NAME"; } 2>"$WORK/createdb.err" \
+    || restore_failed "$WORK/createdb.err" "Creating the database"
 
 case "$FORMAT" in
     Custom | Tar)
         [ "$FORMAT" = Tar ] && JOBS=1 # pg_restore cannot restore a tar archive in parallel
         step "restoring the $FORMAT dump with pg_restore -j $JOBS"
-        pg_restore --no-owner --no-acl --exit-on-error -j "$JOBS" -d "$DEVDB_DATABASE_NAME" "$DUMP" 2>"$WORK/restore.err" \
+        # shellcheck disable=SC2086
+        pg_restore $OWNER --no-owner --no-acl --exit-on-error -j "$JOBS" -d "$DEVDB_DATABASE_NAME" "$DUMP" 2>"$WORK/restore.err" \
             || restore_failed "$WORK/restore.err" "pg_restore"
         ;;
-    PlainSql | GzipPlainSql)
-        SCRIPT=plain_script
-        [ "$FORMAT" = GzipPlainSql ] && SCRIPT=gzip_script
-        check_script_complete
-        step "creating the roles the script names"
-        create_script_roles $SCRIPT
-        step "restoring the $FORMAT dump with psql"
-        $SCRIPT | psql -X -q -v ON_ERROR_STOP=1 -d "$DEVDB_DATABASE_NAME" >/dev/null 2>"$WORK/restore.err" \
-            || restore_failed "$WORK/restore.err" "psql"
+    PsqlScript)
+        # The fetch step read the script whole (it refused any psql command pg_dump does not write) and wrote it for
+        # psql's restricted mode, with the SQL that makes the roles it names.
+        if [ -s "$DEVDB_DUMP_DIR/roles.sql" ]; then
+            step "creating the roles the script names"
+            # shellcheck disable=SC2086
+            psql -X -q -v ON_ERROR_STOP=1 $ADMIN -d "$DEVDB_DATABASE_NAME" -f "$DEVDB_DUMP_DIR/roles.sql" >/dev/null 2>"$WORK/roles.err" \
+                || restore_failed "$WORK/roles.err" "Creating the roles the script names"
+        fi
+        step "restoring the plain SQL dump with psql"
+        # shellcheck disable=SC2086
+        psql -X -q -v ON_ERROR_STOP=1 $OWNER -d "$DEVDB_DATABASE_NAME" <"$DUMP" >/dev/null 2>"$WORK/restore.err" || {
+            if grep -q 'backslash commands are restricted' "$WORK/restore.err"; then
+                cat "$WORK/restore.err" >&2
+                fail DumpUnsafe "The restore of the dump was stopped: it holds a psql command, which psql's restricted mode refused before it ran." \
+                    "Make the dump with pg_dump (best: pg_dump -Fc --no-owner --no-acl) rather than by hand."
+            fi
+            restore_failed "$WORK/restore.err" "psql"
+        }
         ;;
     *)
         fail RestoreFailed "The fetch step wrote an unknown dump format '$FORMAT'." \
@@ -181,14 +154,21 @@ esac
 
 if [ -n "${DEVDB_POST_RESTORE_SQL:-}" ]; then
     step "running the post-restore SQL"
-    printf '%s\n' "$DEVDB_POST_RESTORE_SQL" | psql -X -q -v ON_ERROR_STOP=1 -1 -d "$DEVDB_DATABASE_NAME" >/dev/null 2>"$WORK/post.err" \
+    # SQL, never psql commands: -c sends the text to the server as one transaction; the leading line break keeps
+    # psql from reading a first backslash as a command of its own.
+    # shellcheck disable=SC2086
+    psql -X -q -v ON_ERROR_STOP=1 $OWNER -d "$DEVDB_DATABASE_NAME" -c "
+$DEVDB_POST_RESTORE_SQL" >/dev/null 2>"$WORK/post.err" \
         || { cat "$WORK/post.err" >&2; fail PostRestoreSqlFailed \
         "The post-restore SQL failed, so no image was published: $(error_lines "$WORK/post.err")" \
         "Fix the project's postRestoreSql and refresh the project."; }
 fi
 
 step "analyzing"
-psql -X -q -v ON_ERROR_STOP=1 -d "$DEVDB_DATABASE_NAME" -c ANALYZE 2>"$WORK/analyze.err" || restore_failed "$WORK/analyze.err" "ANALYZE"
+# shellcheck disable=SC2086
+{ psql -X -q -v ON_ERROR_STOP=1 $ADMIN -d "$DEVDB_DATABASE_NAME" -c ANALYZE \
+    && psql -X -q -v ON_ERROR_STOP=1 $ADMIN -d postgres -c "ALTER ROLE devdb_owner NOLOGIN"; } 2>"$WORK/analyze.err" \
+    || restore_failed "$WORK/analyze.err" "ANALYZE"
 
 rm -rf "$DEVDB_DUMP_DIR"
 step "shutting down cleanly"

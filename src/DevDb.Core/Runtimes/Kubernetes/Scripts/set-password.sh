@@ -1,12 +1,12 @@
 #!/bin/sh
 # DevDb database pod: the `set-password` init container (official postgres:<major> image, uid 999).
 # Before the server starts, in single-user mode (no network, so there is never a window with a
-# default password): creates the database's login role if missing (LOGIN SUPERUSER: the developer owns
-# the whole server, as in local mode), sets its password (SCRAM) and makes it the owner of the database.
-# Runs on every pod start and is idempotent.
+# default password): writes the cluster's client authentication files and turns the cluster's owner into
+# the database's login with its password (SCRAM): it owns the database and everything restored into it and
+# is no superuser unless DEVDB_SUPERUSER=on. Runs on every pod start and is idempotent.
 #
 # Environment: PGDATA, DEVDB_USERNAME, DEVDB_PASSWORD (from the database's Secret), DEVDB_DATABASE_NAME,
-# DEVDB_TERMINATION_LOG (default /dev/termination-log). Exit 0 on success; on failure exit 1 with
+# DEVDB_HBA, DEVDB_IDENT, DEVDB_SUPERUSER (on/off), DEVDB_TERMINATION_LOG (default /dev/termination-log). Exit 0 on success; on failure exit 1 with
 # {"code":"ServerStartFailed","message":...,"recommendedAction":...} in the termination log.
 #
 # The password travels only through this shell's variables and postgres' stdin (printf is a shell
@@ -28,7 +28,7 @@ fail() {
     exit 1
 }
 
-for name in PGDATA DEVDB_USERNAME DEVDB_PASSWORD DEVDB_DATABASE_NAME; do
+for name in PGDATA DEVDB_USERNAME DEVDB_PASSWORD DEVDB_DATABASE_NAME DEVDB_HBA DEVDB_IDENT; do
     eval "value=\${$name:-}"
     [ -n "$value" ] || fail "The environment variable $name is not set." \
         "The DevDb database pod sets it from the database's Secret: check the Secret and the pod's environment."
@@ -49,14 +49,28 @@ chmod 00700 "$PGDATA" || fail "Could not set the mode of $PGDATA to 0700 (uid $(
 # A SQL string literal: single quotes doubled (standard_conforming_strings is on, so backslashes are plain).
 literal() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/''/g")"; }
 
-# The values go into custom settings once, as literals; the DO block quotes them itself with %I and %L.
-sql="SELECT set_config('devdb.username', $(literal "$DEVDB_USERNAME"), false), set_config('devdb.database', $(literal "$DEVDB_DATABASE_NAME"), false), set_config('devdb.password', $(literal "$DEVDB_PASSWORD"), false);
-DO \$devdb\$ DECLARE u text := current_setting('devdb.username'); d text := current_setting('devdb.database'); BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = u) THEN EXECUTE format('CREATE ROLE %I', u); END IF; EXECUTE format('ALTER ROLE %I WITH LOGIN SUPERUSER PASSWORD %L', u, current_setting('devdb.password')); IF NOT EXISTS (SELECT FROM pg_database WHERE datname = d) THEN RAISE EXCEPTION 'the database % does not exist in this cluster', d; END IF; EXECUTE format('ALTER DATABASE %I OWNER TO %I', d, u); END \$devdb\$;"
+# Who may connect, from DevDb's one rule (no trust), written again on every start so a volume made by an older
+# DevDb loses its old rules.
+printf '%s' "$DEVDB_HBA" >"$PGDATA/pg_hba.conf" && printf '%s' "$DEVDB_IDENT" >"$PGDATA/pg_ident.conf" \
+    || fail "Could not write the client authentication files in $PGDATA." "Check that the database's volume is writable by uid $(id -u)."
+
+# DevDb's login rule (LoginRole in DevDb.Core, the same the local runtime runs): the cluster's owner becomes the
+# database's login with this password, a superuser only when the project asks for it. Put in at build time.
+login_sql=$(cat <<'DEVDB_LOGIN_SQL'
+@LOGIN_SQL@
+DEVDB_LOGIN_SQL
+)
+case "${DEVDB_SUPERUSER:-off}" in on) superuser=on ;; *) superuser=off ;; esac
+
+# The values go into custom settings once, as literals; the rule quotes them itself with %I and %L.
+sql="SELECT set_config('devdb.login', $(literal "$DEVDB_USERNAME"), false), set_config('devdb.database', $(literal "$DEVDB_DATABASE_NAME"), false), set_config('devdb.password', $(literal "$DEVDB_PASSWORD"), false), set_config('devdb.superuser', '$superuser', false);
+$login_sql"
 
 # Errors go to stderr; log_error_verbosity=terse leaves out the CONTEXT line that would quote the
 # ALTER ROLE statement, log_min_error_statement=panic the failing statement itself.
 output="$(printf '%s\n' "$sql" | postgres --single -D "$PGDATA" -c password_encryption=scram-sha-256 \
     -c log_statement=none -c log_min_error_statement=panic -c log_error_verbosity=terse postgres 2>&1 >/dev/null)"
+# (single-user mode runs as the bootstrap superuser, devdb_admin)
 status=$?
 case "$output" in *ERROR:* | *FATAL:* | *PANIC:*) status=1 ;; esac
 if [ "$status" -ne 0 ]; then
