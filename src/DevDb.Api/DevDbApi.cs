@@ -50,6 +50,7 @@ public static class DevDbApi
         services.AddSingleton(sp => new Reconciler(sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<IOptions<DevDbApiOptions>>().Value.Kubernetes,
             sp.GetRequiredService<ILogger<Reconciler>>()));
         services.AddHostedService<ReconcilerService>();
+        services.AddHostedService<LocalEngineService>();
         services.AddSingleton(sp => new TokenStore(sp.GetRequiredService<IOptions<DevDbApiOptions>>().Value.ResolvedTokensFile,
             sp.GetRequiredService<ILogger<TokenStore>>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ApiMetrics>();

@@ -35,6 +35,9 @@ public sealed class DevDbApiOptions
     /// </summary>
     public bool AllowSuperuserLogins { get; set; }
 
+    /// <summary>At start-up, start again the databases whose servers died while meant to run (after a crash or a reboot). Local runtime; default on.</summary>
+    public bool RestartCrashedDatabases { get; set; } = true;
+
     public DatabaseNetwork Network => string.IsNullOrEmpty(DatabaseListenAddress)
         ? new DatabaseNetwork { Host = DatabaseHost }
         : new DatabaseNetwork { ListenAddress = DatabaseListenAddress, Host = DatabaseHost };

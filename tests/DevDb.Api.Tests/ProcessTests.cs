@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using DevDb.Core;
 using DevDb.Core.Client;
 using DevDb.Core.Model;
 using DevDb.Core.Tests.Engine;
@@ -73,11 +74,13 @@ public sealed class ProcessTests : IAsyncLifetime
         return info;
     }
 
-    private async Task<ApiProcess> StartApiAsync()
+    /// <param name="faultAt">A step (FaultPoints) at which the process kills itself, as kill -9 would.</param>
+    private async Task<ApiProcess> StartApiAsync(string? faultAt = null)
     {
         var port = FreePort.Next();
         var output = new StringBuilder();
         var process = new Process { StartInfo = StartInfo("--urls", $"http://127.0.0.1:{port}") };
+        if (faultAt is not null) process.StartInfo.Environment["DEVDB_FAULT_AT"] = faultAt;
         DataReceivedEventHandler collect = (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
         process.OutputDataReceived += collect;
         process.ErrorDataReceived += collect;
@@ -221,6 +224,62 @@ public sealed class ProcessTests : IAsyncLifetime
         await using var restarted = await StartApiAsync();
         Assert.Equal(0, await restarted.TerminateAsync());
         Assert.DoesNotContain("bootstrap admin token", restarted.Output);
+    }
+
+    [Fact]
+    public async Task Work_accepted_with_202_before_the_api_was_killed_ends_failed_with_why_and_crashed_databases_run_again_after_a_restart()
+    {
+        string token;
+        await using (var api = await StartApiAsync(faultAt: "new-database:cloned"))
+        {
+            token = BootstrapToken(api);
+            using var http = new HttpClient { BaseAddress = api.Address };
+            using (var project = await SendAsync(http, HttpMethod.Post, ApiContract.Projects, token, new NewProjectRequest { Name = "shop", Source = RepoPaths.SampleDump }))
+                Assert.Equal(HttpStatusCode.Accepted, project.StatusCode);
+            await WaitAsync(http, ApiContract.Project("shop"), token, (Project p) => p.Status != ProjectStatus.Building);
+            // Accepted, then the API dies (kill -9) half way through the clone.
+            using (var created = await SendAsync(http, HttpMethod.Post, ApiContract.Databases, token, new NewDatabaseRequest { Project = "shop", Name = "lost" }))
+                Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await api.Process.WaitForExitAsync(timeout.Token);
+            Assert.Equal(137, api.Process.ExitCode);
+        }
+
+        await using (var restarted = await StartApiAsync())
+        {
+            using var http = new HttpClient { BaseAddress = restarted.Address };
+            var lost = await WaitAsync(http, ApiContract.Database("lost"), token, (Database d) => d.Status != DatabaseStatus.Creating);
+            Assert.Equal((DatabaseStatus.Failed, ErrorCodes.DatabaseCreateFailed), (lost.Status, lost.ErrorCode));
+            Assert.Contains("stopped before it finished", lost.Error);
+
+            using (var created = await SendAsync(http, HttpMethod.Post, ApiContract.Databases, token, new NewDatabaseRequest { Project = "shop", Name = "kept" }))
+                Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+            await WaitAsync(http, ApiContract.Database("kept"), token, (Database d) => d.Status == DatabaseStatus.Running);
+            // A crash of the machine: the API and every server die at once.
+            restarted.Process.Kill();
+            await restarted.Process.WaitForExitAsync();
+            var pid = int.Parse(File.ReadLines(Path.Combine(_home.Path, "databases", "kept", "data", "postmaster.pid")).First());
+            using (var server = Process.GetProcessById(pid))
+            {
+                server.Kill();
+                await server.WaitForExitAsync();
+            }
+        }
+
+        await using (var afterReboot = await StartApiAsync())
+        {
+            using var http = new HttpClient { BaseAddress = afterReboot.Address };
+            var kept = await WaitAsync(http, ApiContract.Database("kept"), token, (Database d) => d.Status == DatabaseStatus.Running);
+            using var connection = await SendAsync(http, HttpMethod.Get, ApiContract.Connection("kept"), token);
+            var details = (await connection.Content.ReadFromJsonAsync<ConnectionInfo>(ApiContract.Json))!;
+            await using var npgsql = new Npgsql.NpgsqlConnection(ConnectionStrings.Format(details, ConnectionStringFormat.Npgsql));
+            await npgsql.OpenAsync();
+            Assert.Equal(DatabaseStatus.Running, kept.Status);
+            // The log says so once the start-up pass is over.
+            for (var wait = 0; wait < 100 && !afterReboot.Output.Contains("Started again 1 database(s)"); wait++) await Task.Delay(100);
+            Assert.Contains("Started again 1 database(s)", afterReboot.Output);
+            Assert.Equal(0, await afterReboot.TerminateAsync());
+        }
     }
 
     [Fact]
