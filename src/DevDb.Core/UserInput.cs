@@ -7,7 +7,7 @@ namespace DevDb.Core;
 public static class UserInput
 {
     /// <summary>Characters of user input a message shows at most.</summary>
-    public const int ShownLength = 100;
+    public const int ShownLength = 64;
 
     /// <summary><paramref name="value"/> itself when short, else its first characters and how long it was; control characters become '?'.</summary>
     /// <param name="length">More than <see cref="ShownLength"/> only for text DevDb's own parts write around user input (a parser's message).</param>

@@ -6,6 +6,9 @@ namespace DevDb.Core.Catalog;
 
 public sealed record ProjectRecord(Project Project, PendingOperation? Pending = null);
 
+/// <summary>What an item lock (<see cref="FileCatalog.LockItemAsync"/>) is for.</summary>
+public enum ItemKind { Project, Database }
+
 /// <param name="ServerUid">The OS user id its server runs as, when DevDb runs as root (null: the build user, or the current user).</param>
 public sealed record DatabaseRecord(Database Database, PendingOperation? Pending = null, int? ServerUid = null);
 
@@ -60,12 +63,13 @@ public sealed class FileCatalog(string folder)
     /// clone, a reset, a removal...), so racing requests run one after the other. Waits up to
     /// <paramref name="wait"/>, then StateLocked naming what holds it. The OS releases it when its
     /// process dies. Order: a project's, then its databases' (by name), then <see cref="LockAsync"/>.
+    /// Released with no record of the item (never created, rolled back, removed), its file goes too.
     /// </summary>
-    public async Task<IDisposable> LockItemAsync(string kind, string name, TimeSpan wait, Func<string> busy, CancellationToken cancellationToken)
+    public async Task<IDisposable> LockItemAsync(ItemKind kind, string name, TimeSpan wait, Func<string> busy, CancellationToken cancellationToken)
     {
         var locks = Path.Combine(folder, "locks");
         Directory.CreateDirectory(locks);
-        var path = Path.Combine(locks, $"{kind}-{name}.lock");
+        var path = Path.Combine(locks, $"{kind.ToString().ToLowerInvariant()}-{name}.lock");
         var deadline = DateTime.UtcNow + wait;
         while (true)
         {
@@ -73,7 +77,10 @@ public sealed class FileCatalog(string folder)
             {
                 var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
                 if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-                return new FileStream(path, options);
+                var held = new FileStream(path, options);
+                if (IsStillAt(held, path)) return new ItemLock(held, path, RecordPath(kind, name));
+                // Its holder deleted the file (the item is gone) between our open and our lock: the lock is on nothing.
+                held.Dispose();
             }
             catch (IOException) when (DateTime.UtcNow < deadline)
             {
@@ -87,8 +94,27 @@ public sealed class FileCatalog(string folder)
         }
     }
 
-    /// <summary>Deletes the lock file of an item that is gone; the caller holds it and releases it right after.</summary>
-    public void DeleteItemLock(string kind, string name) => File.Delete(Path.Combine(folder, "locks", $"{kind}-{name}.lock"));
+    /// <summary>Whether the file a lock was taken on is still the one at <paramref name="path"/> (not deleted by the item's last holder).</summary>
+    private static bool IsStillAt(FileStream held, string path)
+    {
+        if (!File.Exists(path)) return false;
+        // Linux names an open file's path in /proc, marked " (deleted)" once unlinked, even if another file took the name since.
+        var link = $"/proc/self/fd/{held.SafeFileHandle.DangerousGetHandle()}";
+        return !OperatingSystem.IsLinux() || File.ResolveLinkTarget(link, returnFinalTarget: false)?.FullName == Path.GetFullPath(path);
+    }
+
+    private string RecordPath(ItemKind kind, string name) =>
+        Path.Combine(kind == ItemKind.Project ? ProjectsFolder : DatabasesFolder, name + ".json");
+
+    /// <summary>A held item lock. Only its holder can create or delete the item's record, so its check at release is not racing anyone.</summary>
+    private sealed class ItemLock(FileStream held, string path, string recordPath) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (!File.Exists(recordPath)) File.Delete(path);
+            held.Dispose();
+        }
+    }
 
     public ProjectRecord? FindProject(string name) => Read<ProjectRecord>(Path.Combine(ProjectsFolder, name + ".json"));
     public DatabaseRecord? FindDatabase(string name) => Read<DatabaseRecord>(Path.Combine(DatabasesFolder, name + ".json"));

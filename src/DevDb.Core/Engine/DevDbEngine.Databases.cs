@@ -201,7 +201,6 @@ public sealed partial class DevDbEngine
         }
         FaultPoints.Reach("remove-database:recorded");
         await FinishDatabaseRemovalAsync(name, cancellationToken);
-        _catalog.DeleteItemLock(DatabaseLock, name);
     }
 
     /// <summary>Deletes a database's server, data and secret; its record too, or, with <paramref name="keepAs"/>, that Failed record instead.</summary>

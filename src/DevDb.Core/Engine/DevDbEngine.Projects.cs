@@ -216,7 +216,6 @@ public sealed partial class DevDbEngine
         FaultPoints.Reach("remove-project:images-deleted");
         using (await _catalog.LockAsync(CancellationToken.None))
             _catalog.DeleteProject(name);
-        _catalog.DeleteItemLock(ProjectLock, name);
     }
 
     private async Task<Project> BuildImageAsync(Project project, PendingBuild build, bool isNewProject, bool accepted,

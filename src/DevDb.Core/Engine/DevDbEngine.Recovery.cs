@@ -19,9 +19,9 @@ public sealed partial class DevDbEngine
     private async Task SweepAsync(CancellationToken cancellationToken)
     {
         foreach (var record in _catalog.Projects().Where(r => r.Pending is { } p && !p.OwnerIsAlive()))
-            await WhenFreeAsync(ProjectLock, record.Project.Name, () => RepairProjectAsync(record.Project.Name, cancellationToken));
+            await WhenFreeAsync(ItemKind.Project, record.Project.Name, () => RepairProjectAsync(record.Project.Name, cancellationToken));
         foreach (var record in _catalog.Databases().Where(r => r.Pending is { } p && !p.OwnerIsAlive()))
-            await WhenFreeAsync(DatabaseLock, record.Database.Name, () => RepairDatabaseAsync(record.Database.Name, cancellationToken));
+            await WhenFreeAsync(ItemKind.Database, record.Database.Name, () => RepairDatabaseAsync(record.Database.Name, cancellationToken));
 
         List<(string Project, int Revision)> unrecorded;
         using (await _catalog.LockAsync(cancellationToken))
@@ -34,11 +34,11 @@ public sealed partial class DevDbEngine
                 .ToList();
         }
         foreach (var (project, revision) in unrecorded)
-            await WhenFreeAsync(ProjectLock, project, () => _runtime.DeleteImageAsync(project, revision, cancellationToken));
+            await WhenFreeAsync(ItemKind.Project, project, () => _runtime.DeleteImageAsync(project, revision, cancellationToken));
     }
 
     /// <summary>Runs <paramref name="repair"/> holding the item's lock, unless someone holds it (then their work is not ours to repair).</summary>
-    private async Task WhenFreeAsync(string kind, string name, Func<Task> repair)
+    private async Task WhenFreeAsync(ItemKind kind, string name, Func<Task> repair)
     {
         IDisposable held;
         try
@@ -101,7 +101,6 @@ public sealed partial class DevDbEngine
                 break;
             case OperationKind.CreateDatabase or OperationKind.RemoveDatabase:
                 await FinishDatabaseRemovalAsync(name, cancellationToken);
-                _catalog.DeleteItemLock(DatabaseLock, name);
                 break;
             case OperationKind.ResetDatabase or OperationKind.StartDatabase:
                 // Whichever data was complete stays (the old, or the reset's new clone): the record names its image.

@@ -36,8 +36,6 @@ public sealed record LocalEngineOptions
 public sealed partial class DevDbEngine : IDevDbService
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
-    private const string ProjectLock = "project";
-    private const string DatabaseLock = "database";
 
     private readonly FileCatalog _catalog;
     private readonly SecretStore _secrets;
@@ -141,11 +139,11 @@ public sealed partial class DevDbEngine : IDevDbService
     }
 
     private Task<IDisposable> LockProjectAsync(string name, CancellationToken cancellationToken) =>
-        _catalog.LockItemAsync(ProjectLock, name, _options.BusyWait,
+        _catalog.LockItemAsync(ItemKind.Project, name, _options.BusyWait,
             () => $"Project '{name}' is busy: another session is {_catalog.FindProject(name)?.Pending?.Describe() ?? "working on it"}", cancellationToken);
 
     private Task<IDisposable> LockDatabaseAsync(string name, CancellationToken cancellationToken) =>
-        _catalog.LockItemAsync(DatabaseLock, name, _options.BusyWait,
+        _catalog.LockItemAsync(ItemKind.Database, name, _options.BusyWait,
             () => $"Database '{name}' is busy: another session is {_catalog.FindDatabase(name)?.Pending?.Describe() ?? "working on it"}", cancellationToken);
 
     public Task<IReadOnlyList<string>> GetDamagedRecordsAsync(CancellationToken cancellationToken = default) =>
