@@ -97,7 +97,7 @@ public static class Endpoints
         IDevDbService engine, ApiMetrics metrics, CancellationToken cancellationToken)
     {
         if (request?.Name is { } bodyName && bodyName != name)
-            throw new DevDbException(ErrorCodes.RequestInvalid, DevDbErrorCategory.InvalidArgument,
+            throw DevDbErrors.RequestInvalid(
                 $"The body names project '{UserInput.Shown(bodyName)}' but the route names '{UserInput.Shown(name)}'.",
                 "Leave 'name' out of the body, or make it match the route.", UserInput.Shown(bodyName));
         var project = await engine.StartUpdateProjectAsync(
@@ -208,7 +208,7 @@ public static class Endpoints
         {
             loggers.CreateLogger(typeof(Endpoints)).LogError(e, "Not ready: the engine's catalog cannot be read.");
             // Anonymous callers get no internals; the log line above has them.
-            await Problems.WriteAsync(context, new DevDbException(ErrorCodes.ServerError, DevDbErrorCategory.ResourceUnavailable,
+            await Problems.WriteAsync(context, DevDbErrors.ServerError(
                 $"The DevDb engine's catalog cannot be read (request id {context.TraceIdentifier}).", "See the server log for that request id."));
             return Results.Empty;
         }

@@ -19,8 +19,7 @@ public static class Problems
     }
 
     public static DevDbException Forbidden(string message, string? target = null) =>
-        new(ErrorCodes.Forbidden, DevDbErrorCategory.PermissionDenied, message,
-            "Developers see and change only their own databases; ask the owner or a DevDb admin.", target);
+        DevDbErrors.Forbidden(message, "Developers see and change only their own databases; ask the owner or a DevDb admin.", target);
 }
 
 /// <summary>

@@ -60,8 +60,7 @@ public static class TokensCommand
                     var all = TokenFile.Read(file);
                     var kept = all.Where(t => t.User != removed).ToList();
                     if (kept.Count == all.Count)
-                        throw new DevDbException(ErrorCodes.RequestInvalid, DevDbErrorCategory.ObjectNotFound,
-                            $"User '{removed}' has no token in {file}.", "List the users with 'DevDb.Api tokens list'.", removed);
+                        throw DevDbErrors.RequestInvalid($"User '{removed}' has no token in {file}.", "List the users with 'DevDb.Api tokens list'.", removed);
                     TokenFile.Write(file, kept);
                     output.WriteLine($"Removed {all.Count - kept.Count} token(s) of '{removed}' from {file}.");
                     if (kept.Count == 0) error.WriteLine("No token is left: the server creates a new bootstrap admin token when it next starts.");
@@ -93,7 +92,7 @@ public static class TokensCommand
     }
 
     private static DevDbException Invalid(string message, string target, string? action = null) =>
-        new(ErrorCodes.RequestInvalid, DevDbErrorCategory.InvalidArgument, message, action ?? "See 'DevDb.Api tokens' for the usage.", target);
+        DevDbErrors.RequestInvalid(message, action ?? "See 'DevDb.Api tokens' for the usage.", target);
 
     private static int UsageError(TextWriter error, string message)
     {

@@ -13,7 +13,7 @@ namespace DevDb.Commands;
 /// </remarks>
 public sealed class DevDbException : Exception
 {
-    internal DevDbException(string errorCode, ErrorCategory category, string message, string? recommendedAction, string? target,
+    private DevDbException(string errorCode, ErrorCategory category, string message, string? recommendedAction, string? target,
         Exception? innerException = null)
         : base(message, innerException)
     {

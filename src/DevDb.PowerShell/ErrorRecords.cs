@@ -28,6 +28,7 @@ internal static class ErrorRecords
         DevDbErrorCategory.NotInstalled => ErrorCategory.NotInstalled,
         DevDbErrorCategory.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
         DevDbErrorCategory.ResourceBusy => ErrorCategory.ResourceBusy,
+        DevDbErrorCategory.OperationTimeout => ErrorCategory.OperationTimeout,
         _ => ErrorCategory.NotSpecified,
     };
 }

@@ -36,23 +36,9 @@ internal sealed class ProjectNameAttribute : ArgumentTransformationAttribute
     };
 }
 
-/// <summary>The module's check of a name before it goes anywhere: a clear NameInvalid that echoes only a short prefix.</summary>
+/// <summary>The module's check of a name before it goes anywhere: Core's NameInvalid, which echoes only a short prefix.</summary>
 internal static class NameRules
 {
     /// <summary>NameInvalid for a <paramref name="name"/> that can never be one of <paramref name="kind"/> ("project" or "database"); null for a valid one.</summary>
-    public static DevDbException? Check(string name, string kind) => Names.IsValid(name)
-        ? null
-        : new DevDbException(ErrorCodes.NameInvalid, ErrorCategory.InvalidArgument,
-            $"'{UserInput.Shown(name)}' is not a valid {kind} name: {Problem(name)}.",
-            $"Use 1-{Names.MaxLength} lowercase letters, digits or '-', starting and ending with a letter or digit, e.g. 'dave-shop'.",
-            UserInput.Shown(name));
-
-    // The name has been lower-cased already (LowerCaseAttribute), so upper case is never the problem.
-    private static string Problem(string name) => name switch
-    {
-        "" => "it is empty",
-        { Length: > Names.MaxLength } => $"it has {name.Length} characters, more than {Names.MaxLength}",
-        _ when name.StartsWith('-') || name.EndsWith('-') => "it starts or ends with '-'",
-        _ => "it has characters other than a-z, 0-9 and '-'",
-    };
+    public static DevDbException? Check(string name, string kind) => Names.Check(name, kind) is { } invalid ? DevDbException.From(invalid) : null;
 }

@@ -41,9 +41,9 @@ public sealed class ProblemTests(ShopServerFixture fixture)
     public async Task A_Postgres_version_the_server_lacks_is_PostgresVersionNotInstalled_422_and_records_nothing()
     {
         using var response = await _server.SendAsync(HttpMethod.Post, ApiContract.Projects, _server.AdminToken,
-            new NewProjectRequest { Name = "future", Source = RepoPaths.SampleDump, PostgresVersion = 99 });
+            new NewProjectRequest { Name = "future", Source = RepoPaths.SampleDump, PostgresVersion = 98 });
         var problem = await ExpectProblemAsync(response, HttpStatusCode.UnprocessableEntity, ErrorCodes.PostgresVersionNotInstalled);
-        Assert.Contains("99", problem.Detail);
+        Assert.Contains("98", problem.Detail);
         using var lookup = await _server.SendAsync(HttpMethod.Get, ApiContract.Project("future"), _server.AdminToken);
         Assert.Equal(HttpStatusCode.NotFound, lookup.StatusCode);
     }

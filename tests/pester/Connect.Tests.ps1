@@ -208,14 +208,14 @@ Describe 'Switching and forgetting' {
         (Get-DevDbContext).Name | Should -Be 'boss'
     }
 
-    It 'reports a DEVDB_SERVER that is down as ServerUnreachable, and one that is no address as NameInvalid' {
+    It 'reports a DEVDB_SERVER that is down as ServerUnreachable, and one that is no address as ServerAddressInvalid' {
         $env:DEVDB_TOKEN = 'x'
         try {
             $env:DEVDB_SERVER = "http://127.0.0.1:$(Get-FreeTcpPort)"
             { Get-DevDbProject -ErrorAction Stop } | Should -Throw -ErrorId 'ServerUnreachable,DevDb.Commands.GetDevDbProjectCommand'
             { Get-DevDbDatabase -Name dave-db -ErrorAction Stop } | Should -Throw -ErrorId 'ServerUnreachable,DevDb.Commands.GetDevDbDatabaseCommand'
             $env:DEVDB_SERVER = 'not an address'
-            { Get-DevDbProject -ErrorAction Stop } | Should -Throw -ErrorId 'NameInvalid,DevDb.Commands.GetDevDbProjectCommand'
+            { Get-DevDbProject -ErrorAction Stop } | Should -Throw -ErrorId 'ServerAddressInvalid,DevDb.Commands.GetDevDbProjectCommand'
         }
         finally {
             Remove-Item Env:DEVDB_SERVER, Env:DEVDB_TOKEN

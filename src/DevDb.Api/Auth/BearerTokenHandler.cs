@@ -35,7 +35,7 @@ public sealed class BearerTokenHandler(
     {
         Response.Headers.WWWAuthenticate = SchemeName;
         var hasToken = !string.IsNullOrEmpty(Request.Headers.Authorization);
-        await Problems.WriteAsync(Context, new DevDbException(ErrorCodes.Unauthenticated, DevDbErrorCategory.PermissionDenied,
+        await Problems.WriteAsync(Context, DevDbErrors.Unauthenticated(
             hasToken ? "The bearer token is not known to this DevDb server." : "This DevDb API call needs a bearer token.",
             hasToken
                 ? "Check the token (it may have been removed), or ask an admin for a new one."
@@ -45,7 +45,7 @@ public sealed class BearerTokenHandler(
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
         var caller = Caller.From(Context.User);
-        return Problems.WriteAsync(Context, new DevDbException(ErrorCodes.Forbidden, DevDbErrorCategory.PermissionDenied,
+        return Problems.WriteAsync(Context, DevDbErrors.Forbidden(
             $"Only admins can do this; '{caller.User}' has the role '{caller.Role}'.",
             "Ask a DevDb admin to do it, or for an admin token."));
     }

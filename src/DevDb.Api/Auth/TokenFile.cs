@@ -85,8 +85,5 @@ public static partial class TokenFile
         PrivateFiles.Write(path, JsonSerializer.SerializeToUtf8Bytes(new Content(tokens), Json));
     }
 
-    private static DevDbException Invalid(string path, string problem) =>
-        new(ErrorCodes.TokensFileInvalid, DevDbErrorCategory.InvalidData,
-            $"The API tokens file '{path}' is invalid: {problem}.",
-            "Fix the file, or recreate it with 'DevDb.Api tokens add'.", path);
+    private static DevDbException Invalid(string path, string problem) => DevDbErrors.TokensFileInvalid(path, problem);
 }

@@ -112,10 +112,8 @@ public static class FetchCommand
         else
         {
             if (dump.Format == DumpFormat.Directory)
-                throw new DevDbException(ErrorCodes.SourceInvalid, DevDbErrorCategory.InvalidArgument,
-                    $"'{location}' is a pg_dump directory-format dump; only a single dump file can be fetched into a pod.",
-                    "Publish a custom-format dump (pg_dump -Fc) or a tar (-Ft) or plain SQL dump, and point the project at that file.",
-                    location);
+                throw DevDbErrors.SourceInvalid(location, "it is a pg_dump directory-format dump, and only a single dump file can be fetched into a pod.",
+                    "Publish a custom-format dump (pg_dump -Fc) or a tar (-Ft) or plain SQL dump, and point the project at that file.");
             await CopyAsync(dump.Path, target, progress, cancellationToken);
         }
         if (dump.Format is DumpFormat.PlainSql or DumpFormat.GzipPlainSql)
@@ -151,12 +149,11 @@ public static class FetchCommand
         var safeLocation = Redacted(location);
         return e switch
         {
-            DevDbException known => new DevDbException(known.Code, known.Category, Redact(known.Message, location, safeLocation),
+            DevDbException known => known.WithText(Redact(known.Message, location, safeLocation),
                 known.RecommendedAction is null ? null : Redact(known.RecommendedAction, location, safeLocation), safeLocation),
             OperationCanceledException when cancellationToken.IsCancellationRequested =>
-                new DevDbException(ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidOperation,
-                    $"Fetching '{safeLocation}' was stopped before it finished.", "The restore Job is retried or the image build is started again.", safeLocation),
-            _ => new DevDbException(ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidOperation,
+                DevDbErrors.RestoreFailed($"Fetching '{safeLocation}' was stopped before it finished.", "The restore Job is retried or the image build is started again.", safeLocation),
+            _ => DevDbErrors.RestoreFailed(
                 $"Fetching '{safeLocation}' failed: {Redact(e.Message, location, safeLocation)}",
                 "Check the restore volume (free space, permissions) and the fetch container's log, then refresh the project.", safeLocation),
         };

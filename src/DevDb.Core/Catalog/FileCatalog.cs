@@ -51,9 +51,8 @@ public sealed class FileCatalog(string folder)
             }
             catch (IOException e)
             {
-                throw new DevDbException(ErrorCodes.StateLocked, DevDbErrorCategory.ResourceBusy,
-                    $"Another DevDb session has held the state lock '{LockPath}' for over {LockTimeout.TotalSeconds:0} s.",
-                    "Wait for the other session's command to finish, then try again.", LockPath, e);
+                throw DevDbErrors.StateLocked($"Another DevDb session has held the state lock '{LockPath}' for over {LockTimeout.TotalSeconds:0} s.",
+                    LockPath, "Wait for the other session's command to finish, then try again.", e);
             }
         }
     }
@@ -88,8 +87,7 @@ public sealed class FileCatalog(string folder)
             }
             catch (IOException e)
             {
-                throw new DevDbException(ErrorCodes.StateLocked, DevDbErrorCategory.ResourceBusy,
-                    $"{busy()} (waited {wait.TotalSeconds:0} s).", "Wait for it to finish, then try again.", name, e);
+                throw DevDbErrors.StateLocked($"{busy()} (waited {wait.TotalSeconds:0} s).", name, inner: e);
             }
         }
     }

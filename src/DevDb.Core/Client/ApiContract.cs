@@ -34,6 +34,8 @@ public static class ApiContract
         ErrorCodes.Forbidden => 403,
         // The request names a version this server lacks; other missing software is the server's fault.
         ErrorCodes.PostgresVersionNotInstalled => 422,
+        // The server's own settings, not the request.
+        ErrorCodes.SettingInvalid => 503,
         _ => error.Category switch
         {
             DevDbErrorCategory.InvalidArgument => 400,
@@ -42,6 +44,7 @@ public static class ApiContract
             DevDbErrorCategory.InvalidData => 422,
             DevDbErrorCategory.PermissionDenied => 403,
             DevDbErrorCategory.ConnectionError or DevDbErrorCategory.ResourceUnavailable or DevDbErrorCategory.NotInstalled => 503,
+            DevDbErrorCategory.OperationTimeout => 504,
             _ => 500,
         },
     };
@@ -86,5 +89,5 @@ public sealed record ApiProblem
         RequestId = requestId,
     };
 
-    public DevDbException ToException() => new(Code, Category, Detail, RecommendedAction, Target);
+    public DevDbException ToException() => DevDbException.Reported(Code, Detail, RecommendedAction, Target);
 }

@@ -66,9 +66,7 @@ public sealed class ClientContexts(string folder)
         {
             var token = Environment.GetEnvironmentVariable("DEVDB_TOKEN") ?? "";
             if (!Uri.TryCreate(server, UriKind.Absolute, out var address))
-                throw new DevDbException(ErrorCodes.NameInvalid, DevDbErrorCategory.InvalidArgument,
-                    $"DEVDB_SERVER is '{server}', which is not an absolute address.",
-                    "Set DEVDB_SERVER to the API's address, e.g. https://devdb.example.com, or remove it to use the saved context.", server);
+                throw DevDbErrors.ServerAddressInvalid(server, "DEVDB_SERVER");
             var context = new ClientContext
             {
                 Name = EnvironmentContextName, Server = address, User = "", Role = "", TokenStore = "Environment",
@@ -100,8 +98,7 @@ public sealed class ClientContexts(string folder)
     {
         var saved = Read();
         if (saved.Contexts.All(c => c.Name != name))
-            throw new DevDbException(ErrorCodes.ContextNotFound, DevDbErrorCategory.ObjectNotFound,
-                $"There is no saved DevDb context named '{name}'.", "List them with Get-DevDbContext -ListAvailable.", name);
+            throw DevDbErrors.ContextNotFound(name);
         DeleteToken(name);
         Write(new SavedContexts(saved.Current == name ? null : saved.Current, saved.Contexts.Where(c => c.Name != name).ToList()));
     }
@@ -118,9 +115,8 @@ public sealed class ClientContexts(string folder)
         }
         catch (JsonException e)
         {
-            throw new DevDbException(ErrorCodes.ContextNotFound, DevDbErrorCategory.InvalidData,
-                $"The saved DevDb contexts in '{ContextsFile}' cannot be read: {e.Message}",
-                $"Delete the file and connect again with Connect-DevDb.", ContextsFile, e);
+            throw DevDbErrors.ContextsFileInvalid(ContextsFile, $"The saved DevDb contexts in '{ContextsFile}' cannot be read: {e.Message}",
+                "Delete the file and connect again with Connect-DevDb.", e);
         }
     }
 
@@ -134,9 +130,8 @@ public sealed class ClientContexts(string folder)
     {
         var path = TokenFile(context.Name);
         if (!File.Exists(path))
-            throw new DevDbException(ErrorCodes.ContextNotFound, DevDbErrorCategory.ObjectNotFound,
-                $"The token of DevDb context '{context.Name}' is missing ({path}).",
-                $"Connect again: Connect-DevDb -Server {context.Server} -Name {context.Name}.", context.Name);
+            throw DevDbErrors.ContextsFileInvalid(path, $"The token of DevDb context '{context.Name}' is missing ({path}).",
+                $"Connect again: Connect-DevDb -Server {context.Server} -Name {context.Name}.");
         var bytes = File.ReadAllBytes(path);
         return Encoding.UTF8.GetString(context.TokenStore == "Dpapi" && OperatingSystem.IsWindows() ? Unprotect(bytes) : bytes);
     }

@@ -172,8 +172,7 @@ public sealed class HttpDevDbClient : IDevDbClient
         catch (Exception e) when (e is HttpRequestException or SocketException
                                   || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            throw new DevDbException(ErrorCodes.ServerUnreachable, DevDbErrorCategory.ConnectionError,
-                $"Cannot reach the DevDb API at {Server}: {e.Message}",
+            throw DevDbErrors.ServerUnreachable($"the DevDb API at {Server}", e.Message,
                 "Check the address and that the server is up (its /healthz answers), or switch to the local engine with Connect-DevDb -Local.",
                 Server.ToString(), e);
         }
@@ -208,13 +207,13 @@ public sealed class HttpDevDbClient : IDevDbClient
             }
         }
         return response.StatusCode == HttpStatusCode.Unauthorized
-            ? new DevDbException(ErrorCodes.Unauthenticated, DevDbErrorCategory.PermissionDenied,
-                $"The server at {Server} did not accept the token.", "Connect again with a valid token: Connect-DevDb -Server <address> -Token <token>.", Server.ToString())
+            ? DevDbErrors.Unauthenticated($"The server at {Server} did not accept the token.",
+                "Connect again with a valid token: Connect-DevDb -Server <address> -Token <token>.", Server.ToString())
             : NotTheApi(response, inner: null);
     }
 
     private DevDbException NotTheApi(HttpResponseMessage response, Exception? inner) =>
-        new(ErrorCodes.ServerError, DevDbErrorCategory.ResourceUnavailable,
+        DevDbErrors.ServerError(
             $"The server at {Server} answered {(int)response.StatusCode} {response.ReasonPhrase} to {response.RequestMessage?.Method} /{response.RequestMessage?.RequestUri?.AbsolutePath.TrimStart('/')}, which is not an answer of the DevDb API.",
             "Check that the address is the DevDb API's, and look in the server's log.", Server.ToString(), inner);
 
@@ -222,12 +221,9 @@ public sealed class HttpDevDbClient : IDevDbClient
     private static Uri CheckServer(Uri server, bool allowUnencryptedAuthentication)
     {
         if (!server.IsAbsoluteUri || (server.Scheme != Uri.UriSchemeHttps && server.Scheme != Uri.UriSchemeHttp))
-            throw new DevDbException(ErrorCodes.NameInvalid, DevDbErrorCategory.InvalidArgument,
-                $"'{server}' is not an http or https address.", "Give the API's address, e.g. https://devdb.example.com.", server.ToString());
+            throw DevDbErrors.ServerAddressInvalid(server.ToString(), "-Server");
         if (server.Scheme == Uri.UriSchemeHttp && !allowUnencryptedAuthentication && !IsThisMachine(server))
-            throw new DevDbException(ErrorCodes.InsecureConnection, DevDbErrorCategory.PermissionDenied,
-                $"Refusing to send a token over plain http to {server.Host}: anyone on the way could read it.",
-                "Use the server's https address, or, on a network you trust, add -AllowUnencryptedAuthentication.", server.ToString());
+            throw DevDbErrors.InsecureConnection(server.Host, server.ToString());
         return server.AbsoluteUri.EndsWith('/') ? server : new Uri(server.AbsoluteUri + "/");
     }
 

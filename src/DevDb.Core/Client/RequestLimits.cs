@@ -1,10 +1,11 @@
 using DevDb.Core.Model;
+using DevDb.Core.Rules;
 using DevDb.Core.Sources;
 
 namespace DevDb.Core.Client;
 
 /// <summary>
-/// The sizes a request may have, checked the same way by both engines before anything is
+/// The shape and sizes a request may have, checked the same way by both engines before anything is
 /// recorded (the API also bounds whole request bodies to <see cref="MaxRequestBytes"/>).
 /// </summary>
 public static class RequestLimits
@@ -20,6 +21,7 @@ public static class RequestLimits
     {
         Names.Validate(request.Name, "project");
         Names.ValidateDatabaseName(request.DatabaseName);
+        ProjectRules.CheckPostgresVersion(request.PostgresVersion);
         CheckSource(request.Source);
         CheckSql(request.PostRestoreSql);
     }
@@ -37,12 +39,6 @@ public static class RequestLimits
             throw TooLong("owner", owner.Length, MaxOwner, "Give the owner's user name.");
     }
 
-    public static DevDbException SuperuserLoginsNotAllowed(string project) =>
-        new(ErrorCodes.SuperuserLoginsNotAllowed, DevDbErrorCategory.PermissionDenied,
-            $"Project '{UserInput.Shown(project)}' asks for superuser logins, which this installation does not allow: a superuser can run programs and read files as its server's OS user.",
-            "Leave out -SuperuserLogins, or ask the DevDb admin to allow it where each database has OS-level isolation of its own (AllowSuperuserLogins).",
-            UserInput.Shown(project));
-
     private static void CheckSource(string? source)
     {
         if (source is { Length: > DumpSources.MaxLength })
@@ -56,6 +52,5 @@ public static class RequestLimits
     }
 
     private static DevDbException TooLong(string what, int length, int limit, string action) =>
-        new(ErrorCodes.RequestInvalid, DevDbErrorCategory.InvalidArgument,
-            $"The {what} has {length} characters; DevDb takes at most {limit}.", action, what);
+        DevDbErrors.RequestInvalid($"The {what} has {length} characters; DevDb takes at most {limit}.", action, what);
 }

@@ -69,7 +69,7 @@ public sealed partial class DevDbEngine
                         held.Dispose();
                         return (Observed(existing!), null);
                     case NewDatabaseDecision.Conflict:
-                        throw DatabaseRules.Exists(existing!.Database);
+                        throw DevDbErrors.DatabaseExists(existing!.Database.Name, existing.Database.Project, existing.Database.Owner);
                 }
                 var projectRecord = RequireProject(request.Project);
                 if (projectRecord.Pending is { Kind: OperationKind.RemoveProject } removal) throw Busy("Project", request.Project, removal);
@@ -173,7 +173,7 @@ public sealed partial class DevDbEngine
         catch (FileNotFoundException)
         {
             // A background create failed (or the database was removed) between the two reads.
-            throw RequireDatabase(name).Database is { Status: DatabaseStatus.Failed } failed ? RecordedErrors.CreateFailed(failed) : DatabaseRules.NotFound(name);
+            throw RequireDatabase(name).Database is { Status: DatabaseStatus.Failed } failed ? RecordedErrors.CreateFailed(failed) : DevDbErrors.DatabaseNotFound(name);
         }
         return Task.FromResult(new ConnectionInfo(database.Host, database.Port, database.DatabaseName, database.Username, password));
     }

@@ -37,7 +37,7 @@ public sealed partial class DevDbEngine
     private async Task<(Project Project, PendingBuild? Build)> BeginNewProjectAsync(NewProjectRequest request, bool accepted, CancellationToken cancellationToken)
     {
         RequestLimits.Check(request);
-        if (request.SuperuserLogins && !_options.AllowSuperuserLogins) throw RequestLimits.SuperuserLoginsNotAllowed(request.Name);
+        if (request.SuperuserLogins && !_options.AllowSuperuserLogins) throw DevDbErrors.SuperuserLoginsNotAllowed(request.Name);
         var definition = ProjectDefinition.Of(request, PostgresInstallation.Find(request.PostgresVersion).MajorVersion);
         // A repeated request is answered at once, even while the first one's build runs.
         if (_catalog.FindProject(request.Name) is { } seen && ProjectRules.ClassifyNew(seen.Project, definition, false) == NewProjectDecision.Identical
@@ -59,7 +59,7 @@ public sealed partial class DevDbEngine
                         held.Dispose();
                         return (existing!.Project, null);
                     case NewProjectDecision.Conflict:
-                        throw ProjectRules.Exists(existing!.Project);
+                        throw DevDbErrors.ProjectExists(existing!.Project.Name, existing.Project.Source, existing.Project.PostgresVersion);
                     case NewProjectDecision.Busy:
                         throw Busy("Project", request.Name, existing!.Pending!);
                 }
@@ -251,7 +251,7 @@ public sealed partial class DevDbEngine
         catch (Exception e)
         {
             // Accepted work the host had to stop is recorded as failed, never dropped.
-            var error = e as DevDbException ?? new DevDbException(ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidData,
+            var error = e as DevDbException ?? DevDbErrors.RestoreFailed(
                 e is OperationCanceledException
                     ? $"Building image r{revision} of project '{project.Name}' was stopped: the DevDb server shut down before it finished."
                     : $"Building image r{revision} of project '{project.Name}' failed: {e.Message}",

@@ -152,12 +152,11 @@ public sealed partial class DevDbEngine : IDevDbService
     // ---- helpers --------------------------------------------------------------------------
 
     private ProjectRecord RequireProject(string name) =>
-        _catalog.FindProject(Names.IsValid(name) ? name : "") is { } record ? record : throw ProjectRules.NotFound(name);
+        _catalog.FindProject(Names.IsValid(name) ? name : "") is { } record ? record : throw DevDbErrors.ProjectNotFound(name);
 
     private DatabaseRecord RequireDatabase(string name) =>
-        _catalog.FindDatabase(Names.IsValid(name) ? name : "") is { } record ? record : throw DatabaseRules.NotFound(name);
+        _catalog.FindDatabase(Names.IsValid(name) ? name : "") is { } record ? record : throw DevDbErrors.DatabaseNotFound(name);
 
     private static DevDbException Busy(string kind, string name, PendingOperation pending) =>
-        new(ErrorCodes.StateLocked, DevDbErrorCategory.ResourceBusy,
-            $"{kind} '{name}' is busy: another session is {pending.Describe()}.", "Wait for it to finish, then try again.", name);
+        DevDbErrors.StateLocked($"{kind} '{name}' is busy: another session is {pending.Describe()}.", name);
 }

@@ -76,9 +76,9 @@ public sealed class LocalLayout
             if (!Directory.Exists(folder)) continue;
             var mode = File.GetUnixFileMode(folder);
             if (mode.HasFlag(UnixFileMode.OtherExecute)) continue;
-            throw new DevDbException(ErrorCodes.HomeNotAccessible, DevDbErrorCategory.PermissionDenied,
+            throw DevDbErrors.HomeNotAccessible(folder,
                 $"The state folder '{Home}' is inside '{folder}' (mode {Convert.ToString((int)mode, 8)}), which the database servers' OS users cannot pass through.",
-                $"Let others pass through it without listing it (chmod o+x '{folder}'), or set DEVDB_HOME to a folder such as /var/lib/devdb.", folder);
+                $"Let others pass through it without listing it (chmod o+x '{folder}'), or set DEVDB_HOME to a folder such as /var/lib/devdb.");
         }
     }
 

@@ -26,13 +26,7 @@ public static class DiskSpace
     /// <param name="neededBytes">What the step needed, when known.</param>
     public static DevDbException Full(string folder, string step, long? neededBytes, Exception? inner = null)
     {
-        var free = FreeBytes(folder);
-        return new DevDbException(ErrorCodes.DiskFull, DevDbErrorCategory.ResourceUnavailable,
-            $"The disk is full while {step}: '{folder}' has {Megabytes(free)} free" +
-            (neededBytes is { } needed ? $", and the step needs about {Megabytes(needed)}." : ".") +
-            " Nothing half-made was kept.",
-            $"Free space on the file system of '{folder}' (remove databases you no longer need: Get-DevDbDatabase | Remove-DevDbDatabase), or move DEVDB_HOME to a larger one.",
-            folder, inner);
+        return DevDbErrors.DiskFull(folder, step, Megabytes(FreeBytes(folder)), neededBytes is { } needed ? Megabytes(needed) : null, inner);
     }
 
     private static long? FreeBytes(string folder)

@@ -19,20 +19,20 @@ public static partial class Names
     /// <summary>Throws <see cref="ErrorCodes.NameInvalid"/> naming what is wrong with <paramref name="name"/>.</summary>
     public static void Validate(string? name, string kind)
     {
-        if (IsValid(name)) return;
-        throw new DevDbException(ErrorCodes.NameInvalid, DevDbErrorCategory.InvalidArgument,
-            $"'{UserInput.Shown(name)}' is not a valid {kind} name: {Problem(name)}",
-            $"Use 1-{MaxLength} lowercase letters, digits or '-', starting and ending with a letter or digit, e.g. 'dave-shop'.",
-            UserInput.Shown(name));
+        if (Check(name, kind) is { } invalid) throw invalid;
     }
+
+    /// <summary>NameInvalid naming what is wrong with <paramref name="name"/> as a <paramref name="kind"/> ("project", "database") name; null for a valid one.</summary>
+    public static DevDbException? Check(string? name, string kind) => IsValid(name)
+        ? null
+        : DevDbErrors.NameInvalid(name ?? "", $"{kind} name", Problem(name),
+            $"Use 1-{MaxLength} lowercase letters, digits or '-', starting and ending with a letter or digit, e.g. 'dave-shop'.");
 
     /// <summary>The database inside a server (a project's DatabaseName) is a Postgres identifier, not a DNS label.</summary>
     public static void ValidateDatabaseName(string name)
     {
         if (!string.IsNullOrWhiteSpace(name) && name.Length <= 63 && !name.Any(char.IsControl)) return;
-        throw new DevDbException(ErrorCodes.NameInvalid, DevDbErrorCategory.InvalidArgument,
-            $"'{UserInput.Shown(name)}' is not a valid name for the database inside the server: use 1-63 printable characters.",
-            "Use a plain name such as 'app'.", UserInput.Shown(name));
+        throw DevDbErrors.NameInvalid(name, "name for the database inside the server", "use 1-63 printable characters.", "Use a plain name such as 'app'.");
     }
 
     private static string Problem(string? name) => name switch

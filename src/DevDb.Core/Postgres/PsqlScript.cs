@@ -77,7 +77,7 @@ public static partial class PsqlScript
         if (lineIsSql) CollectRoles(line, roles, source, lexer.Line);
         if (Encoding.UTF8.GetString(head.ToArray()).Contains(DumpHeader, StringComparison.Ordinal)
             && !Encoding.UTF8.GetString(tail.ToArray()).Contains(DumpFooter, StringComparison.Ordinal))
-            throw SourceErrors.Corrupt(source, "is corrupt or truncated: the script ends before pg_dump's \"dump complete\" footer.",
+            throw DevDbErrors.DumpCorrupt(source, "is corrupt or truncated: the script ends before pg_dump's \"dump complete\" footer.",
                 "Make the dump again and check it was copied completely.");
         return new PsqlScriptFacts(roles, lexer.Line);
     }
@@ -157,7 +157,7 @@ public static partial class PsqlScript
         }
         catch (InvalidDataException e)
         {
-            throw SourceErrors.Corrupt(source, $"is corrupt or truncated: {e.Message}.", "Make the dump again and check it was copied completely.", e);
+            throw DevDbErrors.DumpCorrupt(source, $"is corrupt or truncated: {e.Message}.", "Make the dump again and check it was copied completely.", e);
         }
     }
 
@@ -184,5 +184,5 @@ public static partial class PsqlScript
         if (roles.Count > MaxRoles) throw Unsafe(source, number, $"a statement that names more than {MaxRoles} roles in all");
     }
 
-    private static DevDbException Unsafe(string source, long line, string what) => SourceErrors.Unsafe(source, line, what);
+    private static DevDbException Unsafe(string source, long line, string what) => DevDbErrors.DumpUnsafe(source, line, what);
 }

@@ -25,15 +25,6 @@ public static class DatabaseRules
         return existing.Status == DatabaseStatus.Failed ? NewDatabaseDecision.ReplaceFailed : NewDatabaseDecision.Identical;
     }
 
-    public static DevDbException Exists(Database existing) =>
-        new(ErrorCodes.DatabaseExists, DevDbErrorCategory.ResourceExists,
-            $"A database named '{existing.Name}' already exists (project '{existing.Project}', owner '{existing.Owner}').",
-            $"Choose another name, or reuse it: Get-DevDbDatabase -Name {existing.Name}.", existing.Name);
-
-    public static DevDbException NotFound(string name) =>
-        new(ErrorCodes.DatabaseNotFound, DevDbErrorCategory.ObjectNotFound,
-            $"There is no database named '{UserInput.Shown(name)}'.", "List databases with Get-DevDbDatabase, or create one with New-DevDbDatabase.", UserInput.Shown(name));
-
     /// <summary>Stop, start and reset need a database that was created: not Creating, not Failed.</summary>
     public static void CheckUsable(Database database)
     {
@@ -42,6 +33,5 @@ public static class DatabaseRules
     }
 
     public static DevDbException Busy(string name, string what) =>
-        new(ErrorCodes.StateLocked, DevDbErrorCategory.ResourceBusy,
-            $"Database '{name}' is busy: it is {what}.", "Wait for it to finish (Wait-DevDbDatabase), then try again.", name);
+        DevDbErrors.StateLocked($"Database '{name}' is busy: it is {what}.", name, "Wait for it to finish (Wait-DevDbDatabase), then try again.");
 }

@@ -1,6 +1,5 @@
 using DevDb.Core.Client;
 using DevDb.Core.Model;
-using DevDb.Core.Sources;
 
 namespace DevDb.Core.Rules;
 
@@ -42,32 +41,25 @@ public static class ProjectRules
         return ProjectDefinition.Of(existing) == requested ? NewProjectDecision.Identical : NewProjectDecision.Conflict;
     }
 
-    public static DevDbException Exists(Project existing) =>
-        new(ErrorCodes.ProjectExists, DevDbErrorCategory.ResourceExists,
-            $"Project '{existing.Name}' already exists with another definition (source '{SourceErrors.Shown(existing.Source)}', PostgreSQL {existing.PostgresVersion}).",
-            $"Choose another name, change it with Update-DevDbProject, or remove it first with Remove-DevDbProject -Name {existing.Name}.", existing.Name);
+    /// <summary>The PostgreSQL major versions DevDb runs (both runtimes: the login and client-authentication rules need 10).</summary>
+    public const int OldestPostgresVersion = 10, NewestPostgresVersion = 99;
 
-    public static DevDbException NotFound(string name) =>
-        new(ErrorCodes.ProjectNotFound, DevDbErrorCategory.ObjectNotFound,
-            $"There is no project named '{UserInput.Shown(name)}'.", "List projects with Get-DevDbProject, or create one with New-DevDbProject.", UserInput.Shown(name));
+    /// <summary>PostgresVersionUnsupported for a version no runtime can run; whether it is installed is the local runtime's question.</summary>
+    public static void CheckPostgresVersion(int? version)
+    {
+        if (version is { } major && major is < OldestPostgresVersion or > NewestPostgresVersion)
+            throw DevDbErrors.PostgresVersionUnsupported(major, OldestPostgresVersion, NewestPostgresVersion);
+    }
 
     /// <summary>The image new databases and resets are cloned from: the newest ready one, or ProjectNotReady saying why there is none.</summary>
     public static Image ImageToClone(Project project) =>
-        project.LatestImage ?? throw new DevDbException(ErrorCodes.ProjectNotReady, DevDbErrorCategory.InvalidOperation,
-            project.Status == ProjectStatus.Failed
-                ? $"Project '{project.Name}' has no image to clone: its build failed: {project.Error}"
-                : $"Project '{project.Name}' has no image to clone yet: its first image is still being built.",
-            project.Status == ProjectStatus.Failed
-                ? $"Fix the source and run Update-DevDbProject -Name {project.Name}."
-                : "Wait for the build to finish, then try again.", project.Name);
+        project.LatestImage ?? throw DevDbErrors.ProjectNotReady(project.Name, project.Status == ProjectStatus.Failed ? project.Error ?? "" : null);
 
     /// <summary>A project with databases is removed only when asked to remove them too.</summary>
     public static void CheckRemovable(string project, IReadOnlyCollection<string> databases, bool force)
     {
         if (databases.Count == 0 || force) return;
-        throw new DevDbException(ErrorCodes.ProjectHasDatabases, DevDbErrorCategory.InvalidOperation,
-            $"Project '{project}' still has {databases.Count} database(s): {string.Join(", ", databases.Order(StringComparer.Ordinal))}.",
-            $"Remove them first (Get-DevDbDatabase -Project {project} | Remove-DevDbDatabase), or use -Force to remove them with the project.", project);
+        throw DevDbErrors.ProjectHasDatabases(project, databases);
     }
 
     /// <summary>A project once no build of it runs: Ready while it has an image to clone, else Failed; with the last build's error, if it failed.</summary>

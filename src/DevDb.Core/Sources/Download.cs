@@ -79,13 +79,12 @@ internal static class Download
         {
             DeleteQuietly(target);
             if (e is OperationCanceledException && cancellationToken.IsCancellationRequested) throw;
-            if (IO.DiskSpace.IsFull(e)) throw IO.DiskSpace.Full(workDirectory, $"downloading '{SourceErrors.Shown(location)}'", expectedBytes, e);
+            if (IO.DiskSpace.IsFull(e)) throw IO.DiskSpace.Full(workDirectory, $"downloading '{DevDbErrors.ShownSource(location)}'", expectedBytes, e);
             if (e is TimeoutException or IOException || isTransferError(e))
-                throw SourceErrors.Unreachable(location, $"the download broke off: {e.Message}", inner: e);
+                throw DevDbErrors.SourceUnreachable(location, $"the download broke off: {e.Message}", inner: e);
             if (e is UnauthorizedAccessException)
-                throw new DevDbException(ErrorCodes.SourceAccessDenied, DevDbErrorCategory.PermissionDenied,
-                    $"Could not write the download to '{workDirectory}': {e.Message}",
-                    "Make sure the DevDb state folder is writable by this user.", workDirectory, e);
+                throw DevDbErrors.HomeNotAccessible(workDirectory, $"Could not write the download to '{workDirectory}': {e.Message}",
+                    "Make sure the DevDb state folder is writable by this user.", e);
             throw;
         }
         return Finish(location, target, bytes);
@@ -117,8 +116,8 @@ internal static class Download
         {
             DeleteQuietly(path);
             // Name what the user gave, not the temporary file that no longer exists.
-            throw new DevDbException(e.Code, e.Category, e.Message.Replace($"'{path}'", $"'{location}'"),
-                e.RecommendedAction, location, e);
+            throw e.WithText(e.Message.Replace($"'{DevDbErrors.ShownSource(path)}'", $"'{DevDbErrors.ShownSource(location)}'"),
+                e.RecommendedAction, DevDbErrors.ShownSource(location));
         }
         catch
         {

@@ -37,12 +37,12 @@ public static class DumpFormatDetector
         if (Directory.Exists(path))
         {
             if (File.Exists(Path.Combine(path, "toc.dat"))) return DumpFormat.Directory;
-            throw SourceErrors.Corrupt(path,
+            throw DevDbErrors.DumpCorrupt(path,
                 "is a folder but not a pg_dump directory-format dump (it has no toc.dat).",
                 "Point the project at the folder pg_dump -Fd wrote, or at a dump file.");
         }
         if (!File.Exists(path))
-            throw SourceErrors.NotFound(path, "there is no such file or folder.");
+            throw DevDbErrors.SourceNotFound(path, "there is no such file or folder.");
 
         byte[] head;
         try
@@ -52,17 +52,17 @@ public static class DumpFormatDetector
         }
         catch (UnauthorizedAccessException e)
         {
-            throw SourceErrors.AccessDenied(path, e.Message, "Give the user running DevDb read access to the file.", e);
+            throw DevDbErrors.SourceAccessDenied(path, e.Message, "Give the user running DevDb read access to the file.", e);
         }
 
         if (head.Length == 0)
-            throw SourceErrors.Corrupt(path, "is empty, so it is not a pg_dump file.",
+            throw DevDbErrors.DumpCorrupt(path, "is empty, so it is not a pg_dump file.",
                 "The dump was probably cut off while it was written or copied: make it again with pg_dump.");
         if (head.AsSpan().StartsWith(CustomMagic)) return DumpFormat.Custom;
         if (IsTar(head))
         {
             if (TarHasTableOfContents(path)) return DumpFormat.Tar;
-            throw SourceErrors.Corrupt(path, "is a tar archive but not a pg_dump tar-format dump (it has no toc.dat).");
+            throw DevDbErrors.DumpCorrupt(path, "is a tar archive but not a pg_dump tar-format dump (it has no toc.dat).");
         }
         if (head.Length >= 2 && head[0] == 0x1f && head[1] == 0x8b) return DetectGzip(path);
 
@@ -70,7 +70,7 @@ public static class DumpFormatDetector
         {
             if (LooksLikeSql(ReadHead(stream, TextHeadBytes), stream.Length <= TextHeadBytes)) return DumpFormat.PlainSql;
         }
-        throw SourceErrors.Corrupt(path, NotADump);
+        throw DevDbErrors.DumpCorrupt(path, NotADump);
     }
 
     private static DumpFormat DetectGzip(string path)
@@ -87,20 +87,20 @@ public static class DumpFormatDetector
         }
         catch (InvalidDataException e)
         {
-            throw SourceErrors.Corrupt(path, "is a damaged gzip file.",
+            throw DevDbErrors.DumpCorrupt(path, "is a damaged gzip file.",
                 "Copy or download the dump again, or make it again with pg_dump.", e);
         }
 
         if (inner.AsSpan().StartsWith(CustomMagic))
-            throw SourceErrors.Corrupt(path,
+            throw DevDbErrors.DumpCorrupt(path,
                 "is a gzip-compressed pg_dump custom-format dump; pg_restore cannot read it compressed.",
                 "Decompress it first (gunzip), or publish the custom dump as pg_dump wrote it: -Fc is already compressed.");
         if (IsTar(inner))
-            throw SourceErrors.Corrupt(path,
+            throw DevDbErrors.DumpCorrupt(path,
                 "is a gzip-compressed tar archive; pg_restore cannot read it compressed.",
                 "Decompress it first (gunzip), and point the project at the .tar file pg_dump -Ft wrote.");
         if (LooksLikeSql(inner, wholeFile)) return DumpFormat.GzipPlainSql;
-        throw SourceErrors.Corrupt(path, "is gzip-compressed, but what is inside " + NotADump);
+        throw DevDbErrors.DumpCorrupt(path, "is gzip-compressed, but what is inside " + NotADump);
     }
 
     private static byte[] ReadHead(Stream stream, int count)

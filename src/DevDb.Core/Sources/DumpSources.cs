@@ -18,9 +18,9 @@ public static partial class DumpSources
     {
         ArgumentNullException.ThrowIfNull(options);
         if (string.IsNullOrWhiteSpace(location))
-            throw SourceErrors.Invalid(location ?? "", "the address is empty.");
+            throw DevDbErrors.SourceInvalid(location ?? "", "the address is empty.");
         if (location.Length > MaxLength)
-            throw SourceErrors.Invalid(location, $"it has {location.Length} characters, more than the {MaxLength} DevDb takes.");
+            throw DevDbErrors.SourceInvalid(location, $"it has {location.Length} characters, more than the {MaxLength} DevDb takes.");
         var trimmed = location.Trim();
 
         // A Windows drive path (C:\dumps\shop.dump, C:/dumps) or UNC path is a path, not a URI scheme "c:".
@@ -35,17 +35,17 @@ public static partial class DumpSources
         {
             case "file":
                 if (!Uri.TryCreate(trimmed, UriKind.Absolute, out var fileUri) || !fileUri.IsFile)
-                    throw SourceErrors.Invalid(location, "it is not a valid file:// URI (use file:///absolute/path).");
+                    throw DevDbErrors.SourceInvalid(location, "it is not a valid file:// URI (use file:///absolute/path).");
                 return new FileDumpSource(location, fileUri.LocalPath);
             case "http":
             case "https":
                 if (!Uri.TryCreate(trimmed, UriKind.Absolute, out var httpUri) || string.IsNullOrEmpty(httpUri.Host))
-                    throw SourceErrors.Invalid(location, "it is not a valid http(s) URL.");
+                    throw DevDbErrors.SourceInvalid(location, "it is not a valid http(s) URL.");
                 return new HttpDumpSource(location, httpUri, options);
             case "s3":
                 return ParseS3(location, trimmed, options);
             default:
-                throw SourceErrors.Invalid(location, $"the scheme '{UserInput.Shown(scheme.Groups[1].Value)}://' is not supported.");
+                throw DevDbErrors.SourceInvalid(location, $"the scheme '{UserInput.Shown(scheme.Groups[1].Value)}://' is not supported.");
         }
     }
 
@@ -57,10 +57,10 @@ public static partial class DumpSources
         var bucket = slash < 0 ? rest : rest[..slash];
         var key = slash < 0 ? "" : rest[(slash + 1)..];
         if (!BucketName().IsMatch(bucket))
-            throw SourceErrors.Invalid(location,
+            throw DevDbErrors.SourceInvalid(location,
                 $"'{UserInput.Shown(bucket)}' is not a valid S3 bucket name (3-63 lowercase letters, digits, dots and hyphens).");
         if (key.Length == 0 || key.EndsWith('/'))
-            throw SourceErrors.Invalid(location, "it names no object key (expected s3://bucket/path/to/file.dump).");
+            throw DevDbErrors.SourceInvalid(location, "it names no object key (expected s3://bucket/path/to/file.dump).");
         return new S3DumpSource(location, bucket, key, options);
     }
 

@@ -37,7 +37,7 @@ internal sealed class FileDumpSource(string location, string path) : IDumpSource
             var what = parent is not null && !Directory.Exists(parent)
                 ? $"the folder '{parent}' does not exist."
                 : "there is no such file.";
-            throw SourceErrors.NotFound(Location, what,
+            throw DevDbErrors.SourceNotFound(Location, what,
                 "Check the path (relative paths are resolved against the current directory).");
         }
         if (File.Exists(Path)) CheckReadable(Path);
@@ -54,12 +54,12 @@ internal sealed class FileDumpSource(string location, string path) : IDumpSource
         }
         catch (UnauthorizedAccessException e)
         {
-            throw SourceErrors.AccessDenied(Location, $"'{file}' cannot be read by this user.",
+            throw DevDbErrors.SourceAccessDenied(Location, $"'{file}' cannot be read by this user.",
                 "Give the user running DevDb read access to the dump (and to the folders above it).", e);
         }
         catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
         {
-            throw SourceErrors.AccessDenied(Location, $"'{file}' cannot be opened: {e.Message}",
+            throw DevDbErrors.SourceAccessDenied(Location, $"'{file}' cannot be opened: {e.Message}",
                 "Make sure no other program holds the dump open exclusively, then try again.", e);
         }
     }

@@ -64,7 +64,7 @@ internal sealed class HttpDumpSource(string location, Uri uri, DumpSourceOptions
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw SourceErrors.Unreachable(Location,
+            throw DevDbErrors.SourceUnreachable(Location,
                 $"{Uri.Host} did not answer within {options.ConnectTimeout.TotalSeconds:0.#} s.", inner: e);
         }
         catch (HttpRequestException e)
@@ -77,11 +77,11 @@ internal sealed class HttpDumpSource(string location, Uri uri, DumpSourceOptions
                 HttpRequestError.ProxyTunnelError => $"the proxy refused the connection ({e.Message}).",
                 _ => e.Message,
             };
-            throw SourceErrors.Unreachable(Location, what, inner: e);
+            throw DevDbErrors.SourceUnreachable(Location, what, inner: e);
         }
         catch (AuthenticationException e)
         {
-            throw SourceErrors.Unreachable(Location, $"the TLS connection to {Uri.Host} failed ({e.Message}).", inner: e);
+            throw DevDbErrors.SourceUnreachable(Location, $"the TLS connection to {Uri.Host} failed ({e.Message}).", inner: e);
         }
     }
 
@@ -89,17 +89,14 @@ internal sealed class HttpDumpSource(string location, Uri uri, DumpSourceOptions
     {
         if (response.IsSuccessStatusCode) return;
         if ((int)response.StatusCode is >= 300 and < 400)
-            throw new DevDbException(ErrorCodes.SourceRedirectLoop, DevDbErrorCategory.InvalidData,
-                $"The dump '{SourceErrors.Shown(Location)}' could not be reached: the server still redirected after {MaxRedirects} redirects " +
-                $"(HTTP {(int)response.StatusCode}, last to '{SourceErrors.Shown(response.Headers.Location?.ToString())}').",
-                "The URL redirects in a loop: give the dump's final address, or ask the server's owner to fix the redirect.", SourceErrors.Shown(Location));
+            throw DevDbErrors.SourceRedirectLoop(Location, MaxRedirects, (int)response.StatusCode, response.Headers.Location?.ToString());
         var status = $"the server answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}".TrimEnd() + ".";
         throw response.StatusCode switch
         {
-            HttpStatusCode.NotFound or HttpStatusCode.Gone => SourceErrors.NotFound(Location, status),
-            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => SourceErrors.AccessDenied(Location, status,
+            HttpStatusCode.NotFound or HttpStatusCode.Gone => DevDbErrors.SourceNotFound(Location, status),
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => DevDbErrors.SourceAccessDenied(Location, status,
                 "Use a URL the server lets DevDb read (for example a presigned or token-bearing URL), or ask its owner for access."),
-            _ => SourceErrors.Unreachable(Location, status,
+            _ => DevDbErrors.SourceUnreachable(Location, status,
                 (int)response.StatusCode >= 500
                     ? "The server has a problem: try again later, or ask its owner."
                     : "Check that the URL points directly at the dump file."),

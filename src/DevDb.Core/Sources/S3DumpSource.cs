@@ -75,7 +75,7 @@ internal sealed class S3DumpSource(string location, string bucket, string key, D
         }
         catch (AmazonClientException e)
         {
-            throw SourceErrors.AccessDenied(Location, $"the AWS credentials could not be loaded ({e.Message}).", CredentialsAction, e);
+            throw DevDbErrors.SourceAccessDenied(Location, $"the AWS credentials could not be loaded ({e.Message}).", CredentialsAction, e);
         }
     }
 
@@ -90,7 +90,7 @@ internal sealed class S3DumpSource(string location, string bucket, string key, D
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw SourceErrors.Unreachable(Location,
+            throw DevDbErrors.SourceUnreachable(Location,
                 $"{Endpoint} did not answer within {(options.ConnectTimeout * 2).TotalSeconds:0.#} s.", EndpointAction, e);
         }
         catch (AmazonS3Exception e)
@@ -99,22 +99,22 @@ internal sealed class S3DumpSource(string location, string bucket, string key, D
         }
         catch (AmazonServiceException e) when (e.StatusCode == 0 || e.InnerException is HttpRequestException or IOException or WebException)
         {
-            throw SourceErrors.Unreachable(Location, $"could not connect to {Endpoint} ({Innermost(e).Message}).", EndpointAction, e);
+            throw DevDbErrors.SourceUnreachable(Location, $"could not connect to {Endpoint} ({Innermost(e).Message}).", EndpointAction, e);
         }
         catch (HttpRequestException e)
         {
-            throw SourceErrors.Unreachable(Location, $"could not connect to {Endpoint} ({Innermost(e).Message}).", EndpointAction, e);
+            throw DevDbErrors.SourceUnreachable(Location, $"could not connect to {Endpoint} ({Innermost(e).Message}).", EndpointAction, e);
         }
         catch (AmazonClientException e) when (e.Message.Contains("credentials", StringComparison.OrdinalIgnoreCase))
         {
             // The SDK's own message lists every provider it tried; it stays available as the inner exception.
-            throw SourceErrors.AccessDenied(Location,
+            throw DevDbErrors.SourceAccessDenied(Location,
                 "no AWS credentials were found (looked at AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws, " +
                 "web identity and instance metadata).", CredentialsAction, e);
         }
         catch (AmazonClientException e)
         {
-            throw SourceErrors.Unreachable(Location, $"{Endpoint} could not be used ({Innermost(e).Message}).", EndpointAction, e);
+            throw DevDbErrors.SourceUnreachable(Location, $"{Endpoint} could not be used ({Innermost(e).Message}).", EndpointAction, e);
         }
     }
 
@@ -127,10 +127,10 @@ internal sealed class S3DumpSource(string location, string bucket, string key, D
             case "NoSuchKey":
                 return KeyMissing(e);
             case "InvalidAccessKeyId" or "SignatureDoesNotMatch" or "ExpiredToken" or "InvalidToken" or "TokenRefreshRequired":
-                return SourceErrors.AccessDenied(Location, $"the AWS credentials were rejected ({e.ErrorCode}: {e.Message}).",
+                return DevDbErrors.SourceAccessDenied(Location, $"the AWS credentials were rejected ({e.ErrorCode}: {e.Message}).",
                     CredentialsAction, e);
             case "PermanentRedirect" or "AuthorizationHeaderMalformed" or "IllegalLocationConstraintException":
-                return SourceErrors.Unreachable(Location, $"the bucket '{Bucket}' is in another region ({e.ErrorCode}).",
+                return DevDbErrors.SourceUnreachable(Location, $"the bucket '{Bucket}' is in another region ({e.ErrorCode}).",
                     "Set AWS_REGION to the bucket's region.", e);
         }
         switch (e.StatusCode)
@@ -139,11 +139,11 @@ internal sealed class S3DumpSource(string location, string bucket, string key, D
                 // HEAD answers carry no error code: ask the bucket itself which of the two is missing.
                 return await BucketExistsAsync(client, cancellationToken) == false ? BucketMissing(e) : KeyMissing(e);
             case HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized:
-                return SourceErrors.AccessDenied(Location,
+                return DevDbErrors.SourceAccessDenied(Location,
                     $"S3 refused to read s3://{Bucket}/{Key} ({e.ErrorCode ?? "403 Forbidden"}).",
                     "Grant the credentials in use s3:GetObject on the key (and s3:ListBucket on the bucket), or use other credentials.", e);
             default:
-                return SourceErrors.Unreachable(Location,
+                return DevDbErrors.SourceUnreachable(Location,
                     $"{Endpoint} answered HTTP {(int)e.StatusCode} {e.ErrorCode}: {e.Message}".TrimEnd(), EndpointAction, e);
         }
     }
@@ -169,11 +169,11 @@ internal sealed class S3DumpSource(string location, string bucket, string key, D
     }
 
     private DevDbException BucketMissing(Exception e) =>
-        SourceErrors.NotFound(Location, $"the bucket '{Bucket}' does not exist{At}.",
+        DevDbErrors.SourceNotFound(Location, $"the bucket '{Bucket}' does not exist{At}.",
             "Check the bucket name (and the endpoint, when using an S3-compatible store).", e);
 
     private DevDbException KeyMissing(Exception e) =>
-        SourceErrors.NotFound(Location, $"the bucket '{Bucket}' has no object with the key '{Key}'{At}.",
+        DevDbErrors.SourceNotFound(Location, $"the bucket '{Bucket}' has no object with the key '{Key}'{At}.",
             "Check the key's path and spelling (keys are case-sensitive), or upload the dump there.", e);
 
     private string At => ServiceUrl is null ? "" : $" at {ServiceUrl}";

@@ -232,9 +232,9 @@ public sealed class DisconnectDevDbCommand : DevDbCmdlet
         }
         if (name == ClientContexts.EnvironmentContextName)
         {
-            WriteError(new DevDbException(ErrorCodes.ContextNotFound, ErrorCategory.InvalidOperation,
+            WriteError(DevDbException.From(DevDbErrors.ContextNotFound(name,
                 "The current DevDb server comes from the environment variables DEVDB_SERVER and DEVDB_TOKEN, not from a saved context.",
-                "Remove those environment variables to stop using it.", name));
+                "Remove those environment variables to stop using it.")));
             return;
         }
         if (ShouldProcess(name, "Forget the DevDb context and its token"))

@@ -142,9 +142,8 @@ public sealed class WaitDevDbDatabaseCommand : DatabaseCmdlet
     protected override void Process(string name)
     {
         if (TryInvoke((client, progress, ct) => WithTimeout(Timeout, ct, token => client.WaitDatabaseAsync(name, progress, token),
-                () => new DevDbException(ErrorCodes.WaitTimedOut, ErrorCategory.OperationTimeout,
-                    $"Database '{name}' was still being created after {Timeout} s.",
-                    $"Wait longer (Wait-DevDbDatabase -Name {name} -Timeout <seconds>), or look at it with Get-DevDbDatabase -Name {name}.", name)),
+                () => DevDbException.From(DevDbErrors.WaitTimedOut($"Database '{name}' was still being created after {Timeout} s.",
+                    $"Wait longer (Wait-DevDbDatabase -Name {name} -Timeout <seconds>), or look at it with Get-DevDbDatabase -Name {name}.", name))),
                 out Database database, $"Creating database {name}"))
         {
             WriteDatabase(database);
@@ -272,9 +271,7 @@ public sealed class GetDevDbDatabaseCommand : DevDbCmdlet
         }
     }
 
-    private static DevDbException NotFound(string name, string? project) => new(ErrorCodes.DatabaseNotFound, ErrorCategory.ObjectNotFound,
-        project is null ? $"There is no database named '{name}'." : $"Project '{project}' has no database named '{name}'.",
-        "Run Get-DevDbDatabase to list databases, or New-DevDbDatabase to create one.", name);
+    private static DevDbException NotFound(string name, string? project) => DevDbException.From(DevDbErrors.DatabaseNotFound(name, project));
 }
 
 /// <summary>Removes databases: their server, files and record.</summary>

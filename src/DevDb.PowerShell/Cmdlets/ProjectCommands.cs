@@ -170,8 +170,7 @@ public sealed class GetDevDbProjectCommand : DevDbCmdlet
         }
     }
 
-    private static DevDbException NotFound(string name) => new(ErrorCodes.ProjectNotFound, ErrorCategory.ObjectNotFound,
-        $"There is no project named '{name}'.", "Run Get-DevDbProject to list projects, or New-DevDbProject to register one.", name);
+    private static DevDbException NotFound(string name) => DevDbException.From(DevDbErrors.ProjectNotFound(name));
 }
 
 /// <summary>Fetches the project's source again (or a new one) and builds the next image revision.</summary>
@@ -297,9 +296,8 @@ public sealed class WaitDevDbProjectCommand : DevDbCmdlet
         foreach (string name in Name.Where(n => IsValidName(n, "project")))
         {
             if (TryInvoke((client, progress, ct) => WaitDevDbDatabaseCommand.WithTimeout(Timeout, ct, token => client.WaitProjectAsync(name, progress, token),
-                    () => new DevDbException(ErrorCodes.WaitTimedOut, ErrorCategory.OperationTimeout,
-                        $"An image of project '{name}' was still being built after {Timeout} s.",
-                        $"Wait longer (Wait-DevDbProject -Name {name} -Timeout <seconds>), or look at it with Get-DevDbProject -Name {name}.", name)),
+                    () => DevDbException.From(DevDbErrors.WaitTimedOut($"An image of project '{name}' was still being built after {Timeout} s.",
+                        $"Wait longer (Wait-DevDbProject -Name {name} -Timeout <seconds>), or look at it with Get-DevDbProject -Name {name}.", name))),
                     out Project project, $"Building an image of project {name}"))
             {
                 WriteVerbose(NewDevDbProjectCommand.Describe(project));
@@ -370,7 +368,7 @@ public sealed class RemoveDevDbProjectCommand : DevDbCmdlet
                     || !RemoveDatabases(name, databases)) continue;
                 error = TryRemove(name, includeDatabases: true);
             }
-            if (error is not null) WriteError(error.ErrorCode == ErrorCodes.ProjectHasDatabases ? WithOurAdvice(error, name) : error);
+            if (error is not null) WriteError(error);
         }
     }
 
@@ -398,21 +396,12 @@ public sealed class RemoveDevDbProjectCommand : DevDbCmdlet
         });
         return removedAll;
     }
-
-    /// <summary>ProjectHasDatabases with the advice of this cmdlet's own switch.</summary>
-    private static DevDbException WithOurAdvice(DevDbException hasDatabases, string project) =>
-        new(hasDatabases.ErrorCode, hasDatabases.Category, hasDatabases.Message,
-            $"Remove them first (Get-DevDbDatabase -Project {project} | Remove-DevDbDatabase), or with the project: Remove-DevDbProject -Name {project} -IncludeDatabases.",
-            hasDatabases.Target, hasDatabases.InnerException);
 }
 
 /// <summary>How the cmdlets show a dump's address: without user name, password or query string (a presigned URL's signature), and only a short prefix.</summary>
 internal static class SourceText
 {
-    public static string Shown(string source) =>
-        UserInput.Shown(Uri.TryCreate(source, UriKind.Absolute, out Uri? uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
-            ? $"{uri.Scheme}://{uri.Authority}{uri.AbsolutePath}{(uri.Query.Length > 0 ? "?..." : "")}"
-            : source);
+    public static string Shown(string source) => DevDbErrors.ShownSource(source);
 
     /// <summary>Who reads the dump at <paramref name="source"/> and from where, for -Verbose; <paramref name="local"/> is true when this process (the local engine) fetches it, false when a server or cluster does.</summary>
     public static string Fetching(string source, bool local)

@@ -43,7 +43,7 @@ public sealed class HttpDevDbClientTests
     public void An_address_that_is_not_http_is_refused()
     {
         var error = Assert.Throws<DevDbException>(() => new HttpDevDbClient(new Uri("ftp://devdb.example.com"), "token"));
-        Assert.Equal(ErrorCodes.NameInvalid, error.Code);
+        Assert.Equal(ErrorCodes.ServerAddressInvalid, error.Code);
     }
 
     [Fact]

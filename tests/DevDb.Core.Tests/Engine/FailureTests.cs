@@ -80,12 +80,22 @@ public sealed class FailureTests(DumpFixture dumps) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_unsupported_postgres_version_is_refused_naming_the_installed_ones()
+    public async Task A_postgres_version_that_is_not_installed_is_refused_naming_the_installed_ones()
+    {
+        var error = await Assert.ThrowsAsync<DevDbException>(() =>
+            _home.Engine.NewProjectAsync(new NewProjectRequest { Name = "shop", Source = dumps.CustomDump, PostgresVersion = 98 }));
+        Assert.Equal(ErrorCodes.PostgresVersionNotInstalled, error.Code);
+        Assert.Contains("15", error.Message);
+        AssertNothingLeft();
+    }
+
+    [Fact]
+    public async Task A_postgres_version_devdb_cannot_run_is_refused_as_the_kubernetes_engine_refuses_it()
     {
         var error = await Assert.ThrowsAsync<DevDbException>(() =>
             _home.Engine.NewProjectAsync(new NewProjectRequest { Name = "shop", Source = dumps.CustomDump, PostgresVersion = 9 }));
-        Assert.Equal(ErrorCodes.PostgresVersionNotInstalled, error.Code);
-        Assert.Contains("15", error.Message);
+        Assert.Equal(ErrorCodes.PostgresVersionUnsupported, error.Code);
+        Assert.Contains("10 to 99", error.Message);
         AssertNothingLeft();
     }
 

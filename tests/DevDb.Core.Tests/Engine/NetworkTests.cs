@@ -74,7 +74,7 @@ public sealed class NetworkTests(DumpFixture dumps) : IAsyncLifetime
     public void A_listen_address_that_is_not_an_address_is_refused_when_the_engine_opens()
     {
         var error = Assert.Throws<DevDbException>(() => Open(new DatabaseNetwork { ListenAddress = "devdb.example.com" }));
-        Assert.Equal(ErrorCodes.NameInvalid, error.Code);
+        Assert.Equal(ErrorCodes.SettingInvalid, error.Code);
         Assert.Contains("devdb.example.com", error.Message);
     }
 

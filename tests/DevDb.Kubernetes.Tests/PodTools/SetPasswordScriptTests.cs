@@ -136,7 +136,7 @@ public sealed class SetPasswordScriptTests(DumpFixture dumps)
         Assert.Equal(1, result.ExitCode);
         Assert.DoesNotContain("line-one", result.Output);
         var (code, message, _) = volume.ReadTerminationLog();
-        Assert.Equal("ServerStartFailed", code);
+        Assert.Equal("ServerSetupFailed", code);
         Assert.Contains("DEVDB_PASSWORD", message);
     }
 
@@ -150,7 +150,7 @@ public sealed class SetPasswordScriptTests(DumpFixture dumps)
         Assert.Equal(1, result.ExitCode);
         Assert.DoesNotContain("s3cret-Pa55word", result.Output);
         var (code, message, _) = volume.ReadTerminationLog();
-        Assert.Equal("ServerStartFailed", code);
+        Assert.Equal("ServerSetupFailed", code);
         Assert.Contains("the database shop does not exist", message);
         Assert.DoesNotContain("s3cret-Pa55word", message);
     }

@@ -239,7 +239,7 @@ public sealed class ProjectLifecycleTests
 
         Assert.Equal(ErrorCodes.SourceInvalid, (await Assert.ThrowsAsync<DevDbException>(() => rig.Engine.NewProjectAsync(Shop("/home/dave/shop.dump")))).Code);
         Assert.Equal(ErrorCodes.NameInvalid, (await Assert.ThrowsAsync<DevDbException>(() => rig.Engine.NewProjectAsync(Shop() with { Name = "Shop_1" }))).Code);
-        Assert.Equal(ErrorCodes.RequestInvalid, (await Assert.ThrowsAsync<DevDbException>(() => rig.Engine.NewProjectAsync(Shop() with { PostgresVersion = 9 }))).Code);
+        Assert.Equal(ErrorCodes.PostgresVersionUnsupported, (await Assert.ThrowsAsync<DevDbException>(() => rig.Engine.NewProjectAsync(Shop() with { PostgresVersion = 9 }))).Code);
         Assert.Empty(rig.Server.FindAll(DevDbGroup.ApiVersion, DevDbGroup.Projects, Namespace));
 
         await rig.Engine.NewProjectAsync(Shop());

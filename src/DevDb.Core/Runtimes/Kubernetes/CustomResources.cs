@@ -112,18 +112,15 @@ internal static class KubeErrors
     public static DevDbException? Translate(Exception e, string resource, string group, string @namespace) => e switch
     {
         DevDbException => null,
-        HttpOperationException { Response.StatusCode: HttpStatusCode.Unauthorized } => new DevDbException(ErrorCodes.Unauthenticated,
-            DevDbErrorCategory.PermissionDenied, "The Kubernetes API server refused the kubeconfig's credentials.",
+        HttpOperationException { Response.StatusCode: HttpStatusCode.Unauthorized } => DevDbErrors.Unauthenticated(
+            "The Kubernetes API server refused the kubeconfig's credentials.",
             "Log in to the cluster again (refresh the kubeconfig), then retry.", @namespace, e),
-        HttpOperationException { Response.StatusCode: HttpStatusCode.Forbidden } => new DevDbException(ErrorCodes.Forbidden,
-            DevDbErrorCategory.PermissionDenied, $"Your Kubernetes user may not use {resource}.{group} in namespace '{@namespace}'.",
+        HttpOperationException { Response.StatusCode: HttpStatusCode.Forbidden } => DevDbErrors.Forbidden(
+            $"Your Kubernetes user may not use {resource}.{group} in namespace '{@namespace}'.",
             "Ask a cluster admin for a Role there that allows DevDb's resources, or use the DevDb API (Connect-DevDb -Server).", @namespace, e),
-        HttpOperationException http when IsMissingResourceType(http) => new DevDbException(ErrorCodes.DevDbNotInstalled,
-            DevDbErrorCategory.NotInstalled, $"The cluster does not know {resource}.{group}: DevDb is not installed there.",
-            $"Install it with Helm (helm install devdb chart/devdb -n {@namespace} --create-namespace), or check the kubeconfig context.", @namespace, e),
-        HttpRequestException or TaskCanceledException { InnerException: TimeoutException } => new DevDbException(ErrorCodes.ServerUnreachable,
-            DevDbErrorCategory.ConnectionError, $"The Kubernetes API server cannot be reached: {e.Message}",
-            "Check the kubeconfig's server address and your network or VPN, then retry.", @namespace, e),
+        HttpOperationException http when IsMissingResourceType(http) => DevDbErrors.DevDbNotInstalled($"{resource}.{group}", @namespace, e),
+        HttpRequestException or TaskCanceledException { InnerException: TimeoutException } => DevDbErrors.ServerUnreachable(
+            "the Kubernetes API server", e.Message, "Check the kubeconfig's server address and your network or VPN, then retry.", @namespace, e),
         _ => null,
     };
 }

@@ -74,9 +74,9 @@ public sealed class KubernetesEngine : IDevDbService
         }
         catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or FileNotFoundException or ArgumentException)
         {
-            throw new DevDbException(ErrorCodes.ContextNotFound, DevDbErrorCategory.ObjectNotFound,
+            throw DevDbErrors.ContextNotFound(context ?? "",
                 context is null ? $"No usable kubeconfig was found: {e.Message}" : $"The kubeconfig has no usable context '{context}': {e.Message}",
-                "Check KUBECONFIG (or ~/.kube/config) and the context name (kubectl config get-contexts).", context, e);
+                "Check KUBECONFIG (or ~/.kube/config) and the context name (kubectl config get-contexts).");
         }
         var options = new KubernetesOptions { Namespace = @namespace ?? (string.IsNullOrEmpty(configuration.Namespace) ? "devdb" : configuration.Namespace) };
         return new KubernetesEngine(new k8s.Kubernetes(configuration), options, ownsClient: true);
@@ -107,12 +107,8 @@ public sealed class KubernetesEngine : IDevDbService
     private async Task<(DevDbProject Project, int Refresh)> RecordNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken)
     {
         RequestLimits.Check(request);
-        if (request.SuperuserLogins && !_options.AllowSuperuserLogins) throw RequestLimits.SuperuserLoginsNotAllowed(request.Name);
+        if (request.SuperuserLogins && !_options.AllowSuperuserLogins) throw DevDbErrors.SuperuserLoginsNotAllowed(request.Name);
         var version = request.PostgresVersion ?? _options.DefaultPostgresVersion;
-        if (version is < 10 or > 99)
-            throw new DevDbException(ErrorCodes.RequestInvalid, DevDbErrorCategory.InvalidArgument,
-                $"PostgreSQL {version} is not a major version DevDb can run: use 10 or newer (the image is {_options.PostgresImageOf(version)}).",
-                "Give -PostgresVersion a major version such as 16 or 17.", request.Name);
         await CheckSourceAsync(request.Source, cancellationToken);
         var spec = new ProjectSpec
         {
@@ -138,7 +134,7 @@ public sealed class KubernetesEngine : IDevDbService
             case NewProjectDecision.Identical:
                 return (existing, existing.Spec.Refresh);
             case NewProjectDecision.Conflict:
-                throw ProjectRules.Exists(recorded);
+                throw DevDbErrors.ProjectExists(recorded.Name, recorded.Source, recorded.PostgresVersion);
         }
         // A project whose builds all failed is rebuilt from the new definition, as in local mode.
         var refresh = existing.Spec.Refresh + 1;
@@ -155,9 +151,8 @@ public sealed class KubernetesEngine : IDevDbService
     {
         var source = DumpSources.Open(location, _engineOptions.Sources);
         if (!Uri.TryCreate(location, UriKind.Absolute, out var uri) || uri.Scheme is not ("s3" or "https" or "http"))
-            throw new DevDbException(ErrorCodes.SourceInvalid, DevDbErrorCategory.InvalidArgument,
-                $"'{UserInput.Shown(location)}' is a path on this machine; restore Jobs in the cluster cannot read it.",
-                "Upload the dump to S3 or an HTTPS server and give that address (s3://bucket/key or https://...).", UserInput.Shown(location));
+            throw DevDbErrors.SourceInvalid(location, "it is a path on this machine, and restore Jobs in the cluster cannot read it.",
+                "Upload the dump to S3 or an HTTPS server and give that address (s3://bucket/key or https://...).");
         if (_engineOptions.ProbeSources) await source.ProbeAsync(cancellationToken);
     }
 
@@ -185,8 +180,8 @@ public sealed class KubernetesEngine : IDevDbService
         var current = await RequireProjectAsync(request.Name, cancellationToken);
         if (request.Source is not null) await CheckSourceAsync(request.Source, cancellationToken);
         if (IsBuilding(current))
-            throw new DevDbException(ErrorCodes.StateLocked, DevDbErrorCategory.ResourceBusy,
-                $"Project '{request.Name}' is busy: an image of it is being built.", "Wait for the build to finish, then try again.", request.Name);
+            throw DevDbErrors.StateLocked($"Project '{request.Name}' is busy: an image of it is being built.", request.Name,
+                "Wait for the build to finish (Wait-DevDbProject), then try again.");
         var refresh = current.Spec.Refresh + 1;
         var updated = await _projects.PatchAsync(request.Name, new
         {
@@ -259,10 +254,7 @@ public sealed class KubernetesEngine : IDevDbService
     {
         await RequireProjectAsync(name, cancellationToken);
         var databases = await _databases.ListAsync($"{KubeNames.Project}={name}", cancellationToken);
-        if (databases.Count > 0 && !force)
-            throw new DevDbException(ErrorCodes.ProjectHasDatabases, DevDbErrorCategory.InvalidOperation,
-                $"Project '{name}' still has {databases.Count} database(s): {string.Join(", ", databases.Select(d => d.Name()))}.",
-                $"Remove them first (Get-DevDbDatabase -Project {name} | Remove-DevDbDatabase), or use -Force to remove them with the project.", name);
+        ProjectRules.CheckRemovable(name, databases.Select(d => d.Name()).ToList(), force);
         foreach (var database in databases) await _databases.DeleteAsync(database.Name(), cancellationToken);
         // Its snapshots, and any restore Job and volume, are owned by the record: Kubernetes deletes them.
         await _projects.DeleteAsync(name, cancellationToken);
@@ -289,14 +281,7 @@ public sealed class KubernetesEngine : IDevDbService
             await _databases.DeleteAsync(request.Name, cancellationToken);
         }
         var project = await RequireProjectAsync(request.Project, cancellationToken);
-        if (project.Status?.Images.Any(i => i.Status == nameof(ImageStatus.Ready)) != true)
-            throw new DevDbException(ErrorCodes.ProjectNotReady, DevDbErrorCategory.InvalidOperation,
-                project.Status?.Phase == nameof(ProjectStatus.Failed)
-                    ? $"Project '{request.Project}' has no image to clone: its build failed: {project.Status.Error}"
-                    : $"Project '{request.Project}' has no image to clone yet: its first image is still being built.",
-                project.Status?.Phase == nameof(ProjectStatus.Failed)
-                    ? $"Fix the source and run Update-DevDbProject -Name {request.Project}."
-                    : "Wait for the build to finish, then try again.", request.Project);
+        ProjectRules.ImageToClone(ToProject(project));
 
         DevDbDatabase created;
         try
@@ -351,10 +336,7 @@ public sealed class KubernetesEngine : IDevDbService
         }
     }
 
-    private static DevDbException Exists(string name, DevDbDatabase existing) =>
-        new(ErrorCodes.DatabaseExists, DevDbErrorCategory.ResourceExists,
-            $"A database named '{name}' already exists (project '{existing.Spec.Project}', owner '{existing.Spec.Owner}').",
-            $"Choose another name, or reuse it: Get-DevDbDatabase -Name {name}.", name);
+    private static DevDbException Exists(string name, DevDbDatabase existing) => DevDbErrors.DatabaseExists(name, existing.Spec.Project, existing.Spec.Owner);
 
     public Task<Database> WaitDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default) =>
         WaitPhaseAsync(name, $"Creating database {name}", d => d.Status != DatabaseStatus.Creating, progress, cancellationToken);
@@ -383,9 +365,7 @@ public sealed class KubernetesEngine : IDevDbService
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
-            throw new DevDbException(ErrorCodes.DatabaseCreateFailed, DevDbErrorCategory.ResourceUnavailable,
-                $"The credentials of database '{name}' (Secret {KubeNames.DatabaseObject(name)}) are missing; the reconciler makes new ones and restarts the server.",
-                $"Wait a moment and try again, or reset it with Reset-DevDbDatabase -Name {name}.", name);
+            throw DevDbErrors.CredentialsMissing(name, $"Secret {KubeNames.DatabaseObject(name)}");
         }
         catch (Exception e) when (KubeErrors.Translate(e, "secrets", "", Namespace) is { } translated)
         {
@@ -406,9 +386,7 @@ public sealed class KubernetesEngine : IDevDbService
     {
         var database = await RequireUsableAsync(name, cancellationToken);
         var project = await RequireProjectAsync(database.Spec.Project, cancellationToken);
-        if (project.Status?.Images.Any(i => i.Status == nameof(ImageStatus.Ready)) != true)
-            throw new DevDbException(ErrorCodes.ProjectNotReady, DevDbErrorCategory.InvalidOperation,
-                $"Project '{project.Name()}' has no ready image to reset '{name}' to.", $"Run Update-DevDbProject -Name {project.Name()}.", project.Name());
+        ProjectRules.ImageToClone(ToProject(project));
         var reset = database.Spec.Reset + 1;
         await _databases.PatchAsync(name, new { metadata = new { resourceVersion = database.Metadata.ResourceVersion }, spec = new { reset } }, cancellationToken);
         return await WaitPhaseAsync(name, $"Resetting database {name}",
@@ -436,8 +414,7 @@ public sealed class KubernetesEngine : IDevDbService
         var database = ToDatabase(record);
         if (database.Status == DatabaseStatus.Failed) throw RecordedErrors.CreateFailed(database);
         if (database.Status == DatabaseStatus.Creating || (record.Status?.ObservedReset ?? 0) != record.Spec.Reset)
-            throw new DevDbException(ErrorCodes.StateLocked, DevDbErrorCategory.ResourceBusy,
-                $"Database '{name}' is busy: it is being created or reset.", "Wait for it to finish (Wait-DevDbDatabase), then try again.", name);
+            throw DatabaseRules.Busy(name, "being created or reset");
         return record;
     }
 
@@ -460,7 +437,7 @@ public sealed class KubernetesEngine : IDevDbService
             var (result, status) = await check();
             if (result is not null) return result;
             if (DateTime.UtcNow > deadline)
-                throw new DevDbException(ErrorCodes.WaitTimedOut, DevDbErrorCategory.ResourceUnavailable,
+                throw DevDbErrors.WaitTimedOut(
                     $"{activity}: the cluster did not finish within {_engineOptions.WaitTimeout.TotalMinutes:0} minutes (last seen: {status}).",
                     $"Check the DevDb API's log and the namespace's events (kubectl get events -n {Namespace}); the work goes on in the cluster.", activity);
             progress?.Report(new DevDbProgress(activity, status ?? ""));
@@ -472,13 +449,11 @@ public sealed class KubernetesEngine : IDevDbService
 
     private async Task<DevDbProject> RequireProjectAsync(string name, CancellationToken cancellationToken) =>
         (Names.IsValid(name) ? await _projects.FindAsync(name, cancellationToken) : null)
-        ?? throw new DevDbException(ErrorCodes.ProjectNotFound, DevDbErrorCategory.ObjectNotFound,
-            $"There is no project named '{UserInput.Shown(name)}'.", "List projects with Get-DevDbProject, or create one with New-DevDbProject.", UserInput.Shown(name));
+        ?? throw DevDbErrors.ProjectNotFound(name);
 
     private async Task<DevDbDatabase> RequireDatabaseAsync(string name, CancellationToken cancellationToken) =>
         (Names.IsValid(name) ? await _databases.FindAsync(name, cancellationToken) : null)
-        ?? throw new DevDbException(ErrorCodes.DatabaseNotFound, DevDbErrorCategory.ObjectNotFound,
-            $"There is no database named '{UserInput.Shown(name)}'.", "List databases with Get-DevDbDatabase, or create one with New-DevDbDatabase.", UserInput.Shown(name));
+        ?? throw DevDbErrors.DatabaseNotFound(name);
 
     internal static Project ToProject(DevDbProject record) => new()
     {

@@ -68,11 +68,10 @@ public sealed class CommandRunner(ServerUser serverUser)
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new DevDbException(ErrorCodes.PostgresNotFound, DevDbErrorCategory.NotInstalled,
-                $"Could not run '{start.FileName}': {e.Message}",
+            throw DevDbErrors.ProgramNotFound(start.FileName, e.Message,
                 ServerUser.RunsAsOtherUser
                     ? "Install util-linux (setpriv), which DevDb uses to run Postgres as an unprivileged user."
-                    : "Install PostgreSQL's server and client tools, or set DEVDB_PG_BIN to their bin folder.", file, e);
+                    : "Install PostgreSQL's server and client tools, or set DEVDB_PG_BIN to their bin folder.", e);
         }
 
         var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);

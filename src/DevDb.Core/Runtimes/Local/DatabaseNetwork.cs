@@ -34,8 +34,7 @@ public sealed record DatabaseNetwork
     public DatabaseNetwork Validated()
     {
         if (ListenAddress == AllAddresses || IPAddress.TryParse(ListenAddress, out _)) return this;
-        throw new DevDbException(ErrorCodes.NameInvalid, DevDbErrorCategory.InvalidArgument,
-            $"'{ListenAddress}' is not an address for database servers to listen on.",
-            "Use an IP address of this machine (e.g. 127.0.0.1, the default), or * for all of them.", ListenAddress);
+        throw DevDbErrors.SettingInvalid("DevDb:DatabaseListenAddress", $"DevDb:DatabaseListenAddress '{UserInput.Shown(ListenAddress)}' is not an address for database servers to listen on.",
+            "Use an IP address of this machine (e.g. 127.0.0.1, the default), or * for all of them.");
     }
 }

@@ -142,7 +142,7 @@ internal sealed partial class ImageBuilder(ServerUser builder)
         }
         catch (InvalidDataException e)
         {
-            throw SourceErrors.Corrupt(project.Source, $"is corrupt or truncated: {e.Message}.", "Make the dump again and check it was copied completely.", e);
+            throw DevDbErrors.DumpCorrupt(project.Source, $"is corrupt or truncated: {e.Message}.", "Make the dump again and check it was copied completely.", e);
         }
 
         progress?.Report(new DevDbProgress(activity, "Creating the roles the script names", 0));
@@ -168,7 +168,7 @@ internal sealed partial class ImageBuilder(ServerUser builder)
         if (result.StandardError.Contains(PsqlScript.RestrictedModeRefusal, StringComparison.Ordinal))
         {
             // The reading above found nothing, yet psql was asked to run a command (e.g. SQL that changed how psql reads strings).
-            throw SourceErrors.Unsafe(project.Source, line: null, "a psql command, which psql's restricted mode refused before it ran");
+            throw DevDbErrors.DumpUnsafe(project.Source, line: null, "a psql command, which psql's restricted mode refused before it ran");
         }
         throw RestoreFailure(project, result);
     }
@@ -194,10 +194,7 @@ internal sealed partial class ImageBuilder(ServerUser builder)
         }
         catch (PostgresException e)
         {
-            throw new DevDbException(ErrorCodes.PostRestoreSqlFailed, DevDbErrorCategory.InvalidData,
-                $"The post-restore SQL of project '{project.Name}' failed, so no image was published: {e.SqlState}: {e.MessageText}" +
-                (e.Position > 0 ? $" (at character {e.Position})" : ""),
-                "Fix the SQL and run Update-DevDbProject with -PostRestoreSql.", project.Name, e);
+            throw DevDbErrors.PostRestoreSqlFailed(project.Name, $"{e.SqlState}: {e.MessageText}" + (e.Position > 0 ? $" (at character {e.Position})" : ""), e);
         }
     }
 
@@ -214,10 +211,10 @@ internal sealed partial class ImageBuilder(ServerUser builder)
         if (ArchiveVersion().Match(tail) is { Success: true } version)
             return DumpVersionUnsupported(project, version.Groups[1].Value);
         if (LooksCorrupt(tail))
-            return SourceErrors.Corrupt(project.Source, $"is corrupt or truncated: {tail}",
+            return DevDbErrors.DumpCorrupt(project.Source, $"is corrupt or truncated: {tail}",
                 "Make a new dump with pg_dump (e.g. pg_dump -Fc --no-owner --no-acl) and check it was copied completely.");
-        return new DevDbException(ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidData,
-            $"Restoring project '{project.Name}' from '{SourceErrors.Shown(project.Source)}' failed: {tail}",
+        return DevDbErrors.RestoreFailed(
+            $"Restoring project '{project.Name}' from '{DevDbErrors.ShownSource(project.Source)}' failed: {tail}",
             "Fix the dump or the problem the restore tool names, then run Update-DevDbProject. The restore runs as the database's owner, not a superuser: " +
             "objects that need one (untrusted extensions or languages, event triggers, C functions) cannot be restored.", project.Name);
     }
@@ -232,13 +229,12 @@ internal sealed partial class ImageBuilder(ServerUser builder)
     {
         var made = FirstPostgresWriting.TryGetValue(archiveVersion, out var major) ? $"PostgreSQL {major} or later" : "a PostgreSQL newer than 17";
         var reads = FirstPostgresWriting.Where(v => v.Value <= project.PostgresVersion).Select(v => v.Key).DefaultIfEmpty("1.14").Max();
-        return new DevDbException(ErrorCodes.DumpVersionUnsupported, DevDbErrorCategory.NotInstalled,
-            $"The dump '{SourceErrors.Shown(project.Source)}' was made by the pg_dump of {made} (archive format {archiveVersion}); " +
+        return DevDbErrors.DumpVersionUnsupported(project.Name,
+            $"The dump '{DevDbErrors.ShownSource(project.Source)}' was made by the pg_dump of {made} (archive format {archiveVersion}); " +
             $"project '{project.Name}' restores with PostgreSQL {project.PostgresVersion}'s pg_restore, which reads archive formats up to {reads}.",
             FirstPostgresWriting.TryGetValue(archiveVersion, out var needed)
                 ? $"Install PostgreSQL {needed} (server and client) and create the project with -PostgresVersion {needed}, or dump again with the pg_dump of PostgreSQL {project.PostgresVersion}."
-                : $"Dump again with the pg_dump of PostgreSQL {project.PostgresVersion}, or install the PostgreSQL that made the dump.",
-            project.Name);
+                : $"Dump again with the pg_dump of PostgreSQL {project.PostgresVersion}, or install the PostgreSQL that made the dump.");
     }
 
     private static bool LooksCorrupt(string errors) =>
@@ -267,8 +263,7 @@ internal sealed partial class ImageBuilder(ServerUser builder)
     {
         var result = await _asBuilder.RunAsync(tool, arguments, cancellationToken);
         if (result.ExitCode != 0)
-            throw new DevDbException(ErrorCodes.ServerStartFailed, DevDbErrorCategory.ResourceUnavailable,
-                $"Could not {purpose}: {Path.GetFileName(tool)} said: {result.Tail()}",
+            throw DevDbErrors.ServerSetupFailed(purpose, $"{Path.GetFileName(tool)} said: {result.Tail()}",
                 "Check that the Postgres installation works and that the server user can write under DEVDB_HOME.", tool);
     }
 }

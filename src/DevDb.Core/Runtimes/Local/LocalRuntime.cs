@@ -26,9 +26,7 @@ public sealed class LocalRuntime : IRuntime
     public LocalRuntime(LocalLayout layout, ServerUser builder, DatabaseNetwork network)
     {
         if (OperatingSystem.IsWindows())
-            throw new DevDbException(ErrorCodes.PlatformNotSupported, DevDbErrorCategory.NotInstalled,
-                "DevDb's local engine needs Linux or macOS: it authenticates its own admin connections by the OS (peer), which Postgres does not offer on Windows.",
-                "On Windows, connect to a DevDb server instead: Connect-DevDb -Server <address>.");
+            throw DevDbErrors.PlatformNotSupported();
         _layout = layout;
         _builder = builder;
         _network = network.Validated();
@@ -54,7 +52,7 @@ public sealed class LocalRuntime : IRuntime
         {
             LocalLayout.CreatePrivateFolder(work, ServerUser.Current);
             var dump = await source.FetchAsync(work, new Progress<long>(bytes =>
-                progress?.Report(new DevDbProgress(activity, $"Fetching {SourceErrors.Shown(source.Location)}: {bytes / 1048576.0:0.0} MB"))), cancellationToken);
+                progress?.Report(new DevDbProgress(activity, $"Fetching {DevDbErrors.ShownSource(source.Location)}: {bytes / 1048576.0:0.0} MB"))), cancellationToken);
 
             LocalLayout.EnsureFolder(_layout.ProjectImagesFolder(project.Name), LocalLayout.PassThrough);
             LocalLayout.CreatePrivateFolder(building, _builder);
@@ -277,8 +275,7 @@ public sealed class LocalRuntime : IRuntime
         catch (PostgresException e)
         {
             // MessageText only: the statement's context would quote the password.
-            throw new DevDbException(ErrorCodes.ServerStartFailed, DevDbErrorCategory.ResourceUnavailable,
-                $"The login of database '{spec.Name}' could not be set up: {e.MessageText}",
+            throw DevDbErrors.ServerSetupFailed($"set up the login of database '{spec.Name}'", e.MessageText,
                 $"Refresh the project (Update-DevDbProject -Name {spec.Project}) and reset the database.", spec.Name);
         }
     }
@@ -313,9 +310,7 @@ public sealed class LocalRuntime : IRuntime
     {
         var image = _layout.ImageFolder(spec.Project, spec.ImageRevision);
         if (!Directory.Exists(image))
-            throw new DevDbException(ErrorCodes.ProjectNotReady, DevDbErrorCategory.InvalidOperation,
-                $"Image r{spec.ImageRevision} of project '{spec.Project}' is missing from '{image}'.",
-                $"Rebuild it with Update-DevDbProject -Name {spec.Project}.", spec.Project);
+            throw DevDbErrors.ImageMissing(spec.Project, spec.ImageRevision, $"'{image}'");
         await Task.Run(() => DataFolders.Copy(image, target, owner, cancellationToken), cancellationToken);
     }
 

@@ -18,8 +18,8 @@ public static class PortAllocator
         if (parts.Length == 2 && int.TryParse(parts[0], out var first) && int.TryParse(parts[1], out var last)
             && first is > 1024 and <= 65535 && last >= first && last <= 65535)
             return (first, last);
-        throw new DevDbException(ErrorCodes.NoFreePort, DevDbErrorCategory.InvalidArgument,
-            $"DEVDB_PORT_RANGE '{text}' is not a port range.", "Set it like '54400-54999' (ports above 1024), or unset it.", text);
+        throw DevDbErrors.SettingInvalid("DEVDB_PORT_RANGE", $"DEVDB_PORT_RANGE '{UserInput.Shown(text)}' is not a port range.",
+            "Set it like '54400-54999' (ports above 1024), or unset it.");
     }
 
     public static int Allocate(IEnumerable<int> recordedPorts)
@@ -29,9 +29,7 @@ public static class PortAllocator
         for (var port = first; port <= last; port++)
             if (!taken.Contains(port) && IsFree(port))
                 return port;
-        throw new DevDbException(ErrorCodes.NoFreePort, DevDbErrorCategory.ResourceUnavailable,
-            $"No free port is left in {first}-{last}: {taken.Count} of its {last - first + 1} are held by DevDb databases, the other {last - first + 1 - taken.Count} by other programs.",
-            "Remove databases you no longer need (Get-DevDbDatabase | Remove-DevDbDatabase), or widen DEVDB_PORT_RANGE.");
+        throw DevDbErrors.NoFreePort(first, last, taken.Count);
     }
 
     public static bool IsFree(int port)

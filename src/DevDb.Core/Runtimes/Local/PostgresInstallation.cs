@@ -27,15 +27,10 @@ public sealed partial class PostgresInstallation
     {
         var found = Discover();
         if (found.Count == 0)
-            throw new DevDbException(ErrorCodes.PostgresNotFound, DevDbErrorCategory.NotInstalled,
-                "No PostgreSQL server installation was found (looked in DEVDB_PG_BIN, PATH and the usual folders).",
-                "Install the PostgreSQL server package, or set DEVDB_PG_BIN to the folder that holds initdb, pg_ctl and pg_restore.");
+            throw DevDbErrors.PostgresNotFound();
         if (majorVersion is null) return found.MaxBy(i => i.MajorVersion)!;
         return found.FirstOrDefault(i => i.MajorVersion == majorVersion)
-            ?? throw new DevDbException(ErrorCodes.PostgresVersionNotInstalled, DevDbErrorCategory.NotInstalled,
-                $"PostgreSQL {majorVersion} is not installed here; found {string.Join(", ", found.Select(i => i.MajorVersion).Distinct().Order())}.",
-                $"Install PostgreSQL {majorVersion} (server and client), set DEVDB_PG_BIN to its bin folder, or choose an installed version with -PostgresVersion.",
-                majorVersion.ToString());
+            ?? throw DevDbErrors.PostgresVersionNotInstalled(majorVersion.Value, found.Select(i => i.MajorVersion));
     }
 
     // A reference, so sessions on other threads see either the old answer or the new one whole.

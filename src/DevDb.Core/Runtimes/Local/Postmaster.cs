@@ -41,12 +41,8 @@ internal static class Postmaster
         var logTail = string.Join(Environment.NewLine, ReadLogSince(log, logStart).Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(8));
         if (Pid(data) is not null) await StopAsync(pg, data, "immediate", CancellationToken.None);
         if (logTail.Contains("Address already in use", StringComparison.Ordinal))
-            throw new DevDbException(ErrorCodes.PortInUse, DevDbErrorCategory.ResourceUnavailable,
-                $"The server of '{name}' cannot listen on its port, another program holds it: {logTail}",
-                "Stop the program using that port, or remove and re-create the database to get another port.", name);
-        throw new DevDbException(ErrorCodes.ServerStartFailed, DevDbErrorCategory.ResourceUnavailable,
-            $"The Postgres server of '{name}' did not start: {problem} {logTail}".Trim(),
-            $"Read the server log '{log}' for the cause.", name);
+            throw DevDbErrors.PortInUse(name, logTail);
+        throw DevDbErrors.ServerStartFailed(name, $"{problem} {logTail}", $"Read the server log '{log}' for the cause.");
     }
 
     /// <summary>Stops the server of a data folder if one runs, as the user it runs as.</summary>
@@ -64,8 +60,7 @@ internal static class Postmaster
         }
         var result = await new CommandRunner(user).RunAsync(pg.Tool("pg_ctl"), ["stop", "-D", data, "-m", mode, "-w", "-t", "60", "-s"], cancellationToken);
         if (result.ExitCode != 0 && Pid(data) is not null)
-            throw new DevDbException(ErrorCodes.ServerStopFailed, DevDbErrorCategory.ResourceUnavailable,
-                $"The Postgres server in '{data}' did not stop: {result.Tail()}", "Stop it by hand (pg_ctl stop -D <folder>) and try again.", data);
+            throw DevDbErrors.ServerStopFailed(data, result.Tail());
     }
 
     /// <summary>The postmaster's process id if one is running for this data folder.</summary>

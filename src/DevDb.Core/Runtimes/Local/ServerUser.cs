@@ -44,15 +44,11 @@ public sealed partial class ServerUser
         if (string.IsNullOrEmpty(name)) name = "postgres";
         var entry = GetPasswordEntryByName(name);
         if (entry == IntPtr.Zero)
-            throw new DevDbException(ErrorCodes.ServerUserMissing, DevDbErrorCategory.NotInstalled,
-                $"DevDb is running as root and Postgres servers cannot; the OS user '{UserInput.Shown(name)}' to run them as does not exist.",
-                "Create it (installing the PostgreSQL server package does), or set DEVDB_SERVER_USER to another unprivileged user.",
-                UserInput.Shown(name));
+            throw DevDbErrors.ServerUserMissing(name);
         var passwd = Marshal.PtrToStructure<Passwd>(entry);
         if (passwd.Uid == 0)
-            throw new DevDbException(ErrorCodes.SettingInvalid, DevDbErrorCategory.InvalidArgument,
-                $"DEVDB_SERVER_USER '{UserInput.Shown(name)}' is root; Postgres refuses to run as root.",
-                "Set DEVDB_SERVER_USER to an unprivileged user such as 'postgres'.", "DEVDB_SERVER_USER");
+            throw DevDbErrors.SettingInvalid("DEVDB_SERVER_USER", $"DEVDB_SERVER_USER '{UserInput.Shown(name)}' is root; Postgres refuses to run as root.",
+                "Set DEVDB_SERVER_USER to an unprivileged user such as 'postgres'.");
         return new ServerUser(name, (int)passwd.Uid, (int)passwd.Gid);
     }
 
@@ -148,9 +144,8 @@ public static class ServerUids
         if (parts.Length == 2 && int.TryParse(parts[0], out var first) && int.TryParse(parts[1], out var last)
             && first >= 100000 && last >= first + 999)
             return (first, last);
-        throw new DevDbException(ErrorCodes.SettingInvalid, DevDbErrorCategory.InvalidArgument,
-            $"{Variable} '{UserInput.Shown(text)}' is not a range of at least 1000 user ids from 100000 up.",
-            $"Set it like '2000000000-2099999999' (ids no account uses), or unset it.", Variable);
+        throw DevDbErrors.SettingInvalid(Variable, $"{Variable} '{UserInput.Shown(text)}' is not a range of at least 1000 user ids from 100000 up.",
+            "Set it like '2000000000-2099999999' (ids no account uses), or unset it.");
     }
 
     /// <summary>A free id for a new database's server; null when DevDb is not root (servers run as the current user).</summary>
@@ -164,7 +159,6 @@ public static class ServerUids
             var uid = first + RandomNumberGenerator.GetInt32(last - first + 1);
             if (!held.Contains(uid) && !ServerUser.HasAccount(uid)) return uid;
         }
-        throw new DevDbException(ErrorCodes.SettingInvalid, DevDbErrorCategory.ResourceUnavailable,
-            $"No free server user id was found in {Variable} {first}-{last}.", $"Widen {Variable}.", Variable);
+        throw DevDbErrors.SettingInvalid(Variable, $"No free server user id was found in {Variable} {first}-{last}.", $"Widen {Variable}.");
     }
 }

@@ -92,12 +92,12 @@ rm -rf "$PGDATA" || fail RestoreFailed "Could not remove the earlier attempt at 
 step "creating an empty cluster"
 # The bootstrap superuser is DevDb's admin (not "postgres", so a script's OWNER TO postgres names an ordinary role).
 initdb -D "$PGDATA" -U devdb_admin -E UTF8 --locale=C --auth=reject --no-sync \
-    >"$WORK/initdb.out" 2>&1 || { cat "$WORK/initdb.out" >&2; fail RestoreFailed "initdb failed: $(tail -n 5 "$WORK/initdb.out")" \
+    >"$WORK/initdb.out" 2>&1 || { cat "$WORK/initdb.out" >&2; fail ServerSetupFailed "initdb failed: $(tail -n 5 "$WORK/initdb.out")" \
     "Check that the volume is writable by uid $(id -u) and has free space."; }
 # Who may connect, written by DevDb's one rule (no trust): the container's user through the socket as the admin
 # or, for the restore, the owner; everyone else over TCP with a password. Database pods listen on every address.
 printf '%s' "$DEVDB_HBA" >"$PGDATA/pg_hba.conf" && printf '%s' "$DEVDB_IDENT" >"$PGDATA/pg_ident.conf" \
-    || fail RestoreFailed "Could not write the cluster's client authentication files." "Check the restore volume."
+    || fail ServerSetupFailed "Could not write the cluster's client authentication files." "Check the restore volume."
 printf "\n# DevDb: database pods listen on every address.\nlisten_addresses = '*'\n" >>"$PGDATA/postgresql.conf"
 
 step "starting the restore server (restore-only settings, no TCP)"
@@ -105,7 +105,7 @@ step "starting the restore server (restore-only settings, no TCP)"
 pg_ctl start -D "$PGDATA" -w -t 300 -l "$LOG" -o "-c listen_addresses='' -k $WORK -c fsync=off -c synchronous_commit=off \
 -c full_page_writes=off -c wal_level=minimal -c max_wal_senders=0 -c max_wal_size=16GB -c checkpoint_timeout=1h \
 -c autovacuum=off -c maintenance_work_mem=$MAINTENANCE_WORK_MEM" >"$WORK/pg_ctl.out" 2>&1 \
-    || { cat "$WORK/pg_ctl.out" "$LOG" >&2; SERVER_STARTED=1; fail RestoreFailed "The restore server did not start: $(tail -n 5 "$LOG")" \
+    || { cat "$WORK/pg_ctl.out" "$LOG" >&2; SERVER_STARTED=1; fail ServerStartFailed "The restore server did not start: $(tail -n 5 "$LOG")" \
     "Check the restore container's memory and the volume's free space."; }
 SERVER_STARTED=1
 export PGHOST="$WORK" PGPORT=5432
@@ -173,7 +173,7 @@ step "analyzing"
 rm -rf "$DEVDB_DUMP_DIR"
 step "shutting down cleanly"
 pg_ctl stop -D "$PGDATA" -m fast -w -t 600 >"$WORK/stop.out" 2>&1 \
-    || { cat "$WORK/stop.out" "$LOG" >&2; fail RestoreFailed "The restore server did not shut down cleanly: $(tail -n 5 "$WORK/stop.out")" \
+    || { cat "$WORK/stop.out" "$LOG" >&2; fail ServerStopFailed "The restore server did not shut down cleanly: $(tail -n 5 "$WORK/stop.out")" \
     "Refresh the project to try again."; }
 SERVER_STARTED=
 # The restore ran with fsync off: flush everything before the volume is snapshotted.

@@ -7,7 +7,7 @@
 #
 # Environment: PGDATA, DEVDB_USERNAME, DEVDB_PASSWORD (from the database's Secret), DEVDB_DATABASE_NAME,
 # DEVDB_HBA, DEVDB_IDENT, DEVDB_SUPERUSER (on/off), DEVDB_TERMINATION_LOG (default /dev/termination-log). Exit 0 on success; on failure exit 1 with
-# {"code":"ServerStartFailed","message":...,"recommendedAction":...} in the termination log.
+# {"code":"ServerSetupFailed","message":...,"recommendedAction":...} in the termination log.
 #
 # The password travels only through this shell's variables and postgres' stdin (printf is a shell
 # builtin): never in argv (ps) and never in a log (statement logging is off, errors are logged tersely).
@@ -23,7 +23,7 @@ json_string() {
 
 fail() {
     printf 'devdb set-password failed: %s\n%s\n' "$1" "$2" >&2
-    printf '{"code":"ServerStartFailed","message":"%s","recommendedAction":"%s"}' \
+    printf '{"code":"ServerSetupFailed","message":"%s","recommendedAction":"%s"}' \
         "$(json_string "$1")" "$(json_string "$2")" >"$TERMINATION_LOG" 2>/dev/null || true
     exit 1
 }

@@ -10,12 +10,12 @@ namespace DevDb.Core;
 public static class RecordedErrors
 {
     public static DevDbException CreateFailed(Database database) =>
-        new(database.ErrorCode ?? ErrorCodes.DatabaseCreateFailed, DevDbErrorCategory.InvalidOperation,
+        DevDbException.Reported(database.ErrorCode ?? ErrorCodes.DatabaseCreateFailed,
             database.Error ?? $"Creating database '{database.Name}' failed.",
             $"Fix the cause, then create it again (New-DevDbDatabase -Name {database.Name}), or remove it with Remove-DevDbDatabase.", database.Name);
 
     public static DevDbException BuildFailed(Project project, int revision) =>
-        new(project.ErrorCode ?? ErrorCodes.RestoreFailed, DevDbErrorCategory.InvalidData,
+        DevDbException.Reported(project.ErrorCode ?? ErrorCodes.RestoreFailed,
             project.Error ?? $"Building image r{revision} of project '{project.Name}' stopped before it was ready.",
             $"Fix the cause, then run Update-DevDbProject -Name {project.Name}.", project.Name);
 }
