@@ -4,6 +4,7 @@ using DevDb.Core;
 using DevDb.Core.Client;
 using DevDb.Core.Engine;
 using DevDb.Core.Model;
+using DevDb.Core.Rules;
 using DevDb.Core.Sources;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -53,9 +54,12 @@ public static class Endpoints
         databases.MapGet("{name}", GetDatabase).WithName("GetDatabase").WithSummary("One database (its owner or an admin).").ProducesProblems(403, 404);
         databases.MapDelete("{name}", RemoveDatabase).WithName("RemoveDatabase").WithSummary("Removes a database (its owner or an admin).").ProducesProblems(403, 404, 409);
         databases.MapPost("{name}/reset", ResetDatabase).WithName("ResetDatabase")
-            .WithSummary("Back to the project's newest image, same name, port, user and password (its owner or an admin).").ProducesProblems(403, 404, 409);
-        databases.MapPost("{name}/stop", StopDatabase).WithName("StopDatabase").WithSummary("Stops the server, keeping data and port (its owner or an admin).").ProducesProblems(403, 404, 409);
-        databases.MapPost("{name}/start", StartDatabase).WithName("StartDatabase").WithSummary("Starts a stopped database (its owner or an admin).").ProducesProblems(403, 404, 409);
+            .WithSummary("Starts going back to the project's newest image, same name, port, user and password (its owner or an admin).")
+            .WithDescription(LongWork("Resetting")).ProducesProblems(403, 404, 409);
+        databases.MapPost("{name}/stop", StopDatabase).WithName("StopDatabase").WithSummary("Starts stopping the server, keeping data and port (its owner or an admin).")
+            .WithDescription(LongWork("Stopping")).ProducesProblems(403, 404, 409);
+        databases.MapPost("{name}/start", StartDatabase).WithName("StartDatabase").WithSummary("Starts the server of a stopped or crashed database (its owner or an admin).")
+            .WithDescription(LongWork("Starting")).ProducesProblems(403, 404, 409);
         databases.MapGet("{name}/connection", GetConnection).WithName("GetConnection")
             .WithSummary("Connection details including the password (its owner or an admin); never cached.").ProducesProblems(403, 404);
 
@@ -68,6 +72,10 @@ public static class Endpoints
             .WithSummary("The engine and its catalog are usable (503 when not).")
             .Produces<HealthStatus>().ProducesProblems(StatusCodes.Status503ServiceUnavailable);
     }
+
+    private static string LongWork(string status) =>
+        $"202 with the database {status} and a Location to poll (GET it until its status is no longer {status}; a failure is its error and errorCode); " +
+        "409 StateLocked while another operation is under way on it.";
 
     /// <param name="Damaged">Catalog records that could not be read and were moved aside (under the state folder's catalog/damaged).</param>
     public sealed record HealthStatus(string Status, IReadOnlyList<string>? Damaged = null);
@@ -87,7 +95,7 @@ public static class Endpoints
     private static async Task<Results<Ok<Project>, Accepted<Project>>> NewProject(
         NewProjectRequest request, IDevDbService engine, ApiMetrics metrics, CancellationToken cancellationToken)
     {
-        var project = await engine.StartNewProjectAsync(request, cancellationToken);
+        var project = await engine.BeginNewProjectAsync(request, cancellationToken);
         if (project.Status != ProjectStatus.Building) return TypedResults.Ok(project);
         metrics.ImageBuildStarted();
         return TypedResults.Accepted("/" + ApiContract.Project(project.Name), project);
@@ -100,7 +108,7 @@ public static class Endpoints
             throw DevDbErrors.RequestInvalid(
                 $"The body names project '{UserInput.Shown(bodyName)}' but the route names '{UserInput.Shown(name)}'.",
                 "Leave 'name' out of the body, or make it match the route.", UserInput.Shown(bodyName));
-        var project = await engine.StartUpdateProjectAsync(
+        var project = await engine.BeginUpdateProjectAsync(
             new UpdateProjectRequest { Name = name, Source = request?.Source, PostRestoreSql = request?.PostRestoreSql }, cancellationToken);
         metrics.ImageBuildStarted();
         return TypedResults.Accepted("/" + ApiContract.Project(project.Name), project);
@@ -133,10 +141,9 @@ public static class Endpoints
         var caller = Caller.From(user);
         if (!caller.IsAdmin && request.Owner is not null && request.Owner != caller.User)
             throw Problems.Forbidden($"Developer '{caller.User}' can create databases only for themselves, not for '{UserInput.Shown(request.Owner)}'.", UserInput.Shown(request.Owner));
-        var database = await engine.StartNewDatabaseAsync(request with { Owner = caller.IsAdmin ? request.Owner ?? caller.User : caller.User }, cancellationToken);
-        if (database.Status != DatabaseStatus.Creating) return TypedResults.Ok(database);
-        metrics.DatabaseCreateStarted();
-        return TypedResults.Accepted("/" + ApiContract.Database(database.Name), database);
+        var database = await engine.BeginNewDatabaseAsync(request with { Owner = caller.IsAdmin ? request.Owner ?? caller.User : caller.User }, cancellationToken);
+        if (database.Status == DatabaseStatus.Creating) metrics.DatabaseCreateStarted();
+        return Accepted(database);
     }
 
     private static async Task<Ok<Database>> GetDatabase(string name, ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken) =>
@@ -149,23 +156,27 @@ public static class Endpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Ok<Database>> ResetDatabase(string name, ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<Database>, Accepted<Database>>> ResetDatabase(string name, ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken)
     {
         await RequireAccessAsync(name, user, engine, cancellationToken);
-        return TypedResults.Ok(await engine.ResetDatabaseAsync(name, progress: null, cancellationToken));
+        return Accepted(await engine.BeginResetDatabaseAsync(name, cancellationToken));
     }
 
-    private static async Task<Ok<Database>> StopDatabase(string name, ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<Database>, Accepted<Database>>> StopDatabase(string name, ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken)
     {
         await RequireAccessAsync(name, user, engine, cancellationToken);
-        return TypedResults.Ok(await engine.StopDatabaseAsync(name, cancellationToken));
+        return Accepted(await engine.BeginStopDatabaseAsync(name, cancellationToken));
     }
 
-    private static async Task<Ok<Database>> StartDatabase(string name, ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<Database>, Accepted<Database>>> StartDatabase(string name, ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken)
     {
         await RequireAccessAsync(name, user, engine, cancellationToken);
-        return TypedResults.Ok(await engine.StartDatabaseAsync(name, cancellationToken));
+        return Accepted(await engine.BeginStartDatabaseAsync(name, cancellationToken));
     }
+
+    /// <summary>Long work's one answer: 202 and the database to poll while it is busy, 200 when it is done already.</summary>
+    private static Results<Ok<Database>, Accepted<Database>> Accepted(Database database) =>
+        DatabaseRules.IsBusy(database.Status) ? TypedResults.Accepted("/" + ApiContract.Database(database.Name), database) : TypedResults.Ok(database);
 
     private static async Task<Ok<DevDb.Core.Model.ConnectionInfo>> GetConnection(string name, ClaimsPrincipal user, IDevDbService engine, HttpResponse response,
         CancellationToken cancellationToken)

@@ -102,7 +102,9 @@ public sealed class RaceTests(ShopServerFixture fixture, ITestOutputHelper outpu
         if (database.Status != DatabaseStatus.Running)
         {
             using var start = await _server.SendAsync(HttpMethod.Post, ApiContract.DatabaseAction(name, "start"), _server.OwnerToken);
-            Assert.True(start.StatusCode == HttpStatusCode.OK, $"{what}: starting it afterwards answered {(int)start.StatusCode} {await start.Content.ReadAsStringAsync()}");
+            Assert.True(start.StatusCode == HttpStatusCode.Accepted, $"{what}: starting it afterwards answered {(int)start.StatusCode} {await start.Content.ReadAsStringAsync()}");
+            database = await _server.WaitDatabaseRunningOrStoppedAsync(name, _server.OwnerToken);
+            Assert.True(database.Status == DatabaseStatus.Running, $"{what}: after starting it, it is {database.Status}: {database.ErrorCode} {database.Error}");
         }
         var connection = await _server.SendAsync<ConnectionInfo>(HttpMethod.Get, ApiContract.Connection(name), _server.OwnerToken);
         Assert.Equal(1, await Clients.ScalarAsync<int>(connection, "SELECT 1"));

@@ -44,7 +44,7 @@ public sealed class ContainerRig : IAsyncDisposable
         Client = server.CreateClient();
         Kubelet = new RigKubelet(server, docker, Namespace, folder.Path);
         Services = new RigServices(server, Kubelet, Namespace);
-        Engine = new KubernetesEngine(Client, options, new KubernetesEngineOptions { PollInterval = TimeSpan.FromMilliseconds(100), WaitTimeout = TimeSpan.FromMinutes(3) });
+        Engine = new KubernetesEngine(Client, options, new KubernetesEngineOptions { PollInterval = TimeSpan.FromMilliseconds(100) });
         var log = Environment.GetEnvironmentVariable("DEVDB_TEST_LOG") == "1"
             ? LoggerFactory.Create(b => b.AddConsole().SetMinimumLevel(LogLevel.Debug)).CreateLogger<Reconciler>()
             : (ILogger<Reconciler>)NullLogger<Reconciler>.Instance;

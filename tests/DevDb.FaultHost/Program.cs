@@ -19,11 +19,11 @@ try
         case "new-database": await engine.NewDatabaseAsync(new NewDatabaseRequest { Project = extra!, Name = name }); break;
         case "accept-database":
             // Accepted work (the API's 202): the clone runs in the background of this process.
-            await engine.StartNewDatabaseAsync(new NewDatabaseRequest { Project = extra!, Name = name });
+            await engine.BeginNewDatabaseAsync(new NewDatabaseRequest { Project = extra!, Name = name });
             await engine.WaitDatabaseAsync(name);
             break;
         case "accept-project":
-            await engine.StartNewProjectAsync(new NewProjectRequest { Name = name, Source = extra! });
+            await engine.BeginNewProjectAsync(new NewProjectRequest { Name = name, Source = extra! });
             await engine.WaitProjectAsync(name);
             break;
         case "reset-database": await engine.ResetDatabaseAsync(name); break;

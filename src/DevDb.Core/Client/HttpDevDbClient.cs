@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using DevDb.Core.Model;
+using DevDb.Core.Rules;
 
 namespace DevDb.Core.Client;
 
@@ -14,8 +15,6 @@ namespace DevDb.Core.Client;
 /// </summary>
 public sealed class HttpDevDbClient : IDevDbClient
 {
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
-
     private readonly HttpClient _http;
 
     /// <param name="server">The API's base address, e.g. https://devdb.example.com.</param>
@@ -44,14 +43,14 @@ public sealed class HttpDevDbClient : IDevDbClient
 
     public async Task<Project> NewProjectAsync(NewProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var project = await StartNewProjectAsync(request, cancellationToken);
+        var project = await BeginNewProjectAsync(request, cancellationToken);
         // An identical project that exists already comes back as it is (its first image may be long gone).
         return project.Status == ProjectStatus.Building
             ? await WaitImageAsync(project.Name, project.Images.Min(i => i.Revision), progress, cancellationToken)
             : project;
     }
 
-    public Task<Project> StartNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken = default) =>
+    public Task<Project> BeginNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken = default) =>
         SendAsync<Project>(HttpMethod.Post, ApiContract.Projects, request, cancellationToken);
 
     public Task<IReadOnlyList<Project>> GetProjectsAsync(CancellationToken cancellationToken = default) =>
@@ -62,70 +61,63 @@ public sealed class HttpDevDbClient : IDevDbClient
 
     public async Task<Project> UpdateProjectAsync(UpdateProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var project = await StartUpdateProjectAsync(request, cancellationToken);
+        var project = await BeginUpdateProjectAsync(request, cancellationToken);
         var revision = project.Images.Max(i => i.Revision);
         return await WaitImageAsync(project.Name, revision, progress, cancellationToken);
     }
 
-    public Task<Project> StartUpdateProjectAsync(UpdateProjectRequest request, CancellationToken cancellationToken = default) =>
+    public Task<Project> BeginUpdateProjectAsync(UpdateProjectRequest request, CancellationToken cancellationToken = default) =>
         SendAsync<Project>(HttpMethod.Post, ApiContract.ProjectRefresh(request.Name), request, cancellationToken);
 
-    public async Task<Project> WaitProjectAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        var started = DateTime.UtcNow;
-        while (true)
-        {
-            var project = await GetProjectAsync(name, cancellationToken);
-            if (project.Images.FirstOrDefault(i => i.Status == ImageStatus.Building) is not { } building)
+    public Task<Project> WaitProjectAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Polling.UntilAsync(async token =>
+            {
+                var project = await GetProjectAsync(name, token);
+                if (project.Images.Any(i => i.Status == ImageStatus.Building)) return null;
                 return project.Error is null
                     ? project
                     : throw RecordedErrors.BuildFailed(project, project.Images.Select(i => i.Revision).DefaultIfEmpty(0).Max() + 1);
-            progress?.Report(new DevDbProgress($"Building image {name} r{building.Revision}", $"Restoring on {Server.Authority} ({Elapsed(started)})"));
-            await Task.Delay(PollInterval, cancellationToken);
-        }
-    }
+            }, progress, elapsed => new DevDbProgress($"Building an image of project {name}", $"Restoring on {Server.Authority} ({Polling.Elapsed(elapsed)})"),
+            cancellationToken);
 
     public Task RemoveProjectAsync(string name, bool force = false, CancellationToken cancellationToken = default) =>
         SendAsync<object?>(HttpMethod.Delete, $"{ApiContract.Project(name)}?force={(force ? "true" : "false")}", body: null, cancellationToken);
 
     /// <summary>Polls until image <paramref name="revision"/> is built; a failed build raises the error the server recorded.</summary>
-    private async Task<Project> WaitImageAsync(string name, int revision, IProgress<DevDbProgress>? progress, CancellationToken cancellationToken)
-    {
-        var started = DateTime.UtcNow;
-        while (true)
-        {
-            var project = await GetProjectAsync(name, cancellationToken);
-            var image = project.Images.FirstOrDefault(i => i.Revision == revision);
-            if (image is { Status: ImageStatus.Ready }) return project;
-            if (image is null || image.Status == ImageStatus.Failed)
-                throw RecordedErrors.BuildFailed(project, revision);
-            progress?.Report(new DevDbProgress($"Building image {name} r{revision}", $"Restoring on {Server.Authority} ({Elapsed(started)})"));
-            await Task.Delay(PollInterval, cancellationToken);
-        }
-    }
+    private Task<Project> WaitImageAsync(string name, int revision, IProgress<DevDbProgress>? progress, CancellationToken cancellationToken) =>
+        Polling.UntilAsync(async token =>
+            {
+                var project = await GetProjectAsync(name, token);
+                return project.Images.FirstOrDefault(i => i.Revision == revision) switch
+                {
+                    { Status: ImageStatus.Ready } => project,
+                    null => throw RecordedErrors.BuildFailed(project, revision),
+                    _ => null,
+                };
+            }, progress, elapsed => new DevDbProgress($"Building image {name} r{revision}", $"Restoring on {Server.Authority} ({Polling.Elapsed(elapsed)})"),
+            cancellationToken);
 
     // ---- databases ------------------------------------------------------------------------
 
     public async Task<Database> NewDatabaseAsync(NewDatabaseRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var database = await StartNewDatabaseAsync(request, cancellationToken);
-        return database.Status == DatabaseStatus.Creating ? await WaitDatabaseAsync(database.Name, progress, cancellationToken) : database;
+        var database = await BeginNewDatabaseAsync(request, cancellationToken);
+        return DatabaseRules.IsBusy(database.Status) ? await WaitDatabaseAsync(database.Name, progress, cancellationToken) : database;
     }
 
-    public Task<Database> StartNewDatabaseAsync(NewDatabaseRequest request, CancellationToken cancellationToken = default) =>
+    public Task<Database> BeginNewDatabaseAsync(NewDatabaseRequest request, CancellationToken cancellationToken = default) =>
         SendAsync<Database>(HttpMethod.Post, ApiContract.Databases, request, cancellationToken);
 
-    public async Task<Database> WaitDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    public Task<Database> WaitDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var started = DateTime.UtcNow;
-        while (true)
-        {
-            var database = await GetDatabaseAsync(name, cancellationToken);
-            if (database.Status == DatabaseStatus.Failed) throw RecordedErrors.CreateFailed(database);
-            if (database.Status != DatabaseStatus.Creating) return database;
-            progress?.Report(new DevDbProgress($"Creating database {name}", $"Cloning on {Server.Authority} ({Elapsed(started)})"));
-            await Task.Delay(PollInterval, cancellationToken);
-        }
+        var status = "";
+        return Polling.UntilAsync(async token =>
+            {
+                var database = await GetDatabaseAsync(name, token);
+                status = database.Status.ToString();
+                return DatabaseRules.Settled(database);
+            }, progress, elapsed => new DevDbProgress($"Waiting for database {name}", $"{status} on {Server.Authority} ({Polling.Elapsed(elapsed)})"),
+            cancellationToken);
     }
 
     public Task<IReadOnlyList<Database>> GetDatabasesAsync(string? project = null, string? owner = null, CancellationToken cancellationToken = default)
@@ -145,17 +137,27 @@ public sealed class HttpDevDbClient : IDevDbClient
     public Task RemoveDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
         SendAsync<object?>(HttpMethod.Delete, ApiContract.Database(name), body: null, cancellationToken);
 
-    public Task<Database> ResetDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        progress?.Report(new DevDbProgress($"Resetting database {name}", $"Cloning on {Server.Authority}"));
-        return SendAsync<Database>(HttpMethod.Post, ApiContract.DatabaseAction(name, "reset"), body: null, cancellationToken);
-    }
+    public async Task<Database> ResetDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        await SettledAsync(await BeginResetDatabaseAsync(name, cancellationToken), progress, cancellationToken);
 
-    public Task<Database> StopDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
+    public Task<Database> BeginResetDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
+        SendAsync<Database>(HttpMethod.Post, ApiContract.DatabaseAction(name, "reset"), body: null, cancellationToken);
+
+    public async Task<Database> StopDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
+        await SettledAsync(await BeginStopDatabaseAsync(name, cancellationToken), progress: null, cancellationToken);
+
+    public Task<Database> BeginStopDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
         SendAsync<Database>(HttpMethod.Post, ApiContract.DatabaseAction(name, "stop"), body: null, cancellationToken);
 
-    public Task<Database> StartDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
+    public async Task<Database> StartDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
+        await SettledAsync(await BeginStartDatabaseAsync(name, cancellationToken), progress: null, cancellationToken);
+
+    public Task<Database> BeginStartDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
         SendAsync<Database>(HttpMethod.Post, ApiContract.DatabaseAction(name, "start"), body: null, cancellationToken);
+
+    /// <summary>The outcome of accepted work: at once when the server finished it already, else by waiting.</summary>
+    private Task<Database> SettledAsync(Database accepted, IProgress<DevDbProgress>? progress, CancellationToken cancellationToken) =>
+        DatabaseRules.IsBusy(accepted.Status) ? WaitDatabaseAsync(accepted.Name, progress, cancellationToken) : Task.FromResult(DatabaseRules.Settled(accepted)!);
 
     // ---- transport ------------------------------------------------------------------------
 
@@ -229,6 +231,4 @@ public sealed class HttpDevDbClient : IDevDbClient
 
     private static bool IsThisMachine(Uri server) =>
         server.IsLoopback || (IPAddress.TryParse(server.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
-
-    private static string Elapsed(DateTime started) => $"{(DateTime.UtcNow - started).TotalSeconds:0} s";
 }

@@ -31,9 +31,6 @@ public sealed record NewDatabaseRequest
     public string? Owner { get; init; }
 }
 
-/// <summary>A step of long work, for progress bars.</summary>
-public sealed record DevDbProgress(string Activity, string Status, int? PercentComplete = null);
-
 /// <summary>
 /// The one interface every front end calls: the cmdlets, the API, and tests. Implemented by the
 /// engine in-process (<see cref="Engine.DevDbEngine"/>) and by <see cref="HttpDevDbClient"/>, a
@@ -54,9 +51,9 @@ public interface IDevDbClient : IDisposable
     /// engine) in this process. An identical project comes back as it is.
     /// <see cref="WaitProjectAsync"/> waits for the build.
     /// </summary>
-    Task<Project> StartNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken = default);
+    Task<Project> BeginNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken = default);
     /// <summary>Checks and records the next image revision like <see cref="UpdateProjectAsync"/>, then returns the project at once with that image Building.</summary>
-    Task<Project> StartUpdateProjectAsync(UpdateProjectRequest request, CancellationToken cancellationToken = default);
+    Task<Project> BeginUpdateProjectAsync(UpdateProjectRequest request, CancellationToken cancellationToken = default);
     /// <summary>
     /// Waits until no image of the project is being built and returns the project; when its last
     /// build failed (or the process building it stopped), throws that build's error instead.
@@ -76,8 +73,12 @@ public interface IDevDbClient : IDisposable
     /// with status Creating while the clone goes on: in the server, or (embedded engine) in this
     /// process. A background create that fails leaves the record with status Failed and its error.
     /// </summary>
-    Task<Database> StartNewDatabaseAsync(NewDatabaseRequest request, CancellationToken cancellationToken = default);
-    /// <summary>Waits until a database is no longer Creating; a failed create throws its error (DatabaseCreateFailed when the code is lost).</summary>
+    Task<Database> BeginNewDatabaseAsync(NewDatabaseRequest request, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Waits until no operation is under way on a database (Creating, Resetting, Starting,
+    /// Stopping) and returns it; when the last one failed, throws its error instead (a failed
+    /// create: DatabaseCreateFailed when the code is lost).
+    /// </summary>
     Task<Database> WaitDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default);
     /// <summary>Databases, optionally only those of one project and/or one owner.</summary>
     Task<IReadOnlyList<Database>> GetDatabasesAsync(string? project = null, string? owner = null, CancellationToken cancellationToken = default);
@@ -85,8 +86,14 @@ public interface IDevDbClient : IDisposable
     /// <summary>The database's connection details including its password.</summary>
     Task<ConnectionInfo> GetConnectionAsync(string name, CancellationToken cancellationToken = default);
     Task RemoveDatabaseAsync(string name, CancellationToken cancellationToken = default);
-    /// <summary>Back to the project's newest image, keeping name, port, user and password.</summary>
+    /// <summary>Back to the project's newest image, keeping name, port, user and password; returns it Running.</summary>
     Task<Database> ResetDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default);
+    /// <summary>Checks and records a reset like <see cref="ResetDatabaseAsync"/>, then returns the database at once, Resetting; <see cref="WaitDatabaseAsync"/> waits for it.</summary>
+    Task<Database> BeginResetDatabaseAsync(string name, CancellationToken cancellationToken = default);
     Task<Database> StopDatabaseAsync(string name, CancellationToken cancellationToken = default);
+    /// <summary>Records a stop and returns the database at once, Stopping.</summary>
+    Task<Database> BeginStopDatabaseAsync(string name, CancellationToken cancellationToken = default);
     Task<Database> StartDatabaseAsync(string name, CancellationToken cancellationToken = default);
+    /// <summary>Records a start and returns the database at once, Starting.</summary>
+    Task<Database> BeginStartDatabaseAsync(string name, CancellationToken cancellationToken = default);
 }

@@ -15,39 +15,32 @@ public sealed partial class DevDbEngine
 
     public async Task<Database> NewDatabaseAsync(NewDatabaseRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var (database, clone) = await BeginNewDatabaseAsync(request, accepted: false, cancellationToken);
+        var (database, clone) = await RecordNewDatabaseAsync(request, accepted: false, cancellationToken);
         if (clone is null)
             return database.Status == DatabaseStatus.Creating ? await WaitDatabaseAsync(database.Name, progress, cancellationToken) : database;
         using (clone.Lock)
             return await CloneAsync(database, clone.Spec, accepted: false, progress, cancellationToken);
     }
 
-    public async Task<Database> StartNewDatabaseAsync(NewDatabaseRequest request, CancellationToken cancellationToken = default)
+    public async Task<Database> BeginNewDatabaseAsync(NewDatabaseRequest request, CancellationToken cancellationToken = default)
     {
-        var (database, clone) = await BeginNewDatabaseAsync(request, accepted: true, cancellationToken);
+        var (database, clone) = await RecordNewDatabaseAsync(request, accepted: true, cancellationToken);
         if (clone is not null)
             RunInBackground(clone.Lock, token => CloneAsync(database, clone.Spec, accepted: true, progress: null, token));
         return database;
     }
 
-    public async Task<Database> WaitDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        progress?.Report(new DevDbProgress($"Creating database {name}", "Waiting for the clone"));
-        while (true)
-        {
-            var database = Observed(RequireDatabase(name));
-            if (database.Status == DatabaseStatus.Failed) throw RecordedErrors.CreateFailed(database);
-            if (database.Status != DatabaseStatus.Creating) return database;
-            await Task.Delay(PollInterval, cancellationToken);
-        }
-    }
+    public Task<Database> WaitDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Polling.UntilAsync(_ => Task.FromResult(DatabaseRules.Settled(Observed(RequireDatabase(name)))), progress,
+            elapsed => new DevDbProgress($"Waiting for database {name}", $"{Observed(RequireDatabase(name)).Status} ({Polling.Elapsed(elapsed)})"),
+            cancellationToken, PollInterval);
 
     /// <summary>
     /// Checks the request and records the database Creating, with a port, a password and its
     /// server's user, under its lock. Returns no clone when the same request was made before
     /// (same project and owner): there is nothing to clone. A Failed one of that request is replaced.
     /// </summary>
-    private async Task<(Database Database, PendingClone? Clone)> BeginNewDatabaseAsync(NewDatabaseRequest request, bool accepted, CancellationToken cancellationToken)
+    private async Task<(Database Database, PendingClone? Clone)> RecordNewDatabaseAsync(NewDatabaseRequest request, bool accepted, CancellationToken cancellationToken)
     {
         RequestLimits.Check(request);
         var owner = request.Owner ?? Environment.UserName;
@@ -167,13 +160,13 @@ public sealed partial class DevDbEngine
         string password;
         try
         {
-            if (database.Status == DatabaseStatus.Failed) throw RecordedErrors.CreateFailed(database);
+            if (database.Status == DatabaseStatus.Failed) throw RecordedErrors.DatabaseFailed(database);
             password = _secrets.Read(name);
         }
         catch (FileNotFoundException)
         {
             // A background create failed (or the database was removed) between the two reads.
-            throw RequireDatabase(name).Database is { Status: DatabaseStatus.Failed } failed ? RecordedErrors.CreateFailed(failed) : DevDbErrors.DatabaseNotFound(name);
+            throw RequireDatabase(name).Database is { Status: DatabaseStatus.Failed } failed ? RecordedErrors.DatabaseFailed(failed) : DevDbErrors.DatabaseNotFound(name);
         }
         return Task.FromResult(new ConnectionInfo(database.Host, database.Port, database.DatabaseName, database.Username, password));
     }
@@ -218,65 +211,41 @@ public sealed partial class DevDbEngine
 
     public async Task<Database> ResetDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        await EnsureRecoveredAsync(cancellationToken);
+        var step = await RecordStepAsync(name, OperationKind.ResetDatabase, accepted: false, cancellationToken);
         Database reset;
-        using (await LockDatabaseAsync(name, cancellationToken))
-        {
-            await RepairDatabaseAsync(name, cancellationToken);
-            var (record, previous) = await BeginDatabaseStepAsync(name, OperationKind.ResetDatabase, cancellationToken);
-            var project = RequireProject(record.Database.Project).Project;
-            var spec = SpecOf(record, ProjectRules.ImageToClone(project).Revision, project);
-            FaultPoints.Reach("reset-database:recorded");
-            try
-            {
-                await _runtime.ResetDatabaseAsync(spec, progress, cancellationToken);
-            }
-            catch
-            {
-                await SaveDatabaseAsync(record.Database with { Status = _runtime.IsRunning(name) ? DatabaseStatus.Running : StoppedOr(previous) });
-                throw;
-            }
-            reset = await SaveDatabaseAsync(record.Database with { ImageRevision = spec.ImageRevision, Status = DatabaseStatus.Running, Error = null });
-        }
+        using (step.Lock) reset = await RunStepAsync(step, progress, cancellationToken);
         await PruneImagesAsync(reset.Project);
         return reset;
     }
 
+    public Task<Database> BeginResetDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
+        BeginStepAsync(name, OperationKind.ResetDatabase, cancellationToken);
+
     public async Task<Database> StopDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
-        await EnsureRecoveredAsync(cancellationToken);
-        using (await LockDatabaseAsync(name, cancellationToken))
-        {
-            await RepairDatabaseAsync(name, cancellationToken);
-            var (record, _) = await BeginDatabaseStepAsync(name, OperationKind.StopDatabase, cancellationToken);
-            FaultPoints.Reach("stop-database:recorded");
-            await _runtime.StopDatabaseAsync(name, cancellationToken);
-            FaultPoints.Reach("stop-database:stopped");
-            return await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Stopped, Error = null });
-        }
+        var step = await RecordStepAsync(name, OperationKind.StopDatabase, accepted: false, cancellationToken);
+        using (step.Lock) return await RunStepAsync(step, progress: null, cancellationToken);
     }
+
+    public Task<Database> BeginStopDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
+        BeginStepAsync(name, OperationKind.StopDatabase, cancellationToken);
 
     public async Task<Database> StartDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
-        await EnsureRecoveredAsync(cancellationToken);
-        using (await LockDatabaseAsync(name, cancellationToken))
-        {
-            await RepairDatabaseAsync(name, cancellationToken);
-            var (record, previous) = await BeginDatabaseStepAsync(name, OperationKind.StartDatabase, cancellationToken);
-            FaultPoints.Reach("start-database:recorded");
-            var project = RequireProject(record.Database.Project).Project;
-            try
-            {
-                await _runtime.StartDatabaseAsync(SpecOf(record, record.Database.ImageRevision, project), cancellationToken);
-            }
-            catch
-            {
-                await SaveDatabaseAsync(record.Database with { Status = StoppedOr(previous) });
-                throw;
-            }
-            FaultPoints.Reach("start-database:started");
-            return await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Running, Error = null });
-        }
+        var step = await RecordStepAsync(name, OperationKind.StartDatabase, accepted: false, cancellationToken);
+        using (step.Lock) return await RunStepAsync(step, progress: null, cancellationToken);
+    }
+
+    public Task<Database> BeginStartDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
+        BeginStepAsync(name, OperationKind.StartDatabase, cancellationToken);
+
+    /// <summary>Records a reset, stop or start and runs it in the background under the database's lock; returns the database Resetting, Stopping or Starting.</summary>
+    private async Task<Database> BeginStepAsync(string name, OperationKind kind, CancellationToken cancellationToken)
+    {
+        var step = await RecordStepAsync(name, kind, accepted: true, cancellationToken);
+        RunInBackground(step.Lock, token => RunStepAsync(step, progress: null, token),
+            then: kind == OperationKind.ResetDatabase ? () => PruneImagesAsync(step.Record.Database.Project) : null);
+        return step.Record.Database;
     }
 
     /// <summary>
@@ -301,18 +270,95 @@ public sealed partial class DevDbEngine
         return started;
     }
 
-    /// <summary>Under the database's lock: checks it can be changed and records the step; returns the record and its status before.</summary>
-    private async Task<(DatabaseRecord Record, DatabaseStatus Previous)> BeginDatabaseStepAsync(string name, OperationKind kind, CancellationToken cancellationToken)
+    /// <summary>A reset, stop or start recorded under the database's lock (held until it ends), with the status it had.</summary>
+    private sealed record PendingStep(IDisposable Lock, DatabaseRecord Record, OperationKind Kind, DatabaseStatus Previous, bool Accepted);
+
+    /// <summary>Takes the database's lock, checks it can be changed and records the step, with its busy status (Resetting, Stopping, Starting).</summary>
+    private async Task<PendingStep> RecordStepAsync(string name, OperationKind kind, bool accepted, CancellationToken cancellationToken)
     {
-        using (await _catalog.LockAsync(cancellationToken))
+        await EnsureRecoveredAsync(cancellationToken);
+        var held = await LockDatabaseAsync(name, cancellationToken);
+        try
         {
-            var record = RequireDatabase(name);
-            var observed = Observed(record);
-            DatabaseRules.CheckUsable(observed);
-            _catalog.Save(record with { Pending = PendingOperation.Begin(kind, previousStatus: observed.Status) });
-            return (record, observed.Status);
+            await RepairDatabaseAsync(name, cancellationToken);
+            using (await _catalog.LockAsync(cancellationToken))
+            {
+                var record = RequireDatabase(name);
+                var observed = Observed(record);
+                DatabaseRules.CheckUsable(observed);
+                var busy = record with
+                {
+                    Database = record.Database with { Status = BusyStatus(kind), Error = null, ErrorCode = null },
+                    Pending = PendingOperation.Begin(kind, accepted: accepted, previousStatus: observed.Status),
+                };
+                _catalog.Save(busy);
+                return new PendingStep(held, busy, kind, observed.Status, accepted);
+            }
+        }
+        catch
+        {
+            held.Dispose();
+            throw;
         }
     }
+
+    private static DatabaseStatus BusyStatus(OperationKind kind) => kind switch
+    {
+        OperationKind.ResetDatabase => DatabaseStatus.Resetting,
+        OperationKind.StopDatabase => DatabaseStatus.Stopping,
+        _ => DatabaseStatus.Starting,
+    };
+
+    /// <summary>
+    /// Runs a recorded step and records its outcome. A step that fails leaves the database with
+    /// the data it had, running if its server runs, and (unless its caller stopped it) the failure
+    /// as its Error, which waiting for it raises.
+    /// </summary>
+    private async Task<Database> RunStepAsync(PendingStep step, IProgress<DevDbProgress>? progress, CancellationToken cancellationToken)
+    {
+        var database = step.Record.Database;
+        var name = database.Name;
+        try
+        {
+            switch (step.Kind)
+            {
+                case OperationKind.ResetDatabase:
+                    var project = RequireProject(database.Project).Project;
+                    var spec = SpecOf(step.Record, ProjectRules.ImageToClone(project).Revision, project);
+                    FaultPoints.Reach("reset-database:recorded");
+                    await _runtime.ResetDatabaseAsync(spec, progress, cancellationToken);
+                    return await SaveDatabaseAsync(database with { ImageRevision = spec.ImageRevision, Status = DatabaseStatus.Running });
+                case OperationKind.StopDatabase:
+                    FaultPoints.Reach("stop-database:recorded");
+                    await _runtime.StopDatabaseAsync(name, cancellationToken);
+                    FaultPoints.Reach("stop-database:stopped");
+                    return await SaveDatabaseAsync(database with { Status = DatabaseStatus.Stopped });
+                default:
+                    FaultPoints.Reach("start-database:recorded");
+                    await _runtime.StartDatabaseAsync(SpecOf(step.Record, database.ImageRevision, RequireProject(database.Project).Project), cancellationToken);
+                    FaultPoints.Reach("start-database:started");
+                    return await SaveDatabaseAsync(database with { Status = DatabaseStatus.Running });
+            }
+        }
+        catch (Exception e)
+        {
+            var stoppedByCaller = e is OperationCanceledException && !(step.Accepted && HostIsStopping);
+            var error = stoppedByCaller ? null : e as DevDbException ?? (e is OperationCanceledException
+                ? DevDbErrors.OperationInterrupted(name, Doing(step.Kind), "the DevDb server shut down before it finished")
+                : DevDbErrors.ServerError($"{Doing(step.Kind)} database '{name}' failed unexpectedly: {e.Message}", "Try again; if it fails again, report it with the server's log.", name, e));
+            var status = _runtime.IsRunning(name) ? DatabaseStatus.Running : StoppedOr(step.Previous);
+            await SaveDatabaseAsync(database with { Status = status, Error = error?.Message, ErrorCode = error?.Code });
+            throw;
+        }
+    }
+
+    private static string Doing(OperationKind kind) => kind switch
+    {
+        OperationKind.ResetDatabase => "Resetting",
+        OperationKind.StopDatabase => "Stopping",
+        OperationKind.StartDatabase => "Starting",
+        _ => kind.ToString(),
+    };
 
     /// <summary>What a step that failed leaves: stopped, but still Crashed if it was.</summary>
     private static DatabaseStatus StoppedOr(DatabaseStatus previous) => previous == DatabaseStatus.Crashed ? DatabaseStatus.Crashed : DatabaseStatus.Stopped;
@@ -336,7 +382,16 @@ public sealed partial class DevDbEngine
     private Database Observed(DatabaseRecord record)
     {
         var database = record.Database;
-        if (database.Status == DatabaseStatus.Running && record.Pending is null && !_runtime.IsRunning(database.Name))
+        var abandoned = record.Pending is { } step && !step.OwnerIsAlive() ? step : null;
+        // A reset, stop or start whose process died: the status it had (the next change repairs it).
+        if (abandoned is not null && DatabaseRules.IsBusy(database.Status) && database.Status != DatabaseStatus.Creating)
+            database = database with
+            {
+                Status = abandoned.PreviousStatus ?? DatabaseStatus.Stopped,
+                Error = abandoned.Accepted ? InterruptedStep(database.Name, abandoned).Message : null,
+                ErrorCode = abandoned.Accepted ? ErrorCodes.OperationInterrupted : null,
+            };
+        if (database.Status == DatabaseStatus.Running && (record.Pending is null || abandoned is not null) && !_runtime.IsRunning(database.Name))
             return database with
             {
                 Status = DatabaseStatus.Crashed,
@@ -346,6 +401,9 @@ public sealed partial class DevDbEngine
             return database with { Status = DatabaseStatus.Failed, ErrorCode = ErrorCodes.DatabaseCreateFailed, Error = Interrupted(database.Name, pending) };
         return database;
     }
+
+    private static DevDbException InterruptedStep(string name, PendingOperation pending) =>
+        DevDbErrors.OperationInterrupted(name, Doing(pending.Kind), $"the process doing it (process {pending.ProcessId}) stopped before it finished");
 
     private static string Interrupted(string name, PendingOperation pending) =>
         $"Database '{name}' was not created: the process creating it (process {pending.ProcessId}) stopped before it finished.";

@@ -15,16 +15,16 @@ public sealed partial class DevDbEngine
 
     public async Task<Project> NewProjectAsync(NewProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var (project, build) = await BeginNewProjectAsync(request, accepted: false, cancellationToken);
+        var (project, build) = await RecordNewProjectAsync(request, accepted: false, cancellationToken);
         if (build is null) return project.Status == ProjectStatus.Building ? await WaitImageAsync(project.Name, 1, cancellationToken) : project;
         using (build.Lock)
             return await BuildImageAsync(project, build, isNewProject: true, accepted: false, progress, cancellationToken);
     }
 
     /// <summary>Records the project and builds image revision 1 in the background; returns it Building (or the identical project as it is).</summary>
-    public async Task<Project> StartNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken = default)
+    public async Task<Project> BeginNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken = default)
     {
-        var (project, build) = await BeginNewProjectAsync(request, accepted: true, cancellationToken);
+        var (project, build) = await RecordNewProjectAsync(request, accepted: true, cancellationToken);
         if (build is not null)
             RunInBackground(build.Lock, token => BuildImageAsync(project, build, isNewProject: true, accepted: true, progress: null, token));
         return project;
@@ -34,7 +34,7 @@ public sealed partial class DevDbEngine
     /// Checks the request and its source, and records the project Building under its lock. Returns
     /// no build when an identical project exists already (ready, or being built): nothing to do.
     /// </summary>
-    private async Task<(Project Project, PendingBuild? Build)> BeginNewProjectAsync(NewProjectRequest request, bool accepted, CancellationToken cancellationToken)
+    private async Task<(Project Project, PendingBuild? Build)> RecordNewProjectAsync(NewProjectRequest request, bool accepted, CancellationToken cancellationToken)
     {
         RequestLimits.Check(request);
         if (request.SuperuserLogins && !_options.AllowSuperuserLogins) throw DevDbErrors.SuperuserLoginsNotAllowed(request.Name);
@@ -100,7 +100,7 @@ public sealed partial class DevDbEngine
 
     public async Task<Project> UpdateProjectAsync(UpdateProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var (project, build) = await BeginUpdateAsync(request, accepted: false, cancellationToken);
+        var (project, build) = await RecordUpdateAsync(request, accepted: false, cancellationToken);
         using (build.Lock)
         {
             var updated = await BuildImageAsync(project, build, isNewProject: false, accepted: false, progress, cancellationToken);
@@ -109,9 +109,9 @@ public sealed partial class DevDbEngine
     }
 
     /// <summary>Records the next image revision and builds it in the background; returns the project with that image Building.</summary>
-    public async Task<Project> StartUpdateProjectAsync(UpdateProjectRequest request, CancellationToken cancellationToken = default)
+    public async Task<Project> BeginUpdateProjectAsync(UpdateProjectRequest request, CancellationToken cancellationToken = default)
     {
-        var (project, build) = await BeginUpdateAsync(request, accepted: true, cancellationToken);
+        var (project, build) = await RecordUpdateAsync(request, accepted: true, cancellationToken);
         RunInBackground(build.Lock, async token =>
         {
             await BuildImageAsync(project, build, isNewProject: false, accepted: true, progress: null, token);
@@ -120,7 +120,7 @@ public sealed partial class DevDbEngine
         return project;
     }
 
-    private async Task<(Project Project, PendingBuild Build)> BeginUpdateAsync(UpdateProjectRequest request, bool accepted, CancellationToken cancellationToken)
+    private async Task<(Project Project, PendingBuild Build)> RecordUpdateAsync(UpdateProjectRequest request, bool accepted, CancellationToken cancellationToken)
     {
         RequestLimits.Check(request);
         await EnsureRecoveredAsync(cancellationToken);
@@ -154,34 +154,29 @@ public sealed partial class DevDbEngine
     }
 
     /// <summary>Waits until no image of the project is being built; a build that failed (or whose process died) throws its error.</summary>
-    public async Task<Project> WaitProjectAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        while (true)
-        {
-            var record = RequireProject(name);
-            var project = Observed(record);
-            var building = project.Images.FirstOrDefault(i => i.Status == ImageStatus.Building);
-            if (building is null)
-                return project.Error is null
+    public Task<Project> WaitProjectAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Polling.UntilAsync(_ =>
+            {
+                var record = RequireProject(name);
+                var project = Observed(record);
+                if (project.Images.Any(i => i.Status == ImageStatus.Building)) return Task.FromResult<Project?>(null);
+                return Task.FromResult<Project?>(project.Error is null
                     ? project
-                    : throw RecordedErrors.BuildFailed(project, record.Pending?.Revision ?? project.Images.Select(i => i.Revision).DefaultIfEmpty(0).Max() + 1);
-            progress?.Report(new DevDbProgress($"Building image {name} r{building.Revision}", "Restoring"));
-            await Task.Delay(PollInterval, cancellationToken);
-        }
-    }
+                    : throw RecordedErrors.BuildFailed(project, record.Pending?.Revision ?? project.Images.Select(i => i.Revision).DefaultIfEmpty(0).Max() + 1));
+            }, progress, elapsed => new DevDbProgress($"Building an image of project {name}", $"Restoring ({Polling.Elapsed(elapsed)})"), cancellationToken, PollInterval);
 
     /// <summary>Waits until image <paramref name="revision"/> of a project is no longer being built; a failed build throws its error.</summary>
-    private async Task<Project> WaitImageAsync(string name, int revision, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var project = Observed(RequireProject(name));
-            var image = project.Images.FirstOrDefault(i => i.Revision == revision);
-            if (image is { Status: ImageStatus.Ready }) return project;
-            if (image is null) throw RecordedErrors.BuildFailed(project, revision);
-            await Task.Delay(PollInterval, cancellationToken);
-        }
-    }
+    private Task<Project> WaitImageAsync(string name, int revision, CancellationToken cancellationToken) =>
+        Polling.UntilAsync(_ =>
+            {
+                var project = Observed(RequireProject(name));
+                return Task.FromResult(project.Images.FirstOrDefault(i => i.Revision == revision) switch
+                {
+                    { Status: ImageStatus.Ready } => project,
+                    null => throw RecordedErrors.BuildFailed(project, revision),
+                    _ => null,
+                });
+            }, progress: null, elapsed => new DevDbProgress($"Building image {name} r{revision}", Polling.Elapsed(elapsed)), cancellationToken, PollInterval);
 
     /// <summary>
     /// Removes a project under its lock: first it is recorded as being removed (no database can be

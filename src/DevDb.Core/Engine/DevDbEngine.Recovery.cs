@@ -91,6 +91,12 @@ public sealed partial class DevDbEngine
             _catalog.Save(record);
         }
         var interrupted = record.Pending!;
+        if (interrupted.Accepted && interrupted.Kind is OperationKind.ResetDatabase or OperationKind.StartDatabase or OperationKind.StopDatabase)
+        {
+            // Whoever waits for accepted work learns it was interrupted; the database is repaired all the same.
+            var failure = InterruptedStep(name, interrupted);
+            record = record with { Database = record.Database with { Error = failure.Message, ErrorCode = failure.Code } };
+        }
         switch (interrupted.Kind)
         {
             case OperationKind.CreateDatabase when interrupted.Accepted:
@@ -124,7 +130,7 @@ public sealed partial class DevDbEngine
             try
             {
                 await _runtime.StartDatabaseAsync(SpecOf(record, record.Database.ImageRevision, project.Project), cancellationToken);
-                await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Running, Error = null });
+                await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Running });
                 return;
             }
             catch (DevDbException e)

@@ -92,20 +92,19 @@ public sealed partial class DevDbEngine : IDevDbService
     }
 
     /// <summary>Runs long work after the request that started it has returned; it records its own outcome and releases <paramref name="held"/>.</summary>
-    private void RunInBackground(IDisposable held, Func<CancellationToken, Task> work)
+    /// <param name="then">What runs after the lock is released (work that takes other locks, such as pruning images).</param>
+    private void RunInBackground(IDisposable held, Func<CancellationToken, Task> work, Func<Task>? then = null)
     {
         var task = Task.Run(async () =>
         {
-            using (held)
+            try
             {
-                try
-                {
-                    await work(_stopping.Token);
-                }
-                catch (Exception)
-                {
-                    // Recorded by the work itself (a Failed database or project); nobody awaits it.
-                }
+                using (held) await work(_stopping.Token);
+                if (then is not null) await then();
+            }
+            catch (Exception)
+            {
+                // Recorded by the work itself (a Failed database or project, a step's Error); nobody awaits it.
             }
         });
         _background[task.Id] = task;

@@ -42,6 +42,12 @@ public static partial class DevDbErrors
         new(ErrorCodes.DatabaseExists, $"A database named '{name}' already exists (project '{project}', owner '{owner}').",
             $"Choose another name, or reuse it: Get-DevDbDatabase -Name {name}.", name, null);
 
+    /// <param name="doing">What was interrupted, e.g. "Resetting".</param>
+    /// <param name="why">What stopped it, e.g. "the DevDb server shut down before it finished".</param>
+    public static DevDbException OperationInterrupted(string name, string doing, string why) =>
+        new(ErrorCodes.OperationInterrupted, $"{doing} database '{name}' was interrupted: {why}. It has the data and the status it had before.",
+            $"Run it again (e.g. Reset-DevDbDatabase -Name {name}).", name, null);
+
     /// <param name="message">Why the create failed, or that the process doing it stopped.</param>
     public static DevDbException DatabaseCreateFailed(string name, string message) =>
         new(ErrorCodes.DatabaseCreateFailed, message,

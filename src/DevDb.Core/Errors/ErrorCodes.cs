@@ -70,6 +70,8 @@ public static class ErrorCodes
     /// <summary>Another session or operation holds the state, the project or the database.</summary>
     public const string StateLocked = nameof(StateLocked);
     public const string DatabaseCreateFailed = nameof(DatabaseCreateFailed);
+    /// <summary>A reset, stop or start accepted to run in the background stopped before it finished (the server shut down, its process died); the database was brought back to a consistent state.</summary>
+    public const string OperationInterrupted = nameof(OperationInterrupted);
     public const string WaitTimedOut = nameof(WaitTimedOut);
 
     // Servers DevDb talks to (the DevDb API, the Kubernetes API) and the client's saved contexts.
@@ -108,7 +110,7 @@ public static class ErrorCodes
         DumpVersionUnsupported or PostgresNotFound or PostgresVersionNotInstalled or ProgramNotFound or ServerUserMissing
             or PlatformNotSupported or DevDbNotInstalled => DevDbErrorCategory.NotInstalled,
         DiskFull or NoFreePort or PortInUse or ServerStartFailed or ServerStopFailed or ServerSetupFailed or ImageMissing
-            or CredentialsMissing or ServerError => DevDbErrorCategory.ResourceUnavailable,
+            or CredentialsMissing or ServerError or OperationInterrupted => DevDbErrorCategory.ResourceUnavailable,
         StateLocked => DevDbErrorCategory.ResourceBusy,
         WaitTimedOut => DevDbErrorCategory.OperationTimeout,
         _ => DevDbErrorCategory.InvalidOperation, // ProjectNotReady, ProjectHasDatabases, DatabaseCreateFailed

@@ -9,10 +9,14 @@ namespace DevDb.Core;
 /// </summary>
 public static class RecordedErrors
 {
-    public static DevDbException CreateFailed(Database database) =>
+    /// <summary>The failure of a database's last operation: a create (it is Failed), or a reset, stop or start (it kept its status).</summary>
+    public static DevDbException DatabaseFailed(Database database) =>
         DevDbException.Reported(database.ErrorCode ?? ErrorCodes.DatabaseCreateFailed,
             database.Error ?? $"Creating database '{database.Name}' failed.",
-            $"Fix the cause, then create it again (New-DevDbDatabase -Name {database.Name}), or remove it with Remove-DevDbDatabase.", database.Name);
+            database.Status == DatabaseStatus.Failed
+                ? $"Fix the cause, then create it again (New-DevDbDatabase -Name {database.Name}), or remove it with Remove-DevDbDatabase."
+                : $"Fix the cause and try again; the database is {database.Status}.",
+            database.Name);
 
     public static DevDbException BuildFailed(Project project, int revision) =>
         DevDbException.Reported(project.ErrorCode ?? ErrorCodes.RestoreFailed,

@@ -11,6 +11,12 @@ public enum DatabaseStatus
     Crashed,
     /// <summary>A create that ran in the background failed; <see cref="Database.Error"/> says why. Nothing of it runs or is kept but the record.</summary>
     Failed,
+    /// <summary>Going back to an image (Reset-DevDbDatabase); it is Running again when done.</summary>
+    Resetting,
+    /// <summary>Its server is being started.</summary>
+    Starting,
+    /// <summary>Its server is being stopped; data, port and password are kept.</summary>
+    Stopping,
 }
 
 /// <summary>
@@ -30,7 +36,11 @@ public sealed record Database
     public required string Username { get; init; }
     public required string Owner { get; init; }
     public DateTimeOffset Created { get; init; }
-    /// <summary>Why a background create failed (status Failed), and its stable code.</summary>
+    /// <summary>
+    /// Why the last operation on it failed (a create: status Failed; a reset, stop or start: the
+    /// status it had), with its stable code; cleared when the next operation begins. A Crashed
+    /// database's Error has its server's last log lines and no code.
+    /// </summary>
     public string? Error { get; init; }
     public string? ErrorCode { get; init; }
 }

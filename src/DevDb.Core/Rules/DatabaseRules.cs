@@ -25,12 +25,31 @@ public static class DatabaseRules
         return existing.Status == DatabaseStatus.Failed ? NewDatabaseDecision.ReplaceFailed : NewDatabaseDecision.Identical;
     }
 
-    /// <summary>Stop, start and reset need a database that was created: not Creating, not Failed.</summary>
+    /// <summary>Whether an operation on the database is under way (its outcome is what waiting returns).</summary>
+    public static bool IsBusy(DatabaseStatus status) =>
+        status is DatabaseStatus.Creating or DatabaseStatus.Resetting or DatabaseStatus.Starting or DatabaseStatus.Stopping;
+
+    /// <summary>Stop, start and reset need a database that was created and that nothing else is changing.</summary>
     public static void CheckUsable(Database database)
     {
-        if (database.Status == DatabaseStatus.Failed) throw RecordedErrors.CreateFailed(database);
-        if (database.Status == DatabaseStatus.Creating) throw Busy(database.Name, "being created");
+        if (database.Status == DatabaseStatus.Failed) throw RecordedErrors.DatabaseFailed(database);
+        if (IsBusy(database.Status)) throw Busy(database.Name, $"being {Describe(database.Status)}");
     }
+
+    /// <summary>What waiting for a database returns: it once no operation is under way; the failure of the last one, if it failed.</summary>
+    public static Database? Settled(Database database) =>
+        IsBusy(database.Status) ? null
+        : database.Status == DatabaseStatus.Failed || database.ErrorCode is not null ? throw RecordedErrors.DatabaseFailed(database)
+        : database;
+
+    public static string Describe(DatabaseStatus busy) => busy switch
+    {
+        DatabaseStatus.Creating => "created",
+        DatabaseStatus.Resetting => "reset",
+        DatabaseStatus.Starting => "started",
+        DatabaseStatus.Stopping => "stopped",
+        _ => busy.ToString().ToLowerInvariant(),
+    };
 
     public static DevDbException Busy(string name, string what) =>
         DevDbErrors.StateLocked($"Database '{name}' is busy: it is {what}.", name, "Wait for it to finish (Wait-DevDbDatabase), then try again.");

@@ -92,7 +92,7 @@ public sealed class NewDevDbDatabaseCommand : DevDbCmdlet
         if (!ShouldProcess(Name, $"Create database from project '{Project}'")) return;
         var request = new NewDatabaseRequest { Project = Project, Name = Name, Owner = Owner };
         bool done = NoWait
-            ? TryInvoke((client, _, ct) => client.StartNewDatabaseAsync(request, ct), out Database created, $"Starting database {Name}")
+            ? TryInvoke((client, _, ct) => client.BeginNewDatabaseAsync(request, ct), out Database created, $"Starting database {Name}")
             : TryInvoke((client, progress, ct) => client.NewDatabaseAsync(request, progress, ct), out created, $"Creating database {Name}");
         if (done)
         {

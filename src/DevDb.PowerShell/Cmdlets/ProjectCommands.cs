@@ -100,7 +100,7 @@ public sealed class NewDevDbProjectCommand : DevDbCmdlet
         };
         WriteVerbose(SourceText.Fetching(request.Source, ClientIsLocal));
         bool done = NoWait
-            ? TryInvoke((client, _, ct) => client.StartNewProjectAsync(request, ct), out Project project, $"Starting project {Name}")
+            ? TryInvoke((client, _, ct) => client.BeginNewProjectAsync(request, ct), out Project project, $"Starting project {Name}")
             : TryInvoke((client, progress, ct) => client.NewProjectAsync(request, progress, ct), out project, $"Creating project {Name}");
         if (done)
         {
@@ -241,7 +241,7 @@ public sealed class UpdateDevDbProjectCommand : DevDbCmdlet
         };
         if (request.Source is not null) WriteVerbose(SourceText.Fetching(request.Source, ClientIsLocal));
         bool done = NoWait
-            ? TryInvoke((client, _, ct) => client.StartUpdateProjectAsync(request, ct), out Project project, $"Starting an image of project {Name}")
+            ? TryInvoke((client, _, ct) => client.BeginUpdateProjectAsync(request, ct), out Project project, $"Starting an image of project {Name}")
             : TryInvoke((client, progress, ct) => client.UpdateProjectAsync(request, progress, ct), out project, $"Updating project {Name}");
         if (done)
         {

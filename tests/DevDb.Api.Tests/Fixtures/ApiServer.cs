@@ -8,6 +8,7 @@ using DevDb.Api;
 using DevDb.Api.Auth;
 using DevDb.Core.Client;
 using DevDb.Core.Model;
+using DevDb.Core.Rules;
 using DevDb.Core.Tests.Engine;
 using DevDb.Core.Tests.Fixtures;
 using Microsoft.AspNetCore.Http.Features;
@@ -155,19 +156,19 @@ public sealed class ApiServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Polls a database until it is no longer Creating; fails the test if it ended Failed.</summary>
+    /// <summary>Polls a database until no operation is under way on it; fails the test if it ended Failed.</summary>
     public async Task<Database> WaitDatabaseRunningOrStoppedAsync(string name, string token, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(3));
         while (true)
         {
             var database = await SendAsync<Database>(HttpMethod.Get, ApiContract.Database(name), token);
-            if (database.Status != DatabaseStatus.Creating)
+            if (!DatabaseRules.IsBusy(database.Status))
             {
                 Assert.True(database.Status != DatabaseStatus.Failed, $"Database '{name}' ended Failed: {database.ErrorCode} {database.Error}");
                 return database;
             }
-            Assert.True(DateTime.UtcNow < deadline, $"Database '{name}' was still Creating after the timeout.");
+            Assert.True(DateTime.UtcNow < deadline, $"Database '{name}' was still {database.Status} after the timeout.");
             await Task.Delay(100);
         }
     }

@@ -22,7 +22,7 @@ public sealed class BackgroundTests(DumpFixture dumps) : IAsyncLifetime
     [Fact]
     public async Task A_started_database_is_Creating_at_once_and_Running_after_the_wait()
     {
-        var started = await _home.Engine.StartNewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave", Owner = "dave" });
+        var started = await _home.Engine.BeginNewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave", Owner = "dave" });
         Assert.Equal(DatabaseStatus.Creating, started.Status);
 
         // Another session sees it, and waits for it as well.
@@ -37,11 +37,11 @@ public sealed class BackgroundTests(DumpFixture dumps) : IAsyncLifetime
     public async Task Bad_input_is_refused_when_starting_before_anything_is_recorded()
     {
         var name = await Assert.ThrowsAsync<DevDbException>(() =>
-            _home.Engine.StartNewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "Not_A_Label" }));
+            _home.Engine.BeginNewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "Not_A_Label" }));
         var project = await Assert.ThrowsAsync<DevDbException>(() =>
-            _home.Engine.StartNewDatabaseAsync(new NewDatabaseRequest { Project = "nope", Name = "dave" }));
+            _home.Engine.BeginNewDatabaseAsync(new NewDatabaseRequest { Project = "nope", Name = "dave" }));
         var source = await Assert.ThrowsAsync<DevDbException>(() =>
-            _home.Engine.StartNewProjectAsync(new NewProjectRequest { Name = "other", Source = "/nonexistent/x.dump" }));
+            _home.Engine.BeginNewProjectAsync(new NewProjectRequest { Name = "other", Source = "/nonexistent/x.dump" }));
 
         Assert.Equal([ErrorCodes.NameInvalid, ErrorCodes.ProjectNotFound, ErrorCodes.SourceNotFound], new[] { name.Code, project.Code, source.Code });
         Assert.Empty(await _home.Engine.GetDatabasesAsync());
@@ -54,11 +54,11 @@ public sealed class BackgroundTests(DumpFixture dumps) : IAsyncLifetime
         // The image vanishes under the engine: the clone fails after the request was accepted.
         var image = Path.Combine(_home.Path, "images", "shop", "1");
         Directory.Move(image, image + ".away");
-        await _home.Engine.StartNewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave", Owner = "dave" });
+        await _home.Engine.BeginNewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave", Owner = "dave" });
 
         // The runtime's own error comes back to whoever waits, and stays on the record.
         var error = await Assert.ThrowsAsync<DevDbException>(() => _home.Engine.WaitDatabaseAsync("dave"));
-        Assert.Equal(ErrorCodes.ProjectNotReady, error.Code);
+        Assert.Equal(ErrorCodes.ImageMissing, error.Code);
         var failed = await _home.Engine.GetDatabaseAsync("dave");
         Assert.Equal(DatabaseStatus.Failed, failed.Status);
         Assert.Equal(error.Code, failed.ErrorCode);
@@ -66,7 +66,7 @@ public sealed class BackgroundTests(DumpFixture dumps) : IAsyncLifetime
         Assert.Empty(_home.Entries("databases"));
         Assert.Empty(_home.Entries("secrets"));
         var start = await Assert.ThrowsAsync<DevDbException>(() => _home.Engine.StartDatabaseAsync("dave"));
-        Assert.Equal(ErrorCodes.ProjectNotReady, start.Code);
+        Assert.Equal(ErrorCodes.ImageMissing, start.Code);
 
         // Once the cause is gone, the same create replaces the failed record.
         Directory.Move(image + ".away", image);
@@ -81,7 +81,7 @@ public sealed class BackgroundTests(DumpFixture dumps) : IAsyncLifetime
     {
         var image = Path.Combine(_home.Path, "images", "shop", "1");
         Directory.Move(image, image + ".away");
-        await _home.Engine.StartNewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
+        await _home.Engine.BeginNewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
         await Assert.ThrowsAsync<DevDbException>(() => _home.Engine.WaitDatabaseAsync("dave"));
         Directory.Move(image + ".away", image);
 
@@ -94,7 +94,7 @@ public sealed class BackgroundTests(DumpFixture dumps) : IAsyncLifetime
     public async Task Shutting_the_engine_down_stops_a_background_create_and_records_it_failed_not_lost()
     {
         var engine = _home.Open();
-        await engine.StartNewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
+        await engine.BeginNewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
         await engine.DisposeAsync();
 
         var database = Assert.Single(await _home.Engine.GetDatabasesAsync());
@@ -110,7 +110,7 @@ public sealed class BackgroundTests(DumpFixture dumps) : IAsyncLifetime
     [Fact]
     public async Task A_started_project_is_Building_at_once_and_Ready_later()
     {
-        var started = await _home.Engine.StartNewProjectAsync(new NewProjectRequest { Name = "shop2", Source = dumps.CustomDump });
+        var started = await _home.Engine.BeginNewProjectAsync(new NewProjectRequest { Name = "shop2", Source = dumps.CustomDump });
         Assert.Equal(ProjectStatus.Building, started.Status);
 
         // Repeating the create while it builds is not an error: it is the same project.
@@ -123,7 +123,7 @@ public sealed class BackgroundTests(DumpFixture dumps) : IAsyncLifetime
     [Fact]
     public async Task A_started_project_whose_dump_is_corrupt_ends_Failed_with_the_code()
     {
-        await _home.Engine.StartNewProjectAsync(new NewProjectRequest { Name = "broken", Source = dumps.TruncatedCustomDump });
+        await _home.Engine.BeginNewProjectAsync(new NewProjectRequest { Name = "broken", Source = dumps.TruncatedCustomDump });
 
         // Whoever waits gets the build's own error.
         var error = await Assert.ThrowsAsync<DevDbException>(() => _home.Open().WaitProjectAsync("broken"));
@@ -139,7 +139,7 @@ public sealed class BackgroundTests(DumpFixture dumps) : IAsyncLifetime
     [Fact]
     public async Task A_started_refresh_builds_the_next_image_in_the_background()
     {
-        var started = await _home.Engine.StartUpdateProjectAsync(new UpdateProjectRequest { Name = "shop" });
+        var started = await _home.Engine.BeginUpdateProjectAsync(new UpdateProjectRequest { Name = "shop" });
         Assert.Equal(ImageStatus.Building, started.Images.Single(i => i.Revision == 2).Status);
 
         var project = await _home.Open().WaitProjectAsync("shop");
@@ -154,7 +154,7 @@ public sealed class BackgroundTests(DumpFixture dumps) : IAsyncLifetime
     [Fact]
     public async Task Waiting_for_a_started_refresh_that_fails_raises_its_error_and_the_project_keeps_its_image()
     {
-        await _home.Engine.StartUpdateProjectAsync(new UpdateProjectRequest { Name = "shop", Source = dumps.TruncatedCustomDump });
+        await _home.Engine.BeginUpdateProjectAsync(new UpdateProjectRequest { Name = "shop", Source = dumps.TruncatedCustomDump });
 
         var error = await Assert.ThrowsAsync<DevDbException>(() => _home.Engine.WaitProjectAsync("shop"));
 

@@ -62,7 +62,7 @@ public sealed class ContractTests
         await rig.Client.CoreV1.DeleteNamespacedSecretAsync("devdb-db-dave", Namespace); // drift: the reconciler repairs it
         await UntilAsync(() => rig.Find<V1Secret>("devdb-db-dave") is not null, "the Secret is made again");
         await StartReadyAsync(rig, "erin");                                               // takes the leftover Secret over
-        await rig.Engine.StartNewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "frank", Owner = "frank" });
+        await rig.Engine.BeginNewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "frank", Owner = "frank" });
         await UntilAsync(() => rig.Find<V1Pod>("devdb-db-frank-0") is not null, "frank's pod exists");
         rig.Server.Mutate("v1", "pods", Namespace, "devdb-db-frank-0", pod => pod["status"] = System.Text.Json.Nodes.JsonNode.Parse("""
             {"phase":"Running","containerStatuses":[{"name":"postgres","ready":false,"restartCount":3,"image":"postgres:16","imageID":"",
@@ -92,7 +92,7 @@ public sealed class ContractTests
     /// <summary>Creates a database and marks its pod Ready (the double's kubelet runs in manual mode here).</summary>
     private static async Task StartReadyAsync(KubernetesRig rig, string name)
     {
-        await rig.Engine.StartNewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = name, Owner = name });
+        await rig.Engine.BeginNewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = name, Owner = name });
         await UntilAsync(() => rig.Find<V1Pod>($"devdb-db-{name}-0") is not null, $"{name}'s pod exists");
         rig.Server.SetPodReady(Namespace, $"devdb-db-{name}-0");
         Assert.Equal(DevDb.Core.Model.DatabaseStatus.Running, (await rig.Engine.WaitDatabaseAsync(name)).Status);

@@ -30,7 +30,7 @@ public sealed class DatabaseLifecycleTests
     {
         await using var rig = await RigWithProjectAsync(server => server.PodReadiness = PodReadiness.Manual);
 
-        var creating = await rig.Engine.StartNewDatabaseAsync(Dave);
+        var creating = await rig.Engine.BeginNewDatabaseAsync(Dave);
         Assert.Equal(DatabaseStatus.Creating, creating.Status);
         await UntilAsync(() => rig.Server.Find(("v1"), "pods", Namespace, "devdb-db-dave-0") is not null, "the database's pod exists");
         Assert.Equal(DatabaseStatus.Creating, (await rig.Engine.GetDatabaseAsync("dave")).Status); // not Ready yet
@@ -209,7 +209,7 @@ public sealed class DatabaseLifecycleTests
     public async Task A_server_that_cannot_start_fails_the_create_with_the_containers_words()
     {
         await using var rig = await RigWithProjectAsync(server => server.PodReadiness = PodReadiness.Manual);
-        await rig.Engine.StartNewDatabaseAsync(Dave);
+        await rig.Engine.BeginNewDatabaseAsync(Dave);
         await UntilAsync(() => rig.Find<V1Pod>("devdb-db-dave-0") is not null, "the pod exists");
 
         rig.Server.Mutate("v1", "pods", Namespace, "devdb-db-dave-0", pod => pod["status"] = System.Text.Json.Nodes.JsonNode.Parse("""
@@ -230,7 +230,7 @@ public sealed class DatabaseLifecycleTests
             "the failed database's server, Service, Secret, route and volume are deleted");
 
         // The same request again replaces the failed database.
-        await rig.Engine.StartNewDatabaseAsync(Dave);
+        await rig.Engine.BeginNewDatabaseAsync(Dave);
         await UntilAsync(() => rig.Find<V1Pod>("devdb-db-dave-0") is not null, "the new pod exists");
         rig.Server.SetPodReady(Namespace, "devdb-db-dave-0");
         Assert.Equal(DatabaseStatus.Running, (await rig.Engine.WaitDatabaseAsync("dave")).Status);
@@ -240,7 +240,7 @@ public sealed class DatabaseLifecycleTests
     public async Task A_reset_is_over_only_when_the_server_on_the_new_volume_answers_not_the_old_one()
     {
         await using var rig = await RigWithProjectAsync(server => server.PodReadiness = PodReadiness.Manual);
-        await rig.Engine.StartNewDatabaseAsync(Dave);
+        await rig.Engine.BeginNewDatabaseAsync(Dave);
         await UntilAsync(() => rig.Find<V1Pod>("devdb-db-dave-0") is not null, "the pod exists");
         rig.Server.SetPodReady(Namespace, "devdb-db-dave-0");
         await rig.Engine.WaitDatabaseAsync("dave");
@@ -318,13 +318,13 @@ public sealed class DatabaseLifecycleTests
     public async Task A_pass_over_many_running_databases_reads_each_kind_once_and_writes_nothing()
     {
         await using var rig = await StartAsync(runReconciler: false);
-        await rig.Engine.StartNewProjectAsync(Shop());
+        await rig.Engine.BeginNewProjectAsync(Shop());
         await UntilAsync(async () =>
         {
             await rig.Reconciler.ReconcileOnceAsync(CancellationToken.None);
             return (await rig.Engine.GetProjectAsync("shop")).Status == ProjectStatus.Ready;
         }, "the project is Ready");
-        for (var i = 0; i < 25; i++) await rig.Engine.StartNewDatabaseAsync(Dave with { Name = $"db-{i}" });
+        for (var i = 0; i < 25; i++) await rig.Engine.BeginNewDatabaseAsync(Dave with { Name = $"db-{i}" });
         await UntilAsync(async () =>
         {
             await rig.Reconciler.ReconcileOnceAsync(CancellationToken.None);

@@ -26,7 +26,7 @@ public sealed class KubernetesRig : IAsyncDisposable
         Server = server;
         Options = options;
         Client = server.CreateClient();
-        Engine = new KubernetesEngine(Client, options, new KubernetesEngineOptions { PollInterval = TimeSpan.FromMilliseconds(50), WaitTimeout = TimeSpan.FromSeconds(30) });
+        Engine = new KubernetesEngine(Client, options, new KubernetesEngineOptions { PollInterval = TimeSpan.FromMilliseconds(50) });
         // DEVDB_TEST_LOG=1 shows the reconciler's log on the console, for debugging a test.
         Reconciler = new Reconciler(Client, options, Environment.GetEnvironmentVariable("DEVDB_TEST_LOG") == "1" ? Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddConsole().SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug)).CreateLogger<Reconciler>() : NullLogger<Reconciler>.Instance);
     }

@@ -19,7 +19,7 @@ public sealed class LoginRuleTests
         await using var rig = await StartAsync();
 
         var refused = await Assert.ThrowsAsync<DevDbException>(() =>
-            rig.Engine.StartNewProjectAsync(ProjectLifecycleTests.Shop() with { SuperuserLogins = true }));
+            rig.Engine.BeginNewProjectAsync(ProjectLifecycleTests.Shop() with { SuperuserLogins = true }));
 
         Assert.Equal(ErrorCodes.SuperuserLoginsNotAllowed, refused.Code);
         Assert.Null(rig.Find<DevDbProject>("shop"));

@@ -26,7 +26,7 @@ public sealed class ProjectLifecycleTests
             server.SnapshotReadiness = SnapshotReadiness.Manual;
         });
 
-        var started = await rig.Engine.StartNewProjectAsync(Shop());
+        var started = await rig.Engine.BeginNewProjectAsync(Shop());
         Assert.Equal(ProjectStatus.Building, started.Status);
         await UntilAsync(() => rig.Find<V1Job>("devdb-shop-r1-restore") is not null, "the restore Job exists");
         var record = rig.Find<DevDbProject>("shop")!;
@@ -138,7 +138,7 @@ public sealed class ProjectLifecycleTests
     public async Task A_snapshot_that_fails_fails_the_build_and_leaves_nothing()
     {
         await using var rig = await StartAsync(server => server.SnapshotReadiness = SnapshotReadiness.Manual);
-        await rig.Engine.StartNewProjectAsync(Shop());
+        await rig.Engine.BeginNewProjectAsync(Shop());
         await UntilAsync(() => rig.Find<VolumeSnapshot>("devdb-shop-r1") is not null, "the snapshot exists");
 
         // The snapshot controller cannot snapshot a volume that is gone (someone deleted it).

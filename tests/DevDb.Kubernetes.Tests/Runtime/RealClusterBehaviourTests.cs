@@ -111,7 +111,7 @@ public sealed class RealClusterBehaviourTests
         await UntilAsync(() => rig.Find<V1Job>("devdb-gis-r1-restore") is not null, "gis's restore Job exists");
         var gisJob = rig.Find<V1Job>("devdb-gis-r1-restore")!.Spec.Template.Spec;
         rig.Server.CompleteJob(Namespace, "devdb-gis-r1-restore");
-        await rig.Engine.StartNewProjectAsync(Shop());
+        await rig.Engine.BeginNewProjectAsync(Shop());
         await UntilAsync(() => rig.Find<V1Job>("devdb-shop-r1-restore") is not null, "shop's restore Job exists");
         rig.Server.CompleteJob(Namespace, "devdb-shop-r1-restore");
         await UntilAsync(async () => (await rig.Engine.GetProjectAsync("gis")).Status == ProjectStatus.Ready
@@ -190,7 +190,7 @@ public sealed class RealClusterBehaviourTests
     {
         await using var rig = await StartAsync(server => server.PodReadiness = PodReadiness.Manual);
         await rig.Engine.NewProjectAsync(Shop());
-        await rig.Engine.StartNewDatabaseAsync(Dave);
+        await rig.Engine.BeginNewDatabaseAsync(Dave);
         await UntilAsync(() => rig.Find<V1Pod>("devdb-db-dave-0") is not null, "dave's pod exists");
 
         // As a kubelet reports an init container it restarts: CrashLoopBackOff now, the exit and its message in lastState.

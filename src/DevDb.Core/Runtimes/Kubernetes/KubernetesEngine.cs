@@ -17,9 +17,7 @@ public sealed record KubernetesEngineOptions
     /// <summary>Check that a project's source answers before recording it (the API does; an admin's laptop may hold no S3 credentials).</summary>
     public bool ProbeSources { get; init; }
     public DumpSourceOptions Sources { get; init; } = new();
-    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
-    /// <summary>How long a synchronous call waits for the reconcile loop before giving up with WaitTimedOut.</summary>
-    public TimeSpan WaitTimeout { get; init; } = TimeSpan.FromMinutes(15);
+    public TimeSpan PollInterval { get; init; } = Polling.DefaultInterval;
 }
 
 /// <summary>
@@ -101,7 +99,7 @@ public sealed class KubernetesEngine : IDevDbService
         return await WaitImageAsync(project.Name(), refresh, progress, cancellationToken);
     }
 
-    public async Task<Project> StartNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken = default) =>
+    public async Task<Project> BeginNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken = default) =>
         ToProject((await RecordNewProjectAsync(request, cancellationToken)).Project);
 
     private async Task<(DevDbProject Project, int Refresh)> RecordNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken)
@@ -171,7 +169,7 @@ public sealed class KubernetesEngine : IDevDbService
         return await WaitImageAsync(request.Name, refresh, progress, cancellationToken);
     }
 
-    public async Task<Project> StartUpdateProjectAsync(UpdateProjectRequest request, CancellationToken cancellationToken = default) =>
+    public async Task<Project> BeginUpdateProjectAsync(UpdateProjectRequest request, CancellationToken cancellationToken = default) =>
         ToProject((await RecordUpdateAsync(request, cancellationToken)).Project);
 
     private async Task<(DevDbProject Project, int Refresh)> RecordUpdateAsync(UpdateProjectRequest request, CancellationToken cancellationToken)
@@ -223,32 +221,32 @@ public sealed class KubernetesEngine : IDevDbService
     /// <summary>Waits until the image asked for by <paramref name="refresh"/> is ready; a failed build throws its recorded error.</summary>
     private async Task<Project> WaitImageAsync(string name, int refresh, IProgress<DevDbProgress>? progress, CancellationToken cancellationToken)
     {
-        var activity = $"Building an image of {name}";
-        return await PollAsync<Project>(activity, progress, async () =>
+        var seen = "Waiting for the DevDb reconciler to pick it up";
+        return await Polling.UntilAsync(async token =>
         {
-            var project = await RequireProjectAsync(name, cancellationToken);
+            var project = await RequireProjectAsync(name, token);
             var status = project.Status;
-            if (status is null || (status.ObservedRefresh ?? -1) < refresh) return (null, "Waiting for the DevDb reconciler to pick it up");
+            if (status is null || (status.ObservedRefresh ?? -1) < refresh) return null;
             var image = status.Images.FirstOrDefault(i => i.Refresh == refresh);
-            if (image?.Status == nameof(ImageStatus.Ready)) return (ToProject(project), null);
+            if (image?.Status == nameof(ImageStatus.Ready)) return ToProject(project);
             if (image is null)
             {
                 var failed = ToProject(project);
                 throw RecordedErrors.BuildFailed(failed, failed.Images.Select(i => i.Revision).DefaultIfEmpty(0).Max() + 1);
             }
-            return (null, $"Restoring image r{image.Revision} in the cluster");
-        }, cancellationToken);
+            seen = $"Restoring image r{image.Revision} in the cluster";
+            return null;
+        }, progress, elapsed => new DevDbProgress($"Building an image of {name}", $"{seen} ({Polling.Elapsed(elapsed)})"), cancellationToken, _engineOptions.PollInterval);
     }
 
     public Task<Project> WaitProjectAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        PollAsync<Project>($"Building an image of {name}", progress, async () =>
+        Polling.UntilAsync(async token =>
         {
-            var record = await RequireProjectAsync(name, cancellationToken);
-            if (IsBuilding(record)) return (null, "Restoring in the cluster");
+            var record = await RequireProjectAsync(name, token);
+            if (IsBuilding(record)) return null;
             var project = ToProject(record);
-            if (project.Error is not null) throw RecordedErrors.BuildFailed(project, project.Images.Select(i => i.Revision).DefaultIfEmpty(0).Max() + 1);
-            return (project, null);
-        }, cancellationToken);
+            return project.Error is null ? project : throw RecordedErrors.BuildFailed(project, project.Images.Select(i => i.Revision).DefaultIfEmpty(0).Max() + 1);
+        }, progress, elapsed => new DevDbProgress($"Building an image of {name}", $"Restoring in the cluster ({Polling.Elapsed(elapsed)})"), cancellationToken, _engineOptions.PollInterval);
 
     public async Task RemoveProjectAsync(string name, bool force = false, CancellationToken cancellationToken = default)
     {
@@ -264,11 +262,11 @@ public sealed class KubernetesEngine : IDevDbService
 
     public async Task<Database> NewDatabaseAsync(NewDatabaseRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var database = await StartNewDatabaseAsync(request, cancellationToken);
+        var database = await BeginNewDatabaseAsync(request, cancellationToken);
         return await WaitDatabaseAsync(database.Name, progress, cancellationToken);
     }
 
-    public async Task<Database> StartNewDatabaseAsync(NewDatabaseRequest request, CancellationToken cancellationToken = default)
+    public async Task<Database> BeginNewDatabaseAsync(NewDatabaseRequest request, CancellationToken cancellationToken = default)
     {
         RequestLimits.Check(request);
         var owner = request.Owner ?? Environment.UserName;
@@ -338,8 +336,17 @@ public sealed class KubernetesEngine : IDevDbService
 
     private static DevDbException Exists(string name, DevDbDatabase existing) => DevDbErrors.DatabaseExists(name, existing.Spec.Project, existing.Spec.Owner);
 
-    public Task<Database> WaitDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        WaitPhaseAsync(name, $"Creating database {name}", d => d.Status != DatabaseStatus.Creating, progress, cancellationToken);
+    public Task<Database> WaitDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var status = "";
+        return Polling.UntilAsync(async token =>
+            {
+                var database = ToDatabase(await RequireDatabaseAsync(name, token));
+                status = database.Status.ToString();
+                return DatabaseRules.Settled(database);
+            }, progress, elapsed => new DevDbProgress($"Waiting for database {name}", $"{status} ({Polling.Elapsed(elapsed)})"),
+            cancellationToken, _engineOptions.PollInterval);
+    }
 
     public async Task<IReadOnlyList<Database>> GetDatabasesAsync(string? project = null, string? owner = null, CancellationToken cancellationToken = default)
     {
@@ -357,7 +364,7 @@ public sealed class KubernetesEngine : IDevDbService
     public async Task<ConnectionInfo> GetConnectionAsync(string name, CancellationToken cancellationToken = default)
     {
         var database = ToDatabase(await RequireDatabaseAsync(name, cancellationToken));
-        if (database.Status == DatabaseStatus.Failed) throw RecordedErrors.CreateFailed(database);
+        if (database.Status == DatabaseStatus.Failed) throw RecordedErrors.DatabaseFailed(database);
         V1Secret secret;
         try
         {
@@ -384,65 +391,49 @@ public sealed class KubernetesEngine : IDevDbService
 
     public async Task<Database> ResetDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        await BeginResetDatabaseAsync(name, cancellationToken);
+        return await WaitDatabaseAsync(name, progress, cancellationToken);
+    }
+
+    public async Task<Database> BeginResetDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
         var database = await RequireUsableAsync(name, cancellationToken);
         var project = await RequireProjectAsync(database.Spec.Project, cancellationToken);
         ProjectRules.ImageToClone(ToProject(project));
         var reset = database.Spec.Reset + 1;
-        await _databases.PatchAsync(name, new { metadata = new { resourceVersion = database.Metadata.ResourceVersion }, spec = new { reset } }, cancellationToken);
-        return await WaitPhaseAsync(name, $"Resetting database {name}",
-            d => d.Status == DatabaseStatus.Running, progress, cancellationToken, r => (r.Status?.ObservedReset ?? 0) >= reset);
+        return ToDatabase(await _databases.PatchAsync(name, new { metadata = new { resourceVersion = database.Metadata.ResourceVersion }, spec = new { reset } }, cancellationToken));
     }
 
     public async Task<Database> StopDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
+        await BeginStopDatabaseAsync(name, cancellationToken);
+        return await WaitDatabaseAsync(name, progress: null, cancellationToken);
+    }
+
+    public async Task<Database> BeginStopDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
         await RequireUsableAsync(name, cancellationToken);
-        await _databases.PatchAsync(name, new { spec = new { running = false } }, cancellationToken);
-        return await WaitPhaseAsync(name, $"Stopping database {name}", d => d.Status == DatabaseStatus.Stopped, null, cancellationToken);
+        return ToDatabase(await _databases.PatchAsync(name, new { spec = new { running = false } }, cancellationToken));
     }
 
     public async Task<Database> StartDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
-        await RequireUsableAsync(name, cancellationToken);
-        await _databases.PatchAsync(name, new { spec = new { running = true } }, cancellationToken);
-        return await WaitPhaseAsync(name, $"Starting database {name}", d => d.Status == DatabaseStatus.Running, null, cancellationToken);
+        await BeginStartDatabaseAsync(name, cancellationToken);
+        return await WaitDatabaseAsync(name, progress: null, cancellationToken);
     }
 
-    /// <summary>Stop, start and reset need a database that was created: not still Creating, not Failed.</summary>
+    public async Task<Database> BeginStartDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await RequireUsableAsync(name, cancellationToken);
+        return ToDatabase(await _databases.PatchAsync(name, new { spec = new { running = true } }, cancellationToken));
+    }
+
+    /// <summary>Stop, start and reset need a database that was created and that nothing else is changing.</summary>
     private async Task<DevDbDatabase> RequireUsableAsync(string name, CancellationToken cancellationToken)
     {
         var record = await RequireDatabaseAsync(name, cancellationToken);
-        var database = ToDatabase(record);
-        if (database.Status == DatabaseStatus.Failed) throw RecordedErrors.CreateFailed(database);
-        if (database.Status == DatabaseStatus.Creating || (record.Status?.ObservedReset ?? 0) != record.Spec.Reset)
-            throw DatabaseRules.Busy(name, "being created or reset");
+        DatabaseRules.CheckUsable(ToDatabase(record));
         return record;
-    }
-
-    private Task<Database> WaitPhaseAsync(string name, string activity, Func<Database, bool> done, IProgress<DevDbProgress>? progress,
-        CancellationToken cancellationToken, Func<DevDbDatabase, bool>? observed = null) =>
-        PollAsync<Database>(activity, progress, async () =>
-        {
-            var record = await RequireDatabaseAsync(name, cancellationToken);
-            var database = ToDatabase(record);
-            if (database.Status == DatabaseStatus.Failed) throw RecordedErrors.CreateFailed(database);
-            return observed?.Invoke(record) != false && done(database) ? (database, null) : (null, $"Waiting for the server ({database.Status})");
-        }, cancellationToken);
-
-    private async Task<T> PollAsync<T>(string activity, IProgress<DevDbProgress>? progress, Func<Task<(T? Result, string? Status)>> check,
-        CancellationToken cancellationToken) where T : class
-    {
-        var deadline = DateTime.UtcNow + _engineOptions.WaitTimeout;
-        while (true)
-        {
-            var (result, status) = await check();
-            if (result is not null) return result;
-            if (DateTime.UtcNow > deadline)
-                throw DevDbErrors.WaitTimedOut(
-                    $"{activity}: the cluster did not finish within {_engineOptions.WaitTimeout.TotalMinutes:0} minutes (last seen: {status}).",
-                    $"Check the DevDb API's log and the namespace's events (kubectl get events -n {Namespace}); the work goes on in the cluster.", activity);
-            progress?.Report(new DevDbProgress(activity, status ?? ""));
-            await Task.Delay(_engineOptions.PollInterval, cancellationToken);
-        }
     }
 
     // ---- records to the model ---------------------------------------------------------------------
@@ -486,7 +477,7 @@ public sealed class KubernetesEngine : IDevDbService
         Name = record.Name(),
         Project = record.Spec.Project,
         ImageRevision = record.Status?.ImageRevision ?? 0,
-        Status = Enum.TryParse<DatabaseStatus>(record.Status?.Phase, out var phase) ? phase : DatabaseStatus.Creating,
+        Status = StatusOf(record),
         Host = record.Status?.Host ?? "",
         Port = record.Status?.Port ?? 0,
         DatabaseName = record.Status?.DatabaseName ?? "",
@@ -496,4 +487,15 @@ public sealed class KubernetesEngine : IDevDbService
         Error = record.Status?.Error,
         ErrorCode = record.Status?.ErrorCode,
     };
+
+    /// <summary>The record's phase, or what is under way while the reconciler has not caught up with the spec (a reset, a stop, a start).</summary>
+    private static DatabaseStatus StatusOf(DevDbDatabase record)
+    {
+        var phase = Enum.TryParse<DatabaseStatus>(record.Status?.Phase, out var parsed) ? parsed : DatabaseStatus.Creating;
+        if (phase is DatabaseStatus.Creating or DatabaseStatus.Failed) return phase;
+        if ((record.Status?.ObservedReset ?? 0) != record.Spec.Reset) return DatabaseStatus.Resetting;
+        if (!record.Spec.Running && phase != DatabaseStatus.Stopped) return DatabaseStatus.Stopping;
+        if (record.Spec.Running && phase == DatabaseStatus.Stopped) return DatabaseStatus.Starting;
+        return phase;
+    }
 }
