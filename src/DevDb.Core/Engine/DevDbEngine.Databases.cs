@@ -77,7 +77,7 @@ public sealed partial class DevDbEngine
                 {
                     Name = request.Name, Project = project.Name, ImageRevision = image.Revision, Status = DatabaseStatus.Creating,
                     Host = _runtime.HostOf(request.Name), Port = port, DatabaseName = project.DatabaseName, Username = spec.Username,
-                    Owner = owner, Created = DateTimeOffset.UtcNow,
+                    Owner = owner, Created = _options.Clock.GetUtcNow(),
                 };
                 _catalog.Save(new DatabaseRecord(database, PendingOperation.Begin(OperationKind.CreateDatabase, accepted: accepted), uid));
                 _secrets.Save(request.Name, spec.Password);

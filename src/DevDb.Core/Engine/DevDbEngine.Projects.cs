@@ -68,7 +68,7 @@ public sealed partial class DevDbEngine
                 {
                     Name = request.Name, PostgresVersion = definition.PostgresVersion, Source = request.Source, DatabaseName = request.DatabaseName,
                     PostRestoreSql = request.PostRestoreSql, SuperuserLogins = request.SuperuserLogins, Status = ProjectStatus.Building,
-                    Created = DateTimeOffset.UtcNow, Images = [NewImage(request.Name, 1)],
+                    Created = _options.Clock.GetUtcNow(), Images = [NewImage(request.Name, 1)],
                 };
                 _catalog.Save(new ProjectRecord(project, PendingOperation.Begin(OperationKind.BuildImage, 1, accepted)));
                 FaultPoints.Reach("new-project:recorded");
@@ -216,7 +216,7 @@ public sealed partial class DevDbEngine
     private async Task<Project> BuildImageAsync(Project project, PendingBuild build, bool isNewProject, bool accepted,
         IProgress<DevDbProgress>? progress, CancellationToken cancellationToken)
     {
-        var started = DateTimeOffset.UtcNow;
+        var started = _options.Clock.GetUtcNow();
         var revision = build.Revision;
         try
         {
@@ -226,7 +226,7 @@ public sealed partial class DevDbEngine
                 image => image with
                 {
                     Status = ImageStatus.Ready, SourceFormat = built.SourceFormat.ToString(), SourceBytes = built.SourceBytes,
-                    SizeBytes = built.SizeBytes, BuildDuration = DateTimeOffset.UtcNow - started,
+                    SizeBytes = built.SizeBytes, BuildDuration = _options.Clock.GetUtcNow() - started,
                 });
         }
         catch (OperationCanceledException) when (!(accepted && HostIsStopping))
@@ -304,6 +304,6 @@ public sealed partial class DevDbEngine
         return source;
     }
 
-    private static Image NewImage(string project, int revision) =>
-        new() { Project = project, Revision = revision, Status = ImageStatus.Building, Created = DateTimeOffset.UtcNow };
+    private Image NewImage(string project, int revision) =>
+        new() { Project = project, Revision = revision, Status = ImageStatus.Building, Created = _options.Clock.GetUtcNow() };
 }

@@ -23,6 +23,8 @@ public sealed record LocalEngineOptions
     public bool AllowSuperuserLogins { get; init; } = true;
     /// <summary>How long an operation waits for another one on the same project or database to finish before StateLocked.</summary>
     public TimeSpan BusyWait { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>The clock of records and time-based rules (tests use a controllable one); waits and locks use real time.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
 }
 
 /// <summary>
