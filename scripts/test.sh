@@ -26,6 +26,9 @@ ensure_s3rver
 ensure_helm
 ensure_rig_packages
 build_solution
+# One test run at a time per machine: the rig's Docker engine, its socket and cache are shared.
+exec 9>"${DEVDB_TEST_LOCK:-/run/devdb-test.lock}"
+flock -n 9 || { log "Another test run holds ${DEVDB_TEST_LOCK:-/run/devdb-test.lock}: waiting for it"; flock 9; }
 # The container rig: its own Docker engine (stopped on exit, whatever happens), then its images.
 trap stop_rig_docker EXIT
 start_rig_docker
