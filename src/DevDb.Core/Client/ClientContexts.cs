@@ -3,7 +3,6 @@ using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using DevDb.Core.Engine;
 
 namespace DevDb.Core.Client;
 
@@ -122,7 +121,7 @@ public sealed class ClientContexts(string folder)
 
     private void Write(SavedContexts saved)
     {
-        LocalLayout.CreateFolder(Folder, LocalLayout.UserOnly);
+        IO.PrivateFiles.CreateFolder(Folder);
         PrivateFiles.Write(ContextsFile, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(saved, Json)));
     }
 
@@ -145,8 +144,8 @@ public sealed class ClientContexts(string folder)
     private void WriteToken(ClientContext context, string token)
     {
         // The settings folder first: made as the tokens folder's parent, it would get the default mode (0755).
-        LocalLayout.CreateFolder(Folder, LocalLayout.UserOnly);
-        LocalLayout.CreateFolder(Path.Combine(Folder, "tokens"), LocalLayout.UserOnly);
+        IO.PrivateFiles.CreateFolder(Folder);
+        IO.PrivateFiles.CreateFolder(Path.Combine(Folder, "tokens"));
         var bytes = Encoding.UTF8.GetBytes(token);
         PrivateFiles.Write(TokenFile(context.Name), context.TokenStore == "Dpapi" && OperatingSystem.IsWindows() ? Protect(bytes) : bytes);
     }

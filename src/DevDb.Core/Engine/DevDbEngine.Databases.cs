@@ -72,7 +72,7 @@ public sealed partial class DevDbEngine
                 var port = PortAllocator.Allocate(others.Select(r => r.Database.Port));
                 var uid = _runtime.ChooseServerUid(others.Select(r => r.ServerUid).OfType<int>());
                 var spec = new DatabaseSpec(request.Name, project.Name, image.Revision, port, project.DatabaseName, request.Name,
-                    SecretStore.NewPassword(), project.PostgresVersion, project.SuperuserLogins, uid);
+                    Passwords.New(), project.PostgresVersion, project.SuperuserLogins, uid);
                 var database = new Database
                 {
                     Name = request.Name, Project = project.Name, ImageRevision = image.Revision, Status = DatabaseStatus.Creating,

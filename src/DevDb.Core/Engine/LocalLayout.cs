@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using DevDb.Core.IO;
 using DevDb.Core.Runtimes.Local;
 
 namespace DevDb.Core.Engine;
@@ -82,7 +83,7 @@ public sealed class LocalLayout
         }
     }
 
-    public const UnixFileMode UserOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    public const UnixFileMode UserOnly = PrivateFiles.UserOnlyFolder;
     /// <summary>rwx--x--x: others may reach what is inside by name, not list it.</summary>
     public const UnixFileMode PassThrough = UserOnly | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
 
@@ -104,11 +105,7 @@ public sealed class LocalLayout
         owner.Own(path);
     }
 
-    public static void CreateFolder(string path, UnixFileMode mode)
-    {
-        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
-        else if (!Directory.Exists(path)) Directory.CreateDirectory(path, mode);
-    }
+    private static void CreateFolder(string path, UnixFileMode mode) => PrivateFiles.CreateFolder(path, mode);
 
     /// <summary>Deletes a folder tree if it exists; the engine's one way to remove server folders.</summary>
     public static void DeleteFolder(string path)

@@ -11,6 +11,16 @@ namespace DevDb.Core.IO;
 /// </summary>
 public static partial class PrivateFiles
 {
+    /// <summary>rwx------: the folders of state and secrets.</summary>
+    public const UnixFileMode UserOnlyFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>Creates a folder with <paramref name="mode"/> (user-only by default) when it does not exist; an existing one is left as it is.</summary>
+    public static void CreateFolder(string path, UnixFileMode mode = UserOnlyFolder)
+    {
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
+        else if (!Directory.Exists(path)) Directory.CreateDirectory(path, mode);
+    }
+
     public static void Write(string path, ReadOnlySpan<byte> content)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;

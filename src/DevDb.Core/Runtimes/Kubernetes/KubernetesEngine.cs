@@ -307,7 +307,7 @@ public sealed class KubernetesEngine : IDevDbService
         try
         {
             // The engine sets the password: it is in the Secret before the server first starts, and never in a log.
-            await SaveSecretAsync(_manifests.DatabaseSecret(created, request.Name, SecretStore.NewPassword()), cancellationToken);
+            await SaveSecretAsync(_manifests.DatabaseSecret(created, request.Name, Passwords.New()), cancellationToken);
         }
         catch (Exception e)
         {

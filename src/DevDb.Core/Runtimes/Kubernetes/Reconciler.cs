@@ -409,7 +409,7 @@ public sealed partial class Reconciler
     /// <summary>The Secret holds the password (the engine writes it first); one that was deleted is made again with a new password, and the server restarted to take it.</summary>
     private async Task RemakeSecretAsync(DevDbDatabase database, CancellationToken cancellationToken)
     {
-        var secret = _manifests.DatabaseSecret(database, database.Status!.Username!, SecretStore.NewPassword());
+        var secret = _manifests.DatabaseSecret(database, database.Status!.Username!, Passwords.New());
         if (!await CreateIfMissingAsync(() => _client.CoreV1.CreateNamespacedSecretAsync(secret, Namespace, cancellationToken: cancellationToken))) return;
         await RecordEventAsync(database, "Warning", "CredentialsRemade",
             $"Secret {secret.Metadata.Name} was missing: made again with a new password; the server restarts to take it.", cancellationToken);
