@@ -621,10 +621,10 @@ Describe 'Create now, wait later' {
         try {
             # It may fail before -NoWait returns: then New-DevDbDatabase already reports the error.
             $null = New-DevDbDatabase -Project shop -Name doomed -NoWait -ErrorAction SilentlyContinue
-            { Wait-DevDbDatabase -Name doomed -ErrorAction Stop } | Should -Throw -ErrorId 'ProjectNotReady,DevDb.Commands.WaitDevDbDatabaseCommand'
+            { Wait-DevDbDatabase -Name doomed -ErrorAction Stop } | Should -Throw -ErrorId 'ImageMissing,DevDb.Commands.WaitDevDbDatabaseCommand'
             $failed = Get-DevDbDatabase -Name doomed
             $failed.Status | Should -Be 'Failed'
-            $failed.ErrorCode | Should -Be 'ProjectNotReady'
+            $failed.ErrorCode | Should -Be 'ImageMissing'
             $failed.GetCredential() | Should -BeNullOrEmpty
         }
         finally {
