@@ -3,7 +3,6 @@ using System.Text.Json;
 using DevDb.Api.Tests.Fixtures;
 using DevDb.Core;
 using DevDb.Core.Client;
-using DevDb.Core.Tests.Fixtures;
 using Xunit;
 
 namespace DevDb.Api.Tests;

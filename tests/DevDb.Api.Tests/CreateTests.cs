@@ -4,7 +4,6 @@ using DevDb.Api.Tests.Fixtures;
 using DevDb.Core;
 using DevDb.Core.Client;
 using DevDb.Core.Model;
-using DevDb.Core.Tests.Fixtures;
 using Npgsql;
 using Xunit;
 

@@ -2,7 +2,6 @@ using System.Net;
 using DevDb.Api.Tests.Fixtures;
 using DevDb.Core.Client;
 using DevDb.Core.Model;
-using DevDb.Core.Tests.Fixtures;
 using Npgsql;
 using Xunit;
 

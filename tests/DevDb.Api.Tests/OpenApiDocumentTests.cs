@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DevDb.Api.Tests.Fixtures;
-using DevDb.Core.Tests.Fixtures;
 using Xunit;
 
 namespace DevDb.Api.Tests;

@@ -7,8 +7,6 @@ using System.Text.Json;
 using DevDb.Core;
 using DevDb.Core.Client;
 using DevDb.Core.Model;
-using DevDb.Core.Tests.Engine;
-using DevDb.Core.Tests.Fixtures;
 using Xunit;
 
 namespace DevDb.Api.Tests;

@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using DevDb.Api.Auth;
 using DevDb.Core;
 using DevDb.Core.Client;
-using DevDb.Core.Tests.Fixtures;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 

@@ -5,7 +5,6 @@ using DevDb.Api.Tests.Fixtures;
 using DevDb.Core;
 using DevDb.Core.Client;
 using DevDb.Core.Model;
-using DevDb.Core.Tests.Fixtures;
 using Xunit;
 
 namespace DevDb.Api.Tests;

@@ -4,12 +4,14 @@ using DevDb.Core;
 using DevDb.Core.Client;
 using DevDb.Core.Model;
 using DevDb.Core.Runtimes.Kubernetes;
-using DevDb.Core.Tests.Fixtures;
 using k8s.Models;
 using Xunit;
-using static DevDb.ContainerRig.Tests.Sql;
+using static DevDb.Testing.RigSql;
 
 namespace DevDb.ContainerRig.Tests;
+
+// Inside this namespace the bare name would mean the namespace DevDb.ContainerRig.
+using ContainerRig = DevDb.Testing.ContainerRig;
 
 /// <summary>
 /// The whole path in real containers: a project from S3 (s3rver) restored by the restore Job (fetch in the API

@@ -4,13 +4,15 @@ using DevDb.Core;
 using DevDb.Core.Client;
 using DevDb.Core.Model;
 using DevDb.Core.Runtimes.Kubernetes;
-using DevDb.Core.Tests.Fixtures;
 using k8s;
 using k8s.Models;
 using Xunit;
-using static DevDb.ContainerRig.Tests.Sql;
+using static DevDb.Testing.RigSql;
 
 namespace DevDb.ContainerRig.Tests;
+
+// Inside this namespace the bare name would mean the namespace DevDb.ContainerRig.
+using ContainerRig = DevDb.Testing.ContainerRig;
 
 /// <summary>What real containers report when a build fails, and how a database pod stops, on the container rig.</summary>
 [Collection(RigCollection.Name)]

@@ -9,8 +9,6 @@ using DevDb.Api.Auth;
 using DevDb.Core.Client;
 using DevDb.Core.Model;
 using DevDb.Core.Rules;
-using DevDb.Core.Tests.Engine;
-using DevDb.Core.Tests.Fixtures;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;

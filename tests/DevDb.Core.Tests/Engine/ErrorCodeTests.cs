@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
-using DevDb.Core.Tests.Fixtures;
 using Xunit;
 
 namespace DevDb.Core.Tests.Engine;

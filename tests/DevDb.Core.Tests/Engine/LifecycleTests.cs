@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using DevDb.Core.Client;
 using DevDb.Core.Model;
-using DevDb.Core.Tests.Fixtures;
 using Npgsql;
 using Xunit;
 

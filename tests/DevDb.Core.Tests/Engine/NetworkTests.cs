@@ -5,7 +5,6 @@ using DevDb.Core.Client;
 using DevDb.Core.Engine;
 using DevDb.Core.Model;
 using DevDb.Core.Runtimes.Local;
-using DevDb.Core.Tests.Fixtures;
 using Xunit;
 
 namespace DevDb.Core.Tests.Engine;

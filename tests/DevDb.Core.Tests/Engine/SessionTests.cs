@@ -2,7 +2,6 @@ using System.Diagnostics;
 using DevDb.Core.Catalog;
 using DevDb.Core.Client;
 using DevDb.Core.Model;
-using DevDb.Core.Tests.Fixtures;
 using Xunit;
 
 namespace DevDb.Core.Tests.Engine;

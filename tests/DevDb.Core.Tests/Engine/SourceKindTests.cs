@@ -2,7 +2,6 @@ using DevDb.Core.Client;
 using DevDb.Core.Engine;
 using DevDb.Core.Model;
 using DevDb.Core.Sources;
-using DevDb.Core.Tests.Fixtures;
 using Xunit;
 
 namespace DevDb.Core.Tests.Engine;

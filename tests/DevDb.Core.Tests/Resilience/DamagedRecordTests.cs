@@ -1,6 +1,5 @@
 using DevDb.Core.Client;
 using DevDb.Core.Tests.Engine;
-using DevDb.Core.Tests.Fixtures;
 using Xunit;
 
 namespace DevDb.Core.Tests.Resilience;

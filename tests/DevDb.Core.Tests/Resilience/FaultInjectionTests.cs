@@ -4,7 +4,6 @@ using DevDb.Core.Client;
 using DevDb.Core.Engine;
 using DevDb.Core.Model;
 using DevDb.Core.Tests.Engine;
-using DevDb.Core.Tests.Fixtures;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -4,7 +4,6 @@ using DevDb.Core.Client;
 using DevDb.Core.Engine;
 using DevDb.Core.Runtimes.Local;
 using DevDb.Core.Tests.Engine;
-using DevDb.Core.Tests.Fixtures;
 using Xunit;
 
 namespace DevDb.Core.Tests.Resilience;

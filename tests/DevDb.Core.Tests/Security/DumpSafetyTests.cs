@@ -3,7 +3,6 @@ using System.Text;
 using DevDb.Core.Client;
 using DevDb.Core.Sources;
 using DevDb.Core.Tests.Engine;
-using DevDb.Core.Tests.Fixtures;
 using Xunit;
 
 namespace DevDb.Core.Tests.Security;

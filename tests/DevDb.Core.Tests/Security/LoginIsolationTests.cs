@@ -3,7 +3,6 @@ using DevDb.Core.Engine;
 using DevDb.Core.Model;
 using DevDb.Core.Postgres;
 using DevDb.Core.Tests.Engine;
-using DevDb.Core.Tests.Fixtures;
 using Npgsql;
 using Xunit;
 

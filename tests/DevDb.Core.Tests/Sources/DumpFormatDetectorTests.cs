@@ -1,6 +1,5 @@
 using System.IO.Compression;
 using DevDb.Core.Sources;
-using DevDb.Core.Tests.Fixtures;
 using Xunit;
 
 namespace DevDb.Core.Tests.Sources;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using DevDb.Core.Sources;
-using DevDb.Core.Tests.Fixtures;
 using Xunit;
 
 namespace DevDb.Core.Tests.Sources;

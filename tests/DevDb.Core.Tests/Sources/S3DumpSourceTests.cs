@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using DevDb.Core.Sources;
-using DevDb.Core.Tests.Fixtures;
 using Xunit;
 
 namespace DevDb.Core.Tests.Sources;

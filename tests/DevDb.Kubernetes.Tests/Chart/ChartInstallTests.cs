@@ -2,7 +2,6 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using DevDb.Api;
 using DevDb.Core.Runtimes.Kubernetes;
-using DevDb.Core.Tests.Fixtures;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Configuration;

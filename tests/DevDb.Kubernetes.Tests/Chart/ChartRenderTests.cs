@@ -1,7 +1,6 @@
 using System.Text;
 using System.Xml.Linq;
 using DevDb.Api.Auth;
-using DevDb.Core.Tests.Fixtures;
 using k8s;
 using k8s.Models;
 using Xunit;

@@ -1,4 +1,3 @@
-using DevDb.Core.Tests.Fixtures;
 using Xunit;
 
 namespace DevDb.Kubernetes.Tests.Chart;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using DevDb.Core.Tests.Fixtures;
 using k8s;
 using k8s.Models;
 using KubeApiDouble;

@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using DevDb.Api.PodTools;
 using DevDb.Core.Sources;
-using DevDb.Core.Tests.Fixtures;
 using Xunit;
 
 namespace DevDb.Kubernetes.Tests.PodTools;

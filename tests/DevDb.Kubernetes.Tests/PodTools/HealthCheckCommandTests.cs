@@ -1,6 +1,5 @@
 using System.Net;
 using DevDb.Api.PodTools;
-using DevDb.Core.Tests.Fixtures;
 using Xunit;
 
 namespace DevDb.Kubernetes.Tests.PodTools;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using DevDb.Core.Runtimes.Local;
-using DevDb.Core.Tests.Fixtures;
 
 namespace DevDb.Kubernetes.Tests.PodTools;
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using DevDb.Core.Postgres;
 using DevDb.Core.Runtimes.Kubernetes;
-using DevDb.Core.Tests.Fixtures;
 using Xunit;
 
 namespace DevDb.Kubernetes.Tests.PodTools;

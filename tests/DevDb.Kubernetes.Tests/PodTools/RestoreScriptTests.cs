@@ -1,5 +1,4 @@
 using DevDb.Core.Sources;
-using DevDb.Core.Tests.Fixtures;
 using Xunit;
 
 namespace DevDb.Kubernetes.Tests.PodTools;

@@ -5,7 +5,6 @@ using DevDb.Core;
 using DevDb.Core.Client;
 using DevDb.Core.Model;
 using DevDb.Core.Runtimes.Kubernetes;
-using DevDb.Core.Tests.Fixtures;
 using k8s;
 using k8s.Models;
 using Microsoft.AspNetCore.Builder;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace DevDb.Core.Tests.Fixtures;
+namespace DevDb.Testing;
 
 /// <summary>Ports on 127.0.0.1 for test servers.</summary>
 public static class FreePort

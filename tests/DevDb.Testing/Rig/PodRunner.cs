@@ -1,10 +1,11 @@
+using System.Runtime.Versioning;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using KubeApiDouble;
 
-namespace DevDb.ContainerRig.Tests.Rig;
+namespace DevDb.Testing.Rig;
 
 /// <summary>
 /// Runs one pod as a kubelet would, with real Docker containers: volumes (claims as host folders, emptyDirs
@@ -13,6 +14,7 @@ namespace DevDb.ContainerRig.Tests.Rig;
 /// containers with exec probes, restarts (restartPolicy), termination messages and, on deletion, preStop hooks,
 /// the stop signal and SIGKILL after the grace period. Status goes back to the API-server double.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal sealed partial class PodRunner
 {
     private readonly KubeApiServer _server;

@@ -5,7 +5,7 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using Xunit;
 
-namespace DevDb.Core.Tests.Fixtures;
+namespace DevDb.Testing;
 
 /// <summary>
 /// A real s3rver (S3-compatible server) on a free 127.0.0.1 port, storing into a temp folder, killed

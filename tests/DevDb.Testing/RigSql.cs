@@ -1,10 +1,10 @@
 using System.Net;
 using Npgsql;
 
-namespace DevDb.ContainerRig.Tests;
+namespace DevDb.Testing;
 
 /// <summary>Logins from the host over TCP (the Service's loopback port), with a password: what an engineer's client does.</summary>
-internal static class Sql
+public static class RigSql
 {
     public static async Task<NpgsqlConnection> OpenAsync(IPEndPoint endpoint, string user, string password, string database = "app")
     {

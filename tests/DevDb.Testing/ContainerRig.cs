@@ -1,7 +1,7 @@
+using System.Runtime.Versioning;
 using System.Net;
-using DevDb.ContainerRig.Tests.Rig;
+using DevDb.Testing.Rig;
 using DevDb.Core.Runtimes.Kubernetes;
-using DevDb.Core.Tests.Fixtures;
 using k8s;
 using k8s.Models;
 using KubeApiDouble;
@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 
-namespace DevDb.ContainerRig.Tests;
+namespace DevDb.Testing;
 
 /// <summary>
 /// DevDb's Kubernetes engine and reconciler against the container rig. What is real and what is not:
@@ -25,6 +25,7 @@ namespace DevDb.ContainerRig.Tests;
 /// own network namespace. Not emulated: Traefik/SNI routing, NetworkPolicies, cloud load balancers, CSI drivers.</item>
 /// </list>
 /// </summary>
+[SupportedOSPlatform("linux")]
 public sealed class ContainerRig : IAsyncDisposable
 {
     public const string Namespace = "devdb";

@@ -1,14 +1,16 @@
+using System.Runtime.Versioning;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace DevDb.ContainerRig.Tests.Rig;
+namespace DevDb.Testing.Rig;
 
 /// <summary>
 /// The few calls of the Docker Engine API (v1.41, Debian's docker.io 20.10) the rig's kubelet needs, over the
 /// private engine's unix socket (DOCKER_HOST, default unix:///run/devdb-docker.sock). No image is ever pulled.
 /// </summary>
+[SupportedOSPlatform("linux")]
 public sealed class DockerEngine : IDisposable
 {
     public const string DefaultHost = "unix:///run/devdb-docker.sock";

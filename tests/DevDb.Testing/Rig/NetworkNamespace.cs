@@ -1,15 +1,17 @@
+using System.Runtime.Versioning;
 using System.ComponentModel;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
-namespace DevDb.ContainerRig.Tests.Rig;
+namespace DevDb.Testing.Rig;
 
 /// <summary>
 /// Connections into a pod's own network namespace (the rig gives each pod with ports one, held by its sandbox
 /// container, as a real pod has): the socket is made on a thread that entered that namespace with setns(2), and a
 /// socket keeps the namespace it was made in. Needs root (CAP_SYS_ADMIN).
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal static partial class NetworkNamespace
 {
     private const int CloneNewNet = 0x40000000;

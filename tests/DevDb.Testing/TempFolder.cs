@@ -1,4 +1,4 @@
-namespace DevDb.Core.Tests.Fixtures;
+namespace DevDb.Testing;
 
 /// <summary>A private folder under /tmp (reachable by the Postgres server user) that is deleted on dispose.</summary>
 public sealed class TempFolder : IDisposable

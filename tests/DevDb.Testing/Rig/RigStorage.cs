@@ -1,8 +1,9 @@
+using System.Runtime.Versioning;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using KubeApiDouble;
 
-namespace DevDb.ContainerRig.Tests.Rig;
+namespace DevDb.Testing.Rig;
 
 /// <summary>
 /// The rig's storage, standing in for a CSI driver: a PersistentVolumeClaim is a host folder (made when a pod first
@@ -10,6 +11,7 @@ namespace DevDb.ContainerRig.Tests.Rig;
 /// a VolumeSnapshot is a copy of its source folder made when the snapshot is created (then readyToUse). The double
 /// still binds the claims (its volume controller); its own snapshot controller is off.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal sealed class RigStorage(KubeApiServer server, string ns, string root)
 {
     private readonly Lock _gate = new();

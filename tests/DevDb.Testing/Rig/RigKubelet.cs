@@ -1,10 +1,12 @@
+using System.Runtime.Versioning;
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using KubeApiDouble;
 
-namespace DevDb.ContainerRig.Tests.Rig;
+namespace DevDb.Testing.Rig;
 
 /// <summary>What the rig's kubelet saw a container do, for tests to assert on (exits, stops and how long they took).</summary>
+[SupportedOSPlatform("linux")]
 public sealed record ContainerEvent(DateTime Time, string Pod, string Container, string What, int? ExitCode = null, bool DuringStop = false, TimeSpan? StopTook = null);
 
 /// <summary>
@@ -12,6 +14,7 @@ public sealed record ContainerEvent(DateTime Time, string Pod, string Container,
 /// <see cref="PodRunner"/> for each new one, tells runners of pods being deleted to stop (graceful deletion), and
 /// runs the storage's snapshot pass. It replaces the double's emulated kubelet and snapshot controller.
 /// </summary>
+[SupportedOSPlatform("linux")]
 public sealed class RigKubelet : IAsyncDisposable
 {
     private readonly KubeApiServer _server;

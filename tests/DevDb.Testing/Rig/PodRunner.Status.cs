@@ -1,10 +1,12 @@
+using System.Runtime.Versioning;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using KubeApiDouble;
 
-namespace DevDb.ContainerRig.Tests.Rig;
+namespace DevDb.Testing.Rig;
 
 /// <summary>The pod's status as a kubelet reports it: phase, conditions and one status per container.</summary>
+[SupportedOSPlatform("linux")]
 internal sealed partial class PodRunner
 {
     private sealed class ContainerRecord(string name, string image, bool init)

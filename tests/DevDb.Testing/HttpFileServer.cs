@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 
-namespace DevDb.Core.Tests.Fixtures;
+namespace DevDb.Testing;
 
 /// <summary>
 /// A tiny HTTP server on 127.0.0.1:&lt;free port&gt; serving the files of one folder: GET and HEAD,

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using DevDb.Core.Runtimes.Local;
 
-namespace DevDb.Core.Tests.Fixtures;
+namespace DevDb.Testing;
 
 /// <summary>What the OS says about files and users, asked the way an admin would (stat, setpriv).</summary>
 public static class Unix

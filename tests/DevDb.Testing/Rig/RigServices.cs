@@ -1,10 +1,11 @@
+using System.Runtime.Versioning;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using KubeApiDouble;
 
-namespace DevDb.ContainerRig.Tests.Rig;
+namespace DevDb.Testing.Rig;
 
 /// <summary>
 /// Services as loopback ports: each port of each Service in the namespace gets a listener on 127.0.0.1 (a port
@@ -12,6 +13,7 @@ namespace DevDb.ContainerRig.Tests.Rig;
 /// namespace at the targetPort (a number or a container port's name). Nothing listens beyond 127.0.0.1. There is
 /// no kube-proxy, no cluster IP and no Traefik: the SNI router is not emulated.
 /// </summary>
+[SupportedOSPlatform("linux")]
 public sealed class RigServices : IAsyncDisposable
 {
     private readonly KubeApiServer _server;

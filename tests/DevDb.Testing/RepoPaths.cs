@@ -1,4 +1,4 @@
-namespace DevDb.Core.Tests.Fixtures;
+namespace DevDb.Testing;
 
 /// <summary>Well-known files of the repository the tests run from.</summary>
 public static class RepoPaths

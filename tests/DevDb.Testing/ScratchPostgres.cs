@@ -2,7 +2,7 @@ using System.Globalization;
 using DevDb.Core.Runtimes.Local;
 using DevDb.Core.Sources;
 
-namespace DevDb.Core.Tests.Fixtures;
+namespace DevDb.Testing;
 
 /// <summary>
 /// A throwaway PostgreSQL server for tests: initdb in a temp folder under /tmp (as the server user

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using DevDb.Core.Engine;
 using Xunit;
 
-namespace DevDb.Core.Tests.Engine;
+namespace DevDb.Testing;
 
 /// <summary>
 /// A private DEVDB_HOME under /tmp (reachable by the postgres OS user when tests run as root)

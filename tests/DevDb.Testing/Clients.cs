@@ -1,7 +1,7 @@
 using DevDb.Core.Model;
 using Npgsql;
 
-namespace DevDb.Core.Tests.Engine;
+namespace DevDb.Testing;
 
 /// <summary>Connects to a DevDb database the way a user would: TCP, its own user and password.</summary>
 public static class Clients

@@ -1,7 +1,7 @@
 using DevDb.Core.Sources;
 using Xunit;
 
-namespace DevDb.Core.Tests.Fixtures;
+namespace DevDb.Testing;
 
 /// <summary>
 /// One scratch server loaded with samples/shop.sql into database <c>app</c>, and real pg_dump output
@@ -70,11 +70,4 @@ public sealed class DumpFixture : IAsyncLifetime
             _folder.Dispose();
         }
     }
-}
-
-/// <summary>Test classes that use the shared dumps: <c>[Collection(DumpCollection.Name)]</c> and take a <see cref="DumpFixture"/>.</summary>
-[CollectionDefinition(Name)]
-public sealed class DumpCollection : ICollectionFixture<DumpFixture>
-{
-    public const string Name = "Dumps";
 }
