@@ -33,10 +33,10 @@ public sealed class ContainerRig : IAsyncDisposable
     public const string S3Secret = "devdb-s3";
 
     private readonly CancellationTokenSource _stop = new();
-    private readonly Task _reconciling;
+    private readonly Task? _reconciling;
     private readonly TempFolder _folder;
 
-    private ContainerRig(KubeApiServer server, DockerEngine docker, KubernetesOptions options, TempFolder folder)
+    private ContainerRig(KubeApiServer server, DockerEngine docker, KubernetesOptions options, TempFolder folder, bool reconcile)
     {
         Server = server;
         Docker = docker;
@@ -49,8 +49,11 @@ public sealed class ContainerRig : IAsyncDisposable
         var log = Environment.GetEnvironmentVariable("DEVDB_TEST_LOG") == "1"
             ? LoggerFactory.Create(b => b.AddConsole().SetMinimumLevel(LogLevel.Debug)).CreateLogger<Reconciler>()
             : (ILogger<Reconciler>)NullLogger<Reconciler>.Instance;
-        var reconciler = new Reconciler(Client, options, log);
-        _reconciling = Task.Run(() => reconciler.RunAsync("rig", _stop.Token));
+        if (reconcile)
+        {
+            var reconciler = new Reconciler(Client, options, log);
+            _reconciling = Task.Run(() => reconciler.RunAsync("rig", _stop.Token));
+        }
     }
 
     public KubeApiServer Server { get; }
@@ -65,7 +68,8 @@ public sealed class ContainerRig : IAsyncDisposable
     public string VolumeFolder(string claim) =>
         Kubelet.Storage.VolumeFolder(Server.Find("v1", "persistentvolumeclaims", Namespace, claim) ?? throw new InvalidOperationException($"no claim {claim}"));
 
-    public static async Task<ContainerRig> StartAsync(S3rverFixture? s3 = null, Func<KubernetesOptions, KubernetesOptions>? configure = null)
+    /// <param name="reconcile">Run a reconcile loop of the rig's own; false when the API under test runs its hosted one.</param>
+    public static async Task<ContainerRig> StartAsync(S3rverFixture? s3 = null, Func<KubernetesOptions, KubernetesOptions>? configure = null, bool reconcile = true)
     {
         var docker = DockerEngine.FromEnvironment();
         try
@@ -103,7 +107,7 @@ public sealed class ContainerRig : IAsyncDisposable
             },
         };
         options = configure?.Invoke(options) ?? options;
-        var rig = new ContainerRig(server, docker, options, new TempFolder("wt-k8s-rig"));
+        var rig = new ContainerRig(server, docker, options, new TempFolder("devdb-rig"), reconcile);
         if (s3 is not null)
         {
             await rig.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
@@ -139,7 +143,7 @@ public sealed class ContainerRig : IAsyncDisposable
             await File.AppendAllLinesAsync(eventsFile, Kubelet.Events.Select(e => e.ToString())
                 .Concat(Server.FindAll("v1", "pods", Namespace).Select(p => p.ToJsonString())));
         await _stop.CancelAsync();
-        await _reconciling.ContinueWith(_ => { }, TaskScheduler.Default);
+        if (_reconciling is not null) await _reconciling.ContinueWith(_ => { }, TaskScheduler.Default);
         await Services.DisposeAsync();
         await Kubelet.DisposeAsync();
         Engine.Dispose();

@@ -77,6 +77,18 @@ public sealed class S3rverFixture : IAsyncLifetime
             MaxErrorRetry = 0,
         });
 
+    /// <summary>
+    /// Points this process's S3 clients at this server with its credentials (the AWS_* environment, as a
+    /// server's engine reads it). For a test assembly of its own: the environment is process-wide.
+    /// </summary>
+    public void UseAsDefaultEndpoint()
+    {
+        Environment.SetEnvironmentVariable("AWS_ENDPOINT_URL_S3", ServiceUrl);
+        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", AccessKey);
+        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", SecretKey);
+        Environment.SetEnvironmentVariable("AWS_REGION", Region);
+    }
+
     public async Task CreateBucketAsync(string bucket)
     {
         try

@@ -39,10 +39,17 @@ public sealed partial class DevDbEngine
         RequestLimits.Check(request);
         if (request.SuperuserLogins && !_options.AllowSuperuserLogins) throw DevDbErrors.SuperuserLoginsNotAllowed(request.Name);
         var definition = ProjectDefinition.Of(request, PostgresInstallation.Find(request.PostgresVersion).MajorVersion);
-        // A repeated request is answered at once, even while the first one's build runs.
-        if (_catalog.FindProject(request.Name) is { } seen && ProjectRules.ClassifyNew(seen.Project, definition, false) == NewProjectDecision.Identical
-            && (seen.Pending is null || seen.Pending is { Kind: OperationKind.BuildImage } pending && pending.OwnerIsAlive()))
-            return (seen.Project, null);
+        if (_catalog.FindProject(request.Name) is { } seen)
+        {
+            var decision = ProjectRules.ClassifyNew(seen.Project, definition, false);
+            // A repeated request is answered at once, even while the first one's build runs.
+            if (decision == NewProjectDecision.Identical
+                && (seen.Pending is null || seen.Pending is { Kind: OperationKind.BuildImage } pending && pending.OwnerIsAlive()))
+                return (seen.Project, null);
+            // A taken name is the answer whatever the source: no need to reach it.
+            if (decision == NewProjectDecision.Conflict)
+                throw DevDbErrors.ProjectExists(seen.Project.Name, seen.Project.Source, seen.Project.PostgresVersion);
+        }
         await EnsureRecoveredAsync(cancellationToken);
         var source = await OpenAndProbeAsync(request.Source, cancellationToken);
 

@@ -107,6 +107,10 @@ public sealed class KubernetesEngine : IDevDbService
         RequestLimits.Check(request);
         if (request.SuperuserLogins && !_options.AllowSuperuserLogins) throw DevDbErrors.SuperuserLoginsNotAllowed(request.Name);
         var version = request.PostgresVersion ?? _options.DefaultPostgresVersion;
+        // A taken name is the answer whatever the source: no need to reach it.
+        if (await _projects.FindAsync(request.Name, cancellationToken) is { } taken && ToProject(taken) is var takenProject
+            && ProjectRules.ClassifyNew(takenProject, ProjectDefinition.Of(request, version), busyWithOtherWork: false) == NewProjectDecision.Conflict)
+            throw DevDbErrors.ProjectExists(takenProject.Name, takenProject.Source, takenProject.PostgresVersion);
         await CheckSourceAsync(request.Source, cancellationToken);
         var spec = new ProjectSpec
         {

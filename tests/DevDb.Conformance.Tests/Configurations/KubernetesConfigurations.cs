@@ -1,0 +1,77 @@
+using DevDb.Api;
+using DevDb.Core.Client;
+using DevDb.Core.Model;
+using k8s;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DevDb.Conformance.Tests.Configurations;
+
+/// <summary>
+/// The Kubernetes configurations run on the container rig: the control plane is the API-server
+/// double on 127.0.0.1 (not a cluster), and the pods it is asked for (restore Jobs, database
+/// servers) run as REAL containers. Clients reach a database through its Service's loopback port,
+/// since the rig has no Traefik to route the SNI host name the connection details give.
+/// </summary>
+public abstract class RigConfiguration : Configuration
+{
+    protected ContainerRig Rig { get; private set; } = null!;
+
+    public override IntendedDifferences Differences => new() { FileSources = false, CancelledWaitKeepsAcceptedWork = true, HostPerDatabase = true };
+
+    protected async Task StartRigAsync(bool reconcile) => Rig = await ContainerRig.StartAsync(S3, reconcile: reconcile);
+
+    protected override (string Host, int Port) Endpoint(ConnectionInfo connection)
+    {
+        var endpoint = Rig.DatabaseEndpoint(connection.Host.Split('.')[0]);
+        return (endpoint.Address.ToString(), endpoint.Port);
+    }
+
+    protected override async ValueTask StopAsync()
+    {
+        if (Rig is not null) await Rig.DisposeAsync();
+    }
+}
+
+/// <summary>The Kubernetes engine (writing records) and the reconciler (converging them), in the test's process.</summary>
+public sealed class KubernetesEngineOnRig : RigConfiguration
+{
+    // As the module runs it with a kubeconfig: it does not probe sources (it may hold no credentials for them).
+    public override IntendedDifferences Differences => base.Differences with { SourcesCheckedBeforeRecording = false };
+
+    protected override async Task<IDevDbClient> StartAsync()
+    {
+        await StartRigAsync(reconcile: true);
+        return Rig.Engine;
+    }
+}
+
+/// <summary>HttpDevDbClient -> the real API configured as the chart configures it (Kubernetes runtime, its hosted reconciler) -> the rig.</summary>
+public sealed class HttpToKubernetesEngine : RigConfiguration
+{
+    private ApiHost? _api;
+    private IDevDbClient? _client;
+    private TempFolder? _folder;
+
+    protected override async Task<IDevDbClient> StartAsync()
+    {
+        // The API probes S3 sources before recording them, as in a cluster: through the AWS_* environment.
+        S3.UseAsDefaultEndpoint();
+        await StartRigAsync(reconcile: false);
+        _folder = new TempFolder("devdb-conformance-api");
+        _api = await ApiHost.StartAsync(_folder.Path, new Dictionary<string, string?> { ["DevDb:Runtime"] = "Kubernetes" }, services =>
+        {
+            services.PostConfigure<DevDbApiOptions>(options => options.Kubernetes = Rig.Options);
+            // In a pod the client comes from the service account; here it points at the double.
+            services.AddSingleton<IKubernetes>(Rig.Server.CreateClient());
+        });
+        return _client = _api.AdminClient();
+    }
+
+    protected override async ValueTask StopAsync()
+    {
+        _client?.Dispose();
+        if (_api is not null) await _api.DisposeAsync();
+        await base.StopAsync();
+        _folder?.Dispose();
+    }
+}

@@ -1,0 +1,52 @@
+using DevDb.Core.Client;
+using DevDb.Core.Engine;
+using DevDb.Core.Sources;
+
+namespace DevDb.Conformance.Tests.Configurations;
+
+/// <summary>The embedded engine over the local runtime, in the test's process: what the module uses by default.</summary>
+public sealed class EmbeddedEngine : Configuration
+{
+    private EngineHome? _home;
+
+    public override IntendedDifferences Differences { get; } = new() { FileSources = true, CancelledWaitKeepsAcceptedWork = false, HostPerDatabase = false };
+
+    protected override Task<IDevDbClient> StartAsync()
+    {
+        S3.UseAsDefaultEndpoint();
+        _home = new EngineHome(new LocalEngineOptions { Sources = new DumpSourceOptions { S3ServiceUrl = S3.ServiceUrl } });
+        return Task.FromResult<IDevDbClient>(_home.Engine);
+    }
+
+    protected override async ValueTask StopAsync()
+    {
+        if (_home is not null) await _home.DisposeAsync();
+    }
+}
+
+/// <summary>HttpDevDbClient -> the real API (server mode) -> the embedded engine over the local runtime.</summary>
+public sealed class HttpToEmbeddedEngine : Configuration
+{
+    private EngineHome? _home;
+    private ApiHost? _api;
+    private IDevDbClient? _client;
+
+    public override IntendedDifferences Differences { get; } = new() { FileSources = true, CancelledWaitKeepsAcceptedWork = true, HostPerDatabase = false };
+
+    protected override async Task<IDevDbClient> StartAsync()
+    {
+        // The API's engine reaches S3 the way a server's does: the AWS_* environment.
+        S3.UseAsDefaultEndpoint();
+        // A home of the test's own (EngineHome makes it reachable by the postgres OS user and removes it afterwards).
+        _home = new EngineHome();
+        _api = await ApiHost.StartAsync(_home.Path, new Dictionary<string, string?> { ["DevDb:Home"] = _home.Path });
+        return _client = _api.AdminClient();
+    }
+
+    protected override async ValueTask StopAsync()
+    {
+        _client?.Dispose();
+        if (_api is not null) await _api.DisposeAsync();
+        if (_home is not null) await _home.DisposeAsync();
+    }
+}
