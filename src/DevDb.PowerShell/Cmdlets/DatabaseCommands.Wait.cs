@@ -4,14 +4,17 @@ using DevDb.Core.Model;
 
 namespace DevDb.Commands;
 
-/// <summary>Waits until databases created with -NoWait are running (or have failed).</summary>
+/// <summary>Waits until work started with -NoWait on databases (create, reset, stop, start) is done, and reports work that failed.</summary>
 /// <remarks>
-/// <para>Wait-DevDbDatabase waits for each database until it is no longer Creating and returns it with
-/// its connection details. A create that failed in the background is reported with the error that
-/// failed it (for example ProjectNotReady), and the database stays listed with Status Failed until
-/// you remove it or create it again.</para>
-/// <para>Ctrl+C stops the waiting only: the clone goes on. With -Timeout, a database still being
-/// created after that many seconds is WaitTimedOut.</para>
+/// <para>Wait-DevDbDatabase waits for each database until it is no longer Creating, Resetting, Starting
+/// or Stopping, and returns it with its connection details: Running after a create, reset or start,
+/// Stopped after a stop. A database with no work under way is returned at once.</para>
+/// <para>Work that failed in the background is reported with the error that failed it (for example
+/// ProjectNotReady, or OperationInterrupted when the process doing it stopped). A failed create leaves
+/// the database listed with Status Failed until you remove it or create it again; a failed reset,
+/// start or stop leaves it its data.</para>
+/// <para>Ctrl+C stops the waiting only: the work goes on. With -Timeout, a database whose work is still
+/// under way after that many seconds is WaitTimedOut.</para>
 /// </remarks>
 /// <example>
 /// <para>Start two clones, then wait for both</para>
@@ -23,9 +26,17 @@ namespace DevDb.Commands;
 /// </example>
 /// <example>
 /// <para>Wait for what another command started</para>
-/// <code>Get-DevDbDatabase | Where-Object Status -eq 'Creating' | Wait-DevDbDatabase</code>
+/// <code>Get-DevDbDatabase | Where-Object Status -in 'Creating', 'Resetting', 'Starting', 'Stopping' | Wait-DevDbDatabase</code>
+/// </example>
+/// <example>
+/// <para>Reset without waiting, then wait before the tests</para>
+/// <code>
+/// Reset-DevDbDatabase -Name dave -Force -NoWait | Out-Null
+/// Wait-DevDbDatabase -Name dave -Timeout 300
+/// </code>
 /// </example>
 /// <seealso cref="NewDevDbDatabaseCommand"/>
+/// <seealso cref="ResetDevDbDatabaseCommand"/>
 /// <seealso cref="GetDevDbDatabaseCommand"/>
 /// <seealso href="about_DevDb"/>
 [Cmdlet(VerbsLifecycle.Wait, "DevDbDatabase", DefaultParameterSetName = DatabaseCmdlet.NameSet)]
@@ -41,9 +52,9 @@ public sealed class WaitDevDbDatabaseCommand : DatabaseCmdlet
     protected override void Process(string name)
     {
         if (TryInvoke((client, progress, ct) => WithTimeout(Timeout, ct, token => client.WaitDatabaseAsync(name, progress, token),
-                () => DevDbException.From(DevDbErrors.WaitTimedOut($"Database '{name}' was still being created after {Timeout} s.",
+                () => DevDbException.From(DevDbErrors.WaitTimedOut($"Database '{name}' still had work under way (a create, reset, start or stop) after {Timeout} s.",
                     $"Wait longer (Wait-DevDbDatabase -Name {name} -Timeout <seconds>), or look at it with Get-DevDbDatabase -Name {name}.", name))),
-                out Database database, $"Creating database {name}"))
+                out Database database, $"Waiting for database {name}"))
         {
             WriteDatabase(database);
         }
