@@ -17,7 +17,8 @@ param(
     [ValidateSet('Local', 'Server')]
     [string] $Mode = 'Local',
 
-    # Only these test files (names or paths, e.g. Workflow.Tests.ps1), to run what a change touches; all by default.
+    # Only these test files (names or paths, e.g. Workflow.Tests.ps1), to run what a change touches; all by
+    # default. Under pwsh -File, give several as one comma-separated argument: -Path A.Tests.ps1,B.Tests.ps1
     [string[]] $Path
 )
 $ErrorActionPreference = 'Stop'
@@ -32,7 +33,7 @@ Import-Module $pesterManifest -RequiredVersion 5.7.1
 $env:DEVDB_TEST_MODE = $Mode
 $configuration = New-PesterConfiguration
 $configuration.Run.Path = if ($Path) {
-    @($Path | ForEach-Object { if (Test-Path -LiteralPath $_) { (Resolve-Path -LiteralPath $_).Path } else { Join-Path $PSScriptRoot $_ } })
+    @($Path -split ',' | Where-Object { $_ } | ForEach-Object { if (Test-Path -LiteralPath $_) { (Resolve-Path -LiteralPath $_).Path } else { Join-Path $PSScriptRoot $_ } })
 } else { $PSScriptRoot }
 # Connect.Tests.ps1 and Kubernetes.Tests.ps1 start API servers of their own whatever the mode, and
 # Package.Tests.ps1 installs the module and uses the local engine: once is enough.
