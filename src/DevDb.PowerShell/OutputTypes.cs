@@ -22,7 +22,7 @@ public sealed class DevDbDatabase
     public required string Name { get; init; }
     /// <summary>The project it was cloned from.</summary>
     public required string Project { get; init; }
-    /// <summary>Creating, Running, Stopped or Failed.</summary>
+    /// <summary>Running, Stopped, Crashed (its server died unasked) or Failed (a create that failed); Creating, Resetting, Starting or Stopping while work is under way.</summary>
     public required string Status { get; init; }
     /// <summary>The host name or address its server listens on.</summary>
     public required string Host { get; init; }
@@ -38,7 +38,7 @@ public sealed class DevDbDatabase
     public required string Owner { get; init; }
     /// <summary>When it was created.</summary>
     public DateTimeOffset Created { get; init; }
-    /// <summary>Why a create that ran in the background (New-DevDbDatabase -NoWait, or on a server) failed.</summary>
+    /// <summary>Why work that ran in the background (a create, reset, start or stop with -NoWait, or on a server) failed.</summary>
     public string? Error { get; init; }
     /// <summary>The stable id of <see cref="Error"/>, e.g. ProjectNotReady.</summary>
     public string? ErrorCode { get; init; }

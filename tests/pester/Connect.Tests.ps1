@@ -121,6 +121,10 @@ Describe 'Roles and ownership' {
         Connect-As erin | Out-Null
         $script:erinDb = New-DevDbDatabase -Project shop -Name erin-db
     }
+    AfterAll {
+        Connect-As boss | Out-Null
+        Remove-DevDbTestItem -Project shop
+    }
 
     It 'makes a developer the owner of what they create' {
         $daveDb.Owner | Should -Be 'dave'
@@ -186,6 +190,20 @@ Describe 'Roles and ownership' {
 }
 
 Describe 'Switching and forgetting' {
+    # Its own saved contexts (boss current, erin saved) and a database of erin's, whatever 'Roles and ownership' left.
+    BeforeAll {
+        Connect-As boss | Out-Null
+        $null = New-DevDbProject -Name shop -Source (Join-Path $repo 'samples/shop.dump')
+        Connect-As erin | Out-Null
+        $null = New-DevDbDatabase -Project shop -Name erin-db
+        Connect-As boss | Out-Null
+    }
+    AfterAll {
+        Connect-As boss | Out-Null
+        Remove-DevDbTestItem -Project shop
+        Connect-DevDb -Local | Out-Null
+    }
+
     It 'lists the local engine and every saved context with -ListAvailable, marking the current one' {
         $all = @(Get-DevDbContext -ListAvailable)
         $all.Name | Should -Contain 'local'

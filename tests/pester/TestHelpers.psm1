@@ -59,6 +59,21 @@ function Clear-DevDbTestHome {
     Remove-Item Env:DEVDB_HOME, Env:DEVDB_CONFIG, Env:DEVDB_PORT_RANGE -ErrorAction SilentlyContinue
 }
 
+# Removes what one Describe made, whatever state its Its left it in, so the next Describe starts clean: each
+# database once its work (a -NoWait create, reset, stop or start) has ended, then each project with its
+# databases. Missing ones are fine: the Its may have removed them already.
+function Remove-DevDbTestItem {
+    param([string[]] $Database = @(), [string[]] $Project = @())
+    foreach ($name in $Database) {
+        $null = Wait-DevDbDatabase -Name $name -Timeout 120 -ErrorAction SilentlyContinue
+        Remove-DevDbDatabase -Name $name -Force -ErrorAction SilentlyContinue
+    }
+    foreach ($name in $Project) {
+        $null = Wait-DevDbProject -Name $name -Timeout 300 -ErrorAction SilentlyContinue
+        Remove-DevDbProject -Name $name -IncludeDatabases -Force -ErrorAction SilentlyContinue
+    }
+}
+
 function Get-FreeTcpPort {
     $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
     $listener.Start()

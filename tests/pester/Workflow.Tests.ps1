@@ -1,5 +1,8 @@
 # The user's whole journey against the real engine: projects from samples/shop.dump, databases on real
-# Postgres servers, connections through psql and Npgsql. The Its run in order and build on each other.
+# Postgres servers, connections through psql and Npgsql. The Its of a Describe run in order and build on
+# each other; each Describe makes the databases (and any project it changes) it needs in its BeforeAll and
+# removes them in its AfterAll, so a failure stays in the Describe that had it. Project 'shop' is built
+# once for the file and only read: no Describe changes or removes it.
 # run.ps1 runs this file twice: with the embedded engine, and connected to a real DevDb.Api process.
 
 BeforeAll {
@@ -8,6 +11,7 @@ BeforeAll {
     $repo = Get-RepoRoot
     $dump = Join-Path $repo 'samples/shop.dump'
     New-DevDbTestHome | Out-Null
+    $shop = New-DevDbProject -Name shop -Source $dump
 }
 
 AfterAll {
@@ -15,8 +19,11 @@ AfterAll {
 }
 
 Describe 'Projects' {
+    AfterAll { Remove-DevDbTestItem -Project shop-eu, missing }
+
     It 'creates a project from the sample dump, ready with image revision 1' {
-        $project = New-DevDbProject -Name shop -Source $dump
+        # The file's BeforeAll created it.
+        $project = $shop
         $project.PSObject.TypeNames[0] | Should -Be 'DevDb.Commands.DevDbProject'
         $project.Name | Should -Be 'shop'
         $project.Status | Should -Be 'Ready'
@@ -65,6 +72,12 @@ Describe 'Projects' {
 }
 
 Describe 'Databases' {
+    BeforeAll {
+        # A second project with no databases, for the lookups that must find none.
+        $null = New-DevDbProject -Name shop-eu -Source $dump
+    }
+    AfterAll { Remove-DevDbTestItem -Database dave, beta, outlives -Project shop-eu }
+
     It 'creates a running database on image revision 1, owned by the current user (the token''s user on a server)' {
         $script:db = New-DevDbDatabase -Project shop -Name dave
         $db.PSObject.TypeNames[0] | Should -Be 'DevDb.Commands.DevDbDatabase'
@@ -216,6 +229,8 @@ Describe 'Databases' {
 
 Describe 'Objects in JSON, CSV and CliXml' {
     BeforeAll {
+        $db = New-DevDbDatabase -Project shop -Name dave
+        $password = Get-PlainPassword $db
         # Every way the password could be written down: as typed, UTF-16 hex (an unencrypted SecureString in CliXml), base64.
         function Get-PasswordForms([string] $Secret) {
             $Secret
@@ -239,6 +254,7 @@ Describe 'Objects in JSON, CSV and CliXml' {
             foreach ($property in $Value.PSObject.Properties) { Get-AllText $property.Value ($Depth + 1) }
         }
     }
+    AfterAll { Remove-DevDbTestItem -Database dave }
 
     It 'never writes the password with Export-Clixml, even of Select-Object *, and Import-Clixml cannot recover it' {
         $path = Join-Path $TestDrive 'databases.clixml'
@@ -297,6 +313,12 @@ Describe 'Objects in JSON, CSV and CliXml' {
 }
 
 Describe 'Connection strings' {
+    BeforeAll {
+        $db = New-DevDbDatabase -Project shop -Name dave
+        $password = Get-PlainPassword $db
+    }
+    AfterAll { Remove-DevDbTestItem -Database dave }
+
     It 'writes a Uri that psql connects with' {
         $uri = Get-DevDbConnectionString -Name dave
         $uri | Should -Be "postgresql://$($db.Username):$password@127.0.0.1:$($db.Port)/app"
@@ -375,6 +397,12 @@ Describe 'Connection strings' {
 }
 
 Describe 'Stop and start' {
+    BeforeAll {
+        $db = New-DevDbDatabase -Project shop -Name dave
+        $password = Get-PlainPassword $db
+    }
+    AfterAll { Remove-DevDbTestItem -Database dave }
+
     It 'stops a database: its server refuses connections' {
         Stop-DevDbDatabase -WhatIf -Name dave
         (Invoke-DatabaseSql $db 'SELECT 1').ExitCode | Should -Be 0 -Because '-WhatIf must not stop it'
@@ -397,6 +425,12 @@ Describe 'Stop and start' {
 }
 
 Describe 'Reset' {
+    BeforeAll {
+        $db = New-DevDbDatabase -Project shop -Name dave
+        $password = Get-PlainPassword $db
+    }
+    AfterAll { Remove-DevDbTestItem -Database dave }
+
     It 'brings back a deleted row, keeping port and password' {
         $countLineOne = 'SELECT count(*) FROM order_items WHERE order_id = 1 AND line_no = 1'
         (Invoke-DatabaseSql $db 'DELETE FROM order_items WHERE order_id = 1 AND line_no = 1').ExitCode | Should -Be 0
@@ -415,14 +449,21 @@ Describe 'Reset' {
 }
 
 Describe 'Update a project' {
+    # A project of its own: refreshing moves it to revision 2, and the file's project must stay at 1.
+    BeforeAll {
+        $null = New-DevDbProject -Name refreshed -Source $dump
+        $db = New-DevDbDatabase -Project refreshed -Name dave
+    }
+    AfterAll { Remove-DevDbTestItem -Database dave, erin -Project refreshed }
+
     It 'leaves the project as it is with -WhatIf' {
-        Update-DevDbProject -Name shop -WhatIf
-        (Get-DevDbProject -Name shop).ImageRevision | Should -Be 1
+        Update-DevDbProject -Name refreshed -WhatIf
+        (Get-DevDbProject -Name refreshed).ImageRevision | Should -Be 1
     }
 
     It 'builds image revision 2 with the new post-restore SQL; existing databases keep revision 1' {
         $masking = "UPDATE customers SET email = 'customer' || customer_id || '@example.invalid'"
-        $project = Get-DevDbProject -Name shop | Update-DevDbProject -PostRestoreSql $masking -Confirm:$false
+        $project = Get-DevDbProject -Name refreshed | Update-DevDbProject -PostRestoreSql $masking -Confirm:$false
         $project.ImageRevision | Should -Be 2
         $project.PostRestoreSql | Should -Be $masking
         @($project.Images).Count | Should -Be 2
@@ -432,7 +473,7 @@ Describe 'Update a project' {
     }
 
     It 'clones new databases from revision 2' {
-        $script:erin = New-DevDbDatabase -Project shop -Name erin
+        $erin = New-DevDbDatabase -Project refreshed -Name erin
         $erin.ImageRevision | Should -Be 2
         (Invoke-DatabaseSql $erin "SELECT email FROM customers WHERE customer_id = 7").Output | Should -Be 'customer7@example.invalid'
         $erin.Port | Should -Not -Be $db.Port
@@ -445,8 +486,8 @@ Describe 'Update a project' {
 
     It 'returns the project as it is when the same New-DevDbProject is repeated after a refresh' {
         # Revision 1 is gone (no database uses it any more); the repeat must not wait for it.
-        $masking = (Get-DevDbProject -Name shop).PostRestoreSql
-        $again = New-DevDbProject -Name shop -Source $dump -PostRestoreSql $masking
+        $masking = (Get-DevDbProject -Name refreshed).PostRestoreSql
+        $again = New-DevDbProject -Name refreshed -Source $dump -PostRestoreSql $masking
         $again.ImageRevision | Should -Be 2
         @($again.Images).Count | Should -Be 1
     }
@@ -462,6 +503,7 @@ Describe 'Progress and Ctrl+C' {
             $powershell
         }
     }
+    AfterAll { Remove-DevDbTestItem -Database gina -Project halted }
 
     It 'reports progress while creating a database and ends it with a Completed record' {
         $powershell = New-DevDbRunspace 'New-DevDbDatabase -Project shop -Name gina'
@@ -535,6 +577,7 @@ Describe 'Build now, wait later' {
             $folder | Should -Not -Exist
         }
     }
+    AfterAll { Remove-DevDbTestItem -Database later-db -Project later }
 
     It 'returns at once from New-DevDbProject -NoWait, the project Building' {
         $started = New-DevDbProject -Name later -Source $dump -NoWait
@@ -596,6 +639,8 @@ Describe 'Build now, wait later' {
 }
 
 Describe 'Create now, wait later' {
+    AfterAll { Remove-DevDbTestItem -Database nowait, doomed }
+
     It 'returns at once with -NoWait, the database Creating' {
         $started = New-DevDbDatabase -Project shop -Name nowait -NoWait
         $started.Name | Should -Be 'nowait'
@@ -635,7 +680,128 @@ Describe 'Create now, wait later' {
     }
 }
 
+Describe 'Reset, stop and start now, wait later' {
+    BeforeAll {
+        $db = New-DevDbDatabase -Project shop -Name busy
+        $password = Get-PlainPassword $db
+    }
+    AfterAll { Remove-DevDbTestItem -Database busy }
+
+    It 'returns at once from Stop-DevDbDatabase -NoWait, the database Stopping; Wait-DevDbDatabase returns it Stopped' {
+        $stopping = Stop-DevDbDatabase -Name busy -NoWait -PassThru -Confirm:$false
+        $stopping.Name | Should -Be 'busy'
+        $stopping.Status | Should -Be 'Stopping'
+        ($stopping | Format-Table | Out-String) | Should -Match 'busy\s+shop\s+Stopping\s'
+        $stopped = Wait-DevDbDatabase -Name busy -Timeout 120
+        $stopped.Status | Should -Be 'Stopped'
+        (Get-DevDbDatabase -Name busy).Status | Should -Be 'Stopped'
+        (Invoke-DatabaseSql $db 'SELECT 1').ExitCode | Should -Not -Be 0
+    }
+
+    It 'returns at once from Start-DevDbDatabase -NoWait, the database Starting; Wait-DevDbDatabase returns it Running on its port' {
+        $starting = Start-DevDbDatabase -Name busy -NoWait -PassThru
+        $starting.Status | Should -Be 'Starting'
+        ($starting | Format-Table | Out-String) | Should -Match 'busy\s+shop\s+Starting\s'
+        $running = Wait-DevDbDatabase -Name busy -Timeout 120
+        $running.Status | Should -Be 'Running'
+        $running.Port | Should -Be $db.Port
+        (Invoke-DatabaseSql $db 'SELECT count(*) FROM customers').Output | Should -Be '1000'
+    }
+
+    It 'writes nothing from Stop- and Start-DevDbDatabase -NoWait without -PassThru' {
+        Stop-DevDbDatabase -Name busy -NoWait -Confirm:$false | Should -BeNullOrEmpty
+        (Wait-DevDbDatabase -Name busy -Timeout 120).Status | Should -Be 'Stopped'
+        Start-DevDbDatabase -Name busy -NoWait | Should -BeNullOrEmpty
+        (Wait-DevDbDatabase -Name busy -Timeout 120).Status | Should -Be 'Running'
+    }
+
+    It 'returns at once from Reset-DevDbDatabase -NoWait, the database Resetting; Wait-DevDbDatabase returns it Running with the image''s data, port and password' {
+        $countLineOne = 'SELECT count(*) FROM order_items WHERE order_id = 1 AND line_no = 1'
+        (Invoke-DatabaseSql $db 'DELETE FROM order_items WHERE order_id = 1 AND line_no = 1').ExitCode | Should -Be 0
+
+        $resetting = Reset-DevDbDatabase -Name busy -Force -NoWait
+        $resetting.Status | Should -Be 'Resetting'
+        $resetting.Port | Should -Be $db.Port
+        ($resetting | Format-Table | Out-String) | Should -Match 'busy\s+shop\s+Resetting\s'
+        $reset = Wait-DevDbDatabase -Name busy -Timeout 120
+        $reset.Status | Should -Be 'Running'
+        $reset.Port | Should -Be $db.Port
+        Get-PlainPassword $reset | Should -Be $password
+        (Invoke-DatabaseSql $db $countLineOne).Output | Should -Be '1'
+    }
+
+    It 'leaves the database as it is with Reset-DevDbDatabase -NoWait -WhatIf' {
+        (Invoke-DatabaseSql $db 'DELETE FROM order_items WHERE order_id = 1 AND line_no = 1').ExitCode | Should -Be 0
+        Reset-DevDbDatabase -Name busy -NoWait -WhatIf | Should -BeNullOrEmpty
+        (Get-DevDbDatabase -Name busy).Status | Should -Be 'Running'
+        (Invoke-DatabaseSql $db 'SELECT count(*) FROM order_items WHERE order_id = 1 AND line_no = 1').Output | Should -Be '0'
+    }
+}
+
+# The local engine repairs what a process that died left half-done (DevDbEngine.Recovery.cs) before the
+# first change it makes, never when it only reads: a Get or a Tab press must not stop or delete anything.
+# On a server, the API repairs at its own start, so this is the local engine's behaviour only.
+# Decided at discovery, before BeforeAll has imported TestHelpers (Test-ServerMode).
+if ($env:DEVDB_TEST_MODE -ne 'Server') {
+    Describe 'Reading never repairs: only a change does' {
+        BeforeAll {
+            $victim = New-DevDbDatabase -Project shop -Name half-removed
+            $record = Join-Path $env:DEVDB_HOME 'catalog/databases/half-removed.json'
+            $strayImage = Join-Path $env:DEVDB_HOME 'images/shop/99'
+            # A process that has exited: its pid names no live process with that start time.
+            $dead = Start-Process -FilePath (Get-Psql) -ArgumentList '--version' -PassThru -RedirectStandardOutput (Join-Path $TestDrive 'psql.out')
+            $dead.WaitForExit()
+        }
+        AfterAll { Remove-DevDbTestItem -Database half-removed, bystander }
+
+        It 'leaves a remove whose process died half-way, and an image folder no project records, as they are while only reading' {
+            # What Remove-DevDbDatabase records before it stops the server, as a process killed right then leaves it.
+            $saved = Get-Content -Raw -LiteralPath $record | ConvertFrom-Json -DateKind String
+            $saved | Add-Member -NotePropertyName Pending -NotePropertyValue ([ordered]@{
+                    Kind = 'RemoveDatabase'; ProcessId = $dead.Id; ProcessStarted = '2000-01-01T00:00:00Z'; Accepted = $false
+                }) -Force
+            $saved | ConvertTo-Json -Depth 10 | Set-Content -LiteralPath $record
+            $null = New-Item -ItemType Directory -Path $strayImage
+
+            (Get-DevDbDatabase -Name half-removed).Status | Should -Be 'Running'
+            @(Get-DevDbDatabase).Name | Should -Contain 'half-removed'
+            Get-DevDbDatabase -Project shop -Name 'half-*' | Should -Not -BeNullOrEmpty
+            Get-DevDbConnectionString -Name half-removed | Should -Not -BeNullOrEmpty
+            (Get-DevDbProject -Name shop).Status | Should -Be 'Ready'
+            $line = 'Remove-DevDbDatabase -Name half-'
+            @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText) | Should -Be @('half-removed')
+            $line = 'New-DevDbDatabase -Project sh'
+            @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText) | Should -Contain 'shop'
+
+            (Invoke-DatabaseSql $victim 'SELECT count(*) FROM customers').Output | Should -Be '1000' -Because 'reading must not stop its server'
+            (Get-Content -Raw -LiteralPath $record | ConvertFrom-Json).Pending.ProcessId | Should -Be $dead.Id -Because 'reading must not claim or clear the dead step'
+            $strayImage | Should -Exist
+        }
+
+        It 'finishes the dead remove and deletes the stray image at the next change, whichever item it is about' {
+            # Any change repairs first: this one creates another database.
+            (New-DevDbDatabase -Project shop -Name bystander).Status | Should -Be 'Running'
+
+            { Get-DevDbDatabase -Name half-removed -ErrorAction Stop } | Should -Throw -ErrorId 'DatabaseNotFound,DevDb.Commands.GetDevDbDatabaseCommand'
+            $record | Should -Not -Exist
+            (Invoke-DatabaseSql $victim 'SELECT 1').ExitCode | Should -Not -Be 0 -Because 'the remove it finished stopped the server'
+            $strayImage | Should -Not -Exist
+            Remove-DevDbDatabase -Name bystander -Force
+        }
+    }
+}
+
 Describe 'Remove' {
+    # Projects of its own, since it removes them; built side by side.
+    BeforeAll {
+        $null = New-DevDbProject -Name shop-eu -Source $dump -NoWait
+        $null = New-DevDbProject -Name shop-old -Source $dump -NoWait
+        $null = Wait-DevDbProject -Name shop-eu, shop-old -Timeout 300 -ErrorAction Stop
+        $db = New-DevDbDatabase -Project shop-old -Name dave
+        $erin = New-DevDbDatabase -Project shop-old -Name erin
+    }
+    AfterAll { Remove-DevDbTestItem -Database frank, gus, dave, erin -Project shop-eu, shop-old }
+
     It 'refuses to remove a project that has databases (ProjectHasDatabases), with -Force too: -Force only skips the prompt' {
         $script:frank = New-DevDbDatabase -Project shop-eu -Name frank
         foreach ($force in $false, $true) {
@@ -670,20 +836,21 @@ Describe 'Remove' {
     }
 
     It 'leaves everything in place with -WhatIf' {
-        Get-DevDbDatabase -Project shop | Remove-DevDbDatabase -WhatIf
-        @(Get-DevDbDatabase -Project shop).Name | Sort-Object | Should -Be @('dave', 'erin')
+        Get-DevDbDatabase -Project shop-old | Remove-DevDbDatabase -WhatIf
+        @(Get-DevDbDatabase -Project shop-old).Name | Sort-Object | Should -Be @('dave', 'erin')
     }
 
     It 'removes the databases piped from Get-DevDbDatabase' {
-        Get-DevDbDatabase -Project shop | Remove-DevDbDatabase -Confirm:$false
-        Get-DevDbDatabase -Project shop | Should -BeNullOrEmpty
+        Get-DevDbDatabase -Project shop-old | Remove-DevDbDatabase -Confirm:$false
+        Get-DevDbDatabase -Project shop-old | Should -BeNullOrEmpty
         (Invoke-DatabaseSql $db 'SELECT 1').ExitCode | Should -Not -Be 0
         (Invoke-DatabaseSql $erin 'SELECT 1').ExitCode | Should -Not -Be 0
     }
 
     It 'removes an empty project without -Force' {
-        Remove-DevDbProject -Name shop -Confirm:$false
-        Get-DevDbProject | Should -BeNullOrEmpty
+        Remove-DevDbProject -Name shop-old -Confirm:$false
+        # Only the file's own project is left.
+        @(Get-DevDbProject).Name | Should -Be @('shop')
     }
 
     It 'leaves no server of this installation running' {

@@ -15,7 +15,11 @@ param(
     # Local: the cmdlets run the embedded engine. Server: each test file starts a real DevDb.Api
     # process on 127.0.0.1 and connects the cmdlets to it (see TestHelpers.psm1); the same tests run.
     [ValidateSet('Local', 'Server')]
-    [string] $Mode = 'Local'
+    [string] $Mode = 'Local',
+
+    # Only these test files (names or paths, e.g. Workflow.Tests.ps1), to run what a change touches; all by
+    # default. Under pwsh -File, give several as one comma-separated argument: -Path A.Tests.ps1,B.Tests.ps1
+    [string[]] $Path
 )
 $ErrorActionPreference = 'Stop'
 
@@ -28,7 +32,9 @@ Import-Module $pesterManifest -RequiredVersion 5.7.1
 
 $env:DEVDB_TEST_MODE = $Mode
 $configuration = New-PesterConfiguration
-$configuration.Run.Path = $PSScriptRoot
+$configuration.Run.Path = if ($Path) {
+    @($Path -split ',' | Where-Object { $_ } | ForEach-Object { if (Test-Path -LiteralPath $_) { (Resolve-Path -LiteralPath $_).Path } else { Join-Path $PSScriptRoot $_ } })
+} else { $PSScriptRoot }
 # Connect.Tests.ps1 and Kubernetes.Tests.ps1 start API servers of their own whatever the mode, and
 # Package.Tests.ps1 installs the module and uses the local engine: once is enough.
 if ($Mode -eq 'Server') {

@@ -13,7 +13,9 @@ namespace DevDb.Core.Postgres;
 /// the second guard where it could still be fooled (e.g. by SQL that changes
 /// standard_conforming_strings at run time).
 /// </remarks>
-internal sealed class PsqlScriptLexer
+/// <param name="onMetaLine">A whole line that is one meta-command, at the start of a statement (line number, text without the line end).</param>
+/// <param name="onUnsafe">A meta-command psql would run that is not a whole line of its own, or text that cannot be classified.</param>
+internal sealed class PsqlScriptLexer(Action<long, string> onMetaLine, Action<long, string> onUnsafe)
 {
     private enum Mode
     {
@@ -26,9 +28,6 @@ internal sealed class PsqlScriptLexer
     /// <summary>Meta-command lines longer than this are not ones pg_dump writes.</summary>
     private const int MaxMetaLine = 4096;
 
-    private readonly Action<long, string> _onMetaLine;
-    private readonly Action<long, string> _onUnsafe;
-
     private Mode _mode = Mode.Sql;
     private int _commentDepth;
     private readonly List<byte> _token = new();
@@ -38,14 +37,6 @@ internal sealed class PsqlScriptLexer
     private readonly char[] _identifiers = new char[4];
     private bool _statementStarted, _statementIsCopy, _sawFrom, _copyFromStdin, _copyPending, _afterCopyOnLine;
     private bool _atLineStart = true;
-
-    /// <param name="onMetaLine">A whole line that is one meta-command, at the start of a statement (line number, text without the line end).</param>
-    /// <param name="onUnsafe">A meta-command psql would run that is not a whole line of its own, or text that cannot be classified.</param>
-    public PsqlScriptLexer(Action<long, string> onMetaLine, Action<long, string> onUnsafe)
-    {
-        _onMetaLine = onMetaLine;
-        _onUnsafe = onUnsafe;
-    }
 
     /// <summary>The 1-based line the lexer is on.</summary>
     public long Line { get; private set; } = 1;
@@ -390,10 +381,10 @@ internal sealed class PsqlScriptLexer
         var text = System.Text.Encoding.UTF8.GetString(_token.ToArray()).TrimEnd('\r', ' ', '\t');
         _mode = Mode.Sql;
         if (_token.Count > MaxMetaLine) Unsafe($"a psql command line longer than {MaxMetaLine} bytes ('{UserInput.Shown(text)}')");
-        else _onMetaLine(Line, text);
+        else onMetaLine(Line, text);
     }
 
-    private void Unsafe(string what) => _onUnsafe(Line, what);
+    private void Unsafe(string what) => onUnsafe(Line, what);
 
     // psql's ident_start and ident_cont; bytes 0x80-0xFF are letters, as in psql.
     private static bool IsIdentifierStart(byte b) => b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or (byte)'_' or >= 0x80;

@@ -1,0 +1,105 @@
+using System.Management.Automation;
+using DevDb.Core.Client;
+using DevDb.Core.Model;
+
+namespace DevDb.Commands;
+
+/// <summary>Creates a database: a copy of the project's newest image with its own server, port, user and password.</summary>
+/// <remarks>
+/// <para>New-DevDbDatabase clones the newest ready image of a project into a new database, starts its
+/// server, gives its login role a fresh random password, waits until it answers, and returns it with
+/// its connection details. The password is only in the returned object's GetCredential() and in
+/// Get-DevDbConnectionString; no default view shows it.</para>
+/// <para>Repeating the same command (same name, project and owner) returns the existing database, so
+/// scripts can be run again. A name taken by another owner or project is DatabaseExists. Names are
+/// DNS labels (each database becomes a host name): what you type is lower-cased, and a name that can
+/// never be a DNS label is NameInvalid.</para>
+/// <para>With -NoWait the command returns at once with the database Creating while the clone goes on
+/// (in the server, or locally in this PowerShell process); Wait-DevDbDatabase waits for it. Against a
+/// DevDb server the database belongs to your token's user; admins may create one for another user
+/// with -Owner.</para>
+/// </remarks>
+/// <example>
+/// <para>Create a database for yourself and look at it</para>
+/// <code>
+/// $db = New-DevDbDatabase -Project shop -Name dave
+/// $db | Format-List Name, Status, Host, Port, DatabaseName, Username, ImageRevision
+/// </code>
+/// <para>The object carries everything needed to connect; the password stays inside it.</para>
+/// </example>
+/// <example>
+/// <para>Connect with psql, the password in its environment rather than on the command line</para>
+/// <code>
+/// $db = New-DevDbDatabase -Project shop -Name dave
+/// $env:PGPASSWORD = $db.GetCredential().GetNetworkCredential().Password
+/// psql -h $db.Host -p $db.Port -U $db.Username -d $db.DatabaseName
+/// </code>
+/// </example>
+/// <example>
+/// <para>A CI job: clone while the build runs, wait for it before the tests</para>
+/// <code>
+/// $name = "ci-$($env:BUILD_ID)"
+/// New-DevDbDatabase -Project shop -Name $name -NoWait | Out-Null
+/// dotnet build
+/// Wait-DevDbDatabase -Name $name -Timeout 300 | Out-Null
+/// $env:DATABASE_URL = Get-DevDbConnectionString -Name $name
+/// dotnet test
+/// Remove-DevDbDatabase -Name $name -Force
+/// </code>
+/// <para>BUILD_ID may hold upper-case letters: the name is lower-cased.</para>
+/// </example>
+/// <example>
+/// <para>Pipe the project</para>
+/// <code>Get-DevDbProject shop | New-DevDbDatabase -Name beta</code>
+/// </example>
+/// <seealso cref="WaitDevDbDatabaseCommand"/>
+/// <seealso cref="GetDevDbDatabaseCommand"/>
+/// <seealso cref="GetDevDbConnectionStringCommand"/>
+/// <seealso cref="RemoveDevDbDatabaseCommand"/>
+/// <seealso href="about_DevDb"/>
+[Cmdlet(VerbsCommon.New, "DevDbDatabase", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(DevDbDatabase))]
+public sealed class NewDevDbDatabaseCommand : DevDbCmdlet
+{
+    /// <summary>
+    /// The project to clone from (its newest ready image): a name (Tab completes them), or a project
+    /// from Get-DevDbProject. Takes projects, names, and objects with a Project property from the pipeline.
+    /// </summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ProjectNameCompleter))]
+    [ProjectName]
+    [LowerCase]
+    public string Project { get; set; } = "";
+
+    /// <summary>The new database's name: a DNS label of 1-63 letters, digits and '-' (lower-cased), unique in the installation.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [LowerCase]
+    public string Name { get; set; } = "";
+
+    /// <summary>Who the database is for; when omitted, you (the OS user locally, the token's user on a server). Only admins may name another user on a server.</summary>
+    [Parameter]
+    public string? Owner { get; set; }
+
+    /// <summary>Returns at once with the database Creating; Wait-DevDbDatabase waits for it. Locally the clone runs in this PowerShell process, so keep the session open until it is done.</summary>
+    [Parameter]
+    public SwitchParameter NoWait { get; set; }
+
+    /// <summary>Creates the database.</summary>
+    protected override void ProcessRecord()
+    {
+        if (!IsValidName(Project, "project") || !IsValidName(Name, "database")) return;
+        if (!ShouldProcess(Name, $"Create database from project '{Project}'")) return;
+        var request = new NewDatabaseRequest { Project = Project, Name = Name, Owner = Owner };
+        bool done = NoWait
+            ? TryInvoke((client, _, ct) => client.BeginNewDatabaseAsync(request, ct), out Database created, $"Starting database {Name}")
+            : TryInvoke((client, progress, ct) => client.NewDatabaseAsync(request, progress, ct), out created, $"Creating database {Name}");
+        if (done)
+        {
+            WriteVerbose(Describe(created));
+            WriteDatabase(created);
+        }
+    }
+
+    internal static string Describe(Database database) =>
+        $"Database '{database.Name}' is {database.Status} at {database.Host}:{database.Port}, image r{database.ImageRevision} of project '{database.Project}', owner {database.Owner}.";
+}

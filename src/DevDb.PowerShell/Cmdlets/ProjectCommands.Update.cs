@@ -1,0 +1,83 @@
+using System.Management.Automation;
+using DevDb.Core.Client;
+using DevDb.Core.Model;
+
+namespace DevDb.Commands;
+
+/// <summary>Fetches the project's source again (or a new one) and builds the next image revision.</summary>
+/// <remarks>
+/// <para>Update-DevDbProject builds a new image of the project: from its source fetched again, from a new
+/// -Source, and with new -PostRestoreSql if given. New databases are cloned from the new image once it
+/// is ready; existing databases keep theirs until Reset-DevDbDatabase. An image that no database uses
+/// any more, and that is not the newest, is deleted.</para>
+/// <para>A build that fails leaves the project as it was (its newest ready image stays in use) and
+/// reports the error, which also stays in the project's Error and ErrorCode. With -NoWait the command
+/// returns at once; Wait-DevDbProject waits for the build.</para>
+/// </remarks>
+/// <example>
+/// <para>Refresh from the same source</para>
+/// <code>Update-DevDbProject -Name shop</code>
+/// </example>
+/// <example>
+/// <para>A nightly runbook: the latest dump, then every database onto it</para>
+/// <code>
+/// Update-DevDbProject -Name shop -Source s3://dumps/shop-latest.dump -Confirm:$false | Out-Null
+/// Get-DevDbDatabase -Project shop | Reset-DevDbDatabase -Force
+/// </code>
+/// </example>
+/// <example>
+/// <para>Start the build, do other work, then wait</para>
+/// <code>
+/// Update-DevDbProject -Name shop -NoWait -Confirm:$false | Out-Null
+/// # ...
+/// Wait-DevDbProject -Name shop -Timeout 1800
+/// </code>
+/// </example>
+/// <seealso cref="NewDevDbProjectCommand"/>
+/// <seealso cref="WaitDevDbProjectCommand"/>
+/// <seealso cref="ResetDevDbDatabaseCommand"/>
+/// <seealso href="about_DevDb"/>
+[Cmdlet(VerbsData.Update, "DevDbProject", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(DevDbProject))]
+public sealed class UpdateDevDbProjectCommand : DevDbCmdlet
+{
+    /// <summary>The project to refresh (lower-cased). Takes objects with a Name property, such as Get-DevDbProject's, from the pipeline.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ProjectNameCompleter))]
+    [LowerCase]
+    public string Name { get; set; } = "";
+
+    /// <summary>A new dump address (path, file://, http(s):// or s3://); when omitted the current one is fetched again.</summary>
+    [Parameter]
+    public string? Source { get; set; }
+
+    /// <summary>New post-restore SQL; when omitted the current one is kept.</summary>
+    [Parameter]
+    public string? PostRestoreSql { get; set; }
+
+    /// <summary>Returns at once with the new image Building; Wait-DevDbProject waits for it.</summary>
+    [Parameter]
+    public SwitchParameter NoWait { get; set; }
+
+    /// <summary>Refreshes the project.</summary>
+    protected override void ProcessRecord()
+    {
+        if (!IsValidName(Name, "project")) return;
+        if (!ShouldProcess(Name, Source is null ? "Restore the source again into a new image" : $"Restore '{SourceText.Shown(Source)}' into a new image")) return;
+        var request = new UpdateProjectRequest
+        {
+            Name = Name,
+            Source = Source is null ? null : ResolveSource(Source),
+            PostRestoreSql = PostRestoreSql,
+        };
+        if (request.Source is not null) WriteVerbose(SourceText.Fetching(request.Source, ClientIsLocal));
+        bool done = NoWait
+            ? TryInvoke((client, _, ct) => client.BeginUpdateProjectAsync(request, ct), out Project project, $"Starting an image of project {Name}")
+            : TryInvoke((client, progress, ct) => client.UpdateProjectAsync(request, progress, ct), out project, $"Updating project {Name}");
+        if (done)
+        {
+            WriteVerbose(NewDevDbProjectCommand.Describe(project));
+            WriteObject(DevDbProject.From(project));
+        }
+    }
+}
