@@ -439,8 +439,14 @@ public sealed partial class Reconciler
             Fail(status, ErrorCodes.ServerStartFailed, $"The server of database '{database.Name()}' did not start: {failure}");
             return nameof(DatabaseStatus.Failed);
         }
-        // A server that ran before and is coming back (a deleted pod, a node drained) shows as Stopped until it answers.
-        return status.Phase == nameof(DatabaseStatus.Creating) ? status.Phase : nameof(DatabaseStatus.Stopped);
+        // A server that answered and does not now (its container died or hangs, a node went away) is Crashed until it
+        // answers again (the kubelet restarts it); one being started stays Stopped, which the engine shows as Starting.
+        return status.Phase switch
+        {
+            nameof(DatabaseStatus.Creating) => status.Phase,
+            nameof(DatabaseStatus.Running) or nameof(DatabaseStatus.Crashed) => nameof(DatabaseStatus.Crashed),
+            _ => nameof(DatabaseStatus.Stopped),
+        };
     }
 
     /// <summary>
