@@ -14,6 +14,10 @@ cd "$REPO_ROOT"
 # The xunit projects; each one's results go to artifacts/test-results/<name>.trx.
 # DevDb.ContainerRig.Tests runs DevDb's pods as real containers (the API-server double stays the control plane).
 XUNIT_PROJECTS=(tests/DevDb.Core.Tests tests/DevDb.Api.Tests tests/DevDb.Kubernetes.Tests tests/DevDb.ContainerRig.Tests)
+# The conformance scenarios (tests/DevDb.Conformance.Tests), one suite per configuration of the contract:
+# embedded engine; HTTP -> API -> embedded engine; Kubernetes engine -> API-server double with pods as real
+# containers (the rig); HTTP -> API -> that Kubernetes engine.
+CONFORMANCE_CONFIGURATIONS=(embedded http-embedded kubernetes http-kubernetes)
 # The Pester suites run twice: against the embedded engine and against a real DevDb.Api process.
 PESTER_MODES=(Local Server)
 RESULTS="$REPO_ROOT/artifacts/test-results"
@@ -47,6 +51,16 @@ for project in "${XUNIT_PROJECTS[@]}"; do
     log "xunit: $name"
     status=0
     dotnet test "$project" -c Release --no-build --nologo \
+        --logger "trx;LogFileName=$name.trx" --results-directory "$RESULTS" || status=$?
+    echo "$status" >"$RESULTS/$name.exitcode"
+done
+
+for configuration in "${CONFORMANCE_CONFIGURATIONS[@]}"; do
+    name="conformance-$configuration"
+    suites+=("$name")
+    log "xunit: DevDb.Conformance.Tests ($configuration)"
+    status=0
+    dotnet test tests/DevDb.Conformance.Tests -c Release --no-build --nologo --filter "Configuration=$configuration" \
         --logger "trx;LogFileName=$name.trx" --results-directory "$RESULTS" || status=$?
     echo "$status" >"$RESULTS/$name.exitcode"
 done
