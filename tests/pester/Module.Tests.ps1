@@ -370,7 +370,7 @@ Describe '-Verbose about sources' {
                 foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
             }
             @($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message |
-                Should -Contain "Source s3://dumps/shop.dump?REDACTED: fetched by this machine from the S3 endpoint $($settings.AWS_ENDPOINT_URL_S3)/ (AWS_ENDPOINT_URL_S3), with the standard AWS credential chain."
+                Should -Contain "Source s3://dumps/shop.dump?REDACTED: fetched by this machine from the S3 endpoint $($settings.AWS_ENDPOINT_URL_S3) (AWS_ENDPOINT_URL_S3), with the standard AWS credential chain."
             $failed[0].FullyQualifiedErrorId | Should -BeLike 'Source*,DevDb.Commands.NewDevDbProjectCommand'
         }
     }
