@@ -1,0 +1,166 @@
+using DevDb.Core.Catalog;
+using DevDb.Core.Client;
+using DevDb.Core.Model;
+using DevDb.Core.Rules;
+using DevDb.Core.Runtimes;
+using DevDb.Core.Runtimes.Local;
+
+namespace DevDb.Core.Engine;
+
+/// <summary>Steps on a database that exists: reset, stop and start, begun or waited for, each recorded before it runs and after it ends.</summary>
+public sealed partial class DevDbEngine
+{
+    public async Task<Database> ResetDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var step = await RecordStepAsync(name, OperationKind.ResetDatabase, accepted: false, cancellationToken);
+        Database reset;
+        using (step.Lock) reset = await RunStepAsync(step, progress, cancellationToken);
+        await PruneImagesAsync(reset.Project);
+        return reset;
+    }
+
+    public Task<Database> BeginResetDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
+        BeginStepAsync(name, OperationKind.ResetDatabase, cancellationToken);
+
+    public async Task<Database> StopDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var step = await RecordStepAsync(name, OperationKind.StopDatabase, accepted: false, cancellationToken);
+        using (step.Lock) return await RunStepAsync(step, progress: null, cancellationToken);
+    }
+
+    public Task<Database> BeginStopDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
+        BeginStepAsync(name, OperationKind.StopDatabase, cancellationToken);
+
+    public async Task<Database> StartDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var step = await RecordStepAsync(name, OperationKind.StartDatabase, accepted: false, cancellationToken);
+        using (step.Lock) return await RunStepAsync(step, progress: null, cancellationToken);
+    }
+
+    public Task<Database> BeginStartDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
+        BeginStepAsync(name, OperationKind.StartDatabase, cancellationToken);
+
+    /// <summary>Records a reset, stop or start and runs it in the background under the database's lock; returns the database Resetting, Stopping or Starting.</summary>
+    private async Task<Database> BeginStepAsync(string name, OperationKind kind, CancellationToken cancellationToken)
+    {
+        var step = await RecordStepAsync(name, kind, accepted: true, cancellationToken);
+        RunInBackground(step.Lock, token => RunStepAsync(step, progress: null, token),
+            then: kind == OperationKind.ResetDatabase ? () => PruneImagesAsync(step.Record.Database.Project) : null);
+        return step.Record.Database;
+    }
+
+    /// <summary>
+    /// Starts again every database whose server died while it was meant to run (a crash, a reboot):
+    /// what the API does at start-up. Returns the names it started; one that fails is left Crashed.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> RestartCrashedDatabasesAsync(CancellationToken cancellationToken = default)
+    {
+        var started = new List<string>();
+        foreach (var name in _catalog.Databases().Select(Observed).Where(d => d.Status == DatabaseStatus.Crashed).Select(d => d.Name))
+        {
+            try
+            {
+                await StartDatabaseAsync(name, cancellationToken);
+                started.Add(name);
+            }
+            catch (DevDbException)
+            {
+                // Shown as Crashed with its server's last words; the others still start.
+            }
+        }
+        return started;
+    }
+
+    /// <summary>A reset, stop or start recorded under the database's lock (held until it ends), with the status it had.</summary>
+    private sealed record PendingStep(IDisposable Lock, DatabaseRecord Record, OperationKind Kind, DatabaseStatus Previous, bool Accepted);
+
+    /// <summary>Takes the database's lock, checks it can be changed and records the step, with its busy status (Resetting, Stopping, Starting).</summary>
+    private async Task<PendingStep> RecordStepAsync(string name, OperationKind kind, bool accepted, CancellationToken cancellationToken)
+    {
+        await EnsureRecoveredAsync(cancellationToken);
+        var held = await LockDatabaseAsync(name, cancellationToken);
+        try
+        {
+            await RepairDatabaseAsync(name, cancellationToken);
+            using (await _catalog.LockAsync(cancellationToken))
+            {
+                var record = RequireDatabase(name);
+                var observed = Observed(record);
+                DatabaseRules.CheckUsable(observed);
+                var busy = record with
+                {
+                    Database = record.Database with { Status = BusyStatus(kind), Error = null, ErrorCode = null },
+                    Pending = PendingOperation.Begin(kind, accepted: accepted, previousStatus: observed.Status),
+                };
+                _catalog.Save(busy);
+                return new PendingStep(held, busy, kind, observed.Status, accepted);
+            }
+        }
+        catch
+        {
+            held.Dispose();
+            throw;
+        }
+    }
+
+    private static DatabaseStatus BusyStatus(OperationKind kind) => kind switch
+    {
+        OperationKind.ResetDatabase => DatabaseStatus.Resetting,
+        OperationKind.StopDatabase => DatabaseStatus.Stopping,
+        _ => DatabaseStatus.Starting,
+    };
+
+    /// <summary>
+    /// Runs a recorded step and records its outcome. A step that fails leaves the database with
+    /// the data it had, running if its server runs, and (unless its caller stopped it) the failure
+    /// as its Error, which waiting for it raises.
+    /// </summary>
+    private async Task<Database> RunStepAsync(PendingStep step, IProgress<DevDbProgress>? progress, CancellationToken cancellationToken)
+    {
+        var database = step.Record.Database;
+        var name = database.Name;
+        try
+        {
+            switch (step.Kind)
+            {
+                case OperationKind.ResetDatabase:
+                    var project = RequireProject(database.Project).Project;
+                    var spec = SpecOf(step.Record, ProjectRules.ImageToClone(project).Revision, project);
+                    FaultPoints.Reach("reset-database:recorded");
+                    await _runtime.ResetDatabaseAsync(spec, progress, cancellationToken);
+                    return await SaveDatabaseAsync(database with { ImageRevision = spec.ImageRevision, Status = DatabaseStatus.Running });
+                case OperationKind.StopDatabase:
+                    FaultPoints.Reach("stop-database:recorded");
+                    await _runtime.StopDatabaseAsync(name, cancellationToken);
+                    FaultPoints.Reach("stop-database:stopped");
+                    return await SaveDatabaseAsync(database with { Status = DatabaseStatus.Stopped });
+                default:
+                    FaultPoints.Reach("start-database:recorded");
+                    await _runtime.StartDatabaseAsync(SpecOf(step.Record, database.ImageRevision, RequireProject(database.Project).Project), cancellationToken);
+                    FaultPoints.Reach("start-database:started");
+                    return await SaveDatabaseAsync(database with { Status = DatabaseStatus.Running });
+            }
+        }
+        catch (Exception e)
+        {
+            var stoppedByCaller = e is OperationCanceledException && !(step.Accepted && HostIsStopping);
+            var error = stoppedByCaller ? null : e as DevDbException ?? (e is OperationCanceledException
+                ? DevDbErrors.OperationInterrupted(name, Doing(step.Kind), "the DevDb server shut down before it finished")
+                : DevDbErrors.ServerError($"{Doing(step.Kind)} database '{name}' failed unexpectedly: {e.Message}", "Try again; if it fails again, report it with the server's log.", name, e));
+            var status = _runtime.IsRunning(name) ? DatabaseStatus.Running : StoppedOr(step.Previous);
+            await SaveDatabaseAsync(database with { Status = status, Error = error?.Message, ErrorCode = error?.Code });
+            throw;
+        }
+    }
+
+    private static string Doing(OperationKind kind) => kind switch
+    {
+        OperationKind.ResetDatabase => "Resetting",
+        OperationKind.StopDatabase => "Stopping",
+        OperationKind.StartDatabase => "Starting",
+        _ => kind.ToString(),
+    };
+
+    /// <summary>What a step that failed leaves: stopped, but still Crashed if it was.</summary>
+    private static DatabaseStatus StoppedOr(DatabaseStatus previous) => previous == DatabaseStatus.Crashed ? DatabaseStatus.Crashed : DatabaseStatus.Stopped;
+}
