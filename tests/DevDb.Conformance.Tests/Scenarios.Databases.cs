@@ -162,6 +162,18 @@ public abstract partial class Scenarios<TConfiguration>
     }
 
     [Fact]
+    public async Task A_step_asked_for_while_another_is_under_way_is_StateLocked_and_the_first_one_finishes()
+    {
+        await Client.NewDatabaseAsync(Request("mike"));
+
+        Assert.Equal(DatabaseStatus.Stopping, (await Client.BeginStopDatabaseAsync("mike")).Status);
+        await Refused(ErrorCodes.StateLocked, () => Client.BeginResetDatabaseAsync("mike"));
+
+        Assert.Equal(DatabaseStatus.Stopped, (await Client.WaitDatabaseAsync("mike")).Status);
+        await Client.RemoveDatabaseAsync("mike");
+    }
+
+    [Fact]
     public async Task Two_identical_creates_at_once_make_one_database()
     {
         var both = await Task.WhenAll(Client.NewDatabaseAsync(Request("hotel")), Client.NewDatabaseAsync(Request("hotel")));

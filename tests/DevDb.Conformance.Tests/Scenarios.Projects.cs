@@ -166,6 +166,44 @@ public abstract partial class Scenarios<TConfiguration>(TConfiguration configura
         await Refused(ErrorCodes.DatabaseNotFound, () => Client.GetDatabaseAsync(database.Name));
     }
 
+    [Fact]
+    public async Task A_source_or_post_restore_SQL_over_its_limit_is_RequestInvalid_naming_the_limit()
+    {
+        var longSource = await Refused(ErrorCodes.RequestInvalid, () => Client.NewProjectAsync(Configuration.Shop with { Name = "long", Source = Configuration.Source(new string('k', 5000)) }));
+        var longSql = await Refused(ErrorCodes.RequestInvalid, () => Client.NewProjectAsync(Configuration.Shop with { Name = "long", PostRestoreSql = new string(' ', 70_000) + "SELECT 1" }));
+
+        Assert.Contains("4096", longSource.Message.Replace(",", ""));
+        Assert.Contains("65536", longSql.Message.Replace(",", ""));
+        await Refused(ErrorCodes.ProjectNotFound, () => Client.GetProjectAsync("long"));
+    }
+
+    [Fact]
+    public async Task A_project_whose_dump_is_not_a_dump_fails_with_DumpCorrupt_refuses_databases_and_is_rebuilt_by_a_corrected_request()
+    {
+        var garbage = Path.Combine(Path.GetTempPath(), $"devdb-conformance-{Guid.NewGuid():N}.dump");
+        await File.WriteAllBytesAsync(garbage, Enumerable.Range(0, 64 * 1024).Select(i => (byte)(i * 7919 % 251)).ToArray());
+        try
+        {
+            await Configuration.S3.UploadAsync(Bucket, "garbage.dump", garbage);
+        }
+        finally
+        {
+            File.Delete(garbage);
+        }
+        var broken = Configuration.Shop with { Name = "broken", Source = Configuration.Source("garbage.dump") };
+
+        await Refused(ErrorCodes.DumpCorrupt, () => Client.NewProjectAsync(broken));
+
+        var failed = await Client.GetProjectAsync("broken");
+        Assert.Equal((ProjectStatus.Failed, ErrorCodes.DumpCorrupt), (failed.Status, failed.ErrorCode));
+        Assert.Null(failed.LatestImage);
+        await Refused(ErrorCodes.ProjectNotReady, () => Client.NewDatabaseAsync(new NewDatabaseRequest { Project = "broken", Name = "broken-db", Owner = "dave" }));
+        var rebuilt = await Client.NewProjectAsync(broken with { Source = Configuration.Shop.Source });
+        Assert.Equal((ProjectStatus.Ready, Configuration.Shop.Source), (rebuilt.Status, rebuilt.Source));
+        Assert.NotNull(rebuilt.LatestImage);
+        await Client.RemoveProjectAsync("broken");
+    }
+
     /// <summary>Asserts that <paramref name="call"/> fails with <paramref name="code"/> and an error a user can act on.</summary>
     protected static async Task<DevDbException> Refused(string code, Func<Task> call)
     {

@@ -78,6 +78,9 @@ public sealed partial class DevDbEngine
     private async Task<PendingStep> RecordStepAsync(string name, OperationKind kind, bool accepted, CancellationToken cancellationToken)
     {
         await EnsureRecoveredAsync(cancellationToken);
+        // A step under way in a live process makes this one StateLocked at once rather than queue behind it (as on Kubernetes).
+        if (_catalog.FindDatabase(name) is { } current && Observed(current) is var seen && DatabaseRules.IsBusy(seen.Status))
+            DatabaseRules.CheckUsable(seen);
         var held = await LockDatabaseAsync(name, cancellationToken);
         try
         {

@@ -102,6 +102,31 @@ public sealed class SessionTests(DumpFixture dumps) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task After_a_crash_the_start_up_restart_brings_back_crashed_databases_and_leaves_stopped_ones_stopped()
+    {
+        foreach (var name in new[] { "dave", "erin" })
+            await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = name });
+        var connection = await _home.Engine.GetConnectionAsync("dave");
+        await Clients.ExecuteAsync(connection, "CREATE TABLE kept (id int); INSERT INTO kept VALUES (42)");
+        await _home.Engine.StopDatabaseAsync("erin");
+        var pid = int.Parse(File.ReadLines(Path.Combine(_home.Path, "databases", "dave", "data", "postmaster.pid")).First());
+        using (var server = Process.GetProcessById(pid))
+        {
+            server.Kill(); // as a reboot or the OOM killer would: no shutdown
+            await server.WaitForExitAsync();
+        }
+
+        // What the API does when it starts (DevDb:RestartCrashedDatabases).
+        var restarted = await _home.Open().RestartCrashedDatabasesAsync();
+
+        Assert.Equal(["dave"], restarted);
+        Assert.Equal(DatabaseStatus.Running, (await _home.Engine.GetDatabaseAsync("dave")).Status);
+        Assert.Equal(DatabaseStatus.Stopped, (await _home.Engine.GetDatabaseAsync("erin")).Status);
+        Assert.Equal(42, await Clients.ScalarAsync<int>(connection, "SELECT id FROM kept"));
+        Assert.Empty(await _home.Open().RestartCrashedDatabasesAsync());
+    }
+
+    [Fact]
     public async Task Cancelling_a_database_creation_leaves_nothing_behind()
     {
         using var cancel = new CancellationTokenSource();
