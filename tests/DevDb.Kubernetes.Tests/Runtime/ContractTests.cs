@@ -102,20 +102,20 @@ public sealed class ContractTests
     public async Task Every_field_DevDb_writes_into_its_records_is_declared_by_the_CRDs_so_no_API_server_prunes_it()
     {
         var crds = (await HelmChart.RenderAsync()).OfType<V1CustomResourceDefinition>().ToDictionary(c => c.Spec.Names.Kind);
-        var project = new DevDbProject
+        var project = new ProjectResource
         {
             Metadata = new V1ObjectMeta { Name = "shop" },
-            Spec = new ProjectSpec { PostgresVersion = 16, Source = "s3://b/k", PostRestoreSql = "SELECT 1", PostgresImage = "postgis/postgis:{0}-3.4", Refresh = 1 },
+            Spec = new ProjectResourceSpec { PostgresVersion = 16, Source = "s3://b/k", PostRestoreSql = "SELECT 1", PostgresImage = "postgis/postgis:{0}-3.4", Refresh = 1 },
             Status = new ProjectState
             {
                 Phase = "Ready", ObservedRefresh = 1, LastRevision = 2, Error = "e", ErrorCode = "c",
                 Images = [new ImageState { Revision = 2, Refresh = 1, Status = "Ready", Snapshot = "s", Created = DateTimeOffset.UtcNow, SourceFormat = "Custom", SourceBytes = 1, SizeBytes = 2, BuildSeconds = 3, Error = "e" }],
             },
         };
-        var database = new DevDbDatabase
+        var database = new DatabaseResource
         {
             Metadata = new V1ObjectMeta { Name = "dave" },
-            Spec = new DatabaseSpecBlock { Project = "shop", Owner = "dave", Running = true, Reset = 1 },
+            Spec = new DatabaseResourceSpec { Project = "shop", Owner = "dave", Running = true, Reset = 1 },
             Status = new DatabaseState
             {
                 Phase = "Running", ImageRevision = 2, Host = "h", Port = 5432, SniHost = "s", LoadBalancerPort = 31000, DatabaseName = "app",

@@ -29,7 +29,7 @@ public sealed class ProjectLifecycleTests
         var started = await rig.Engine.BeginNewProjectAsync(Shop());
         Assert.Equal(ProjectStatus.Building, started.Status);
         await UntilAsync(() => rig.Find<V1Job>("devdb-shop-r1-restore") is not null, "the restore Job exists");
-        var record = rig.Find<DevDbProject>("shop")!;
+        var record = rig.Find<ProjectResource>("shop")!;
 
         var volume = rig.Find<V1PersistentVolumeClaim>("devdb-shop-r1-restore")!;
         Assert.Equal(["ReadWriteOnce"], volume.Spec.AccessModes);
@@ -95,7 +95,7 @@ public sealed class ProjectLifecycleTests
         await UntilAsync(() => rig.Find<V1Job>("devdb-shop-r1-restore") is null && rig.Find<V1PersistentVolumeClaim>("devdb-shop-r1-restore") is null,
             "the restore Job and its volume are deleted once the snapshot is ready");
         // What kubectl get devdbprojects shows.
-        var status = rig.Find<DevDbProject>("shop")!.Status!;
+        var status = rig.Find<ProjectResource>("shop")!.Status!;
         Assert.Equal(("Ready", "devdb-shop-r1"), (status.Phase, status.Images.Single().Snapshot));
     }
 
@@ -182,7 +182,7 @@ public sealed class ProjectLifecycleTests
         var refreshed = await rig.Engine.UpdateProjectAsync(new UpdateProjectRequest { Name = "shop", Source = "s3://dumps/shop-2.dump" });
 
         Assert.Equal([1, 2], refreshed.Images.Select(i => i.Revision));
-        Assert.Equal("s3://dumps/shop-2.dump", rig.Find<DevDbProject>("shop")!.Spec.Source);
+        Assert.Equal("s3://dumps/shop-2.dump", rig.Find<ProjectResource>("shop")!.Spec.Source);
         Assert.Equal(1, (await rig.Engine.GetDatabaseAsync("dave")).ImageRevision);
         Assert.NotNull(rig.Find<VolumeSnapshot>("devdb-shop-r1"));
 
@@ -222,7 +222,7 @@ public sealed class ProjectLifecycleTests
 
         var refused = await Assert.ThrowsAsync<DevDbException>(() => rig.Engine.RemoveProjectAsync("shop"));
         Assert.Equal(ErrorCodes.ProjectHasDatabases, refused.Code);
-        Assert.NotNull(rig.Find<DevDbProject>("shop"));
+        Assert.NotNull(rig.Find<ProjectResource>("shop"));
 
         await rig.Engine.RemoveProjectAsync("shop", force: true);
 
@@ -245,7 +245,7 @@ public sealed class ProjectLifecycleTests
         await rig.Engine.NewProjectAsync(Shop());
         var duplicate = await Assert.ThrowsAsync<DevDbException>(() => rig.Engine.NewProjectAsync(Shop("s3://dumps/other.dump")));
         Assert.Equal(ErrorCodes.ProjectExists, duplicate.Code);
-        Assert.Equal("s3://dumps/shop.dump", rig.Find<DevDbProject>("shop")!.Spec.Source);
+        Assert.Equal("s3://dumps/shop.dump", rig.Find<ProjectResource>("shop")!.Spec.Source);
         Assert.Equal(ErrorCodes.ProjectNotFound, (await Assert.ThrowsAsync<DevDbException>(() => rig.Engine.GetProjectAsync("nope"))).Code);
     }
 

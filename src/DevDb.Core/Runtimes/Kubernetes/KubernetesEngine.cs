@@ -21,18 +21,18 @@ public sealed record KubernetesEngineOptions
 }
 
 /// <summary>
-/// The engine over a Kubernetes namespace: it validates requests and writes them as DevDbProject
-/// and DevDbDatabase records (plus each database's credentials Secret), then reads back the
-/// status the <see cref="Reconciler"/> writes. It holds no state, so the API can run several
-/// replicas, and an admin can drive the same records from PowerShell with a kubeconfig.
+/// The engine over a Kubernetes namespace: it validates requests and writes them as DevDbProject and
+/// DevDbDatabase custom resources (<see cref="ProjectResource"/>, <see cref="DatabaseResource"/>; plus each
+/// database's credentials Secret), then reads back the status the <see cref="Reconciler"/> writes. It holds
+/// no state, so the API can run several replicas, and an admin can drive the same records from PowerShell with a kubeconfig.
 /// </summary>
 public sealed class KubernetesEngine : IDevDbService
 {
     private readonly IKubernetes _client;
     private readonly KubernetesOptions _options;
     private readonly KubernetesEngineOptions _engineOptions;
-    private readonly CustomResources<DevDbProject> _projects;
-    private readonly CustomResources<DevDbDatabase> _databases;
+    private readonly CustomResources<ProjectResource> _projects;
+    private readonly CustomResources<DatabaseResource> _databases;
     private readonly Manifests _manifests;
     private readonly bool _ownsClient;
 
@@ -41,8 +41,8 @@ public sealed class KubernetesEngine : IDevDbService
         _client = client;
         _options = options;
         _engineOptions = engineOptions ?? new KubernetesEngineOptions();
-        _projects = new CustomResources<DevDbProject>(client, options.Namespace);
-        _databases = new CustomResources<DevDbDatabase>(client, options.Namespace);
+        _projects = new CustomResources<ProjectResource>(client, options.Namespace);
+        _databases = new CustomResources<DatabaseResource>(client, options.Namespace);
         _manifests = new Manifests(options);
         _ownsClient = ownsClient;
     }
@@ -102,20 +102,20 @@ public sealed class KubernetesEngine : IDevDbService
     public async Task<Project> BeginNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken = default) =>
         ToProject((await RecordNewProjectAsync(request, cancellationToken)).Project);
 
-    private async Task<(DevDbProject Project, int Refresh)> RecordNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken)
+    private async Task<(ProjectResource Project, int Refresh)> RecordNewProjectAsync(NewProjectRequest request, CancellationToken cancellationToken)
     {
         RequestLimits.Check(request);
         if (request.SuperuserLogins && !_options.AllowSuperuserLogins) throw DevDbErrors.SuperuserLoginsNotAllowed(request.Name);
         var version = request.PostgresVersion ?? _options.DefaultPostgresVersion;
         await CheckSourceAsync(request.Source, cancellationToken);
-        var spec = new ProjectSpec
+        var spec = new ProjectResourceSpec
         {
             PostgresVersion = version, Source = request.Source, DatabaseName = request.DatabaseName, PostRestoreSql = request.PostRestoreSql,
             SuperuserLogins = request.SuperuserLogins,
         };
         try
         {
-            var created = await _projects.CreateAsync(new DevDbProject
+            var created = await _projects.CreateAsync(new ProjectResource
             {
                 Metadata = new V1ObjectMeta { Name = request.Name, Labels = new Dictionary<string, string> { [KubeNames.ManagedBy] = KubeNames.Devdb } },
                 Spec = spec,
@@ -172,7 +172,7 @@ public sealed class KubernetesEngine : IDevDbService
     public async Task<Project> BeginUpdateProjectAsync(UpdateProjectRequest request, CancellationToken cancellationToken = default) =>
         ToProject((await RecordUpdateAsync(request, cancellationToken)).Project);
 
-    private async Task<(DevDbProject Project, int Refresh)> RecordUpdateAsync(UpdateProjectRequest request, CancellationToken cancellationToken)
+    private async Task<(ProjectResource Project, int Refresh)> RecordUpdateAsync(UpdateProjectRequest request, CancellationToken cancellationToken)
     {
         RequestLimits.Check(request);
         var current = await RequireProjectAsync(request.Name, cancellationToken);
@@ -195,7 +195,7 @@ public sealed class KubernetesEngine : IDevDbService
     /// works, so the caller gets its revision at once. The reconciler may have recorded it first
     /// (it would for a refresh made with kubectl): then this changes nothing.
     /// </summary>
-    private async Task<DevDbProject> RecordBuildAsync(string name, int refresh, CancellationToken cancellationToken)
+    private async Task<ProjectResource> RecordBuildAsync(string name, int refresh, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -215,7 +215,7 @@ public sealed class KubernetesEngine : IDevDbService
         }
     }
 
-    private static bool IsBuilding(DevDbProject project) =>
+    private static bool IsBuilding(ProjectResource project) =>
         (project.Status?.ObservedRefresh ?? -1) != project.Spec.Refresh || project.Status!.Images.Any(i => i.Status == nameof(ImageStatus.Building));
 
     /// <summary>Waits until the image asked for by <paramref name="refresh"/> is ready; a failed build throws its recorded error.</summary>
@@ -281,10 +281,10 @@ public sealed class KubernetesEngine : IDevDbService
         var project = await RequireProjectAsync(request.Project, cancellationToken);
         ProjectRules.ImageToClone(ToProject(project));
 
-        DevDbDatabase created;
+        DatabaseResource created;
         try
         {
-            created = await _databases.CreateAsync(new DevDbDatabase
+            created = await _databases.CreateAsync(new DatabaseResource
             {
                 Metadata = new V1ObjectMeta
                 {
@@ -294,7 +294,7 @@ public sealed class KubernetesEngine : IDevDbService
                         [KubeNames.ManagedBy] = KubeNames.Devdb, [KubeNames.Project] = request.Project, [KubeNames.Owner] = KubeNames.LabelValue(owner),
                     },
                 },
-                Spec = new DatabaseSpecBlock { Project = request.Project, Owner = owner },
+                Spec = new DatabaseResourceSpec { Project = request.Project, Owner = owner },
             }, cancellationToken);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
@@ -334,7 +334,7 @@ public sealed class KubernetesEngine : IDevDbService
         }
     }
 
-    private static DevDbException Exists(string name, DevDbDatabase existing) => DevDbErrors.DatabaseExists(name, existing.Spec.Project, existing.Spec.Owner);
+    private static DevDbException Exists(string name, DatabaseResource existing) => DevDbErrors.DatabaseExists(name, existing.Spec.Project, existing.Spec.Owner);
 
     public Task<Database> WaitDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -429,7 +429,7 @@ public sealed class KubernetesEngine : IDevDbService
     }
 
     /// <summary>Stop, start and reset need a database that was created and that nothing else is changing.</summary>
-    private async Task<DevDbDatabase> RequireUsableAsync(string name, CancellationToken cancellationToken)
+    private async Task<DatabaseResource> RequireUsableAsync(string name, CancellationToken cancellationToken)
     {
         var record = await RequireDatabaseAsync(name, cancellationToken);
         DatabaseRules.CheckUsable(ToDatabase(record));
@@ -438,15 +438,15 @@ public sealed class KubernetesEngine : IDevDbService
 
     // ---- records to the model ---------------------------------------------------------------------
 
-    private async Task<DevDbProject> RequireProjectAsync(string name, CancellationToken cancellationToken) =>
+    private async Task<ProjectResource> RequireProjectAsync(string name, CancellationToken cancellationToken) =>
         (Names.IsValid(name) ? await _projects.FindAsync(name, cancellationToken) : null)
         ?? throw DevDbErrors.ProjectNotFound(name);
 
-    private async Task<DevDbDatabase> RequireDatabaseAsync(string name, CancellationToken cancellationToken) =>
+    private async Task<DatabaseResource> RequireDatabaseAsync(string name, CancellationToken cancellationToken) =>
         (Names.IsValid(name) ? await _databases.FindAsync(name, cancellationToken) : null)
         ?? throw DevDbErrors.DatabaseNotFound(name);
 
-    internal static Project ToProject(DevDbProject record) => new()
+    internal static Project ToProject(ProjectResource record) => new()
     {
         Name = record.Name(),
         PostgresVersion = record.Spec.PostgresVersion,
@@ -472,7 +472,7 @@ public sealed class KubernetesEngine : IDevDbService
         }).ToList(),
     };
 
-    internal static Database ToDatabase(DevDbDatabase record) => new()
+    internal static Database ToDatabase(DatabaseResource record) => new()
     {
         Name = record.Name(),
         Project = record.Spec.Project,
@@ -489,7 +489,7 @@ public sealed class KubernetesEngine : IDevDbService
     };
 
     /// <summary>The record's phase, or what is under way while the reconciler has not caught up with the spec (a reset, a stop, a start).</summary>
-    private static DatabaseStatus StatusOf(DevDbDatabase record)
+    private static DatabaseStatus StatusOf(DatabaseResource record)
     {
         var phase = Enum.TryParse<DatabaseStatus>(record.Status?.Phase, out var parsed) ? parsed : DatabaseStatus.Creating;
         if (phase is DatabaseStatus.Creating or DatabaseStatus.Failed) return phase;

@@ -20,7 +20,7 @@ public sealed class Manifests(KubernetesOptions options)
 
     // ---- image build ------------------------------------------------------------------------
 
-    public V1PersistentVolumeClaim RestoreVolume(DevDbProject project, int revision) => new()
+    public V1PersistentVolumeClaim RestoreVolume(ProjectResource project, int revision) => new()
     {
         ApiVersion = "v1", Kind = "PersistentVolumeClaim",
         Metadata = Meta(KubeNames.RestoreVolume(project.Name(), revision), ImageLabels(project, revision, "restore"), project),
@@ -32,7 +32,7 @@ public sealed class Manifests(KubernetesOptions options)
         },
     };
 
-    public V1Job RestoreJob(DevDbProject project, int revision)
+    public V1Job RestoreJob(ProjectResource project, int revision)
     {
         var name = KubeNames.RestoreJob(project.Name(), revision);
         var labels = ImageLabels(project, revision, "restore");
@@ -107,7 +107,7 @@ public sealed class Manifests(KubernetesOptions options)
         };
     }
 
-    public VolumeSnapshot ImageSnapshot(DevDbProject project, int revision) => new()
+    public VolumeSnapshot ImageSnapshot(ProjectResource project, int revision) => new()
     {
         Metadata = Meta(KubeNames.ImageSnapshot(project.Name(), revision), ImageLabels(project, revision, "image"), project),
         Spec = new VolumeSnapshotSpec
@@ -119,7 +119,7 @@ public sealed class Manifests(KubernetesOptions options)
 
     // ---- database -----------------------------------------------------------------------------
 
-    public V1Secret DatabaseSecret(DevDbDatabase database, string username, string password) => new()
+    public V1Secret DatabaseSecret(DatabaseResource database, string username, string password) => new()
     {
         ApiVersion = "v1", Kind = "Secret",
         Metadata = Meta(KubeNames.DatabaseObject(database.Name()), DatabaseLabels(database), database),
@@ -127,7 +127,7 @@ public sealed class Manifests(KubernetesOptions options)
         StringData = new Dictionary<string, string> { ["username"] = username, ["password"] = password },
     };
 
-    public V1Service DatabaseService(DevDbDatabase database) => new()
+    public V1Service DatabaseService(DatabaseResource database) => new()
     {
         ApiVersion = "v1", Kind = "Service",
         Metadata = Meta(KubeNames.DatabaseObject(database.Name()), DatabaseLabels(database), database),
@@ -140,7 +140,7 @@ public sealed class Manifests(KubernetesOptions options)
     };
 
     /// <param name="snapshotSize">The snapshot's restoreSize: the clone may not be smaller; it is never smaller than a restore volume either.</param>
-    public V1PersistentVolumeClaim DatabaseVolume(DevDbDatabase database, string volumeName, string snapshot, ResourceQuantity? snapshotSize) => new()
+    public V1PersistentVolumeClaim DatabaseVolume(DatabaseResource database, string volumeName, string snapshot, ResourceQuantity? snapshotSize) => new()
     {
         ApiVersion = "v1", Kind = "PersistentVolumeClaim",
         Metadata = Meta(volumeName, DatabaseLabels(database), database),
@@ -157,10 +157,10 @@ public sealed class Manifests(KubernetesOptions options)
         first is not null && first.ToDecimal() > second.ToDecimal() ? first : second;
 
     /// <summary>The Postgres image a project's restore Job and databases run: its own, or the installation's.</summary>
-    public string PostgresImage(DevDbProject project) => options.PostgresImageOf(project.Spec.PostgresVersion, project.Spec.PostgresImage);
+    public string PostgresImage(ProjectResource project) => options.PostgresImageOf(project.Spec.PostgresVersion, project.Spec.PostgresImage);
 
     /// <param name="superuserLogins">The project asks for superuser logins (checked against the installation when it was recorded).</param>
-    public V1StatefulSet DatabaseServer(DevDbDatabase database, string image, string volumeName, int? loadBalancerPort, bool superuserLogins = false)
+    public V1StatefulSet DatabaseServer(DatabaseResource database, string image, string volumeName, int? loadBalancerPort, bool superuserLogins = false)
     {
         // The StatefulSet, and the Secret it reads, share the database's object name.
         var name = KubeNames.DatabaseObject(database.Name());
@@ -255,7 +255,7 @@ public sealed class Manifests(KubernetesOptions options)
         };
     }
 
-    public IngressRouteTcp DatabaseRoute(DevDbDatabase database) => new()
+    public IngressRouteTcp DatabaseRoute(DatabaseResource database) => new()
     {
         Metadata = Meta(KubeNames.DatabaseObject(database.Name()), DatabaseLabels(database), database),
         Spec = new IngressRouteTcpSpec
@@ -281,7 +281,7 @@ public sealed class Manifests(KubernetesOptions options)
 
     // ---- shared pieces --------------------------------------------------------------------------
 
-    private static Dictionary<string, string> ImageLabels(DevDbProject project, int revision, string component) => new()
+    private static Dictionary<string, string> ImageLabels(ProjectResource project, int revision, string component) => new()
     {
         [KubeNames.ManagedBy] = KubeNames.Devdb,
         [KubeNames.Component] = component,
@@ -289,7 +289,7 @@ public sealed class Manifests(KubernetesOptions options)
         [KubeNames.Revision] = revision.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
-    private static Dictionary<string, string> DatabaseLabels(DevDbDatabase database) => new()
+    private static Dictionary<string, string> DatabaseLabels(DatabaseResource database) => new()
     {
         [KubeNames.ManagedBy] = KubeNames.Devdb,
         [KubeNames.Project] = database.Spec.Project,
@@ -297,7 +297,7 @@ public sealed class Manifests(KubernetesOptions options)
         [KubeNames.Owner] = KubeNames.LabelValue(database.Spec.Owner),
     };
 
-    private static Dictionary<string, string> PodSelector(DevDbDatabase database) => new()
+    private static Dictionary<string, string> PodSelector(DatabaseResource database) => new()
     {
         [KubeNames.ManagedBy] = KubeNames.Devdb,
         [KubeNames.Database] = database.Name(),

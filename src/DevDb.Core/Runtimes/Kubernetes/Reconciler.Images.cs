@@ -13,7 +13,7 @@ public sealed partial class Reconciler
 {
     // ---- projects -------------------------------------------------------------------------------
 
-    private async Task ReconcileProjectAsync(DevDbProject project, IReadOnlyList<DevDbDatabase> databases, ClusterView view, CancellationToken cancellationToken)
+    private async Task ReconcileProjectAsync(ProjectResource project, IReadOnlyList<DatabaseResource> databases, ClusterView view, CancellationToken cancellationToken)
     {
         var before = Fingerprint(project.Status);
         var status = project.Status ??= new ProjectState();
@@ -29,7 +29,7 @@ public sealed partial class Reconciler
     }
 
     /// <summary>Restore volume, then the restore Job, then a snapshot of the volume once the Job succeeded; the image is ready when the snapshot is.</summary>
-    private async Task AdvanceBuildAsync(DevDbProject project, ImageState image, ClusterView view, CancellationToken cancellationToken)
+    private async Task AdvanceBuildAsync(ProjectResource project, ImageState image, ClusterView view, CancellationToken cancellationToken)
     {
         var name = project.Name();
         var snapshotName = KubeNames.ImageSnapshot(name, image.Revision);
@@ -100,7 +100,7 @@ public sealed partial class Reconciler
         }
     }
 
-    private async Task FailBuildAsync(DevDbProject project, ImageState image, string code, string message, CancellationToken cancellationToken)
+    private async Task FailBuildAsync(ProjectResource project, ImageState image, string code, string message, CancellationToken cancellationToken)
     {
         // A failed build leaves nothing behind but the error on the record, as in local mode.
         project.Status!.Images.Remove(image);
@@ -122,7 +122,7 @@ public sealed partial class Reconciler
     }
 
     /// <summary>Drops images nobody can clone again: not the newest ready one, and used by no database.</summary>
-    private async Task PruneImagesAsync(DevDbProject project, IReadOnlyList<DevDbDatabase> databases, ClusterView view, CancellationToken cancellationToken)
+    private async Task PruneImagesAsync(ProjectResource project, IReadOnlyList<DatabaseResource> databases, ClusterView view, CancellationToken cancellationToken)
     {
         var status = project.Status!;
         var newest = status.Images.Where(i => i.Status == nameof(ImageStatus.Ready)).Select(i => i.Revision).DefaultIfEmpty(0).Max();

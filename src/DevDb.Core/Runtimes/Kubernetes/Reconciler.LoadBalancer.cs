@@ -14,7 +14,7 @@ public sealed partial class Reconciler
     // ---- the shared load balancer ----------------------------------------------------------------
 
     /// <summary>One port per database on the chart's shared load balancer Service; ports of removed databases go.</summary>
-    private async Task ReconcileLoadBalancerAsync(IReadOnlyList<DevDbDatabase> databases, V1Service? service, CancellationToken cancellationToken)
+    private async Task ReconcileLoadBalancerAsync(IReadOnlyList<DatabaseResource> databases, V1Service? service, CancellationToken cancellationToken)
     {
         if (service is null)
         {

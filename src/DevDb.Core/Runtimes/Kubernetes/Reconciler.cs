@@ -24,8 +24,8 @@ public sealed partial class Reconciler
     private readonly IKubernetes _client;
     private readonly KubernetesOptions _options;
     private readonly Manifests _manifests;
-    private readonly CustomResources<DevDbProject> _projects;
-    private readonly CustomResources<DevDbDatabase> _databases;
+    private readonly CustomResources<ProjectResource> _projects;
+    private readonly CustomResources<DatabaseResource> _databases;
     private readonly CustomResources<VolumeSnapshot> _snapshots;
     private readonly CustomResources<IngressRouteTcp> _routes;
     private readonly ILogger _log;
@@ -37,8 +37,8 @@ public sealed partial class Reconciler
         _client = client;
         _options = options;
         _manifests = new Manifests(options);
-        _projects = new CustomResources<DevDbProject>(client, options.Namespace);
-        _databases = new CustomResources<DevDbDatabase>(client, options.Namespace);
+        _projects = new CustomResources<ProjectResource>(client, options.Namespace);
+        _databases = new CustomResources<DatabaseResource>(client, options.Namespace);
         _snapshots = new CustomResources<VolumeSnapshot>(client, options.Namespace);
         _routes = new CustomResources<IngressRouteTcp>(client, options.Namespace);
         _log = log ?? NullLogger<Reconciler>.Instance;
@@ -242,8 +242,8 @@ public sealed partial class Reconciler
 
     // ---- databases ------------------------------------------------------------------------------
 
-    private async Task ReconcileDatabaseAsync(DevDbDatabase database, IReadOnlyDictionary<string, DevDbProject> projects,
-        IReadOnlyList<DevDbDatabase> all, ClusterView view, V1Service? loadBalancer, CancellationToken cancellationToken)
+    private async Task ReconcileDatabaseAsync(DatabaseResource database, IReadOnlyDictionary<string, ProjectResource> projects,
+        IReadOnlyList<DatabaseResource> all, ClusterView view, V1Service? loadBalancer, CancellationToken cancellationToken)
     {
         var before = Fingerprint(database.Status);
         var status = database.Status ??= new DatabaseState { Phase = nameof(DatabaseStatus.Creating) };
@@ -343,7 +343,7 @@ public sealed partial class Reconciler
     }
 
     /// <summary>A Failed database keeps its record and error, nothing else: no server, volume, Secret, Service, route or port.</summary>
-    private async Task DeleteFailedServerAsync(DevDbDatabase database, ClusterView view, CancellationToken cancellationToken)
+    private async Task DeleteFailedServerAsync(DatabaseResource database, ClusterView view, CancellationToken cancellationToken)
     {
         var name = KubeNames.DatabaseObject(database.Name());
         if (view.Servers.ContainsKey(name))
@@ -357,7 +357,7 @@ public sealed partial class Reconciler
     }
 
     /// <summary>Chooses the image, the volume name and the addresses of a new database; false while its project has no image yet.</summary>
-    private async Task<bool> AssignImageAsync(DevDbDatabase database, DevDbProject? project, IReadOnlyList<DevDbDatabase> all, V1Service? loadBalancer, CancellationToken cancellationToken)
+    private async Task<bool> AssignImageAsync(DatabaseResource database, ProjectResource? project, IReadOnlyList<DatabaseResource> all, V1Service? loadBalancer, CancellationToken cancellationToken)
     {
         var status = database.Status!;
         var name = database.Name();
@@ -407,7 +407,7 @@ public sealed partial class Reconciler
     }
 
     /// <summary>The Secret holds the password (the engine writes it first); one that was deleted is made again with a new password, and the server restarted to take it.</summary>
-    private async Task RemakeSecretAsync(DevDbDatabase database, CancellationToken cancellationToken)
+    private async Task RemakeSecretAsync(DatabaseResource database, CancellationToken cancellationToken)
     {
         var secret = _manifests.DatabaseSecret(database, database.Status!.Username!, Passwords.New());
         if (!await CreateIfMissingAsync(() => _client.CoreV1.CreateNamespacedSecretAsync(secret, Namespace, cancellationToken: cancellationToken))) return;
@@ -418,7 +418,7 @@ public sealed partial class Reconciler
     }
 
     /// <summary>After a reset, the volumes of earlier clones go (Kubernetes keeps one in use until its pod is gone); with no current one, all go.</summary>
-    private async Task DeleteOldVolumesAsync(DevDbDatabase database, string? current, ClusterView view, CancellationToken cancellationToken)
+    private async Task DeleteOldVolumesAsync(DatabaseResource database, string? current, ClusterView view, CancellationToken cancellationToken)
     {
         var mine = view.Volumes.Where(v => Label(v.Metadata, KubeNames.Database) == database.Name() && v.Metadata.DeletionTimestamp is null);
         foreach (var old in mine.Where(v => v.Metadata.Name != current).ToList())
@@ -428,7 +428,7 @@ public sealed partial class Reconciler
     private static string? ClaimOf(V1StatefulSet server) =>
         server.Spec.Template.Spec.Volumes?.FirstOrDefault(v => v.Name == "data")?.PersistentVolumeClaim?.ClaimName;
 
-    private static string ObservePhase(DevDbDatabase database, V1Pod? pod, DatabaseState status)
+    private static string ObservePhase(DatabaseResource database, V1Pod? pod, DatabaseState status)
     {
         if (!database.Spec.Running) return pod is null ? nameof(DatabaseStatus.Stopped) : status.Phase!;
         // During a reset the old pod may still answer: only a pod on the current volume counts.
@@ -463,7 +463,7 @@ public sealed partial class Reconciler
     /// that is not Ready while its policy is OrderedReady (the documented "forced rollback" case; databases made
     /// before podManagementPolicy Parallel keep it, the field is immutable), so such a pod is deleted here.
     /// </summary>
-    private async Task ReplaceStuckPodAsync(DevDbDatabase database, ClusterView view, DatabaseState status, CancellationToken cancellationToken)
+    private async Task ReplaceStuckPodAsync(DatabaseResource database, ClusterView view, DatabaseState status, CancellationToken cancellationToken)
     {
         var pod = view.Pod(KubeNames.DatabasePod(database.Name()));
         if (pod is null || pod.Metadata.DeletionTimestamp is not null) return;

@@ -14,18 +14,18 @@ public static class DevDbGroup
     public const string Databases = "devdbdatabases";
 }
 
-/// <summary>A project's record: what to restore (spec) and the images built so far (status).</summary>
+/// <summary>A project's record, kind DevDbProject: what to restore (spec) and the images built so far (status).</summary>
 [KubernetesEntity(Group = DevDbGroup.Name, ApiVersion = DevDbGroup.Version, Kind = "DevDbProject", PluralName = DevDbGroup.Projects)]
-public sealed class DevDbProject : IKubernetesObject<V1ObjectMeta>
+public sealed class ProjectResource : IKubernetesObject<V1ObjectMeta>
 {
     [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = DevDbGroup.ApiVersion;
     [JsonPropertyName("kind")] public string Kind { get; set; } = "DevDbProject";
     [JsonPropertyName("metadata")] public V1ObjectMeta Metadata { get; set; } = new();
-    [JsonPropertyName("spec")] public ProjectSpec Spec { get; set; } = new();
+    [JsonPropertyName("spec")] public ProjectResourceSpec Spec { get; set; } = new();
     [JsonPropertyName("status")] public ProjectState? Status { get; set; }
 }
 
-public sealed class ProjectSpec
+public sealed class ProjectResourceSpec
 {
     [JsonPropertyName("postgresVersion")] public int PostgresVersion { get; set; }
     [JsonPropertyName("source")] public string Source { get; set; } = "";
@@ -78,18 +78,18 @@ public sealed class ImageState
     [JsonPropertyName("error")] public string? Error { get; set; }
 }
 
-/// <summary>A database's record: what its owner wants (spec) and what runs (status).</summary>
+/// <summary>A database's record, kind DevDbDatabase: what its owner wants (spec) and what runs (status).</summary>
 [KubernetesEntity(Group = DevDbGroup.Name, ApiVersion = DevDbGroup.Version, Kind = "DevDbDatabase", PluralName = DevDbGroup.Databases)]
-public sealed class DevDbDatabase : IKubernetesObject<V1ObjectMeta>
+public sealed class DatabaseResource : IKubernetesObject<V1ObjectMeta>
 {
     [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = DevDbGroup.ApiVersion;
     [JsonPropertyName("kind")] public string Kind { get; set; } = "DevDbDatabase";
     [JsonPropertyName("metadata")] public V1ObjectMeta Metadata { get; set; } = new();
-    [JsonPropertyName("spec")] public DatabaseSpecBlock Spec { get; set; } = new();
+    [JsonPropertyName("spec")] public DatabaseResourceSpec Spec { get; set; } = new();
     [JsonPropertyName("status")] public DatabaseState? Status { get; set; }
 }
 
-public sealed class DatabaseSpecBlock
+public sealed class DatabaseResourceSpec
 {
     [JsonPropertyName("project")] public string Project { get; set; } = "";
     [JsonPropertyName("owner")] public string Owner { get; set; } = "";
