@@ -96,7 +96,7 @@ public sealed class ProjectLifecycleTests
             "the restore Job and its volume are deleted once the snapshot is ready");
         // What kubectl get devdbprojects shows.
         var status = rig.Find<ProjectResource>("shop")!.Status!;
-        Assert.Equal(("Ready", "devdb-shop-r1"), (status.Phase, status.Images.Single().Snapshot));
+        Assert.Equal((ProjectPhase.Ready, "devdb-shop-r1"), (status.Phase, status.Images.Single().Snapshot));
     }
 
     [Fact]

@@ -203,7 +203,7 @@ public sealed class KubernetesEngine : IDevDbService
             var status = project.Status ??= new ProjectState();
             if ((status.ObservedRefresh ?? -1) >= refresh) return project;
             status.StartImage(refresh, DateTimeOffset.UtcNow);
-            if (!status.Images.Any(i => i.Status == nameof(ImageStatus.Ready))) status.Phase = nameof(ProjectStatus.Building);
+            if (!status.Images.Any(i => i.Status == ImagePhase.Ready)) status.Phase = ProjectPhase.Building;
             try
             {
                 return await _projects.ReplaceStatusAsync(project, cancellationToken);
@@ -216,7 +216,7 @@ public sealed class KubernetesEngine : IDevDbService
     }
 
     private static bool IsBuilding(ProjectResource project) =>
-        (project.Status?.ObservedRefresh ?? -1) != project.Spec.Refresh || project.Status!.Images.Any(i => i.Status == nameof(ImageStatus.Building));
+        (project.Status?.ObservedRefresh ?? -1) != project.Spec.Refresh || project.Status!.Images.Any(i => i.Status == ImagePhase.Building);
 
     /// <summary>Waits until the image asked for by <paramref name="refresh"/> is ready; a failed build throws its recorded error.</summary>
     private async Task<Project> WaitImageAsync(string name, int refresh, IProgress<DevDbProgress>? progress, CancellationToken cancellationToken)
@@ -228,7 +228,7 @@ public sealed class KubernetesEngine : IDevDbService
             var status = project.Status;
             if (status is null || (status.ObservedRefresh ?? -1) < refresh) return null;
             var image = status.Images.FirstOrDefault(i => i.Refresh == refresh);
-            if (image?.Status == nameof(ImageStatus.Ready)) return ToProject(project);
+            if (image?.Status == ImagePhase.Ready) return ToProject(project);
             if (image is null)
             {
                 var failed = ToProject(project);
@@ -274,7 +274,7 @@ public sealed class KubernetesEngine : IDevDbService
         {
             if (existing.Spec.Project != request.Project || existing.Spec.Owner != owner)
                 throw Exists(request.Name, existing);
-            if (existing.Status?.Phase != nameof(DatabaseStatus.Failed)) return ToDatabase(existing);
+            if (existing.Status?.Phase != DatabasePhase.Failed) return ToDatabase(existing);
             // A failed create of the same name, project and owner is replaced.
             await _databases.DeleteAsync(request.Name, cancellationToken);
         }
@@ -454,15 +454,15 @@ public sealed class KubernetesEngine : IDevDbService
         DatabaseName = record.Spec.DatabaseName,
         PostRestoreSql = record.Spec.PostRestoreSql,
         SuperuserLogins = record.Spec.SuperuserLogins,
-        Status = Enum.TryParse<ProjectStatus>(record.Status?.Phase, out var phase) ? phase : ProjectStatus.Building,
+        Status = StatusOf(record.Status?.Phase),
         Error = record.Status?.Error,
         ErrorCode = record.Status?.ErrorCode,
         Created = record.Metadata.CreationTimestamp is { } created ? new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)) : default,
-        Images = (record.Status?.Images ?? []).OrderBy(i => i.Revision).Select(i => new Image
+        Images = (record.Status?.Images ?? []).Where(i => i.Status != ImagePhase.Failed).OrderBy(i => i.Revision).Select(i => new Image
         {
             Project = record.Name(),
             Revision = i.Revision,
-            Status = Enum.TryParse<ImageStatus>(i.Status, out var status) ? status : ImageStatus.Building,
+            Status = i.Status == ImagePhase.Ready ? ImageStatus.Ready : ImageStatus.Building,
             Created = i.Created,
             SourceFormat = i.SourceFormat,
             SourceBytes = i.SourceBytes ?? 0,
@@ -488,10 +488,23 @@ public sealed class KubernetesEngine : IDevDbService
         ErrorCode = record.Status?.ErrorCode,
     };
 
+    private static ProjectStatus StatusOf(ProjectPhase? phase) => phase switch
+    {
+        ProjectPhase.Ready => ProjectStatus.Ready,
+        ProjectPhase.Failed => ProjectStatus.Failed,
+        _ => ProjectStatus.Building,
+    };
+
     /// <summary>The record's phase, or what is under way while the reconciler has not caught up with the spec (a reset, a stop, a start).</summary>
     private static DatabaseStatus StatusOf(DatabaseResource record)
     {
-        var phase = Enum.TryParse<DatabaseStatus>(record.Status?.Phase, out var parsed) ? parsed : DatabaseStatus.Creating;
+        var phase = record.Status?.Phase switch
+        {
+            DatabasePhase.Running => DatabaseStatus.Running,
+            DatabasePhase.Stopped => DatabaseStatus.Stopped,
+            DatabasePhase.Failed => DatabaseStatus.Failed,
+            _ => DatabaseStatus.Creating,
+        };
         if (phase is DatabaseStatus.Creating or DatabaseStatus.Failed) return phase;
         if ((record.Status?.ObservedReset ?? 0) != record.Spec.Reset) return DatabaseStatus.Resetting;
         if (!record.Spec.Running && phase != DatabaseStatus.Stopped) return DatabaseStatus.Stopping;

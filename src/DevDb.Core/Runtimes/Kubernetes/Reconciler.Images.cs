@@ -19,12 +19,12 @@ public sealed partial class Reconciler
         var status = project.Status ??= new ProjectState();
         // The engine records the image a request asks for; a refresh made another way (kubectl edit) is recorded here.
         if ((status.ObservedRefresh ?? -1) != project.Spec.Refresh) status.StartImage(project.Spec.Refresh, _time.GetUtcNow());
-        foreach (var image in status.Images.Where(i => i.Status == nameof(ImageStatus.Building)).ToList())
+        foreach (var image in status.Images.Where(i => i.Status == ImagePhase.Building).ToList())
             await AdvanceBuildAsync(project, image, view, cancellationToken);
         await PruneImagesAsync(project, databases, view, cancellationToken);
-        status.Phase = status.Images.Any(i => i.Status == nameof(ImageStatus.Ready)) ? nameof(ProjectStatus.Ready)
-            : status.Images.Any(i => i.Status == nameof(ImageStatus.Building)) ? nameof(ProjectStatus.Building)
-            : nameof(ProjectStatus.Failed);
+        status.Phase = status.Images.Any(i => i.Status == ImagePhase.Ready) ? ProjectPhase.Ready
+            : status.Images.Any(i => i.Status == ImagePhase.Building) ? ProjectPhase.Building
+            : ProjectPhase.Failed;
         if (Fingerprint(status) != before) await _projects.ReplaceStatusAsync(project, cancellationToken);
     }
 
@@ -37,7 +37,7 @@ public sealed partial class Reconciler
         var snapshot = view.Snapshots.GetValueOrDefault(snapshotName);
         if (snapshot?.Status?.ReadyToUse == true)
         {
-            image.Status = nameof(ImageStatus.Ready);
+            image.Status = ImagePhase.Ready;
             image.Snapshot = snapshotName;
             image.SizeBytes = snapshot.Status.RestoreSize?.ToInt64();
             image.BuildSeconds = Math.Round((_time.GetUtcNow() - image.Created).TotalSeconds, 1);
@@ -125,11 +125,11 @@ public sealed partial class Reconciler
     private async Task PruneImagesAsync(ProjectResource project, IReadOnlyList<DatabaseResource> databases, ClusterView view, CancellationToken cancellationToken)
     {
         var status = project.Status!;
-        var newest = status.Images.Where(i => i.Status == nameof(ImageStatus.Ready)).Select(i => i.Revision).DefaultIfEmpty(0).Max();
+        var newest = status.Images.Where(i => i.Status == ImagePhase.Ready).Select(i => i.Revision).DefaultIfEmpty(0).Max();
         var mine = databases.Where(d => d.Spec.Project == project.Name()).ToList();
         // A database not yet given its image, or mid-reset, may still take any: wait for it.
         if (mine.Any(d => d.Status?.ImageRevision is null || (d.Status.ObservedReset ?? 0) != d.Spec.Reset)) return;
-        foreach (var image in status.Images.Where(i => i.Status == nameof(ImageStatus.Ready) && i.Revision != newest).ToList())
+        foreach (var image in status.Images.Where(i => i.Status == ImagePhase.Ready && i.Revision != newest).ToList())
         {
             if (mine.Any(d => d.Status!.ImageRevision == image.Revision)) continue;
             var snapshot = KubeNames.ImageSnapshot(project.Name(), image.Revision);

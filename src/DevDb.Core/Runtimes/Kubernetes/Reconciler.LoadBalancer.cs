@@ -23,7 +23,7 @@ public sealed partial class Reconciler
         }
         var ports = (service.Spec.Ports ?? []).Where(p => p.Name?.StartsWith("lb-", StringComparison.Ordinal) != true).ToList();
         ports.AddRange(databases
-            .Where(d => d.Status?.LoadBalancerPort is not null && d.Status.Phase != nameof(DatabaseStatus.Failed))
+            .Where(d => d.Status?.LoadBalancerPort is not null && d.Status.Phase != DatabasePhase.Failed)
             .OrderBy(d => d.Status!.LoadBalancerPort)
             .Select(d => new V1ServicePort
             {

@@ -246,9 +246,9 @@ public sealed partial class Reconciler
         IReadOnlyList<DatabaseResource> all, ClusterView view, V1Service? loadBalancer, CancellationToken cancellationToken)
     {
         var before = Fingerprint(database.Status);
-        var status = database.Status ??= new DatabaseState { Phase = nameof(DatabaseStatus.Creating) };
+        var status = database.Status ??= new DatabaseState { Phase = DatabasePhase.Creating };
         var objectName = KubeNames.DatabaseObject(database.Name());
-        if (status.Phase == nameof(DatabaseStatus.Failed))
+        if (status.Phase == DatabasePhase.Failed)
         {
             await DeleteFailedServerAsync(database, view, cancellationToken);
             return;
@@ -261,7 +261,7 @@ public sealed partial class Reconciler
         {
             if (Fingerprint(status) == before) return;
             await _databases.ReplaceStatusAsync(database, cancellationToken);
-            if (status.Phase != nameof(DatabaseStatus.Failed)) return;
+            if (status.Phase != DatabasePhase.Failed) return;
             await RecordEventAsync(database, "Warning", "DatabaseFailed", $"{status.ErrorCode}: {status.Error}", cancellationToken);
             await DeleteFailedServerAsync(database, view, cancellationToken);
         }
@@ -294,7 +294,7 @@ public sealed partial class Reconciler
 
         if ((status.ObservedReset ?? 0) != database.Spec.Reset)
         {
-            if (project.Status?.Images.Where(i => i.Status == nameof(ImageStatus.Ready)).MaxBy(i => i.Revision) is not { } newest)
+            if (project.Status?.Images.Where(i => i.Status == ImagePhase.Ready).MaxBy(i => i.Revision) is not { } newest)
             {
                 // Nothing to reset to (all builds failed): the request stays pending, the server keeps running.
                 await SettleAsync();
@@ -303,7 +303,7 @@ public sealed partial class Reconciler
             status.ImageRevision = newest.Revision;
             status.Volume = KubeNames.DatabaseVolume(name, database.Spec.Reset);
             status.ObservedReset = database.Spec.Reset;
-            status.Phase = nameof(DatabaseStatus.Creating);
+            status.Phase = DatabasePhase.Creating;
         }
 
         // A load balancer the cloud gave its address after this database was made: the connection details follow.
@@ -366,10 +366,10 @@ public sealed partial class Reconciler
             Fail(status, ErrorCodes.ProjectNotFound, $"There is no project named '{database.Spec.Project}'.");
             return false;
         }
-        var newest = project.Status?.Images.Where(i => i.Status == nameof(ImageStatus.Ready)).MaxBy(i => i.Revision);
+        var newest = project.Status?.Images.Where(i => i.Status == ImagePhase.Ready).MaxBy(i => i.Revision);
         if (newest is null)
         {
-            if (project.Status?.Phase == nameof(ProjectStatus.Failed))
+            if (project.Status?.Phase == ProjectPhase.Failed)
                 Fail(status, ErrorCodes.ProjectNotReady, $"Project '{project.Name()}' has no image to clone: its build failed: {project.Status.Error}");
             return false;
         }
@@ -428,19 +428,19 @@ public sealed partial class Reconciler
     private static string? ClaimOf(V1StatefulSet server) =>
         server.Spec.Template.Spec.Volumes?.FirstOrDefault(v => v.Name == "data")?.PersistentVolumeClaim?.ClaimName;
 
-    private static string ObservePhase(DatabaseResource database, V1Pod? pod, DatabaseState status)
+    private static DatabasePhase ObservePhase(DatabaseResource database, V1Pod? pod, DatabaseState status)
     {
-        if (!database.Spec.Running) return pod is null ? nameof(DatabaseStatus.Stopped) : status.Phase!;
+        if (!database.Spec.Running) return pod is null ? DatabasePhase.Stopped : status.Phase ?? DatabasePhase.Creating;
         // During a reset the old pod may still answer: only a pod on the current volume counts.
         if (pod is not null && pod.Spec.Volumes?.FirstOrDefault(v => v.Name == "data")?.PersistentVolumeClaim?.ClaimName != status.Volume) pod = null;
-        if (pod?.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true) return nameof(DatabaseStatus.Running);
-        if (FailedContainer(pod) is { } failure && status.Phase == nameof(DatabaseStatus.Creating))
+        if (pod?.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true) return DatabasePhase.Running;
+        if (FailedContainer(pod) is { } failure && status.Phase == DatabasePhase.Creating)
         {
             Fail(status, ErrorCodes.ServerStartFailed, $"The server of database '{database.Name()}' did not start: {failure}");
-            return nameof(DatabaseStatus.Failed);
+            return DatabasePhase.Failed;
         }
         // A server that ran before and is coming back (a deleted pod, a node drained) shows as Stopped until it answers.
-        return status.Phase == nameof(DatabaseStatus.Creating) ? status.Phase : nameof(DatabaseStatus.Stopped);
+        return status.Phase == DatabasePhase.Creating ? DatabasePhase.Creating : DatabasePhase.Stopped;
     }
 
     /// <summary>
@@ -475,7 +475,7 @@ public sealed partial class Reconciler
 
     private static void Fail(DatabaseState status, string code, string message)
     {
-        status.Phase = nameof(DatabaseStatus.Failed);
+        status.Phase = DatabasePhase.Failed;
         status.LoadBalancerPort = null;
         status.Error = message;
         status.ErrorCode = code;
