@@ -1,6 +1,4 @@
 using System.Net;
-using System.Text.Json;
-using DevDb.Core.Model;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
