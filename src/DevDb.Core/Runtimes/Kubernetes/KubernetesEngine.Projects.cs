@@ -120,7 +120,7 @@ public sealed partial class KubernetesEngine
             var project = await RequireProjectAsync(name, cancellationToken);
             var status = project.Status ??= new ProjectState();
             if ((status.ObservedRefresh ?? -1) >= refresh) return project;
-            status.StartImage(refresh, DateTimeOffset.UtcNow);
+            status.StartImage(refresh, _engineOptions.Clock.GetUtcNow());
             if (!status.Images.Any(i => i.Status == ImagePhase.Ready)) status.Phase = ProjectPhase.Building;
             try
             {

@@ -13,6 +13,8 @@ public sealed record KubernetesEngineOptions
     public bool ProbeSources { get; init; }
     public DumpSourceOptions Sources { get; init; } = new();
     public TimeSpan PollInterval { get; init; } = Polling.DefaultInterval;
+    /// <summary>The clock of what the engine records (an image build's start); waits use real time, as <see cref="LocalEngineOptions.Clock"/>.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
 }
 
 /// <summary>

@@ -14,7 +14,7 @@ public sealed partial class Reconciler
     /// </summary>
     private async Task RecordEventAsync(IKubernetesObject<V1ObjectMeta> record, string type, string reason, string message, CancellationToken cancellationToken)
     {
-        var now = _time.GetUtcNow().UtcDateTime;
+        var now = _clock.GetUtcNow().UtcDateTime;
         try
         {
             await _client.CoreV1.CreateNamespacedEventAsync(new Corev1Event

@@ -15,7 +15,7 @@ public sealed partial class Reconciler
         var before = Fingerprint(project.Status);
         var status = project.Status ??= new ProjectState();
         // The engine records the image a request asks for; a refresh made another way (kubectl edit) is recorded here.
-        if ((status.ObservedRefresh ?? -1) != project.Spec.Refresh) status.StartImage(project.Spec.Refresh, _time.GetUtcNow());
+        if ((status.ObservedRefresh ?? -1) != project.Spec.Refresh) status.StartImage(project.Spec.Refresh, _clock.GetUtcNow());
         foreach (var image in status.Images.Where(i => i.Status == ImagePhase.Building).ToList())
             await AdvanceBuildAsync(project, image, view, cancellationToken);
         await PruneImagesAsync(project, databases, view, cancellationToken);
@@ -37,7 +37,7 @@ public sealed partial class Reconciler
             image.Status = ImagePhase.Ready;
             image.Snapshot = snapshotName;
             image.SizeBytes = snapshot.Status.RestoreSize?.ToInt64();
-            image.BuildSeconds = Math.Round((_time.GetUtcNow() - image.Created).TotalSeconds, 1);
+            image.BuildSeconds = Math.Round((_clock.GetUtcNow() - image.Created).TotalSeconds, 1);
             project.Status!.Error = null;
             project.Status.ErrorCode = null;
             await DeleteBuildObjectsAsync(name, image.Revision, keepVolume: _options.KeepRestoreVolume, cancellationToken);
@@ -79,7 +79,7 @@ public sealed partial class Reconciler
         }
         if (view.Volume(KubeNames.RestoreVolume(name, image.Revision)) is { Status.Phase: "Pending" } pending
             && pending.Metadata.CreationTimestamp is { } created
-            && _time.GetUtcNow() - new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)) > _options.RestoreVolumeBindTimeout)
+            && _clock.GetUtcNow() - new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)) > _options.RestoreVolumeBindTimeout)
         {
             await FailBuildAsync(project, image, ErrorCodes.RestoreFailed,
                 $"Building image r{image.Revision} of project '{name}' failed: its restore volume {pending.Metadata.Name} stayed Pending for more than " +

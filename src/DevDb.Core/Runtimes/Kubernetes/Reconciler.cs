@@ -25,9 +25,14 @@ public sealed partial class Reconciler
     private readonly CustomResources<IngressRouteTcp> _routes;
     private readonly ILogger _log;
     private readonly SemaphoreSlim _kick = new(0);
-    private readonly TimeProvider _time;
+    private readonly TimeProvider _clock;
 
-    public Reconciler(IKubernetes client, KubernetesOptions options, ILogger<Reconciler>? log = null, TimeProvider? time = null)
+    /// <param name="clock">
+    /// The clock of what the reconciler records and decides by time: image creation and build times, Events, how long a
+    /// restore volume has been Pending (default <see cref="TimeProvider.System"/>; tests use a controllable one). The Lease
+    /// keeps the wall clock (KubernetesClient's LeaderElector reads it itself), and so do the resync and watch waits.
+    /// </param>
+    public Reconciler(IKubernetes client, KubernetesOptions options, ILogger<Reconciler>? log = null, TimeProvider? clock = null)
     {
         _client = client;
         _options = options;
@@ -37,7 +42,7 @@ public sealed partial class Reconciler
         _snapshots = new CustomResources<VolumeSnapshot>(client, options.Namespace);
         _routes = new CustomResources<IngressRouteTcp>(client, options.Namespace);
         _log = log ?? NullLogger<Reconciler>.Instance;
-        _time = time ?? TimeProvider.System;
+        _clock = clock ?? TimeProvider.System;
     }
 
     private string Namespace => _options.Namespace;
