@@ -109,7 +109,7 @@ public sealed class ContractTests
             Status = new ProjectState
             {
                 Phase = ProjectPhase.Ready, ObservedRefresh = 1, LastRevision = 2, Error = "e", ErrorCode = "c",
-                Images = [new ImageState { Revision = 2, Refresh = 1, Status = ImagePhase.Ready, Snapshot = "s", Created = DateTimeOffset.UtcNow, SourceFormat = "Custom", SourceBytes = 1, SizeBytes = 2, BuildSeconds = 3, Error = "e" }],
+                Images = [new ImageState { Revision = 2, Refresh = 1, Status = ImagePhase.Ready, Snapshot = "s", Created = DateTimeOffset.UtcNow, SourceFormat = "Custom", SourceBytes = 1, SizeBytes = 2, BuildSeconds = 3 }],
             },
         };
         var database = new DatabaseResource

@@ -120,7 +120,6 @@ public sealed partial class KubernetesEngine : IDevDbService
             SourceBytes = i.SourceBytes ?? 0,
             SizeBytes = i.SizeBytes ?? 0,
             BuildDuration = TimeSpan.FromSeconds(i.BuildSeconds ?? 0),
-            Error = i.Error,
         }).ToList(),
     };
 

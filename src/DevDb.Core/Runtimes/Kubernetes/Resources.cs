@@ -91,7 +91,6 @@ public sealed class ImageState
     [JsonPropertyName("sourceBytes")] public long? SourceBytes { get; set; }
     [JsonPropertyName("sizeBytes")] public long? SizeBytes { get; set; }
     [JsonPropertyName("buildSeconds")] public double? BuildSeconds { get; set; }
-    [JsonPropertyName("error")] public string? Error { get; set; }
 }
 
 /// <summary>A database's record, kind DevDbDatabase: what its owner wants (spec) and what runs (status).</summary>
