@@ -100,6 +100,27 @@ public sealed class ProjectLifecycleTests
     }
 
     [Fact]
+    public async Task An_image_is_dated_by_the_engines_and_the_reconcilers_clock()
+    {
+        var clock = new FixedClock(new DateTimeOffset(2031, 5, 6, 7, 8, 9, TimeSpan.Zero));
+        await using var rig = await StartAsync(clock: clock);
+
+        var project = await rig.Engine.NewProjectAsync(Shop());
+
+        var image = project.Images.Single();
+        Assert.Equal((clock.Now, TimeSpan.Zero), (image.Created, image.BuildDuration)); // the clock stood still during the build
+        var imageReady = (await rig.Client.CoreV1.ListNamespacedEventAsync(Namespace)).Items.Single(e => e.Reason == "ImageReady");
+        Assert.Equal(clock.Now.UtcDateTime, imageReady.LastTimestamp);
+    }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now => now;
+
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    [Fact]
     public async Task A_failed_fetch_fails_the_project_with_the_code_and_words_of_the_fetch_step_and_leaves_no_object()
     {
         const string message = "{\"code\":\"SourceNotFound\",\"message\":\"There is no object 'missing.dump' in bucket 'dumps'.\",\"recommendedAction\":\"Check the key.\"}";
