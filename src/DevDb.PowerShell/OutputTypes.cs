@@ -141,9 +141,6 @@ public sealed class DevDbImage
     public long SizeBytes { get; init; }
     /// <summary>How long the build took, in seconds.</summary>
     public double BuildSeconds { get; init; }
-    /// <summary>Why its build failed, if it did.</summary>
-    public string? Error { get; init; }
-
     internal static DevDbImage From(Image image) => new()
     {
         Project = image.Project,
@@ -154,7 +151,6 @@ public sealed class DevDbImage
         SourceBytes = image.SourceBytes,
         SizeBytes = image.SizeBytes,
         BuildSeconds = Math.Round(image.BuildDuration.TotalSeconds, 3),
-        Error = image.Error,
     };
 
     /// <summary>Short, as in a project's Images column: r1 Ready.</summary>

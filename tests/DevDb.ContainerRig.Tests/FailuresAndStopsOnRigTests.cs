@@ -61,10 +61,10 @@ public sealed class FailuresAndStopsOnRigTests(S3rverFixture s3)
         await using var files = new HttpFileServer(Path.GetDirectoryName(RepoPaths.SampleDump)!);
         // A project with its own image (spec.postgresImage): the stand-in rebuilt with STOPSIGNAL SIGTERM, which
         // asks Postgres for a smart shutdown (it waits for every session), as many self-built images do.
-        await rig.Client.CustomObjects.CreateNamespacedCustomObjectAsync(new DevDbProject
+        await rig.Client.CustomObjects.CreateNamespacedCustomObjectAsync(new ProjectResource
         {
             Metadata = new V1ObjectMeta { Name = "shop" },
-            Spec = new ProjectSpec { PostgresVersion = 15, Source = files.UrlFor("shop.dump"), PostgresImage = "devdb-rig/postgres-sigterm:{0}" },
+            Spec = new ProjectResourceSpec { PostgresVersion = 15, Source = files.UrlFor("shop.dump"), PostgresImage = "devdb-rig/postgres-sigterm:{0}" },
         }, DevDbGroup.Name, DevDbGroup.Version, ContainerRig.Namespace, DevDbGroup.Projects);
         await rig.UntilAsync(async () => (await rig.Engine.GetProjectAsync("shop")).Status == ProjectStatus.Ready, "the project is ready");
         await rig.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "frank", Owner = "frank" });

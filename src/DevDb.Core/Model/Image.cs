@@ -1,6 +1,7 @@
 namespace DevDb.Core.Model;
 
-public enum ImageStatus { Building, Ready, Failed }
+/// <summary>A failed build leaves no image (its error is on the project), so an image is only ever Building or Ready.</summary>
+public enum ImageStatus { Building, Ready }
 
 /// <summary>One restored, cleanly shut-down copy of a project's source at a point in time.</summary>
 public sealed record Image
@@ -16,7 +17,6 @@ public sealed record Image
     /// <summary>Size of the restored data folder.</summary>
     public long SizeBytes { get; init; }
     public TimeSpan BuildDuration { get; init; }
-    public string? Error { get; init; }
 
     /// <summary>Short, for lists such as a project's Images in Format-List.</summary>
     public override string ToString() => $"r{Revision} {Status}";

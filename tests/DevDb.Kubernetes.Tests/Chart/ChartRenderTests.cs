@@ -478,7 +478,7 @@ public sealed class ChartRenderTests
         Assert.Equal(["fd00:ec2::254/128"], blocks[1].Except);
         // The restore Job's pods carry the labels the policy selects.
         var options = new DevDb.Core.Runtimes.Kubernetes.KubernetesOptions();
-        var project = new DevDb.Core.Runtimes.Kubernetes.DevDbProject { Metadata = new V1ObjectMeta { Name = "shop", Uid = "u" }, Spec = new() { Source = "s3://b/k", PostgresVersion = 15 } };
+        var project = new DevDb.Core.Runtimes.Kubernetes.ProjectResource { Metadata = new V1ObjectMeta { Name = "shop", Uid = "u" }, Spec = new() { Source = "s3://b/k", PostgresVersion = 15 } };
         var labels = new DevDb.Core.Runtimes.Kubernetes.Manifests(options).RestoreJob(project, 1).Spec.Template.Metadata.Labels;
         Assert.All(policy.Spec.PodSelector.MatchLabels, l => Assert.Equal(l.Value, labels[l.Key]));
     }

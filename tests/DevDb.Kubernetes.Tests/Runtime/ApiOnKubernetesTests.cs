@@ -89,7 +89,7 @@ public sealed class ApiOnKubernetesTests : IAsyncLifetime
         Assert.Equal(ProjectStatus.Ready, project.Status);
         Assert.Equal((DatabaseStatus.Running, "dave", "dave-shop.db.example.test", 5432), (database.Status, database.Owner, database.Host, database.Port));
         Assert.Equal(32, connection.Password.Length);
-        Assert.Equal("dave", _rig.Find<DevDbDatabase>("dave-shop")!.Spec.Owner);
+        Assert.Equal("dave", _rig.Find<DatabaseResource>("dave-shop")!.Spec.Owner);
         // One replica holds the Lease; the other stands by.
         var lease = await _rig.Client.CoordinationV1.ReadNamespacedLeaseAsync("devdb-reconciler", Namespace);
         Assert.False(string.IsNullOrEmpty(lease.Spec.HolderIdentity));

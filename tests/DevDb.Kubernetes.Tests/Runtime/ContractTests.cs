@@ -102,23 +102,23 @@ public sealed class ContractTests
     public async Task Every_field_DevDb_writes_into_its_records_is_declared_by_the_CRDs_so_no_API_server_prunes_it()
     {
         var crds = (await HelmChart.RenderAsync()).OfType<V1CustomResourceDefinition>().ToDictionary(c => c.Spec.Names.Kind);
-        var project = new DevDbProject
+        var project = new ProjectResource
         {
             Metadata = new V1ObjectMeta { Name = "shop" },
-            Spec = new ProjectSpec { PostgresVersion = 16, Source = "s3://b/k", PostRestoreSql = "SELECT 1", PostgresImage = "postgis/postgis:{0}-3.4", Refresh = 1 },
+            Spec = new ProjectResourceSpec { PostgresVersion = 16, Source = "s3://b/k", PostRestoreSql = "SELECT 1", PostgresImage = "postgis/postgis:{0}-3.4", Refresh = 1 },
             Status = new ProjectState
             {
-                Phase = "Ready", ObservedRefresh = 1, LastRevision = 2, Error = "e", ErrorCode = "c",
-                Images = [new ImageState { Revision = 2, Refresh = 1, Status = "Ready", Snapshot = "s", Created = DateTimeOffset.UtcNow, SourceFormat = "Custom", SourceBytes = 1, SizeBytes = 2, BuildSeconds = 3, Error = "e" }],
+                Phase = ProjectPhase.Ready, ObservedRefresh = 1, LastRevision = 2, Error = "e", ErrorCode = "c",
+                Images = [new ImageState { Revision = 2, Refresh = 1, Status = ImagePhase.Ready, Snapshot = "s", Created = DateTimeOffset.UtcNow, SourceFormat = "Custom", SourceBytes = 1, SizeBytes = 2, BuildSeconds = 3 }],
             },
         };
-        var database = new DevDbDatabase
+        var database = new DatabaseResource
         {
             Metadata = new V1ObjectMeta { Name = "dave" },
-            Spec = new DatabaseSpecBlock { Project = "shop", Owner = "dave", Running = true, Reset = 1 },
+            Spec = new DatabaseResourceSpec { Project = "shop", Owner = "dave", Running = true, Reset = 1 },
             Status = new DatabaseState
             {
-                Phase = "Running", ImageRevision = 2, Host = "h", Port = 5432, SniHost = "s", LoadBalancerPort = 31000, DatabaseName = "app",
+                Phase = DatabasePhase.Running, ImageRevision = 2, Host = "h", Port = 5432, SniHost = "s", LoadBalancerPort = 31000, DatabaseName = "app",
                 Username = "dave", SecretName = "x", Volume = "v", ObservedReset = 1, Error = "e", ErrorCode = "c",
             },
         };
@@ -131,6 +131,27 @@ public sealed class ContractTests
 
         Assert.True(undeclared.Count == 0, "Not in the CRD schema: " + string.Join(", ", undeclared));
     }
+
+    [Fact]
+    public async Task The_records_phases_are_stored_as_exactly_the_names_the_CRDs_enums_allow()
+    {
+        var crds = (await HelmChart.RenderAsync()).OfType<V1CustomResourceDefinition>().ToDictionary(c => c.Spec.Names.Kind);
+        var projectStatus = StatusSchema(crds["DevDbProject"]);
+        var databaseStatus = StatusSchema(crds["DevDbDatabase"]);
+
+        Assert.Equal(Enum.GetNames<ProjectPhase>(), Allowed(projectStatus["phase"]!));
+        Assert.Equal(Enum.GetNames<ImagePhase>(), Allowed(projectStatus["images"]!["items"]!["properties"]!["status"]!));
+        Assert.Equal(Enum.GetNames<DatabasePhase>(), Allowed(databaseStatus["phase"]!));
+        var project = KubernetesJson.Serialize(new ProjectState { Phase = ProjectPhase.Failed, Images = [new ImageState { Revision = 1, Status = ImagePhase.Ready }] });
+        Assert.Contains("\"phase\":\"Failed\"", project);
+        Assert.Contains("\"status\":\"Ready\"", project);
+        Assert.Equal(DatabasePhase.Stopped, KubernetesJson.Deserialize<DatabaseState>("""{"phase":"Stopped"}""").Phase);
+    }
+
+    private static JsonNode StatusSchema(V1CustomResourceDefinition crd) =>
+        JsonNode.Parse(KubernetesJson.Serialize(crd.Spec.Versions.Single(v => v.Storage).Schema.OpenAPIV3Schema))!["properties"]!["status"]!["properties"]!;
+
+    private static string[] Allowed(JsonNode property) => property["enum"]!.AsArray().Select(v => v!.GetValue<string>()).ToArray();
 
     private static IEnumerable<string> UnsetProperties(object record) =>
         record.GetType().GetProperties().Where(p => p.GetValue(record) is null).Select(p => $"{record.GetType().Name}.{p.Name}");

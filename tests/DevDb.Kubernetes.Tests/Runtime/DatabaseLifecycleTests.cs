@@ -34,7 +34,7 @@ public sealed class DatabaseLifecycleTests
         Assert.Equal(DatabaseStatus.Creating, creating.Status);
         await UntilAsync(() => rig.Server.Find(("v1"), "pods", Namespace, "devdb-db-dave-0") is not null, "the database's pod exists");
         Assert.Equal(DatabaseStatus.Creating, (await rig.Engine.GetDatabaseAsync("dave")).Status); // not Ready yet
-        var record = rig.Find<DevDbDatabase>("dave")!;
+        var record = rig.Find<DatabaseResource>("dave")!;
         Assert.Equal(("shop", "dave", "devdb"), (record.Metadata.Labels[KubeNames.Project], record.Metadata.Labels[KubeNames.Owner], record.Metadata.Labels[KubeNames.ManagedBy]));
 
         var volume = rig.Find<V1PersistentVolumeClaim>("devdb-db-dave-0")!;
@@ -159,7 +159,7 @@ public sealed class DatabaseLifecycleTests
         Assert.Equal((DatabaseStatus.Running, "erin"), (again.Status, again.Owner));
         var after = await rig.Engine.GetConnectionAsync("dave");
         Assert.NotEqual(before.Password, after.Password);
-        var record = rig.Find<DevDbDatabase>("dave")!;
+        var record = rig.Find<DatabaseResource>("dave")!;
         await UntilAsync(() => rig.Find<V1StatefulSet>("devdb-db-dave")?.Metadata.OwnerReferences.Single().Uid == record.Metadata.Uid,
             "the new record owns the server");
         Assert.Equal(record.Metadata.Uid, rig.Find<V1Secret>("devdb-db-dave")!.Metadata.OwnerReferences.Single().Uid);
@@ -194,10 +194,10 @@ public sealed class DatabaseLifecycleTests
     {
         await using var rig = await RigWithProjectAsync();
 
-        await rig.Client.CustomObjects.CreateNamespacedCustomObjectAsync(new DevDbDatabase
+        await rig.Client.CustomObjects.CreateNamespacedCustomObjectAsync(new DatabaseResource
         {
             Metadata = new V1ObjectMeta { Name = "kim", Labels = new Dictionary<string, string> { [KubeNames.Project] = "shop" } },
-            Spec = new DatabaseSpecBlock { Project = "shop", Owner = "kim" },
+            Spec = new DatabaseResourceSpec { Project = "shop", Owner = "kim" },
         }, DevDbGroup.Name, DevDbGroup.Version, Namespace, DevDbGroup.Databases);
         var database = await rig.Engine.WaitDatabaseAsync("kim");
 
@@ -309,7 +309,7 @@ public sealed class DatabaseLifecycleTests
         Assert.Equal((DatabaseStatus.Running, owner), (database.Status, database.Owner));
         var server = Assert.Single(rig.Server.FindAll("apps/v1", "statefulsets", Namespace));
         Assert.True(server["metadata"]!["name"]!.GetValue<string>().Length <= 52);
-        Assert.Equal("CORP-Dave.Smith-example.com", rig.Find<DevDbDatabase>(name)!.Metadata.Labels[KubeNames.Owner]);
+        Assert.Equal("CORP-Dave.Smith-example.com", rig.Find<DatabaseResource>(name)!.Metadata.Labels[KubeNames.Owner]);
         Assert.Equal([name], (await rig.Engine.GetDatabasesAsync(owner: owner)).Select(d => d.Name));
         Assert.Empty(await rig.Engine.GetDatabasesAsync(owner: "CORP-Dave.Smith-example.com"));
     }

@@ -21,14 +21,14 @@ public sealed class KubernetesRig : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
 
-    private KubernetesRig(KubeApiServer server, KubernetesOptions options)
+    private KubernetesRig(KubeApiServer server, KubernetesOptions options, TimeProvider? clock)
     {
         Server = server;
         Options = options;
         Client = server.CreateClient();
-        Engine = new KubernetesEngine(Client, options, new KubernetesEngineOptions { PollInterval = TimeSpan.FromMilliseconds(50) });
+        Engine = new KubernetesEngine(Client, options, new KubernetesEngineOptions { PollInterval = TimeSpan.FromMilliseconds(50), Clock = clock ?? TimeProvider.System });
         // DEVDB_TEST_LOG=1 shows the reconciler's log on the console, for debugging a test.
-        Reconciler = new Reconciler(Client, options, Environment.GetEnvironmentVariable("DEVDB_TEST_LOG") == "1" ? Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddConsole().SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug)).CreateLogger<Reconciler>() : NullLogger<Reconciler>.Instance);
+        Reconciler = new Reconciler(Client, options, Environment.GetEnvironmentVariable("DEVDB_TEST_LOG") == "1" ? Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddConsole().SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug)).CreateLogger<Reconciler>() : NullLogger<Reconciler>.Instance, clock);
     }
 
     public KubeApiServer Server { get; }
@@ -37,9 +37,9 @@ public sealed class KubernetesRig : IAsyncDisposable
     public KubernetesEngine Engine { get; }
     public Reconciler Reconciler { get; }
 
-    /// <summary>Options as the chart sets them, with fast timings; <paramref name="configure"/> changes them further.</summary>
+    /// <summary>Options as the chart sets them, with fast timings; <paramref name="configure"/> changes them further; <paramref name="clock"/> is the engine's and the reconciler's.</summary>
     public static async Task<KubernetesRig> StartAsync(Action<KubeApiServerOptions>? configureServer = null,
-        Func<KubernetesOptions, KubernetesOptions>? configure = null, bool runReconciler = true)
+        Func<KubernetesOptions, KubernetesOptions>? configure = null, bool runReconciler = true, TimeProvider? clock = null)
     {
         var serverOptions = new KubeApiServerOptions();
         configureServer?.Invoke(serverOptions);
@@ -52,7 +52,7 @@ public sealed class KubernetesRig : IAsyncDisposable
             ResyncInterval = TimeSpan.FromMilliseconds(200),
             LeaderElection = Fast,
         };
-        var rig = new KubernetesRig(server, configure?.Invoke(options) ?? options);
+        var rig = new KubernetesRig(server, configure?.Invoke(options) ?? options, clock);
         if (runReconciler) _ = rig.StartReconciler(rig.Reconciler, "replica-a");
         return rig;
     }

@@ -22,7 +22,7 @@ public sealed class LoginRuleTests
             rig.Engine.BeginNewProjectAsync(ProjectLifecycleTests.Shop() with { SuperuserLogins = true }));
 
         Assert.Equal(ErrorCodes.SuperuserLoginsNotAllowed, refused.Code);
-        Assert.Null(rig.Find<DevDbProject>("shop"));
+        Assert.Null(rig.Find<ProjectResource>("shop"));
     }
 
     [Theory]

@@ -29,7 +29,7 @@ public sealed class ProjectLifecycleTests
         var started = await rig.Engine.BeginNewProjectAsync(Shop());
         Assert.Equal(ProjectStatus.Building, started.Status);
         await UntilAsync(() => rig.Find<V1Job>("devdb-shop-r1-restore") is not null, "the restore Job exists");
-        var record = rig.Find<DevDbProject>("shop")!;
+        var record = rig.Find<ProjectResource>("shop")!;
 
         var volume = rig.Find<V1PersistentVolumeClaim>("devdb-shop-r1-restore")!;
         Assert.Equal(["ReadWriteOnce"], volume.Spec.AccessModes);
@@ -95,8 +95,29 @@ public sealed class ProjectLifecycleTests
         await UntilAsync(() => rig.Find<V1Job>("devdb-shop-r1-restore") is null && rig.Find<V1PersistentVolumeClaim>("devdb-shop-r1-restore") is null,
             "the restore Job and its volume are deleted once the snapshot is ready");
         // What kubectl get devdbprojects shows.
-        var status = rig.Find<DevDbProject>("shop")!.Status!;
-        Assert.Equal(("Ready", "devdb-shop-r1"), (status.Phase, status.Images.Single().Snapshot));
+        var status = rig.Find<ProjectResource>("shop")!.Status!;
+        Assert.Equal((ProjectPhase.Ready, "devdb-shop-r1"), (status.Phase, status.Images.Single().Snapshot));
+    }
+
+    [Fact]
+    public async Task An_image_is_dated_by_the_engines_and_the_reconcilers_clock()
+    {
+        var clock = new FixedClock(new DateTimeOffset(2031, 5, 6, 7, 8, 9, TimeSpan.Zero));
+        await using var rig = await StartAsync(clock: clock);
+
+        var project = await rig.Engine.NewProjectAsync(Shop());
+
+        var image = project.Images.Single();
+        Assert.Equal((clock.Now, TimeSpan.Zero), (image.Created, image.BuildDuration)); // the clock stood still during the build
+        var imageReady = (await rig.Client.CoreV1.ListNamespacedEventAsync(Namespace)).Items.Single(e => e.Reason == "ImageReady");
+        Assert.Equal(clock.Now.UtcDateTime, imageReady.LastTimestamp);
+    }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now => now;
+
+        public override DateTimeOffset GetUtcNow() => now;
     }
 
     [Fact]
@@ -182,7 +203,7 @@ public sealed class ProjectLifecycleTests
         var refreshed = await rig.Engine.UpdateProjectAsync(new UpdateProjectRequest { Name = "shop", Source = "s3://dumps/shop-2.dump" });
 
         Assert.Equal([1, 2], refreshed.Images.Select(i => i.Revision));
-        Assert.Equal("s3://dumps/shop-2.dump", rig.Find<DevDbProject>("shop")!.Spec.Source);
+        Assert.Equal("s3://dumps/shop-2.dump", rig.Find<ProjectResource>("shop")!.Spec.Source);
         Assert.Equal(1, (await rig.Engine.GetDatabaseAsync("dave")).ImageRevision);
         Assert.NotNull(rig.Find<VolumeSnapshot>("devdb-shop-r1"));
 
@@ -222,7 +243,7 @@ public sealed class ProjectLifecycleTests
 
         var refused = await Assert.ThrowsAsync<DevDbException>(() => rig.Engine.RemoveProjectAsync("shop"));
         Assert.Equal(ErrorCodes.ProjectHasDatabases, refused.Code);
-        Assert.NotNull(rig.Find<DevDbProject>("shop"));
+        Assert.NotNull(rig.Find<ProjectResource>("shop"));
 
         await rig.Engine.RemoveProjectAsync("shop", force: true);
 
@@ -245,7 +266,7 @@ public sealed class ProjectLifecycleTests
         await rig.Engine.NewProjectAsync(Shop());
         var duplicate = await Assert.ThrowsAsync<DevDbException>(() => rig.Engine.NewProjectAsync(Shop("s3://dumps/other.dump")));
         Assert.Equal(ErrorCodes.ProjectExists, duplicate.Code);
-        Assert.Equal("s3://dumps/shop.dump", rig.Find<DevDbProject>("shop")!.Spec.Source);
+        Assert.Equal("s3://dumps/shop.dump", rig.Find<ProjectResource>("shop")!.Spec.Source);
         Assert.Equal(ErrorCodes.ProjectNotFound, (await Assert.ThrowsAsync<DevDbException>(() => rig.Engine.GetProjectAsync("nope"))).Code);
     }
 

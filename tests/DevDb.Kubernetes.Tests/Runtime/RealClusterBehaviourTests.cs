@@ -103,10 +103,10 @@ public sealed class RealClusterBehaviourTests
         {
             ImagePullSecrets = ["regcred"], PostgresImage = "mirror.example.test/library/postgres:{0}",
         });
-        await rig.Client.CustomObjects.CreateNamespacedCustomObjectAsync(new DevDbProject
+        await rig.Client.CustomObjects.CreateNamespacedCustomObjectAsync(new ProjectResource
         {
             Metadata = new V1ObjectMeta { Name = "gis" },
-            Spec = new ProjectSpec { PostgresVersion = 16, Source = "s3://dumps/gis.dump", PostgresImage = "postgis/postgis:{0}-3.4" },
+            Spec = new ProjectResourceSpec { PostgresVersion = 16, Source = "s3://dumps/gis.dump", PostgresImage = "postgis/postgis:{0}-3.4" },
         }, DevDbGroup.Name, DevDbGroup.Version, Namespace, DevDbGroup.Projects);
         await UntilAsync(() => rig.Find<V1Job>("devdb-gis-r1-restore") is not null, "gis's restore Job exists");
         var gisJob = rig.Find<V1Job>("devdb-gis-r1-restore")!.Spec.Template.Spec;
@@ -153,7 +153,7 @@ public sealed class RealClusterBehaviourTests
     public void The_restore_servers_maintenance_work_mem_times_the_jobs_fits_in_the_memory_limit(string limit, int jobs, long expected)
     {
         var job = new Manifests(new KubernetesOptions { RestoreMemoryLimit = limit, RestoreJobs = jobs })
-            .RestoreJob(new DevDbProject { Metadata = new V1ObjectMeta { Name = "shop", Uid = "u" }, Spec = new ProjectSpec { PostgresVersion = 16, Source = "s3://b/k" } }, 1);
+            .RestoreJob(new ProjectResource { Metadata = new V1ObjectMeta { Name = "shop", Uid = "u" }, Spec = new ProjectResourceSpec { PostgresVersion = 16, Source = "s3://b/k" } }, 1);
 
         var value = job.Spec.Template.Spec.Containers.Single().Env.Single(e => e.Name == "DEVDB_MAINTENANCE_WORK_MEM").Value;
 

@@ -1,8 +1,5 @@
-using System.Net;
 using System.Text.Json;
-using DevDb.Core.Model;
 using k8s;
-using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 
@@ -13,23 +10,23 @@ public sealed partial class Reconciler
 {
     // ---- projects -------------------------------------------------------------------------------
 
-    private async Task ReconcileProjectAsync(DevDbProject project, IReadOnlyList<DevDbDatabase> databases, ClusterView view, CancellationToken cancellationToken)
+    private async Task ReconcileProjectAsync(ProjectResource project, IReadOnlyList<DatabaseResource> databases, ClusterView view, CancellationToken cancellationToken)
     {
         var before = Fingerprint(project.Status);
         var status = project.Status ??= new ProjectState();
         // The engine records the image a request asks for; a refresh made another way (kubectl edit) is recorded here.
-        if ((status.ObservedRefresh ?? -1) != project.Spec.Refresh) status.StartImage(project.Spec.Refresh, _time.GetUtcNow());
-        foreach (var image in status.Images.Where(i => i.Status == nameof(ImageStatus.Building)).ToList())
+        if ((status.ObservedRefresh ?? -1) != project.Spec.Refresh) status.StartImage(project.Spec.Refresh, _clock.GetUtcNow());
+        foreach (var image in status.Images.Where(i => i.Status == ImagePhase.Building).ToList())
             await AdvanceBuildAsync(project, image, view, cancellationToken);
         await PruneImagesAsync(project, databases, view, cancellationToken);
-        status.Phase = status.Images.Any(i => i.Status == nameof(ImageStatus.Ready)) ? nameof(ProjectStatus.Ready)
-            : status.Images.Any(i => i.Status == nameof(ImageStatus.Building)) ? nameof(ProjectStatus.Building)
-            : nameof(ProjectStatus.Failed);
+        status.Phase = status.Images.Any(i => i.Status == ImagePhase.Ready) ? ProjectPhase.Ready
+            : status.Images.Any(i => i.Status == ImagePhase.Building) ? ProjectPhase.Building
+            : ProjectPhase.Failed;
         if (Fingerprint(status) != before) await _projects.ReplaceStatusAsync(project, cancellationToken);
     }
 
     /// <summary>Restore volume, then the restore Job, then a snapshot of the volume once the Job succeeded; the image is ready when the snapshot is.</summary>
-    private async Task AdvanceBuildAsync(DevDbProject project, ImageState image, ClusterView view, CancellationToken cancellationToken)
+    private async Task AdvanceBuildAsync(ProjectResource project, ImageState image, ClusterView view, CancellationToken cancellationToken)
     {
         var name = project.Name();
         var snapshotName = KubeNames.ImageSnapshot(name, image.Revision);
@@ -37,10 +34,10 @@ public sealed partial class Reconciler
         var snapshot = view.Snapshots.GetValueOrDefault(snapshotName);
         if (snapshot?.Status?.ReadyToUse == true)
         {
-            image.Status = nameof(ImageStatus.Ready);
+            image.Status = ImagePhase.Ready;
             image.Snapshot = snapshotName;
             image.SizeBytes = snapshot.Status.RestoreSize?.ToInt64();
-            image.BuildSeconds = Math.Round((_time.GetUtcNow() - image.Created).TotalSeconds, 1);
+            image.BuildSeconds = Math.Round((_clock.GetUtcNow() - image.Created).TotalSeconds, 1);
             project.Status!.Error = null;
             project.Status.ErrorCode = null;
             await DeleteBuildObjectsAsync(name, image.Revision, keepVolume: _options.KeepRestoreVolume, cancellationToken);
@@ -82,7 +79,7 @@ public sealed partial class Reconciler
         }
         if (view.Volume(KubeNames.RestoreVolume(name, image.Revision)) is { Status.Phase: "Pending" } pending
             && pending.Metadata.CreationTimestamp is { } created
-            && _time.GetUtcNow() - new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)) > _options.RestoreVolumeBindTimeout)
+            && _clock.GetUtcNow() - new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)) > _options.RestoreVolumeBindTimeout)
         {
             await FailBuildAsync(project, image, ErrorCodes.RestoreFailed,
                 $"Building image r{image.Revision} of project '{name}' failed: its restore volume {pending.Metadata.Name} stayed Pending for more than " +
@@ -100,7 +97,7 @@ public sealed partial class Reconciler
         }
     }
 
-    private async Task FailBuildAsync(DevDbProject project, ImageState image, string code, string message, CancellationToken cancellationToken)
+    private async Task FailBuildAsync(ProjectResource project, ImageState image, string code, string message, CancellationToken cancellationToken)
     {
         // A failed build leaves nothing behind but the error on the record, as in local mode.
         project.Status!.Images.Remove(image);
@@ -122,14 +119,14 @@ public sealed partial class Reconciler
     }
 
     /// <summary>Drops images nobody can clone again: not the newest ready one, and used by no database.</summary>
-    private async Task PruneImagesAsync(DevDbProject project, IReadOnlyList<DevDbDatabase> databases, ClusterView view, CancellationToken cancellationToken)
+    private async Task PruneImagesAsync(ProjectResource project, IReadOnlyList<DatabaseResource> databases, ClusterView view, CancellationToken cancellationToken)
     {
         var status = project.Status!;
-        var newest = status.Images.Where(i => i.Status == nameof(ImageStatus.Ready)).Select(i => i.Revision).DefaultIfEmpty(0).Max();
+        var newest = status.Images.Where(i => i.Status == ImagePhase.Ready).Select(i => i.Revision).DefaultIfEmpty(0).Max();
         var mine = databases.Where(d => d.Spec.Project == project.Name()).ToList();
         // A database not yet given its image, or mid-reset, may still take any: wait for it.
         if (mine.Any(d => d.Status?.ImageRevision is null || (d.Status.ObservedReset ?? 0) != d.Spec.Reset)) return;
-        foreach (var image in status.Images.Where(i => i.Status == nameof(ImageStatus.Ready) && i.Revision != newest).ToList())
+        foreach (var image in status.Images.Where(i => i.Status == ImagePhase.Ready && i.Revision != newest).ToList())
         {
             if (mine.Any(d => d.Status!.ImageRevision == image.Revision)) continue;
             var snapshot = KubeNames.ImageSnapshot(project.Name(), image.Revision);

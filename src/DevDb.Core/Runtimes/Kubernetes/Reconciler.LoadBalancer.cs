@@ -1,6 +1,4 @@
 using System.Net;
-using System.Text.Json;
-using DevDb.Core.Model;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -14,7 +12,7 @@ public sealed partial class Reconciler
     // ---- the shared load balancer ----------------------------------------------------------------
 
     /// <summary>One port per database on the chart's shared load balancer Service; ports of removed databases go.</summary>
-    private async Task ReconcileLoadBalancerAsync(IReadOnlyList<DevDbDatabase> databases, V1Service? service, CancellationToken cancellationToken)
+    private async Task ReconcileLoadBalancerAsync(IReadOnlyList<DatabaseResource> databases, V1Service? service, CancellationToken cancellationToken)
     {
         if (service is null)
         {
@@ -23,7 +21,7 @@ public sealed partial class Reconciler
         }
         var ports = (service.Spec.Ports ?? []).Where(p => p.Name?.StartsWith("lb-", StringComparison.Ordinal) != true).ToList();
         ports.AddRange(databases
-            .Where(d => d.Status?.LoadBalancerPort is not null && d.Status.Phase != nameof(DatabaseStatus.Failed))
+            .Where(d => d.Status?.LoadBalancerPort is not null && d.Status.Phase != DatabasePhase.Failed)
             .OrderBy(d => d.Status!.LoadBalancerPort)
             .Select(d => new V1ServicePort
             {

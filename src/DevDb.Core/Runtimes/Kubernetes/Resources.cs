@@ -14,18 +14,18 @@ public static class DevDbGroup
     public const string Databases = "devdbdatabases";
 }
 
-/// <summary>A project's record: what to restore (spec) and the images built so far (status).</summary>
+/// <summary>A project's record, kind DevDbProject: what to restore (spec) and the images built so far (status).</summary>
 [KubernetesEntity(Group = DevDbGroup.Name, ApiVersion = DevDbGroup.Version, Kind = "DevDbProject", PluralName = DevDbGroup.Projects)]
-public sealed class DevDbProject : IKubernetesObject<V1ObjectMeta>
+public sealed class ProjectResource : IKubernetesObject<V1ObjectMeta>
 {
     [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = DevDbGroup.ApiVersion;
     [JsonPropertyName("kind")] public string Kind { get; set; } = "DevDbProject";
     [JsonPropertyName("metadata")] public V1ObjectMeta Metadata { get; set; } = new();
-    [JsonPropertyName("spec")] public ProjectSpec Spec { get; set; } = new();
+    [JsonPropertyName("spec")] public ProjectResourceSpec Spec { get; set; } = new();
     [JsonPropertyName("status")] public ProjectState? Status { get; set; }
 }
 
-public sealed class ProjectSpec
+public sealed class ProjectResourceSpec
 {
     [JsonPropertyName("postgresVersion")] public int PostgresVersion { get; set; }
     [JsonPropertyName("source")] public string Source { get; set; } = "";
@@ -39,10 +39,27 @@ public sealed class ProjectSpec
     [JsonPropertyName("refresh")] public int Refresh { get; set; }
 }
 
+/// <summary>A DevDbProject's status.phase, stored by name (the CRD's enum): what <see cref="Model.ProjectStatus"/> it shows.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ProjectPhase>))]
+public enum ProjectPhase { Building, Ready, Failed }
+
+/// <summary>
+/// An image's status in a DevDbProject's status.images, stored by name (the CRD's enum). DevDb drops a failed
+/// build from the list, so it never writes Failed; the CRD admits it, and an image so marked by hand is not shown.
+/// </summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ImagePhase>))]
+public enum ImagePhase { Building, Ready, Failed }
+
+/// <summary>
+/// A DevDbDatabase's status.phase, stored by name (the CRD's enum). The engine shows Resetting, Stopping or
+/// Starting while the reconciler has not caught up with the spec (<see cref="KubernetesEngine"/>).
+/// </summary>
+[JsonConverter(typeof(JsonStringEnumConverter<DatabasePhase>))]
+public enum DatabasePhase { Creating, Running, Stopped, Crashed, Failed }
+
 public sealed class ProjectState
 {
-    /// <summary>Building, Ready or Failed (<see cref="Model.ProjectStatus"/>).</summary>
-    [JsonPropertyName("phase")] public string? Phase { get; set; }
+    [JsonPropertyName("phase")] public ProjectPhase? Phase { get; set; }
     /// <summary>The spec.refresh the newest image was built for.</summary>
     [JsonPropertyName("observedRefresh")] public int? ObservedRefresh { get; set; }
     /// <summary>The highest revision ever started, so revisions are never reused after failed builds are dropped.</summary>
@@ -55,7 +72,7 @@ public sealed class ProjectState
     public void StartImage(int refresh, DateTimeOffset now)
     {
         var revision = Math.Max(LastRevision ?? 0, Images.Select(i => i.Revision).DefaultIfEmpty(0).Max()) + 1;
-        Images.Add(new ImageState { Revision = revision, Refresh = refresh, Status = nameof(Model.ImageStatus.Building), Created = now });
+        Images.Add(new ImageState { Revision = revision, Refresh = refresh, Status = ImagePhase.Building, Created = now });
         ObservedRefresh = refresh;
         LastRevision = revision;
     }
@@ -66,8 +83,7 @@ public sealed class ImageState
     [JsonPropertyName("revision")] public int Revision { get; set; }
     /// <summary>The project's spec.refresh this image was built for: how a caller finds the build it asked for.</summary>
     [JsonPropertyName("refresh")] public int Refresh { get; set; }
-    /// <summary>Building, Ready or Failed (<see cref="Model.ImageStatus"/>).</summary>
-    [JsonPropertyName("status")] public string Status { get; set; } = "Building";
+    [JsonPropertyName("status")] public ImagePhase Status { get; set; } = ImagePhase.Building;
     /// <summary>The VolumeSnapshot databases are cloned from.</summary>
     [JsonPropertyName("snapshot")] public string? Snapshot { get; set; }
     [JsonPropertyName("created")] public DateTimeOffset Created { get; set; }
@@ -75,21 +91,20 @@ public sealed class ImageState
     [JsonPropertyName("sourceBytes")] public long? SourceBytes { get; set; }
     [JsonPropertyName("sizeBytes")] public long? SizeBytes { get; set; }
     [JsonPropertyName("buildSeconds")] public double? BuildSeconds { get; set; }
-    [JsonPropertyName("error")] public string? Error { get; set; }
 }
 
-/// <summary>A database's record: what its owner wants (spec) and what runs (status).</summary>
+/// <summary>A database's record, kind DevDbDatabase: what its owner wants (spec) and what runs (status).</summary>
 [KubernetesEntity(Group = DevDbGroup.Name, ApiVersion = DevDbGroup.Version, Kind = "DevDbDatabase", PluralName = DevDbGroup.Databases)]
-public sealed class DevDbDatabase : IKubernetesObject<V1ObjectMeta>
+public sealed class DatabaseResource : IKubernetesObject<V1ObjectMeta>
 {
     [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = DevDbGroup.ApiVersion;
     [JsonPropertyName("kind")] public string Kind { get; set; } = "DevDbDatabase";
     [JsonPropertyName("metadata")] public V1ObjectMeta Metadata { get; set; } = new();
-    [JsonPropertyName("spec")] public DatabaseSpecBlock Spec { get; set; } = new();
+    [JsonPropertyName("spec")] public DatabaseResourceSpec Spec { get; set; } = new();
     [JsonPropertyName("status")] public DatabaseState? Status { get; set; }
 }
 
-public sealed class DatabaseSpecBlock
+public sealed class DatabaseResourceSpec
 {
     [JsonPropertyName("project")] public string Project { get; set; } = "";
     [JsonPropertyName("owner")] public string Owner { get; set; } = "";
@@ -100,8 +115,7 @@ public sealed class DatabaseSpecBlock
 
 public sealed class DatabaseState
 {
-    /// <summary>Creating, Running, Stopped or Failed (<see cref="Model.DatabaseStatus"/>).</summary>
-    [JsonPropertyName("phase")] public string? Phase { get; set; }
+    [JsonPropertyName("phase")] public DatabasePhase? Phase { get; set; }
     [JsonPropertyName("imageRevision")] public int? ImageRevision { get; set; }
     [JsonPropertyName("host")] public string? Host { get; set; }
     [JsonPropertyName("port")] public int? Port { get; set; }

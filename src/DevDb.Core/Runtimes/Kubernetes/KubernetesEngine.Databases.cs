@@ -1,0 +1,190 @@
+using System.Net;
+using System.Text;
+using DevDb.Core.Client;
+using DevDb.Core.Model;
+using DevDb.Core.Rules;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace DevDb.Core.Runtimes.Kubernetes;
+
+/// <summary>The engine's databases: a DevDbDatabase record and its credentials Secret; reset, stop and start are changes of its spec.</summary>
+public sealed partial class KubernetesEngine
+{
+    public async Task<Database> NewDatabaseAsync(NewDatabaseRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var database = await BeginNewDatabaseAsync(request, cancellationToken);
+        return await WaitDatabaseAsync(database.Name, progress, cancellationToken);
+    }
+
+    public async Task<Database> BeginNewDatabaseAsync(NewDatabaseRequest request, CancellationToken cancellationToken = default)
+    {
+        RequestLimits.Check(request);
+        var owner = request.Owner ?? Environment.UserName;
+        if (await _databases.FindAsync(request.Name, cancellationToken) is { } existing)
+        {
+            if (existing.Spec.Project != request.Project || existing.Spec.Owner != owner)
+                throw Exists(request.Name, existing);
+            if (existing.Status?.Phase != DatabasePhase.Failed) return ToDatabase(existing);
+            // A failed create of the same name, project and owner is replaced.
+            await _databases.DeleteAsync(request.Name, cancellationToken);
+        }
+        var project = await RequireProjectAsync(request.Project, cancellationToken);
+        ProjectRules.ImageToClone(ToProject(project));
+
+        DatabaseResource created;
+        try
+        {
+            created = await _databases.CreateAsync(new DatabaseResource
+            {
+                Metadata = new V1ObjectMeta
+                {
+                    Name = request.Name,
+                    Labels = new Dictionary<string, string>
+                    {
+                        [KubeNames.ManagedBy] = KubeNames.Devdb, [KubeNames.Project] = request.Project, [KubeNames.Owner] = KubeNames.LabelValue(owner),
+                    },
+                },
+                Spec = new DatabaseResourceSpec { Project = request.Project, Owner = owner },
+            }, cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            // Another client created it between the check and now: the same request gets the same answer.
+            var raced = await RequireDatabaseAsync(request.Name, cancellationToken);
+            if (raced.Spec.Project != request.Project || raced.Spec.Owner != owner) throw Exists(request.Name, raced);
+            return ToDatabase(raced);
+        }
+        try
+        {
+            // The engine sets the password: it is in the Secret before the server first starts, and never in a log.
+            await SaveSecretAsync(_manifests.DatabaseSecret(created, request.Name, Passwords.New()), cancellationToken);
+        }
+        catch (Exception e)
+        {
+            await _databases.DeleteAsync(request.Name, CancellationToken.None);
+            if (KubeErrors.Translate(e, "secrets", "", Namespace) is { } translated) throw translated;
+            throw;
+        }
+        return ToDatabase(created);
+    }
+
+    /// <summary>
+    /// Creates the database's Secret; one left by an earlier database of the same name, which the
+    /// garbage collector has not deleted yet, is taken over (new owner, new password).
+    /// </summary>
+    private async Task SaveSecretAsync(V1Secret secret, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _client.CoreV1.CreateNamespacedSecretAsync(secret, Namespace, cancellationToken: cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            await _client.CoreV1.ReplaceNamespacedSecretAsync(secret, secret.Metadata.Name, Namespace, cancellationToken: cancellationToken);
+        }
+    }
+
+    private static DevDbException Exists(string name, DatabaseResource existing) => DevDbErrors.DatabaseExists(name, existing.Spec.Project, existing.Spec.Owner);
+
+    public Task<Database> WaitDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var status = "";
+        return Polling.UntilAsync(async token =>
+            {
+                var database = ToDatabase(await RequireDatabaseAsync(name, token));
+                status = database.Status.ToString();
+                return DatabaseRules.Settled(database);
+            }, progress, elapsed => new DevDbProgress($"Waiting for database {name}", $"{status} ({Polling.Elapsed(elapsed)})"),
+            cancellationToken, _engineOptions.PollInterval);
+    }
+
+    public async Task<IReadOnlyList<Database>> GetDatabasesAsync(string? project = null, string? owner = null, CancellationToken cancellationToken = default)
+    {
+        if (project is not null) await RequireProjectAsync(project, cancellationToken);
+        var selector = project is null ? null : $"{KubeNames.Project}={project}";
+        return (await _databases.ListAsync(selector, cancellationToken))
+            .Where(d => owner is null || d.Spec.Owner == owner)
+            .OrderBy(d => d.Name(), StringComparer.Ordinal)
+            .Select(ToDatabase).ToList();
+    }
+
+    public async Task<Database> GetDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
+        ToDatabase(await RequireDatabaseAsync(name, cancellationToken));
+
+    public async Task<ConnectionInfo> GetConnectionAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var database = ToDatabase(await RequireDatabaseAsync(name, cancellationToken));
+        if (database.Status == DatabaseStatus.Failed) throw RecordedErrors.DatabaseFailed(database);
+        V1Secret secret;
+        try
+        {
+            secret = await _client.CoreV1.ReadNamespacedSecretAsync(KubeNames.DatabaseObject(name), Namespace, cancellationToken: cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw DevDbErrors.CredentialsMissing(name, $"Secret {KubeNames.DatabaseObject(name)}");
+        }
+        catch (Exception e) when (KubeErrors.Translate(e, "secrets", "", Namespace) is { } translated)
+        {
+            throw translated;
+        }
+        var password = secret.Data is { } data && data.TryGetValue("password", out var bytes) ? Encoding.UTF8.GetString(bytes) : secret.StringData?["password"] ?? "";
+        return new ConnectionInfo(database.Host, database.Port, database.DatabaseName, database.Username, password);
+    }
+
+    public async Task RemoveDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await RequireDatabaseAsync(name, cancellationToken);
+        // Its server, volume, Secret, Service and route are owned by the record: Kubernetes deletes them.
+        await _databases.DeleteAsync(name, cancellationToken);
+    }
+
+    public async Task<Database> ResetDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        await BeginResetDatabaseAsync(name, cancellationToken);
+        return await WaitDatabaseAsync(name, progress, cancellationToken);
+    }
+
+    public async Task<Database> BeginResetDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var database = await RequireUsableAsync(name, cancellationToken);
+        var project = await RequireProjectAsync(database.Spec.Project, cancellationToken);
+        ProjectRules.ImageToClone(ToProject(project));
+        var reset = database.Spec.Reset + 1;
+        return ToDatabase(await _databases.PatchAsync(name, new { metadata = new { resourceVersion = database.Metadata.ResourceVersion }, spec = new { reset } }, cancellationToken));
+    }
+
+    public async Task<Database> StopDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await BeginStopDatabaseAsync(name, cancellationToken);
+        return await WaitDatabaseAsync(name, progress: null, cancellationToken);
+    }
+
+    public async Task<Database> BeginStopDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await RequireUsableAsync(name, cancellationToken);
+        return ToDatabase(await _databases.PatchAsync(name, new { spec = new { running = false } }, cancellationToken));
+    }
+
+    public async Task<Database> StartDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await BeginStartDatabaseAsync(name, cancellationToken);
+        return await WaitDatabaseAsync(name, progress: null, cancellationToken);
+    }
+
+    public async Task<Database> BeginStartDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await RequireUsableAsync(name, cancellationToken);
+        return ToDatabase(await _databases.PatchAsync(name, new { spec = new { running = true } }, cancellationToken));
+    }
+
+    /// <summary>Stop, start and reset need a database that was created and that nothing else is changing.</summary>
+    private async Task<DatabaseResource> RequireUsableAsync(string name, CancellationToken cancellationToken)
+    {
+        var record = await RequireDatabaseAsync(name, cancellationToken);
+        DatabaseRules.CheckUsable(ToDatabase(record));
+        return record;
+    }
+}
