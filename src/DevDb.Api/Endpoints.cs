@@ -23,7 +23,7 @@ public sealed record RefreshProjectRequest
 }
 
 /// <summary>The routes of the DevDb API (see <see cref="ApiContract"/>).</summary>
-public static class Endpoints
+public static partial class Endpoints
 {
     public const string AdminPolicy = "admin";
 
@@ -48,18 +48,19 @@ public static class Endpoints
             .WithSummary("Lists databases, optionally of one project and/or owner; developers see only their own.")
             .ProducesProblems(403, 404);
         databases.MapPost("", NewDatabase).WithName("NewDatabase")
-            .WithSummary("Starts cloning the project's newest image into a new database.")
+            .WithSummary("Starts cloning the project's newest image into a new database, or (fromDatabase, optionally checkpoint) a branch of another database.")
             .WithDescription("202 with the database Creating and a Location to poll; 200 when an identical database exists and is no longer Creating; 409 DatabaseExists when the name is taken. Developers create databases for themselves only.")
             .ProducesProblems(400, 403, 404, 409, 503);
         databases.MapGet("{name}", GetDatabase).WithName("GetDatabase").WithSummary("One database (its owner or an admin).").ProducesProblems(403, 404);
         databases.MapDelete("{name}", RemoveDatabase).WithName("RemoveDatabase").WithSummary("Removes a database (its owner or an admin).").ProducesProblems(403, 404, 409);
         databases.MapPost("{name}/reset", ResetDatabase).WithName("ResetDatabase")
-            .WithSummary("Starts going back to the project's newest image, same name, port, user and password (its owner or an admin).")
+            .WithSummary("Starts going back to the project's newest image (a branch: to the data it was branched from, unless toImage=true), same name, port, user and password (its owner or an admin).")
             .WithDescription(LongWork("Resetting")).ProducesProblems(403, 404, 409);
         databases.MapPost("{name}/stop", StopDatabase).WithName("StopDatabase").WithSummary("Starts stopping the server, keeping data and port (its owner or an admin).")
             .WithDescription(LongWork("Stopping")).ProducesProblems(403, 404, 409);
         databases.MapPost("{name}/start", StartDatabase).WithName("StartDatabase").WithSummary("Starts the server of a stopped or crashed database (its owner or an admin).")
             .WithDescription(LongWork("Starting")).ProducesProblems(403, 404, 409);
+        MapDataStates(app, databases);
         databases.MapGet("{name}/connection", GetConnection).WithName("GetConnection")
             .WithSummary("Connection details including the password (its owner or an admin); never cached.").ProducesProblems(403, 404);
 
@@ -141,6 +142,8 @@ public static class Endpoints
         var caller = Caller.From(user);
         if (!caller.IsAdmin && request.Owner is not null && request.Owner != caller.User)
             throw Problems.Forbidden($"Developer '{caller.User}' can create databases only for themselves, not for '{UserInput.Shown(request.Owner)}'.", UserInput.Shown(request.Owner));
+        // A developer branches their own databases only; admins any.
+        if (request.FromDatabase is { } parent && Names.IsValid(parent)) await RequireAccessAsync(parent, user, engine, cancellationToken);
         var database = await engine.BeginNewDatabaseAsync(request with { Owner = caller.IsAdmin ? request.Owner ?? caller.User : caller.User }, cancellationToken);
         if (database.Status == DatabaseStatus.Creating) metrics.DatabaseCreateStarted();
         return Accepted(database);
@@ -156,10 +159,11 @@ public static class Endpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<Ok<Database>, Accepted<Database>>> ResetDatabase(string name, ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<Database>, Accepted<Database>>> ResetDatabase(string name, ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken,
+        bool toImage = false)
     {
         await RequireAccessAsync(name, user, engine, cancellationToken);
-        return Accepted(await engine.BeginResetDatabaseAsync(name, cancellationToken));
+        return Accepted(await engine.BeginResetDatabaseAsync(name, toImage, cancellationToken));
     }
 
     private static async Task<Results<Ok<Database>, Accepted<Database>>> StopDatabase(string name, ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken)

@@ -62,6 +62,23 @@ public sealed class DatabaseNameCompleter : DevDbCompleter
     }
 }
 
+/// <summary>Completes checkpoint names, of -Database (or -FromDatabase, or -Name) when it is already given.</summary>
+public sealed class CheckpointNameCompleter : DevDbCompleter
+{
+    /// <summary>The checkpoints of the database given, or of every database.</summary>
+    protected override async Task<IReadOnlyList<string>> ReadValuesAsync(IDictionary fakeBoundParameters)
+    {
+        using IDevDbClient client = ClientFactory.Create();
+        string? database = (fakeBoundParameters["Database"] ?? fakeBoundParameters["FromDatabase"] ?? fakeBoundParameters["Name"]) switch
+        {
+            string one => one.ToLowerInvariant(),
+            string[] { Length: 1 } names => names[0].ToLowerInvariant(),
+            _ => null,
+        };
+        return (await client.GetCheckpointsAsync(database).ConfigureAwait(false)).Select(c => c.Name).ToList();
+    }
+}
+
 /// <summary>Completes the names of saved contexts (Disconnect-DevDb -Name).</summary>
 public sealed class ContextNameCompleter : DevDbCompleter
 {

@@ -22,7 +22,7 @@ public sealed class DevDbDatabase
     public required string Name { get; init; }
     /// <summary>The project it was cloned from.</summary>
     public required string Project { get; init; }
-    /// <summary>Running, Stopped, Crashed (its server died unasked) or Failed (a create that failed); Creating, Resetting, Starting or Stopping while work is under way.</summary>
+    /// <summary>Running, Stopped, Crashed (its server died unasked) or Failed (a create that failed); Creating, Resetting, Restoring, Starting or Stopping while work is under way.</summary>
     public required string Status { get; init; }
     /// <summary>The host name or address its server listens on.</summary>
     public required string Host { get; init; }
@@ -38,6 +38,10 @@ public sealed class DevDbDatabase
     public required string Owner { get; init; }
     /// <summary>When it was created.</summary>
     public DateTimeOffset Created { get; init; }
+    /// <summary>A branch: the database it was made from (New-DevDbDatabase -FromDatabase); Reset-DevDbDatabase goes back to that data.</summary>
+    public string? Parent { get; init; }
+    /// <summary>A branch made from a checkpoint: the checkpoint's name.</summary>
+    public string? ParentCheckpoint { get; init; }
     /// <summary>Why work that ran in the background (a create, reset, start or stop with -NoWait, or on a server) failed.</summary>
     public string? Error { get; init; }
     /// <summary>The stable id of <see cref="Error"/>, e.g. ProjectNotReady.</summary>
@@ -63,6 +67,8 @@ public sealed class DevDbDatabase
             ImageRevision = database.ImageRevision,
             Owner = database.Owner,
             Created = database.Created,
+            Parent = database.Parent,
+            ParentCheckpoint = database.ParentCheckpoint,
             Error = database.Error,
             ErrorCode = database.ErrorCode,
         };

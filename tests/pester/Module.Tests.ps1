@@ -86,7 +86,7 @@ Describe 'Manifest' {
     It 'exports exactly the cmdlets it lists, and nothing else' {
         $manifest.CmdletsToExport | Should -Not -Contain '*'
         @($module.ExportedCmdlets.Keys | Sort-Object) | Should -Be @($manifest.CmdletsToExport | Sort-Object)
-        $module.ExportedCmdlets.Count | Should -Be 16
+        $module.ExportedCmdlets.Count | Should -Be 20
         $module.ExportedFunctions.Count | Should -Be 0
         $module.ExportedAliases.Count | Should -Be 0
         $module.ExportedVariables.Count | Should -Be 0
@@ -176,8 +176,9 @@ Describe 'Parameter binding' {
         $inputObject.ParameterSets['InputObject'].ValueFromPipeline | Should -BeTrue
         $inputObject.ParameterType | Should -Be ([DevDb.Commands.DevDbProject[]])
         $project = (Get-Command New-DevDbDatabase).Parameters['Project']
-        $project.ParameterSets['__AllParameterSets'].ValueFromPipeline | Should -BeTrue
-        $project.ParameterSets['__AllParameterSets'].ValueFromPipelineByPropertyName | Should -BeTrue
+        # In the set that clones the project's image (the other set, -FromDatabase, makes a branch).
+        $project.ParameterSets['Image'].ValueFromPipeline | Should -BeTrue
+        $project.ParameterSets['Image'].ValueFromPipelineByPropertyName | Should -BeTrue
         # A piped name stands for the project too, lower-cased like a typed one.
         'SHOP' | New-DevDbDatabase -Name x -ErrorAction SilentlyContinue -ErrorVariable notFound
         $notFound[0].FullyQualifiedErrorId | Should -Be 'ProjectNotFound,DevDb.Commands.NewDevDbDatabaseCommand'

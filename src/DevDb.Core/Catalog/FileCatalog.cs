@@ -10,7 +10,13 @@ public sealed record ProjectRecord(Project Project, PendingOperation? Pending = 
 public enum ItemKind { Project, Database }
 
 /// <param name="ServerUid">The OS user id its server runs as, when DevDb runs as root (null: the build user, or the current user).</param>
-public sealed record DatabaseRecord(Database Database, PendingOperation? Pending = null, int? ServerUid = null);
+public sealed record DatabaseRecord(Database Database, PendingOperation? Pending = null, int? ServerUid = null)
+{
+    /// <summary>Its checkpoints (their data lives in the database's folder and goes with it).</summary>
+    public IReadOnlyList<Checkpoint> Checkpoints { get; init; } = [];
+    /// <summary>A branch: the image revision the data it was branched from descends from (that data is what a reset goes back to).</summary>
+    public int? OriginRevision { get; init; }
+}
 
 /// <summary>
 /// The local catalog: one JSON file per project and per database, readable by its

@@ -3,7 +3,7 @@ using DevDb.Core.Model;
 
 namespace DevDb.Core.Catalog;
 
-public enum OperationKind { BuildImage, RemoveProject, CreateDatabase, ResetDatabase, StopDatabase, StartDatabase, RemoveDatabase }
+public enum OperationKind { BuildImage, RemoveProject, CreateDatabase, ResetDatabase, StopDatabase, StartDatabase, RemoveDatabase, CheckpointDatabase, RestoreDatabase, RemoveCheckpoint }
 
 /// <summary>
 /// Written into a record before a step starts and cleared after it ends, naming the process doing it.
@@ -23,6 +23,9 @@ public sealed record PendingOperation
     public bool Accepted { get; init; }
     /// <summary>The database's status before the step (a reset or start that dies is brought back to it).</summary>
     public DatabaseStatus? PreviousStatus { get; init; }
+    /// <summary>The checkpoint being taken, restored or removed; for a reset, true when it goes to the image even for a branch.</summary>
+    public string? Checkpoint { get; init; }
+    public bool ToImage { get; init; }
 
     public static PendingOperation Begin(OperationKind kind, int? revision = null, bool accepted = false, DatabaseStatus? previousStatus = null)
     {
@@ -63,6 +66,9 @@ public sealed record PendingOperation
         OperationKind.ResetDatabase => "resetting it",
         OperationKind.StopDatabase => "stopping it",
         OperationKind.StartDatabase => "starting it",
+        OperationKind.CheckpointDatabase => $"taking checkpoint {Checkpoint}",
+        OperationKind.RestoreDatabase => $"restoring checkpoint {Checkpoint}",
+        OperationKind.RemoveCheckpoint => $"removing checkpoint {Checkpoint}",
         OperationKind.RemoveDatabase or OperationKind.RemoveProject => "removing it",
         _ => Kind.ToString(),
     } + $" (process {ProcessId})";

@@ -19,6 +19,9 @@ public static class ApiContract
     public static string Database(string name) => $"{Databases}/{Uri.EscapeDataString(name)}";
     public static string DatabaseAction(string name, string action) => $"{Database(name)}/{action}";
     public static string Connection(string name) => $"{Database(name)}/connection";
+    public const string AllCheckpoints = "api/v1/checkpoints";
+    public static string Checkpoints(string database) => $"{Database(database)}/checkpoints";
+    public static string Checkpoint(string database, string checkpoint) => $"{Checkpoints(database)}/{Uri.EscapeDataString(checkpoint)}";
 
     /// <summary>camelCase, enums as strings, nulls left out.</summary>
     public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
@@ -49,6 +52,12 @@ public static class ApiContract
         },
     };
 }
+
+/// <summary>The body of POST databases/{name}/checkpoints: the checkpoint's name.</summary>
+public sealed record NewCheckpointRequest(string Name);
+
+/// <summary>The body of POST databases/{name}/restore: the checkpoint to put back.</summary>
+public sealed record RestoreDatabaseRequest(string Checkpoint);
 
 /// <summary>Who the caller is, as the API sees the bearer token.</summary>
 public sealed record ApiIdentity(string User, string Role);

@@ -13,7 +13,7 @@ namespace DevDb.Core.Client;
 /// accepted by the server (202) and waited for here by polling, so Ctrl+C stops the waiting, not
 /// the server's work.
 /// </summary>
-public sealed class HttpDevDbClient : IDevDbClient
+public sealed partial class HttpDevDbClient : IDevDbClient
 {
     private readonly HttpClient _http;
 

@@ -29,6 +29,10 @@ public sealed record NewDatabaseRequest
     public required string Name { get; init; }
     /// <summary>Who the database belongs to; null means the calling user.</summary>
     public string? Owner { get; init; }
+    /// <summary>A branch: clone this database's current data (or <see cref="Checkpoint"/>'s) instead of the project's newest image. Project must be empty or the parent's.</summary>
+    public string? FromDatabase { get; init; }
+    /// <summary>With <see cref="FromDatabase"/>: the checkpoint of that database to branch from.</summary>
+    public string? Checkpoint { get; init; }
 }
 
 /// <summary>
@@ -96,4 +100,24 @@ public interface IDevDbClient : IDisposable
     Task<Database> StartDatabaseAsync(string name, CancellationToken cancellationToken = default);
     /// <summary>Records a start and returns the database at once, Starting.</summary>
     Task<Database> BeginStartDatabaseAsync(string name, CancellationToken cancellationToken = default);
+
+    // ---- data states: checkpoints, restore, branches (rules: Rules/CheckpointRules.cs) ----
+
+    /// <summary>
+    /// Resets like <see cref="ResetDatabaseAsync(string, IProgress{DevDbProgress}?, CancellationToken)"/>; a branch goes back to the data it
+    /// was branched from unless <paramref name="toImage"/> (then it is a branch no more).
+    /// </summary>
+    Task<Database> ResetDatabaseAsync(string name, bool toImage, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default);
+    /// <summary>Checks and records a reset like <see cref="ResetDatabaseAsync(string, bool, IProgress{DevDbProgress}?, CancellationToken)"/> and returns at once, Resetting.</summary>
+    Task<Database> BeginResetDatabaseAsync(string name, bool toImage, CancellationToken cancellationToken = default);
+    /// <summary>Saves the database's current data as checkpoint <paramref name="checkpoint"/> (a DNS label) and returns it Ready; CheckpointExists when the name is taken.</summary>
+    Task<Checkpoint> CheckpointDatabaseAsync(string name, string checkpoint, CancellationToken cancellationToken = default);
+    /// <summary>Checkpoints of one database, or of all the databases the caller sees.</summary>
+    Task<IReadOnlyList<Checkpoint>> GetCheckpointsAsync(string? database = null, CancellationToken cancellationToken = default);
+    /// <summary>Deletes a checkpoint; CheckpointNotFound when it does not exist.</summary>
+    Task RemoveCheckpointAsync(string database, string checkpoint, CancellationToken cancellationToken = default);
+    /// <summary>Puts a checkpoint's data back, keeping name, host, port, user and password; returns it Running.</summary>
+    Task<Database> RestoreDatabaseAsync(string name, string checkpoint, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default);
+    /// <summary>Checks and records a restore and returns the database at once, Restoring; <see cref="WaitDatabaseAsync"/> waits for it.</summary>
+    Task<Database> BeginRestoreDatabaseAsync(string name, string checkpoint, CancellationToken cancellationToken = default);
 }

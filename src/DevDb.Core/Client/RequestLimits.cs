@@ -35,6 +35,7 @@ public static class RequestLimits
     public static void Check(NewDatabaseRequest request)
     {
         Names.Validate(request.Name, "database");
+        CheckpointRules.CheckBranchRequest(request);
         if (request.Owner is { Length: > MaxOwner } owner)
             throw TooLong("owner", owner.Length, MaxOwner, "Give the owner's user name.");
     }

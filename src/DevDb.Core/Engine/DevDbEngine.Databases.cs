@@ -44,6 +44,8 @@ public sealed partial class DevDbEngine
     {
         RequestLimits.Check(request);
         var owner = request.Owner ?? Environment.UserName;
+        // A branch belongs to its parent's project.
+        if (request.FromDatabase is not null) request = request with { Project = CheckpointRules.BranchProject(request, RequireDatabase(request.FromDatabase).Database) };
         // A repeated request is answered at once, even while its first clone runs.
         if (_catalog.FindDatabase(request.Name) is { } seen && DatabaseRules.ClassifyNew(seen.Database, request.Project, owner) == NewDatabaseDecision.Identical)
             return (Observed(seen), null);
@@ -67,19 +69,23 @@ public sealed partial class DevDbEngine
                 var projectRecord = RequireProject(request.Project);
                 if (projectRecord.Pending is { Kind: OperationKind.RemoveProject } removal) throw Busy("Project", request.Project, removal);
                 var project = projectRecord.Project;
-                var image = ProjectRules.ImageToClone(project);
+                var branch = request.FromDatabase is null ? default : BranchSource(request);
+                var revision = branch.Parent is null ? ProjectRules.ImageToClone(project).Revision : branch.From?.ImageRevision ?? branch.Parent.ImageRevision;
                 var others = records.Where(r => r.Database.Name != request.Name).ToList();
                 var port = PortAllocator.Allocate(others.Select(r => r.Database.Port));
                 var uid = _runtime.ChooseServerUid(others.Select(r => r.ServerUid).OfType<int>());
-                var spec = new DatabaseSpec(request.Name, project.Name, image.Revision, port, project.DatabaseName, request.Name,
+                var spec = new DatabaseSpec(request.Name, project.Name, revision, port, project.DatabaseName, request.Name,
                     Passwords.New(), project.PostgresVersion, project.SuperuserLogins, uid);
                 var database = new Database
                 {
-                    Name = request.Name, Project = project.Name, ImageRevision = image.Revision, Status = DatabaseStatus.Creating,
+                    Name = request.Name, Project = project.Name, ImageRevision = revision, Status = DatabaseStatus.Creating,
                     Host = _runtime.HostOf(request.Name), Port = port, DatabaseName = project.DatabaseName, Username = spec.Username,
-                    Owner = owner, Created = _options.Clock.GetUtcNow(),
+                    Owner = owner, Created = _options.Clock.GetUtcNow(), Parent = branch.Parent?.Name, ParentCheckpoint = branch.From?.Name,
                 };
-                _catalog.Save(new DatabaseRecord(database, PendingOperation.Begin(OperationKind.CreateDatabase, accepted: accepted), uid));
+                _catalog.Save(new DatabaseRecord(database, PendingOperation.Begin(OperationKind.CreateDatabase, accepted: accepted), uid)
+                {
+                    OriginRevision = branch.Parent is null ? null : revision,
+                });
                 _secrets.Save(request.Name, spec.Password);
                 FaultPoints.Reach("new-database:recorded");
                 return (database, new PendingClone(held, spec));
@@ -107,7 +113,8 @@ public sealed partial class DevDbEngine
             {
                 try
                 {
-                    await _runtime.CreateDatabaseAsync(spec, progress, cancellationToken);
+                    if (database.Parent is null) await _runtime.CreateDatabaseAsync(spec, progress, cancellationToken);
+                    else await BranchAsync(database, spec, progress, cancellationToken);
                     return await SaveDatabaseAsync(database with { Status = DatabaseStatus.Running });
                 }
                 catch (DevDbException e) when (e.Code == ErrorCodes.PortInUse && attempt < 5)
@@ -118,7 +125,10 @@ public sealed partial class DevDbEngine
                         var port = PortAllocator.Allocate(_catalog.Databases().Select(r => r.Database.Port));
                         database = database with { Port = port };
                         spec = spec with { Port = port };
-                        _catalog.Save(new DatabaseRecord(database, PendingOperation.Begin(OperationKind.CreateDatabase, accepted: accepted), spec.ServerUid));
+                        _catalog.Save(new DatabaseRecord(database, PendingOperation.Begin(OperationKind.CreateDatabase, accepted: accepted), spec.ServerUid)
+                        {
+                            OriginRevision = database.Parent is null ? null : spec.ImageRevision,
+                        });
                     }
                 }
             }
@@ -209,11 +219,11 @@ public sealed partial class DevDbEngine
         }
     }
 
-    /// <summary>Records the database as it is now, with no step pending; what only the record knows (its server's user) stays.</summary>
+    /// <summary>Records the database as it is now, with no step pending; what only the record knows (its server's user, its checkpoints, a branch's origin) stays.</summary>
     private async Task<Database> SaveDatabaseAsync(Database database)
     {
         using (await _catalog.LockAsync(CancellationToken.None))
-            _catalog.Save(new DatabaseRecord(database, ServerUid: _catalog.FindDatabase(database.Name)?.ServerUid));
+            _catalog.Save(_catalog.FindDatabase(database.Name) is { } current ? current with { Database = database, Pending = null } : new DatabaseRecord(database));
         return database;
     }
 

@@ -294,7 +294,7 @@ public sealed partial class DevDbEngine
             var databases = _catalog.Databases().Where(d => d.Database.Project == projectName).ToList();
             if (databases.Any(d => d.Pending is not null)) return null;
             unused = ProjectRules.PrunableImages(record.Project.Images,
-                databases.Where(d => d.Database.Status != DatabaseStatus.Failed).Select(d => d.Database.ImageRevision));
+                databases.SelectMany(d => CheckpointRules.RevisionsHeld(d.Database, d.Checkpoints, d.OriginRevision)));
             if (unused.Count == 0) return null;
             pruned = record.Project with { Images = record.Project.Images.Where(i => !unused.Contains(i.Revision)).ToList() };
             _catalog.Save(record with { Project = pruned });

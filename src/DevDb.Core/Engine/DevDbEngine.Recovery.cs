@@ -91,7 +91,7 @@ public sealed partial class DevDbEngine
             _catalog.Save(record);
         }
         var interrupted = record.Pending!;
-        if (interrupted.Accepted && interrupted.Kind is OperationKind.ResetDatabase or OperationKind.StartDatabase or OperationKind.StopDatabase)
+        if (interrupted.Accepted && interrupted.Kind is OperationKind.ResetDatabase or OperationKind.StartDatabase or OperationKind.StopDatabase or OperationKind.RestoreDatabase)
         {
             // Whoever waits for accepted work learns it was interrupted; the database is repaired all the same.
             var failure = InterruptedStep(name, interrupted);
@@ -113,6 +113,9 @@ public sealed partial class DevDbEngine
                 var revision = await _runtime.RepairDatabaseAsync(name, cancellationToken);
                 record = record with { Database = record.Database with { ImageRevision = revision ?? record.Database.ImageRevision } };
                 await BringBackAsync(record, interrupted.PreviousStatus == DatabaseStatus.Running || interrupted.Kind == OperationKind.StartDatabase, cancellationToken);
+                break;
+            case OperationKind.CheckpointDatabase or OperationKind.RestoreDatabase or OperationKind.RemoveCheckpoint:
+                await RepairDataStateAsync(record, interrupted, cancellationToken);
                 break;
             case OperationKind.StopDatabase:
                 await _runtime.StopDatabaseAsync(name, cancellationToken);

@@ -10,9 +10,12 @@ namespace DevDb.Core.Engine;
 /// <summary>Steps on a database that exists: reset, stop and start, begun or waited for, each recorded before it runs and after it ends.</summary>
 public sealed partial class DevDbEngine
 {
-    public async Task<Database> ResetDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
+    public Task<Database> ResetDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        ResetDatabaseAsync(name, toImage: false, progress, cancellationToken);
+
+    public async Task<Database> ResetDatabaseAsync(string name, bool toImage, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var step = await RecordStepAsync(name, OperationKind.ResetDatabase, accepted: false, cancellationToken);
+        var step = await RecordStepAsync(name, OperationKind.ResetDatabase, accepted: false, cancellationToken, toImage: toImage);
         Database reset;
         using (step.Lock) reset = await RunStepAsync(step, progress, cancellationToken);
         await PruneImagesAsync(reset.Project);
@@ -21,6 +24,9 @@ public sealed partial class DevDbEngine
 
     public Task<Database> BeginResetDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
         BeginStepAsync(name, OperationKind.ResetDatabase, cancellationToken);
+
+    public Task<Database> BeginResetDatabaseAsync(string name, bool toImage, CancellationToken cancellationToken = default) =>
+        BeginStepAsync(name, OperationKind.ResetDatabase, cancellationToken, toImage: toImage);
 
     public async Task<Database> StopDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
@@ -41,11 +47,11 @@ public sealed partial class DevDbEngine
         BeginStepAsync(name, OperationKind.StartDatabase, cancellationToken);
 
     /// <summary>Records a reset, stop or start and runs it in the background under the database's lock; returns the database Resetting, Stopping or Starting.</summary>
-    private async Task<Database> BeginStepAsync(string name, OperationKind kind, CancellationToken cancellationToken)
+    private async Task<Database> BeginStepAsync(string name, OperationKind kind, CancellationToken cancellationToken, string? checkpoint = null, bool toImage = false)
     {
-        var step = await RecordStepAsync(name, kind, accepted: true, cancellationToken);
+        var step = await RecordStepAsync(name, kind, accepted: true, cancellationToken, checkpoint, toImage);
         RunInBackground(step.Lock, token => RunStepAsync(step, progress: null, token),
-            then: kind == OperationKind.ResetDatabase ? () => PruneImagesAsync(step.Record.Database.Project) : null);
+            then: kind is OperationKind.ResetDatabase or OperationKind.RestoreDatabase ? () => PruneImagesAsync(step.Record.Database.Project) : null);
         return step.Record.Database;
     }
 
@@ -72,11 +78,18 @@ public sealed partial class DevDbEngine
     }
 
     /// <summary>A reset, stop or start recorded under the database's lock (held until it ends), with the status it had.</summary>
-    private sealed record PendingStep(IDisposable Lock, DatabaseRecord Record, OperationKind Kind, DatabaseStatus Previous, bool Accepted);
+    private sealed record PendingStep(IDisposable Lock, DatabaseRecord Record, OperationKind Kind, DatabaseStatus Previous, bool Accepted)
+    {
+        /// <summary>A restore's checkpoint (checked to exist when the step was recorded).</summary>
+        public Checkpoint? Checkpoint { get; init; }
+        public bool ToImage { get; init; }
+    }
 
     /// <summary>Takes the database's lock, checks it can be changed and records the step, with its busy status (Resetting, Stopping, Starting).</summary>
-    private async Task<PendingStep> RecordStepAsync(string name, OperationKind kind, bool accepted, CancellationToken cancellationToken)
+    private async Task<PendingStep> RecordStepAsync(string name, OperationKind kind, bool accepted, CancellationToken cancellationToken,
+        string? checkpoint = null, bool toImage = false)
     {
+        if (kind == OperationKind.RestoreDatabase) CheckpointRules.ValidateName(checkpoint);
         await EnsureRecoveredAsync(cancellationToken);
         // A step under way in a live process makes this one StateLocked at once rather than queue behind it (as on Kubernetes).
         if (_catalog.FindDatabase(name) is { } current && Observed(current) is var seen && DatabaseRules.IsBusy(seen.Status))
@@ -90,13 +103,14 @@ public sealed partial class DevDbEngine
                 var record = RequireDatabase(name);
                 var observed = Observed(record);
                 DatabaseRules.CheckUsable(observed);
+                var restored = kind == OperationKind.RestoreDatabase ? CheckpointRules.Find(name, checkpoint, record.Checkpoints) : null;
                 var busy = record with
                 {
                     Database = record.Database with { Status = BusyStatus(kind), Error = null, ErrorCode = null },
-                    Pending = PendingOperation.Begin(kind, accepted: accepted, previousStatus: observed.Status),
+                    Pending = PendingOperation.Begin(kind, accepted: accepted, previousStatus: observed.Status) with { Checkpoint = checkpoint, ToImage = toImage },
                 };
                 _catalog.Save(busy);
-                return new PendingStep(held, busy, kind, observed.Status, accepted);
+                return new PendingStep(held, busy, kind, observed.Status, accepted) { Checkpoint = restored, ToImage = toImage };
             }
         }
         catch
@@ -110,6 +124,7 @@ public sealed partial class DevDbEngine
     {
         OperationKind.ResetDatabase => DatabaseStatus.Resetting,
         OperationKind.StopDatabase => DatabaseStatus.Stopping,
+        OperationKind.RestoreDatabase => DatabaseStatus.Restoring,
         _ => DatabaseStatus.Starting,
     };
 
@@ -126,11 +141,14 @@ public sealed partial class DevDbEngine
         {
             switch (step.Kind)
             {
+                case OperationKind.RestoreDatabase or OperationKind.ResetDatabase when step.Kind == OperationKind.RestoreDatabase || (step.Record.OriginRevision is not null && !step.ToImage):
+                    return await RestoreDataAsync(step, progress, cancellationToken);
                 case OperationKind.ResetDatabase:
                     var project = RequireProject(database.Project).Project;
                     var spec = SpecOf(step.Record, ProjectRules.ImageToClone(project).Revision, project);
                     FaultPoints.Reach("reset-database:recorded");
                     await _runtime.ResetDatabaseAsync(spec, progress, cancellationToken);
+                    if (step.Record.OriginRevision is not null) return await NoLongerABranchAsync(database with { ImageRevision = spec.ImageRevision, Status = DatabaseStatus.Running });
                     return await SaveDatabaseAsync(database with { ImageRevision = spec.ImageRevision, Status = DatabaseStatus.Running });
                 case OperationKind.StopDatabase:
                     FaultPoints.Reach("stop-database:recorded");
@@ -161,6 +179,8 @@ public sealed partial class DevDbEngine
         OperationKind.ResetDatabase => "Resetting",
         OperationKind.StopDatabase => "Stopping",
         OperationKind.StartDatabase => "Starting",
+        OperationKind.RestoreDatabase => "Restoring",
+        OperationKind.CheckpointDatabase => "Checkpointing",
         _ => kind.ToString(),
     };
 

@@ -34,6 +34,11 @@ public sealed class LocalLayout
     public string DatabaseFolder(string name) => Path.Combine(Databases, name);
     public string DatabaseData(string name) => Path.Combine(DatabaseFolder(name), "data");
     public string DatabaseLog(string name) => Path.Combine(DatabaseFolder(name), "server.log");
+    /// <summary>A database's checkpoints: copy-on-write copies of its data folder, inside its folder so they go with it.</summary>
+    public string CheckpointsFolder(string name) => Path.Combine(DatabaseFolder(name), "checkpoints");
+    public string CheckpointData(string name, string checkpoint) => Path.Combine(CheckpointsFolder(name), checkpoint);
+    /// <summary>A branch's copy of the data it was branched from (what a reset goes back to).</summary>
+    public string OriginData(string name) => Path.Combine(DatabaseFolder(name), "origin");
     /// <summary>The folder of a database server's socket: its own, reachable by its server's user (and DevDb) alone.</summary>
     public string DatabaseSocket(string name) => Path.Combine(Run, "d-" + ShortHash(name));
     /// <summary>The folder of an image build's socket: short, and derived so recovery can find it.</summary>

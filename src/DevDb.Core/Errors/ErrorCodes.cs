@@ -73,6 +73,10 @@ public static class ErrorCodes
     /// <summary>A reset, stop or start accepted to run in the background stopped before it finished (the server shut down, its process died); the database was brought back to a consistent state.</summary>
     public const string OperationInterrupted = nameof(OperationInterrupted);
     public const string WaitTimedOut = nameof(WaitTimedOut);
+    /// <summary>The database has no checkpoint of that name.</summary>
+    public const string CheckpointNotFound = nameof(CheckpointNotFound);
+    /// <summary>The database already has a checkpoint of that name (checkpoints are never overwritten).</summary>
+    public const string CheckpointExists = nameof(CheckpointExists);
 
     // Servers DevDb talks to (the DevDb API, the Kubernetes API) and the client's saved contexts.
     /// <summary>No bearer token, or one the server does not know (HTTP 401); or the kubeconfig's credentials are refused.</summary>
@@ -100,8 +104,8 @@ public static class ErrorCodes
     {
         NameInvalid or RequestInvalid or SettingInvalid or PostgresVersionUnsupported or SourceInvalid or ServerAddressInvalid
             => DevDbErrorCategory.InvalidArgument,
-        SourceNotFound or ProjectNotFound or DatabaseNotFound or ContextNotFound => DevDbErrorCategory.ObjectNotFound,
-        ProjectExists or DatabaseExists => DevDbErrorCategory.ResourceExists,
+        SourceNotFound or ProjectNotFound or DatabaseNotFound or ContextNotFound or CheckpointNotFound => DevDbErrorCategory.ObjectNotFound,
+        ProjectExists or DatabaseExists or CheckpointExists => DevDbErrorCategory.ResourceExists,
         SourceRedirectLoop or DumpCorrupt or DumpUnsafe or RestoreFailed or PostRestoreSqlFailed or ContextsFileInvalid or TokensFileInvalid
             => DevDbErrorCategory.InvalidData,
         SourceUnreachable or ServerUnreachable => DevDbErrorCategory.ConnectionError,

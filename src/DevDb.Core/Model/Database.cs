@@ -17,6 +17,8 @@ public enum DatabaseStatus
     Starting,
     /// <summary>Its server is being stopped; data, port and password are kept.</summary>
     Stopping,
+    /// <summary>Going back to a checkpoint (Restore-DevDbDatabase); it is Running again when done.</summary>
+    Restoring,
 }
 
 /// <summary>
@@ -36,6 +38,10 @@ public sealed record Database
     public required string Username { get; init; }
     public required string Owner { get; init; }
     public DateTimeOffset Created { get; init; }
+    /// <summary>A branch: the database it was made from (New-DevDbDatabase -FromDatabase); a reset goes back to that data unless asked for the image.</summary>
+    public string? Parent { get; init; }
+    /// <summary>A branch made from a checkpoint of <see cref="Parent"/>: that checkpoint's name.</summary>
+    public string? ParentCheckpoint { get; init; }
     /// <summary>
     /// Why the last operation on it failed (a create: status Failed; a reset, stop or start: the
     /// status it had), with its stable code; cleared when the next operation begins. A Crashed

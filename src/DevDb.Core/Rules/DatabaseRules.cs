@@ -27,7 +27,8 @@ public static class DatabaseRules
 
     /// <summary>Whether an operation on the database is under way (its outcome is what waiting returns).</summary>
     public static bool IsBusy(DatabaseStatus status) =>
-        status is DatabaseStatus.Creating or DatabaseStatus.Resetting or DatabaseStatus.Starting or DatabaseStatus.Stopping;
+        status is DatabaseStatus.Creating or DatabaseStatus.Resetting or DatabaseStatus.Starting or DatabaseStatus.Stopping
+            or DatabaseStatus.Restoring;
 
     /// <summary>Stop, start and reset need a database that was created and that nothing else is changing.</summary>
     public static void CheckUsable(Database database)
@@ -48,6 +49,7 @@ public static class DatabaseRules
         DatabaseStatus.Resetting => "reset",
         DatabaseStatus.Starting => "started",
         DatabaseStatus.Stopping => "stopped",
+        DatabaseStatus.Restoring => "restored",
         _ => busy.ToString().ToLowerInvariant(),
     };
 

@@ -59,4 +59,32 @@ public interface IRuntime
 
     /// <summary>The last lines of the database server's log (why it stopped, when it crashed).</summary>
     string LastLogLines(string database);
+
+    // ---- data states ------------------------------------------------------------------------
+
+    /// <summary>
+    /// Saves a consistent copy of the database's data as <paramref name="checkpoint"/>: a running
+    /// server is stopped (fast), its data cloned and the server started again with its own
+    /// credentials. Returns how long it did not answer (zero when it was stopped). Nothing is left of a failed one.
+    /// </summary>
+    Task<TimeSpan> CheckpointDatabaseAsync(DatabaseSpec spec, string checkpoint, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a checkpoint's data (nothing when it has none).</summary>
+    Task DeleteCheckpointAsync(string database, string checkpoint, CancellationToken cancellationToken);
+
+    /// <summary>The checkpoints whose data is complete.</summary>
+    IReadOnlyList<string> ListCheckpoints(string database);
+
+    /// <summary>Replaces the database's data with a clone of a checkpoint's, or (null) of the data it was branched from, keeping port, user and password; starts it.</summary>
+    Task RestoreDatabaseAsync(DatabaseSpec spec, string? checkpoint, IProgress<DevDbProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Creates a branch: its origin is a consistent copy of the parent's current data (the parent
+    /// is stopped and started again like a checkpoint) or of a checkpoint of it; its data a clone of
+    /// the origin; then starts it with its own credentials. Nothing of it is left if it fails; the parent runs as before.
+    /// </summary>
+    Task BranchDatabaseAsync(DatabaseSpec branch, DatabaseSpec parent, string? checkpoint, IProgress<DevDbProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a branch's origin (after a reset to the image it is a branch no more).</summary>
+    Task DeleteOriginAsync(string database, CancellationToken cancellationToken);
 }

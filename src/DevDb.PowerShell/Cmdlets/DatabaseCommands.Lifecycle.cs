@@ -6,7 +6,7 @@ namespace DevDb.Commands;
 /// <summary>Puts databases back to their project's newest image, keeping name, port, user and password.</summary>
 /// <remarks>
 /// <para>Reset-DevDbDatabase throws away every change made in a database and clones it again from the
-/// project's newest ready image, which may be newer than the one it was created from (see
+/// project's newest ready image (a branch: from the data it was branched from, unless -ToImage), which may be newer than the one it was created from (see
 /// Update-DevDbProject). The name, host, port, user and password stay, so connection strings keep
 /// working. It asks for confirmation first; -Force skips the prompt.</para>
 /// <para>With -NoWait the command returns at once with the database Resetting while the clone goes on
@@ -22,6 +22,14 @@ namespace DevDb.Commands;
 /// <code>
 /// Update-DevDbProject -Name shop -Confirm:$false | Out-Null
 /// Get-DevDbDatabase -Project shop | Reset-DevDbDatabase -Force
+/// </code>
+/// </example>
+/// <example>
+/// <para>A branch goes back to where it branched from; -ToImage takes the project's image instead</para>
+/// <code>
+/// New-DevDbDatabase -Name erin -FromDatabase dave | Out-Null
+/// Reset-DevDbDatabase -Name erin -Force            # dave's data as it was when erin branched
+/// Reset-DevDbDatabase -Name erin -ToImage -Force   # the project's newest image; erin is no longer a branch
 /// </code>
 /// </example>
 /// <example>
@@ -48,13 +56,19 @@ public sealed class ResetDevDbDatabaseCommand : DatabaseCmdlet
     [Parameter]
     public SwitchParameter NoWait { get; set; }
 
+    /// <summary>A branch goes to the project's newest image instead of the data it was branched from, and is a branch no more. Other databases go to the image anyway.</summary>
+    [Parameter]
+    public SwitchParameter ToImage { get; set; }
+
     /// <summary>Resets one database.</summary>
     protected override void Process(string name)
     {
-        if (!ShouldProcessUnlessForced(name, "Discard all changes and reset database to the project's newest image", Force)) return;
+        if (!ShouldProcessUnlessForced(name, ToImage ? "Discard all changes and reset database to the project's newest image"
+                : "Discard all changes and reset database to the project's newest image (a branch: to the data it was branched from)", Force)) return;
+        bool toImage = ToImage;
         bool done = NoWait
-            ? TryInvoke((client, _, ct) => client.BeginResetDatabaseAsync(name, ct), out Database reset, $"Requesting a reset of database {name}")
-            : TryInvoke((client, progress, ct) => client.ResetDatabaseAsync(name, progress, ct), out reset, $"Resetting database {name}");
+            ? TryInvoke((client, _, ct) => client.BeginResetDatabaseAsync(name, toImage, ct), out Database reset, $"Requesting a reset of database {name}")
+            : TryInvoke((client, progress, ct) => client.ResetDatabaseAsync(name, toImage, progress, ct), out reset, $"Resetting database {name}");
         if (done)
         {
             WriteVerbose(NewDevDbDatabaseCommand.Describe(reset));

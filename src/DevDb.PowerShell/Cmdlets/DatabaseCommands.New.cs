@@ -49,6 +49,14 @@ namespace DevDb.Commands;
 /// <para>BUILD_ID may hold upper-case letters: the name is lower-cased.</para>
 /// </example>
 /// <example>
+/// <para>A branch: a database of your own from another database's data, with its own login and password</para>
+/// <code>
+/// Checkpoint-DevDbDatabase -Name dave -Checkpoint before-migration
+/// New-DevDbDatabase -Name erin -FromDatabase dave -Checkpoint before-migration
+/// </code>
+/// <para>Without -Checkpoint the branch starts from dave's current data (dave stops for a moment while it is copied).</para>
+/// </example>
+/// <example>
 /// <para>Pipe the project</para>
 /// <code>Get-DevDbProject shop | New-DevDbDatabase -Name beta</code>
 /// </example>
@@ -57,15 +65,20 @@ namespace DevDb.Commands;
 /// <seealso cref="GetDevDbConnectionStringCommand"/>
 /// <seealso cref="RemoveDevDbDatabaseCommand"/>
 /// <seealso href="about_DevDb"/>
-[Cmdlet(VerbsCommon.New, "DevDbDatabase", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[Cmdlet(VerbsCommon.New, "DevDbDatabase", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = ImageSet)]
 [OutputType(typeof(DevDbDatabase))]
 public sealed class NewDevDbDatabaseCommand : DevDbCmdlet
 {
+    /// <summary>The parameter set that clones the project's newest image.</summary>
+    public const string ImageSet = "Image";
+    /// <summary>The parameter set that branches another database.</summary>
+    public const string BranchSet = "Branch";
+
     /// <summary>
     /// The project to clone from (its newest ready image): a name (Tab completes them), or a project
     /// from Get-DevDbProject. Takes projects, names, and objects with a Project property from the pipeline.
     /// </summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ImageSet)]
     [ArgumentCompleter(typeof(ProjectNameCompleter))]
     [ProjectName]
     [LowerCase]
@@ -75,6 +88,18 @@ public sealed class NewDevDbDatabaseCommand : DevDbCmdlet
     [Parameter(Mandatory = true, Position = 0)]
     [LowerCase]
     public string Name { get; set; } = "";
+
+    /// <summary>A branch: the database whose current data (or -Checkpoint's) the new one starts from, instead of the project's image. Your own databases; admins any. Tab completes database names.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = BranchSet)]
+    [ArgumentCompleter(typeof(DatabaseNameCompleter))]
+    [LowerCase]
+    public string FromDatabase { get; set; } = "";
+
+    /// <summary>With -FromDatabase: the checkpoint of that database to start from (Tab completes its checkpoints).</summary>
+    [Parameter(ParameterSetName = BranchSet)]
+    [ArgumentCompleter(typeof(CheckpointNameCompleter))]
+    [LowerCase]
+    public string? Checkpoint { get; set; }
 
     /// <summary>Who the database is for; when omitted, you (the OS user locally, the token's user on a server). Only admins may name another user on a server.</summary>
     [Parameter]
@@ -87,9 +112,13 @@ public sealed class NewDevDbDatabaseCommand : DevDbCmdlet
     /// <summary>Creates the database.</summary>
     protected override void ProcessRecord()
     {
-        if (!IsValidName(Project, "project") || !IsValidName(Name, "database")) return;
-        if (!ShouldProcess(Name, $"Create database from project '{Project}'")) return;
-        var request = new NewDatabaseRequest { Project = Project, Name = Name, Owner = Owner };
+        bool branch = ParameterSetName == BranchSet;
+        if (branch ? !IsValidName(FromDatabase, "database") : !IsValidName(Project, "project")) return;
+        if (!IsValidName(Name, "database")) return;
+        if (!ShouldProcess(Name, branch ? $"Create database as a branch of '{FromDatabase}'{(Checkpoint is null ? "" : $" at checkpoint '{Checkpoint}'")}" : $"Create database from project '{Project}'")) return;
+        var request = branch
+            ? new NewDatabaseRequest { Project = "", Name = Name, Owner = Owner, FromDatabase = FromDatabase, Checkpoint = Checkpoint }
+            : new NewDatabaseRequest { Project = Project, Name = Name, Owner = Owner };
         bool done = NoWait
             ? TryInvoke((client, _, ct) => client.BeginNewDatabaseAsync(request, ct), out Database created, $"Starting database {Name}")
             : TryInvoke((client, progress, ct) => client.NewDatabaseAsync(request, progress, ct), out created, $"Creating database {Name}");
@@ -101,5 +130,6 @@ public sealed class NewDevDbDatabaseCommand : DevDbCmdlet
     }
 
     internal static string Describe(Database database) =>
-        $"Database '{database.Name}' is {database.Status} at {database.Host}:{database.Port}, image r{database.ImageRevision} of project '{database.Project}', owner {database.Owner}.";
+        $"Database '{database.Name}' is {database.Status} at {database.Host}:{database.Port}, image r{database.ImageRevision} of project '{database.Project}', owner {database.Owner}" +
+        (database.Parent is null ? "." : $", a branch of '{database.Parent}'{(database.ParentCheckpoint is null ? "" : $" at checkpoint '{database.ParentCheckpoint}'")}.");
 }

@@ -118,4 +118,11 @@ public sealed record IntendedDifferences
     /// reports the same code as the failed build's error.
     /// </summary>
     public bool SourcesCheckedBeforeRecording { get; init; } = true;
+
+    /// <summary>
+    /// Checkpoints, restores and branches. The embedded engine has them (copy-on-write copies of data
+    /// folders); the Kubernetes engine does not yet (VolumeSnapshots of volumes are the next slice) and
+    /// refuses them with RequestInvalid after the same name and existence checks.
+    /// </summary>
+    public bool DataStates { get; init; } = true;
 }

@@ -21,6 +21,11 @@ public sealed partial class KubernetesEngine
     public async Task<Database> BeginNewDatabaseAsync(NewDatabaseRequest request, CancellationToken cancellationToken = default)
     {
         RequestLimits.Check(request);
+        if (request.FromDatabase is not null)
+        {
+            await RequireDatabaseAsync(request.FromDatabase, cancellationToken);
+            throw NotYet("Branches");
+        }
         var owner = request.Owner ?? Environment.UserName;
         if (await _databases.FindAsync(request.Name, cancellationToken) is { } existing)
         {

@@ -17,7 +17,7 @@ namespace DevDb.Core.Runtimes.Local;
 /// work goes through the server's private socket folder, authenticated by the OS (peer); clients
 /// use TCP with the database's password (scram-sha-256). Nothing trusts anything.
 /// </summary>
-public sealed class LocalRuntime : IRuntime
+public sealed partial class LocalRuntime : IRuntime
 {
     private readonly LocalLayout _layout;
     private readonly ServerUser _builder;
@@ -140,16 +140,25 @@ public sealed class LocalRuntime : IRuntime
     {
         var activity = $"Resetting database {spec.Name}";
         var owner = ServerUser.ForUid(spec.ServerUid);
+        var fresh = _layout.DatabaseData(spec.Name) + ".new";
+        progress?.Report(new DevDbProgress(activity, $"Cloning image {spec.Project} r{spec.ImageRevision}", 10));
+        await ReplaceDataAsync(spec, activity, token => CloneImageAsync(spec, fresh, owner, token), progress, cancellationToken);
+    }
+
+    /// <summary>Clones new data beside the old (<paramref name="clone"/> writes data.new), stops the server, swaps the two and starts it again.</summary>
+    private async Task ReplaceDataAsync(DatabaseSpec spec, string activity, Func<CancellationToken, Task> clone, IProgress<DevDbProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        var owner = ServerUser.ForUid(spec.ServerUid);
         var data = _layout.DatabaseData(spec.Name);
         var fresh = data + ".new";
         var old = data + ".old";
         LocalLayout.DeleteFolder(fresh);
         LocalLayout.DeleteFolder(old);
-        progress?.Report(new DevDbProgress(activity, $"Cloning image {spec.Project} r{spec.ImageRevision}", 10));
         try
         {
             // Clone first, so a failure here leaves the database as it was.
-            await CloneImageAsync(spec, fresh, owner, cancellationToken);
+            await clone(cancellationToken);
         }
         catch (Exception e)
         {
@@ -177,6 +186,7 @@ public sealed class LocalRuntime : IRuntime
         if (!Directory.Exists(data) && Directory.Exists(data + ".old")) Directory.Move(data + ".old", data);
         LocalLayout.DeleteFolder(data + ".new");
         LocalLayout.DeleteFolder(data + ".old");
+        DeleteUnfinishedCopies(database);
         return ImageRevisionOf(data);
     }
 
