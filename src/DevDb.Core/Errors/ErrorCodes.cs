@@ -42,6 +42,7 @@ public static class ErrorCodes
     public const string ServerUserMissing = nameof(ServerUserMissing);
     /// <summary>The local engine cannot run on this operating system (Windows): use a DevDb server.</summary>
     public const string PlatformNotSupported = nameof(PlatformNotSupported);
+    public const string RuntimeNotSupported = nameof(RuntimeNotSupported);
     /// <summary>DevDb cannot use its state folder: the servers' users cannot pass through a folder above it, or it cannot be written.</summary>
     public const string HomeNotAccessible = nameof(HomeNotAccessible);
     /// <summary>A file system DevDb writes to is full; the message names the folder, its free space and what the step needed.</summary>
@@ -117,6 +118,6 @@ public static class ErrorCodes
             or CredentialsMissing or ServerError or OperationInterrupted => DevDbErrorCategory.ResourceUnavailable,
         StateLocked => DevDbErrorCategory.ResourceBusy,
         WaitTimedOut => DevDbErrorCategory.OperationTimeout,
-        _ => DevDbErrorCategory.InvalidOperation, // ProjectNotReady, ProjectHasDatabases, DatabaseCreateFailed
+        _ => DevDbErrorCategory.InvalidOperation, // ProjectNotReady, ProjectHasDatabases, DatabaseCreateFailed, RuntimeNotSupported
     };
 }

@@ -122,7 +122,7 @@ public sealed record IntendedDifferences
     /// <summary>
     /// Checkpoints, restores and branches. The embedded engine has them (copy-on-write copies of data
     /// folders); the Kubernetes engine does not yet (VolumeSnapshots of volumes are the next slice) and
-    /// refuses them with RequestInvalid after the same name and existence checks.
+    /// refuses them with RuntimeNotSupported after the same name and existence checks.
     /// </summary>
     public bool DataStates { get; init; } = true;
 }

@@ -7,7 +7,7 @@ namespace DevDb.Core.Runtimes.Kubernetes;
 /// <summary>
 /// Data states on Kubernetes. Not built yet: checkpoints will be VolumeSnapshots of a database's
 /// volume converged by the reconciler; until then every data-state call is refused with
-/// RequestInvalid after the same checks as the embedded engine (names, the database exists).
+/// RuntimeNotSupported after the same checks as the embedded engine (names, the database exists).
 /// </summary>
 public sealed partial class KubernetesEngine
 {
@@ -55,5 +55,5 @@ public sealed partial class KubernetesEngine
     }
 
     private static DevDbException NotYet(string what) =>
-        DevDbErrors.RequestInvalid($"{what} are not available on the Kubernetes engine yet.", "Use the local engine (Connect-DevDb -Local) for checkpoints and branches.", what);
+        DevDbErrors.RuntimeNotSupported(what, "Kubernetes", "Use the local engine or a DevDb server on the local runtime for checkpoints and branches.");
 }
