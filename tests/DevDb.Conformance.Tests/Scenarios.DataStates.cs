@@ -148,11 +148,11 @@ public abstract partial class Scenarios<TConfiguration>
         await Refused(ErrorCodes.CheckpointNotFound, () => Client.RestoreDatabaseAsync("cp-bad", "never-taken"));
         await Refused(ErrorCodes.CheckpointNotFound, () => Client.BeginRestoreDatabaseAsync("cp-bad", "never-taken"));
         await Refused(ErrorCodes.CheckpointNotFound, () => Client.RemoveCheckpointAsync("cp-bad", "never-taken"));
-        await Refused(ErrorCodes.RuntimeNotSupported, () => Client.NewDatabaseAsync(new NewDatabaseRequest { Project = SharedProject, Name = "orphan", Checkpoint = "x", Owner = "dave" }));
+        await Refused(ErrorCodes.RequestInvalid, () => Client.NewDatabaseAsync(new NewDatabaseRequest { Project = SharedProject, Name = "orphan", Checkpoint = "x", Owner = "dave" }));
         if (Differences.DataStates)
         {
             await Refused(ErrorCodes.CheckpointNotFound, () => Client.NewDatabaseAsync(new NewDatabaseRequest { Project = "", Name = "orphan", FromDatabase = "cp-bad", Checkpoint = "never-taken", Owner = "dave" }));
-            await Refused(ErrorCodes.RuntimeNotSupported, () => Client.NewDatabaseAsync(new NewDatabaseRequest { Project = "other", Name = "orphan", FromDatabase = "cp-bad", Owner = "dave" }));
+            await Refused(ErrorCodes.RequestInvalid, () => Client.NewDatabaseAsync(new NewDatabaseRequest { Project = "other", Name = "orphan", FromDatabase = "cp-bad", Owner = "dave" }));
             await Client.CheckpointDatabaseAsync("cp-bad", "once");
             await Refused(ErrorCodes.CheckpointExists, () => Client.CheckpointDatabaseAsync("cp-bad", "once"));
             Assert.Equal("once", Assert.Single(await Client.GetCheckpointsAsync("cp-bad")).Name);
