@@ -46,7 +46,7 @@ function Get-ServerMemoryKb([string] $DataFolder) {
 
 $timed = @'
 $watch = [Diagnostics.Stopwatch]::StartNew()
-$db = New-DevDbDatabase -Project bench -Name NAME
+$db = New-DevDbDatabase -Project bench -Name __DATABASE__
 # Older builds carry the credential as a property; newer ones hand it out on request.
 $credential = if ($db.PSObject.Methods['GetCredential']) { $db.GetCredential() } else { $db.Credential }
 $env:PGPASSWORD = $credential.GetNetworkCredential().Password
@@ -71,7 +71,7 @@ try {
     for ($run = 0; $run -le $Runs; $run++) {
         $line = foreach ($build in (Get-RotatedOrder @($Builds.Keys) $run)) {
             $name = "iso-$run"
-            $seconds = (Invoke-Build $build ($timed -replace 'NAME', $name)).Seconds
+            $seconds = (Invoke-Build $build ($timed.Replace('__DATABASE__', $name))).Seconds
             Start-Sleep -Seconds 1
             $kb = Get-ServerMemoryKb (Join-Path $TempRoot "$build/databases/$name/data")
             $null = Invoke-Build $build "Remove-DevDbDatabase -Name $name -Force; '{}'"
