@@ -77,7 +77,7 @@ public sealed partial class DevDbEngine
     /// <summary>Takes the database's lock, checks it can be changed and records the step, with its busy status (Resetting, Stopping, Starting).</summary>
     private async Task<PendingStep> RecordStepAsync(string name, OperationKind kind, bool accepted, CancellationToken cancellationToken)
     {
-        await EnsureRecoveredAsync(cancellationToken);
+        await PrepareChangeAsync(cancellationToken);
         // A step under way in a live process makes this one StateLocked at once rather than queue behind it (as on Kubernetes).
         if (_catalog.FindDatabase(name) is { } current && Observed(current) is var seen && DatabaseRules.IsBusy(seen.Status))
             DatabaseRules.CheckUsable(seen);
@@ -90,6 +90,7 @@ public sealed partial class DevDbEngine
                 var record = RequireDatabase(name);
                 var observed = Observed(record);
                 DatabaseRules.CheckUsable(observed);
+                if (kind == OperationKind.ResetDatabase) LifetimeRules.CheckResettable(observed);
                 var busy = record with
                 {
                     Database = record.Database with { Status = BusyStatus(kind), Error = null, ErrorCode = null },
