@@ -18,6 +18,12 @@ namespace DevDb.Commands;
 /// (in the server, or locally in this PowerShell process); Wait-DevDbDatabase waits for it. Against a
 /// DevDb server the database belongs to your token's user; admins may create one for another user
 /// with -Owner.</para>
+/// <para>Lifetimes: -TimeToLive (30m, 2h, 1d, or a TimeSpan) or -ExpiresAt removes the database when
+/// its time comes; without either, the project's DefaultTimeToLive applies (none: it does not expire,
+/// unless the project or installation has a maximum). Set-DevDbDatabase extends it; renewing a CI job's
+/// lease is Set-DevDbDatabase -TimeToLive 30m. -Protected makes Remove and Reset refuse
+/// (DatabaseProtected) and keeps it from expiring. On a server or cluster expiry happens on time;
+/// with the local engine, when DevDb next runs a changing command.</para>
 /// </remarks>
 /// <example>
 /// <para>Create a database for yourself and look at it</para>
@@ -49,6 +55,18 @@ namespace DevDb.Commands;
 /// <para>BUILD_ID may hold upper-case letters: the name is lower-cased.</para>
 /// </example>
 /// <example>
+/// <para>A CI job's lease: the database is removed 30 minutes after the job stops renewing it, whatever killed the job</para>
+/// <code>
+/// New-DevDbDatabase -Project shop -Name "ci-$($env:BUILD_ID)" -TimeToLive 30m
+/// # ... between test stages:
+/// Set-DevDbDatabase -Name "ci-$($env:BUILD_ID)" -TimeToLive 30m
+/// </code>
+/// </example>
+/// <example>
+/// <para>A database for a demo next week that nobody may remove or reset by mistake</para>
+/// <code>New-DevDbDatabase -Project shop -Name demo -ExpiresAt (Get-Date).AddDays(8) -Protected</code>
+/// </example>
+/// <example>
 /// <para>Pipe the project</para>
 /// <code>Get-DevDbProject shop | New-DevDbDatabase -Name beta</code>
 /// </example>
@@ -56,6 +74,7 @@ namespace DevDb.Commands;
 /// <seealso cref="GetDevDbDatabaseCommand"/>
 /// <seealso cref="GetDevDbConnectionStringCommand"/>
 /// <seealso cref="RemoveDevDbDatabaseCommand"/>
+/// <seealso cref="SetDevDbDatabaseCommand"/>
 /// <seealso href="about_DevDb"/>
 [Cmdlet(VerbsCommon.New, "DevDbDatabase", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(DevDbDatabase))]
@@ -80,6 +99,19 @@ public sealed class NewDevDbDatabaseCommand : DevDbCmdlet
     [Parameter]
     public string? Owner { get; set; }
 
+    /// <summary>Removes the database this long after it is created: 30m, 2h, 1d, 1h30m, or a TimeSpan. Not with -ExpiresAt. Default: the project's DefaultTimeToLive, if any.</summary>
+    [Parameter]
+    [Duration]
+    public TimeSpan? TimeToLive { get; set; }
+
+    /// <summary>Removes the database at this moment. Not with -TimeToLive.</summary>
+    [Parameter]
+    public DateTimeOffset? ExpiresAt { get; set; }
+
+    /// <summary>Refuses Remove-DevDbDatabase and Reset-DevDbDatabase (DatabaseProtected) and never expires, until Set-DevDbDatabase -Protected:$false.</summary>
+    [Parameter]
+    public SwitchParameter Protected { get; set; }
+
     /// <summary>Returns at once with the database Creating; Wait-DevDbDatabase waits for it. Locally the clone runs in this PowerShell process, so keep the session open until it is done.</summary>
     [Parameter]
     public SwitchParameter NoWait { get; set; }
@@ -89,7 +121,10 @@ public sealed class NewDevDbDatabaseCommand : DevDbCmdlet
     {
         if (!IsValidName(Project, "project") || !IsValidName(Name, "database")) return;
         if (!ShouldProcess(Name, $"Create database from project '{Project}'")) return;
-        var request = new NewDatabaseRequest { Project = Project, Name = Name, Owner = Owner };
+        var request = new NewDatabaseRequest
+        {
+            Project = Project, Name = Name, Owner = Owner, TimeToLive = TimeToLive, ExpiresAt = ExpiresAt, Protected = Protected.IsPresent,
+        };
         bool done = NoWait
             ? TryInvoke((client, _, ct) => client.BeginNewDatabaseAsync(request, ct), out Database created, $"Starting database {Name}")
             : TryInvoke((client, progress, ct) => client.NewDatabaseAsync(request, progress, ct), out created, $"Creating database {Name}");
@@ -101,5 +136,6 @@ public sealed class NewDevDbDatabaseCommand : DevDbCmdlet
     }
 
     internal static string Describe(Database database) =>
-        $"Database '{database.Name}' is {database.Status} at {database.Host}:{database.Port}, image r{database.ImageRevision} of project '{database.Project}', owner {database.Owner}.";
+        $"Database '{database.Name}' is {database.Status} at {database.Host}:{database.Port}, image r{database.ImageRevision} of project '{database.Project}', owner {database.Owner}"
+        + (database.Protected ? ", protected" : "") + (database.ExpiresAt is { } at ? $", expires {at:u}." : ".");
 }
