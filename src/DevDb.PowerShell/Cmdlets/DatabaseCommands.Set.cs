@@ -85,7 +85,7 @@ public sealed class SetDevDbDatabaseCommand : DatabaseCmdlet
     private static string Describe(SetDatabaseRequest request)
     {
         var parts = new List<string>();
-        if (request.TimeToLive is { } ttl) parts.Add($"expire {ttl} from now");
+        if (request.TimeToLive is { } ttl) parts.Add($"expire {DevDb.Core.Rules.LifetimeRules.Shown(ttl)} from now");
         if (request.ExpiresAt is { } at) parts.Add($"expire at {at:u}");
         if (request.NoExpiry) parts.Add("never expire");
         if (request.Protected is { } p) parts.Add(p ? "protect" : "unprotect");
