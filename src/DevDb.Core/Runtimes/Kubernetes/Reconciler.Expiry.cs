@@ -27,6 +27,14 @@ public sealed partial class Reconciler
             }
             await Guarded(async () =>
             {
+                // Read again just before: its owner may have extended or protected it since the pass listed it.
+                var current = await _databases.FindAsync(seen.Name, cancellationToken);
+                if (current is null) return;
+                if (!LifetimeRules.IsExpired(KubernetesEngine.ToDatabase(current), _clock.GetUtcNow()))
+                {
+                    kept.Add(current);
+                    return;
+                }
                 await RecordEventAsync(database, "Normal", "DatabaseExpired", $"Database '{seen.Name}' expired at {seen.ExpiresAt:u} and is removed.", cancellationToken);
                 await _databases.DeleteAsync(seen.Name, cancellationToken);
                 _log.LogInformation("Removed database {Database} of {Owner} (project {Project}): it expired at {ExpiresAt:o}", seen.Name, seen.Owner, seen.Project, seen.ExpiresAt);
