@@ -23,6 +23,7 @@
         'Remove-DevDbProject'
         'New-DevDbDatabase'
         'Get-DevDbDatabase'
+        'Set-DevDbDatabase'
         'Remove-DevDbDatabase'
         'Reset-DevDbDatabase'
         'Stop-DevDbDatabase'

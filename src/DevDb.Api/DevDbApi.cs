@@ -4,6 +4,7 @@ using DevDb.Core.Engine;
 using DevDb.Core.Runtimes.Kubernetes;
 using k8s;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Prometheus;
 
@@ -33,24 +34,29 @@ public static class DevDbApi
 
         var services = builder.Services;
         services.Configure<DevDbApiOptions>(builder.Configuration.GetSection(DevDbApiOptions.Section));
-        services.AddSingleton(TimeProvider.System);
+        // The clock of records and lifetimes (tests replace it with a controllable one).
+        services.TryAddSingleton(TimeProvider.System);
         // The runtime is chosen when the engine is first resolved, so configuration added after CreateBuilder counts.
         services.AddSingleton<IDevDbService>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<DevDbApiOptions>>().Value;
             return options.Runtime == DevDbRuntime.Kubernetes
-                ? new KubernetesEngine(sp.GetRequiredService<IKubernetes>(), options.Kubernetes, new KubernetesEngineOptions { ProbeSources = true })
+                ? new KubernetesEngine(sp.GetRequiredService<IKubernetes>(), options.Kubernetes,
+                    new KubernetesEngineOptions { ProbeSources = true, Clock = sp.GetRequiredService<TimeProvider>() })
                 : DevDbEngine.OpenLocal(new LocalEngineOptions
                 {
                     Home = options.ResolvedHome, Network = options.Network, AllowSuperuserLogins = options.AllowSuperuserLogins,
+                    MaxTimeToLive = options.MaxTimeToLive, Clock = sp.GetRequiredService<TimeProvider>(),
                 });
         });
         // kubeconfig when run on a workstation, the pod's service account in a cluster; made only in Kubernetes mode.
         services.AddSingleton<IKubernetes>(_ => new k8s.Kubernetes(KubernetesClientConfiguration.BuildDefaultConfig()));
         services.AddSingleton(sp => new Reconciler(sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<IOptions<DevDbApiOptions>>().Value.Kubernetes,
-            sp.GetRequiredService<ILogger<Reconciler>>()));
+            sp.GetRequiredService<ILogger<Reconciler>>(), sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService<ReconcilerService>();
-        services.AddHostedService<LocalEngineService>();
+        // One instance, so tests can see its passes (LocalEngineService.CompletedExpiryPasses).
+        services.AddSingleton<LocalEngineService>();
+        services.AddHostedService(sp => sp.GetRequiredService<LocalEngineService>());
         services.AddSingleton(sp => new TokenStore(sp.GetRequiredService<IOptions<DevDbApiOptions>>().Value.ResolvedTokensFile,
             sp.GetRequiredService<ILogger<TokenStore>>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ApiMetrics>();

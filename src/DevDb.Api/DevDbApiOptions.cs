@@ -38,6 +38,15 @@ public sealed class DevDbApiOptions
     /// <summary>At start-up, start again the databases whose servers died while meant to run (after a crash or a reboot). Local runtime; default on.</summary>
     public bool RestartCrashedDatabases { get; set; } = true;
 
+    /// <summary>
+    /// The installation's longest database lifetime, from now at create and at each extension (local runtime; the
+    /// Kubernetes runtime's is DevDb:Kubernetes:MaxTimeToLive, chart value databases.maxTimeToLive). Null: none.
+    /// </summary>
+    public TimeSpan? MaxTimeToLive { get; set; }
+
+    /// <summary>How often the local runtime's expiry pass looks for databases whose expiry has come (default 1 minute).</summary>
+    public TimeSpan ExpiryInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     public DatabaseNetwork Network => string.IsNullOrEmpty(DatabaseListenAddress)
         ? new DatabaseNetwork { Host = DatabaseHost }
         : new DatabaseNetwork { ListenAddress = DatabaseListenAddress, Host = DatabaseHost };

@@ -22,6 +22,31 @@ public sealed record RefreshProjectRequest
     public string? PostRestoreSql { get; init; }
 }
 
+/// <summary>A change of a database's lifetime (PATCH): what is left out is kept.</summary>
+public sealed record ChangeDatabaseRequest
+{
+    /// <summary>When present, must be the database named in the route.</summary>
+    public string? Name { get; init; }
+    /// <summary>Expire this long from now (renewing a lease). Not with expiresAt or noExpiry.</summary>
+    public TimeSpan? TimeToLive { get; init; }
+    public DateTimeOffset? ExpiresAt { get; init; }
+    /// <summary>Never expire (refused where a maximum applies).</summary>
+    public bool NoExpiry { get; init; }
+    public bool? Protected { get; init; }
+}
+
+/// <summary>A change of a project's lifetime settings (PATCH), without a new image: what is left out is kept.</summary>
+public sealed record ChangeProjectRequest
+{
+    /// <summary>When present, must be the project named in the route.</summary>
+    public string? Name { get; init; }
+    public TimeSpan? DefaultTimeToLive { get; init; }
+    public bool NoDefaultTimeToLive { get; init; }
+    public TimeSpan? MaxTimeToLive { get; init; }
+    public bool NoMaxTimeToLive { get; init; }
+    public bool? Protected { get; init; }
+}
+
 /// <summary>The routes of the DevDb API (see <see cref="ApiContract"/>).</summary>
 public static partial class Endpoints
 {
@@ -36,6 +61,9 @@ public static partial class Endpoints
             .WithDescription("202 with the project Building and a Location to poll; 200 when an identical project is already Ready; 409 ProjectExists when the name is taken by another definition.")
             .ProducesProblems(400, 403, 404, 409, 422);
         projects.MapGet("{name}", GetProject).WithName("GetProject").WithSummary("One project (any user).").ProducesProblems(404);
+        projects.MapPatch("{name}", SetProject).WithName("SetProject").RequireAuthorization(AdminPolicy)
+            .WithSummary("Changes a project's lifetime settings (default and maximum time-to-live, protection) without building an image (admins).")
+            .ProducesProblems(400, 403, 404, 409);
         projects.MapDelete("{name}", RemoveProject).WithName("RemoveProject").RequireAuthorization(AdminPolicy)
             .WithSummary("Removes a project and its images (admins); refuses while it has databases unless force=true, which removes them too.")
             .ProducesProblems(403, 404, 409);
@@ -52,7 +80,11 @@ public static partial class Endpoints
             .WithDescription("202 with the database Creating and a Location to poll; 200 when an identical database exists and is no longer Creating; 409 DatabaseExists when the name is taken. Developers create databases for themselves only.")
             .ProducesProblems(400, 403, 404, 409, 503);
         databases.MapGet("{name}", GetDatabase).WithName("GetDatabase").WithSummary("One database (its owner or an admin).").ProducesProblems(403, 404);
-        databases.MapDelete("{name}", RemoveDatabase).WithName("RemoveDatabase").WithSummary("Removes a database (its owner or an admin).").ProducesProblems(403, 404, 409);
+        databases.MapPatch("{name}", SetDatabase).WithName("SetDatabase")
+            .WithSummary("Changes a database's expiry (a time-to-live from now renews a lease) and/or protection (its owner or an admin).")
+            .ProducesProblems(400, 403, 404, 409);
+        databases.MapDelete("{name}", RemoveDatabase).WithName("RemoveDatabase")
+            .WithSummary("Removes a database (its owner or an admin); 409 DatabaseProtected while it is protected.").ProducesProblems(403, 404, 409);
         databases.MapPost("{name}/reset", ResetDatabase).WithName("ResetDatabase")
             .WithSummary("Starts going back to the project's newest image (a branch: to the data it was branched from, unless toImage=true), same name, port, user and password (its owner or an admin).")
             .WithDescription(LongWork("Resetting")).ProducesProblems(403, 404, 409);
@@ -115,6 +147,24 @@ public static partial class Endpoints
         return TypedResults.Accepted("/" + ApiContract.Project(project.Name), project);
     }
 
+    private static async Task<Ok<Project>> SetProject(string name, ChangeProjectRequest request, IDevDbService engine, CancellationToken cancellationToken)
+    {
+        CheckBodyName(request.Name, name, "project");
+        return TypedResults.Ok(await engine.SetProjectAsync(new SetProjectRequest
+        {
+            Name = name, DefaultTimeToLive = request.DefaultTimeToLive, NoDefaultTimeToLive = request.NoDefaultTimeToLive,
+            MaxTimeToLive = request.MaxTimeToLive, NoMaxTimeToLive = request.NoMaxTimeToLive, Protected = request.Protected,
+        }, cancellationToken));
+    }
+
+    private static void CheckBodyName(string? bodyName, string name, string kind)
+    {
+        if (bodyName is not null && bodyName != name)
+            throw DevDbErrors.RequestInvalid(
+                $"The body names {kind} '{UserInput.Shown(bodyName)}' but the route names '{UserInput.Shown(name)}'.",
+                "Leave 'name' out of the body, or make it match the route.", UserInput.Shown(bodyName));
+    }
+
     private static async Task<NoContent> RemoveProject(string name, IDevDbService engine, CancellationToken cancellationToken, bool force = false)
     {
         await engine.RemoveProjectAsync(name, force, cancellationToken);
@@ -151,6 +201,17 @@ public static partial class Endpoints
 
     private static async Task<Ok<Database>> GetDatabase(string name, ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken) =>
         TypedResults.Ok(await RequireAccessAsync(name, user, engine, cancellationToken));
+
+    private static async Task<Ok<Database>> SetDatabase(string name, ChangeDatabaseRequest request, ClaimsPrincipal user, IDevDbService engine,
+        CancellationToken cancellationToken)
+    {
+        CheckBodyName(request.Name, name, "database");
+        await RequireAccessAsync(name, user, engine, cancellationToken);
+        return TypedResults.Ok(await engine.SetDatabaseAsync(new SetDatabaseRequest
+        {
+            Name = name, TimeToLive = request.TimeToLive, ExpiresAt = request.ExpiresAt, NoExpiry = request.NoExpiry, Protected = request.Protected,
+        }, cancellationToken));
+    }
 
     private static async Task<NoContent> RemoveDatabase(string name, ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken)
     {

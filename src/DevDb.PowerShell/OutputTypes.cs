@@ -42,6 +42,10 @@ public sealed class DevDbDatabase
     public string? Parent { get; init; }
     /// <summary>A branch made from a checkpoint: the checkpoint's name.</summary>
     public string? ParentCheckpoint { get; init; }
+    /// <summary>When DevDb removes it; null: never (Set-DevDbDatabase moves it). The default view shows how long is left.</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+    /// <summary>Whether Remove and Reset refuse it (DatabaseProtected) and it never expires.</summary>
+    public bool Protected { get; init; }
     /// <summary>Why work that ran in the background (a create, reset, start or stop with -NoWait, or on a server) failed.</summary>
     public string? Error { get; init; }
     /// <summary>The stable id of <see cref="Error"/>, e.g. ProjectNotReady.</summary>
@@ -69,6 +73,8 @@ public sealed class DevDbDatabase
             Created = database.Created,
             Parent = database.Parent,
             ParentCheckpoint = database.ParentCheckpoint,
+            ExpiresAt = database.ExpiresAt,
+            Protected = database.Protected,
             Error = database.Error,
             ErrorCode = database.ErrorCode,
         };
@@ -102,6 +108,12 @@ public sealed class DevDbProject
     public string? Error { get; init; }
     /// <summary>The stable id of <see cref="Error"/>, e.g. DumpCorrupt.</summary>
     public string? ErrorCode { get; init; }
+    /// <summary>The time-to-live of a database created without one; null: such databases do not expire (unless a maximum applies).</summary>
+    public TimeSpan? DefaultTimeToLive { get; init; }
+    /// <summary>The longest a database of the project may live from now; null: the installation's maximum, if any.</summary>
+    public TimeSpan? MaxTimeToLive { get; init; }
+    /// <summary>Whether Remove-DevDbProject refuses it (DatabaseProtected).</summary>
+    public bool Protected { get; init; }
     /// <summary>When it was registered.</summary>
     public DateTimeOffset Created { get; init; }
     /// <summary>Its images, oldest first.</summary>
@@ -121,6 +133,9 @@ public sealed class DevDbProject
         Error = project.Error,
         ErrorCode = project.ErrorCode,
         Created = project.Created,
+        DefaultTimeToLive = project.DefaultTimeToLive,
+        MaxTimeToLive = project.MaxTimeToLive,
+        Protected = project.Protected,
         Images = new DevDbImageList(project.Images.OrderBy(i => i.Revision).Select(DevDbImage.From).ToList()),
     };
 

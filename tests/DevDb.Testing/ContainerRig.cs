@@ -36,7 +36,7 @@ public sealed class ContainerRig : IAsyncDisposable
     private readonly Task? _reconciling;
     private readonly TempFolder _folder;
 
-    private ContainerRig(KubeApiServer server, DockerEngine docker, KubernetesOptions options, TempFolder folder, bool reconcile)
+    private ContainerRig(KubeApiServer server, DockerEngine docker, KubernetesOptions options, TempFolder folder, bool reconcile, TimeProvider? clock)
     {
         Server = server;
         Docker = docker;
@@ -45,17 +45,20 @@ public sealed class ContainerRig : IAsyncDisposable
         Client = server.CreateClient();
         Kubelet = new RigKubelet(server, docker, Namespace, folder.Path);
         Services = new RigServices(server, Kubelet, Namespace);
-        Engine = new KubernetesEngine(Client, options, new KubernetesEngineOptions { PollInterval = TimeSpan.FromMilliseconds(100) });
+        Engine = new KubernetesEngine(Client, options,
+            new KubernetesEngineOptions { PollInterval = TimeSpan.FromMilliseconds(100), Clock = clock ?? TimeProvider.System });
         var log = Environment.GetEnvironmentVariable("DEVDB_TEST_LOG") == "1"
             ? LoggerFactory.Create(b => b.AddConsole().SetMinimumLevel(LogLevel.Debug)).CreateLogger<Reconciler>()
             : (ILogger<Reconciler>)NullLogger<Reconciler>.Instance;
         if (reconcile)
         {
-            var reconciler = new Reconciler(Client, options, log);
-            _reconciling = Task.Run(() => reconciler.RunAsync("rig", _stop.Token));
+            Reconciler = new Reconciler(Client, options, log, clock);
+            _reconciling = Task.Run(() => Reconciler.RunAsync("rig", _stop.Token));
         }
     }
 
+    /// <summary>The rig's own reconciler (null when the API under test runs its hosted one).</summary>
+    public Reconciler? Reconciler { get; }
     public KubeApiServer Server { get; }
     public DockerEngine Docker { get; }
     public KubernetesOptions Options { get; }
@@ -69,7 +72,9 @@ public sealed class ContainerRig : IAsyncDisposable
         Kubelet.Storage.VolumeFolder(Server.Find("v1", "persistentvolumeclaims", Namespace, claim) ?? throw new InvalidOperationException($"no claim {claim}"));
 
     /// <param name="reconcile">Run a reconcile loop of the rig's own; false when the API under test runs its hosted one.</param>
-    public static async Task<ContainerRig> StartAsync(S3rverFixture? s3 = null, Func<KubernetesOptions, KubernetesOptions>? configure = null, bool reconcile = true)
+    /// <param name="clock">The clock of the rig's engine and reconciler (records and lifetimes); default the system's.</param>
+    public static async Task<ContainerRig> StartAsync(S3rverFixture? s3 = null, Func<KubernetesOptions, KubernetesOptions>? configure = null, bool reconcile = true,
+        TimeProvider? clock = null)
     {
         var docker = DockerEngine.FromEnvironment();
         try
@@ -107,7 +112,7 @@ public sealed class ContainerRig : IAsyncDisposable
             },
         };
         options = configure?.Invoke(options) ?? options;
-        var rig = new ContainerRig(server, docker, options, new TempFolder("devdb-rig"), reconcile);
+        var rig = new ContainerRig(server, docker, options, new TempFolder("devdb-rig"), reconcile, clock);
         if (s3 is not null)
         {
             await rig.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret

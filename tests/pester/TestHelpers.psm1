@@ -39,7 +39,8 @@ function New-DevDbTestHome {
     $first = Get-Random -Minimum 55000 -Maximum 64000
     $env:DEVDB_PORT_RANGE = "$first-$($first + 99)"
     if (Test-ServerMode) {
-        $script:TestApi = Start-DevDbTestApi -HomePath $homePath
+        # An expiry pass every second, so Lifetimes.Tests.ps1 sees an expired database go soon after its time.
+        $script:TestApi = Start-DevDbTestApi -HomePath $homePath -Environment @{ DEVDB__EXPIRYINTERVAL = '00:00:01' }
         $null = Connect-DevDb -Server $script:TestApi.Url -Token (ConvertTo-SecureString $script:TestApi.Token -AsPlainText -Force)
     }
     $homePath

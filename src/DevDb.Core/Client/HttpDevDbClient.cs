@@ -134,6 +134,12 @@ public sealed partial class HttpDevDbClient : IDevDbClient
     public Task<ConnectionInfo> GetConnectionAsync(string name, CancellationToken cancellationToken = default) =>
         SendAsync<ConnectionInfo>(HttpMethod.Get, ApiContract.Connection(name), body: null, cancellationToken);
 
+    public Task<Database> SetDatabaseAsync(SetDatabaseRequest request, CancellationToken cancellationToken = default) =>
+        SendAsync<Database>(HttpMethod.Patch, ApiContract.Database(request.Name), request, cancellationToken);
+
+    public Task<Project> SetProjectAsync(SetProjectRequest request, CancellationToken cancellationToken = default) =>
+        SendAsync<Project>(HttpMethod.Patch, ApiContract.Project(request.Name), request, cancellationToken);
+
     public Task RemoveDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
         SendAsync<object?>(HttpMethod.Delete, ApiContract.Database(name), body: null, cancellationToken);
 

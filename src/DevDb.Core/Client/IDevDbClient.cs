@@ -12,6 +12,25 @@ public sealed record NewProjectRequest
     public string? PostRestoreSql { get; init; }
     /// <summary>Make each database's login a superuser; refused with SuperuserLoginsNotAllowed where the installation does not allow it.</summary>
     public bool SuperuserLogins { get; init; }
+    /// <summary>The time-to-live of its databases created without one (null: they do not expire).</summary>
+    public TimeSpan? DefaultTimeToLive { get; init; }
+    /// <summary>The longest its databases may live from now; null: the installation's maximum, if any.</summary>
+    public TimeSpan? MaxTimeToLive { get; init; }
+    /// <summary>Refuse to remove the project (DatabaseProtected) until it is unprotected.</summary>
+    public bool Protected { get; init; }
+}
+
+/// <summary>Changes a project's lifetime settings, without building a new image; null keeps a setting.</summary>
+public sealed record SetProjectRequest
+{
+    public required string Name { get; init; }
+    public TimeSpan? DefaultTimeToLive { get; init; }
+    /// <summary>Drop the project's default time-to-live (its databases then do not expire unless a maximum applies).</summary>
+    public bool NoDefaultTimeToLive { get; init; }
+    public TimeSpan? MaxTimeToLive { get; init; }
+    /// <summary>Drop the project's maximum (the installation's, if any, still applies).</summary>
+    public bool NoMaxTimeToLive { get; init; }
+    public bool? Protected { get; init; }
 }
 
 public sealed record UpdateProjectRequest
@@ -33,6 +52,26 @@ public sealed record NewDatabaseRequest
     public string? FromDatabase { get; init; }
     /// <summary>With <see cref="FromDatabase"/>: the checkpoint of that database to branch from.</summary>
     public string? Checkpoint { get; init; }
+    /// <summary>Remove it this long after it is created; null: the project's default (or no expiry). Not with <see cref="ExpiresAt"/>.</summary>
+    public TimeSpan? TimeToLive { get; init; }
+    /// <summary>Remove it at this moment. Not with <see cref="TimeToLive"/>.</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+    /// <summary>Refuse Remove and Reset (DatabaseProtected), and never expire it, until it is unprotected.</summary>
+    public bool Protected { get; init; }
+}
+
+/// <summary>
+/// Changes a database's lifetime: at most one of <see cref="TimeToLive"/> (from now: a CI job's
+/// lease renewal), <see cref="ExpiresAt"/> and <see cref="NoExpiry"/>; and/or its protection. What is
+/// not given is kept.
+/// </summary>
+public sealed record SetDatabaseRequest
+{
+    public required string Name { get; init; }
+    public TimeSpan? TimeToLive { get; init; }
+    public DateTimeOffset? ExpiresAt { get; init; }
+    public bool NoExpiry { get; init; }
+    public bool? Protected { get; init; }
 }
 
 /// <summary>
@@ -63,7 +102,9 @@ public interface IDevDbClient : IDisposable
     /// build failed (or the process building it stopped), throws that build's error instead.
     /// </summary>
     Task<Project> WaitProjectAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default);
-    /// <summary>Removes a project and its images; refuses while it has databases unless <paramref name="force"/>, which removes them too.</summary>
+    /// <summary>Changes a project's lifetime settings (DefaultTimeToLive, MaxTimeToLive, Protected) without a new image; returns it.</summary>
+    Task<Project> SetProjectAsync(SetProjectRequest request, CancellationToken cancellationToken = default);
+    /// <summary>Removes a project and its images; refuses while it is protected (DatabaseProtected), and while it has databases unless <paramref name="force"/>, which removes them too.</summary>
     Task RemoveProjectAsync(string name, bool force = false, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -89,8 +130,14 @@ public interface IDevDbClient : IDisposable
     Task<Database> GetDatabaseAsync(string name, CancellationToken cancellationToken = default);
     /// <summary>The database's connection details including its password.</summary>
     Task<ConnectionInfo> GetConnectionAsync(string name, CancellationToken cancellationToken = default);
+    /// <summary>Removes the database; a protected one is DatabaseProtected.</summary>
     Task RemoveDatabaseAsync(string name, CancellationToken cancellationToken = default);
-    /// <summary>Back to the project's newest image, keeping name, port, user and password; returns it Running.</summary>
+    /// <summary>
+    /// Changes the database's expiry and/or protection (LifetimeRules): a time-to-live counts from
+    /// now, so repeating it renews a lease. Returns the database.
+    /// </summary>
+    Task<Database> SetDatabaseAsync(SetDatabaseRequest request, CancellationToken cancellationToken = default);
+    /// <summary>Back to the project's newest image, keeping name, port, user, password and expiry; returns it Running. A protected database is DatabaseProtected.</summary>
     Task<Database> ResetDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default);
     /// <summary>Checks and records a reset like <see cref="ResetDatabaseAsync"/>, then returns the database at once, Resetting; <see cref="WaitDatabaseAsync"/> waits for it.</summary>
     Task<Database> BeginResetDatabaseAsync(string name, CancellationToken cancellationToken = default);

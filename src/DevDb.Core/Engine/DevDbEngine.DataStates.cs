@@ -16,7 +16,7 @@ public sealed partial class DevDbEngine
     public async Task<Checkpoint> CheckpointDatabaseAsync(string name, string checkpoint, CancellationToken cancellationToken = default)
     {
         CheckpointRules.ValidateName(checkpoint);
-        await EnsureRecoveredAsync(cancellationToken);
+        await PrepareChangeAsync(cancellationToken);
         if (_catalog.FindDatabase(name) is { } current && Observed(current) is var seen && DatabaseRules.IsBusy(seen.Status))
             DatabaseRules.CheckUsable(seen);
         using var held = await LockDatabaseAsync(name, cancellationToken);
@@ -68,7 +68,7 @@ public sealed partial class DevDbEngine
     public async Task RemoveCheckpointAsync(string database, string checkpoint, CancellationToken cancellationToken = default)
     {
         CheckpointRules.ValidateName(checkpoint);
-        await EnsureRecoveredAsync(cancellationToken);
+        await PrepareChangeAsync(cancellationToken);
         RequireDatabase(database);
         using (await LockDatabaseAsync(database, cancellationToken))
         {

@@ -43,13 +43,15 @@ public sealed partial class DevDbEngine
     private async Task<(Database Database, PendingClone? Clone)> RecordNewDatabaseAsync(NewDatabaseRequest request, bool accepted, CancellationToken cancellationToken)
     {
         RequestLimits.Check(request);
+        LifetimeRules.CheckShape(request.Name, request.TimeToLive, request.ExpiresAt);
         var owner = request.Owner ?? Environment.UserName;
         // A branch belongs to its parent's project.
         if (request.FromDatabase is not null) request = request with { Project = CheckpointRules.BranchProject(request, RequireDatabase(request.FromDatabase).Database) };
-        // A repeated request is answered at once, even while its first clone runs.
-        if (_catalog.FindDatabase(request.Name) is { } seen && DatabaseRules.ClassifyNew(seen.Database, request.Project, owner) == NewDatabaseDecision.Identical)
+        // A repeated request is answered at once, even while its first clone runs (an expired one is gone first).
+        if (_catalog.FindDatabase(request.Name) is { } seen && !LifetimeRules.IsExpired(Observed(seen), _options.Clock.GetUtcNow())
+            && DatabaseRules.ClassifyNew(seen.Database, request.Project, owner) == NewDatabaseDecision.Identical)
             return (Observed(seen), null);
-        await EnsureRecoveredAsync(cancellationToken);
+        await PrepareChangeAsync(cancellationToken);
         var held = await LockDatabaseAsync(request.Name, cancellationToken);
         try
         {
@@ -71,6 +73,8 @@ public sealed partial class DevDbEngine
                 var project = projectRecord.Project;
                 var branch = request.FromDatabase is null ? default : BranchSource(request);
                 var revision = branch.Parent is null ? ProjectRules.ImageToClone(project).Revision : branch.From?.ImageRevision ?? branch.Parent.ImageRevision;
+                var now = _options.Clock.GetUtcNow();
+                var expiresAt = LifetimeRules.ExpiresAtOfNew(request, project, _options.MaxTimeToLive, now);
                 var others = records.Where(r => r.Database.Name != request.Name).ToList();
                 var port = PortAllocator.Allocate(others.Select(r => r.Database.Port));
                 var uid = _runtime.ChooseServerUid(others.Select(r => r.ServerUid).OfType<int>());
@@ -80,7 +84,8 @@ public sealed partial class DevDbEngine
                 {
                     Name = request.Name, Project = project.Name, ImageRevision = revision, Status = DatabaseStatus.Creating,
                     Host = _runtime.HostOf(request.Name), Port = port, DatabaseName = project.DatabaseName, Username = spec.Username,
-                    Owner = owner, Created = _options.Clock.GetUtcNow(), Parent = branch.Parent?.Name, ParentCheckpoint = branch.From?.Name,
+                    Owner = owner, Created = now, ExpiresAt = expiresAt, Protected = request.Protected,
+                    Parent = branch.Parent?.Name, ParentCheckpoint = branch.From?.Name,
                 };
                 _catalog.Save(new DatabaseRecord(database, PendingOperation.Begin(OperationKind.CreateDatabase, accepted: accepted), uid)
                 {
@@ -183,27 +188,34 @@ public sealed partial class DevDbEngine
 
     public async Task RemoveDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
-        await EnsureRecoveredAsync(cancellationToken);
+        await PrepareChangeAsync(cancellationToken);
         string project;
         using (await LockDatabaseAsync(name, cancellationToken))
         {
-            project = RequireDatabase(name).Database.Project;
+            var record = RequireDatabase(name);
+            LifetimeRules.CheckRemovable(record.Database);
+            project = record.Database.Project;
             await RepairDatabaseAsync(name, cancellationToken);
             await RemoveDatabaseUnderLockAsync(name, cancellationToken);
         }
         await PruneImagesAsync(project);
     }
 
-    /// <summary>Records the removal, then deletes the server, data, secret and record; the caller holds the database's lock.</summary>
-    private async Task RemoveDatabaseUnderLockAsync(string name, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the removal, then deletes the server, data, secret and record; the caller holds the
+    /// database's lock. With <paramref name="onlyIf"/>, only when the record still passes it (under the
+    /// catalog's lock). True when it removed the database.
+    /// </summary>
+    private async Task<bool> RemoveDatabaseUnderLockAsync(string name, CancellationToken cancellationToken, Func<DatabaseRecord, bool>? onlyIf = null)
     {
         using (await _catalog.LockAsync(cancellationToken))
         {
-            if (_catalog.FindDatabase(name) is not { } record) return;
+            if (_catalog.FindDatabase(name) is not { } record || onlyIf?.Invoke(record) == false) return false;
             _catalog.Save(record with { Pending = PendingOperation.Begin(OperationKind.RemoveDatabase) });
         }
         FaultPoints.Reach("remove-database:recorded");
         await FinishDatabaseRemovalAsync(name, cancellationToken);
+        return true;
     }
 
     /// <summary>Deletes a database's server, data and secret; its record too, or, with <paramref name="keepAs"/>, that Failed record instead.</summary>
@@ -219,11 +231,19 @@ public sealed partial class DevDbEngine
         }
     }
 
-    /// <summary>Records the database as it is now, with no step pending; what only the record knows (its server's user, its checkpoints, a branch's origin) stays.</summary>
+    /// <summary>
+    /// Records the database as it is now, with no step pending; what only the record knows (its server's
+    /// user, its checkpoints, a branch's origin) stays, and so does its lifetime, which Set-DevDbDatabase may
+    /// change while a step runs.
+    /// </summary>
     private async Task<Database> SaveDatabaseAsync(Database database)
     {
         using (await _catalog.LockAsync(CancellationToken.None))
-            _catalog.Save(_catalog.FindDatabase(database.Name) is { } current ? current with { Database = database, Pending = null } : new DatabaseRecord(database));
+        {
+            var current = _catalog.FindDatabase(database.Name);
+            if (current is not null) database = database with { ExpiresAt = current.Database.ExpiresAt, Protected = current.Database.Protected };
+            _catalog.Save(current is null ? new DatabaseRecord(database) : current with { Database = database, Pending = null });
+        }
         return database;
     }
 

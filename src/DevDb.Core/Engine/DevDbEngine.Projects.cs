@@ -38,6 +38,7 @@ public sealed partial class DevDbEngine
     {
         RequestLimits.Check(request);
         if (request.SuperuserLogins && !_options.AllowSuperuserLogins) throw DevDbErrors.SuperuserLoginsNotAllowed(request.Name);
+        LifetimeRules.CheckProjectSettings(request.Name, request.DefaultTimeToLive, request.MaxTimeToLive, _options.MaxTimeToLive);
         var definition = ProjectDefinition.Of(request, PostgresInstallation.Find(request.PostgresVersion).MajorVersion);
         if (_catalog.FindProject(request.Name) is { } seen)
         {
@@ -50,7 +51,7 @@ public sealed partial class DevDbEngine
             if (decision == NewProjectDecision.Conflict)
                 throw DevDbErrors.ProjectExists(seen.Project.Name, seen.Project.Source, seen.Project.PostgresVersion);
         }
-        await EnsureRecoveredAsync(cancellationToken);
+        await PrepareChangeAsync(cancellationToken);
         var source = await OpenAndProbeAsync(request.Source, cancellationToken);
 
         var held = await LockProjectAsync(request.Name, cancellationToken);
@@ -75,6 +76,7 @@ public sealed partial class DevDbEngine
                 {
                     Name = request.Name, PostgresVersion = definition.PostgresVersion, Source = request.Source, DatabaseName = request.DatabaseName,
                     PostRestoreSql = request.PostRestoreSql, SuperuserLogins = request.SuperuserLogins, Status = ProjectStatus.Building,
+                    DefaultTimeToLive = request.DefaultTimeToLive, MaxTimeToLive = request.MaxTimeToLive, Protected = request.Protected,
                     Created = _options.Clock.GetUtcNow(), Images = [NewImage(request.Name, 1)],
                 };
                 _catalog.Save(new ProjectRecord(project, PendingOperation.Begin(OperationKind.BuildImage, 1, accepted)));
@@ -130,7 +132,7 @@ public sealed partial class DevDbEngine
     private async Task<(Project Project, PendingBuild Build)> RecordUpdateAsync(UpdateProjectRequest request, bool accepted, CancellationToken cancellationToken)
     {
         RequestLimits.Check(request);
-        await EnsureRecoveredAsync(cancellationToken);
+        await PrepareChangeAsync(cancellationToken);
         var current = RequireProject(request.Name).Project;
         var source = await OpenAndProbeAsync(request.Source ?? current.Source, cancellationToken);
         var held = await LockProjectAsync(request.Name, cancellationToken);
@@ -192,13 +194,15 @@ public sealed partial class DevDbEngine
     /// </summary>
     public async Task RemoveProjectAsync(string name, bool force = false, CancellationToken cancellationToken = default)
     {
-        await EnsureRecoveredAsync(cancellationToken);
+        await PrepareChangeAsync(cancellationToken);
         using var held = await LockProjectAsync(name, cancellationToken);
         await RepairProjectAsync(name, cancellationToken);
         using (await _catalog.LockAsync(cancellationToken))
         {
             var record = RequireProject(name);
-            ProjectRules.CheckRemovable(name, _catalog.Databases().Where(d => d.Database.Project == name).Select(d => d.Database.Name).ToList(), force);
+            var databases = _catalog.Databases().Where(d => d.Database.Project == name).Select(d => d.Database).ToList();
+            LifetimeRules.CheckProjectRemovable(record.Project, databases, force);
+            ProjectRules.CheckRemovable(name, databases.Select(d => d.Name).ToList(), force);
             _catalog.Save(record with { Pending = PendingOperation.Begin(OperationKind.RemoveProject) });
         }
         FaultPoints.Reach("remove-project:recorded");

@@ -90,7 +90,7 @@ public sealed partial class DevDbEngine
         string? checkpoint = null, bool toImage = false)
     {
         if (kind == OperationKind.RestoreDatabase) CheckpointRules.ValidateName(checkpoint);
-        await EnsureRecoveredAsync(cancellationToken);
+        await PrepareChangeAsync(cancellationToken);
         // A step under way in a live process makes this one StateLocked at once rather than queue behind it (as on Kubernetes).
         if (_catalog.FindDatabase(name) is { } current && Observed(current) is var seen && DatabaseRules.IsBusy(seen.Status))
             DatabaseRules.CheckUsable(seen);
@@ -103,6 +103,8 @@ public sealed partial class DevDbEngine
                 var record = RequireDatabase(name);
                 var observed = Observed(record);
                 DatabaseRules.CheckUsable(observed);
+                // A protected database keeps its data: neither a reset nor a restore throws it away.
+                if (kind is OperationKind.ResetDatabase or OperationKind.RestoreDatabase) LifetimeRules.CheckResettable(observed);
                 var restored = kind == OperationKind.RestoreDatabase ? CheckpointRules.Find(name, checkpoint, record.Checkpoints) : null;
                 var busy = record with
                 {

@@ -25,6 +25,8 @@ public sealed record LocalEngineOptions
     public TimeSpan BusyWait { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>The clock of records and time-based rules (tests use a controllable one); waits and locks use real time.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+    /// <summary>The installation's longest database lifetime (from now, at create and at each extension); null: none.</summary>
+    public TimeSpan? MaxTimeToLive { get; init; }
 }
 
 /// <summary>

@@ -18,6 +18,8 @@ public static class ErrorCodes
     public const string SuperuserLoginsNotAllowed = nameof(SuperuserLoginsNotAllowed);
     /// <summary>A PostgreSQL major version DevDb cannot run anywhere (older than 10).</summary>
     public const string PostgresVersionUnsupported = nameof(PostgresVersionUnsupported);
+    /// <summary>A time-to-live or expiry DevDb cannot use: not positive, in the past, two at once, or beyond the project's or installation's maximum.</summary>
+    public const string LifetimeInvalid = nameof(LifetimeInvalid);
 
     // The source and its dump.
     public const string SourceInvalid = nameof(SourceInvalid);
@@ -68,6 +70,8 @@ public static class ErrorCodes
     public const string ProjectHasDatabases = nameof(ProjectHasDatabases);
     public const string DatabaseNotFound = nameof(DatabaseNotFound);
     public const string DatabaseExists = nameof(DatabaseExists);
+    /// <summary>A protected database (or project) refuses to be removed or reset until it is unprotected.</summary>
+    public const string DatabaseProtected = nameof(DatabaseProtected);
     /// <summary>Another session or operation holds the state, the project or the database.</summary>
     public const string StateLocked = nameof(StateLocked);
     public const string DatabaseCreateFailed = nameof(DatabaseCreateFailed);
@@ -103,7 +107,7 @@ public static class ErrorCodes
     /// <summary>The category of each code; a code DevDb does not know (from a newer server) is an InvalidOperation.</summary>
     public static DevDbErrorCategory CategoryOf(string code) => code switch
     {
-        NameInvalid or RequestInvalid or SettingInvalid or PostgresVersionUnsupported or SourceInvalid or ServerAddressInvalid
+        NameInvalid or RequestInvalid or SettingInvalid or PostgresVersionUnsupported or SourceInvalid or ServerAddressInvalid or LifetimeInvalid
             => DevDbErrorCategory.InvalidArgument,
         SourceNotFound or ProjectNotFound or DatabaseNotFound or ContextNotFound or CheckpointNotFound => DevDbErrorCategory.ObjectNotFound,
         ProjectExists or DatabaseExists or CheckpointExists => DevDbErrorCategory.ResourceExists,
@@ -118,6 +122,6 @@ public static class ErrorCodes
             or CredentialsMissing or ServerError or OperationInterrupted => DevDbErrorCategory.ResourceUnavailable,
         StateLocked => DevDbErrorCategory.ResourceBusy,
         WaitTimedOut => DevDbErrorCategory.OperationTimeout,
-        _ => DevDbErrorCategory.InvalidOperation, // ProjectNotReady, ProjectHasDatabases, DatabaseCreateFailed, RuntimeNotSupported
+        _ => DevDbErrorCategory.InvalidOperation, // ProjectNotReady, ProjectHasDatabases, DatabaseProtected, DatabaseCreateFailed, RuntimeNotSupported
     };
 }

@@ -43,6 +43,13 @@ public sealed record Database
     /// <summary>A branch made from a checkpoint of <see cref="Parent"/>: that checkpoint's name.</summary>
     public string? ParentCheckpoint { get; init; }
     /// <summary>
+    /// When DevDb removes it (the engine's clock); null: never. Set at create (-TimeToLive,
+    /// -ExpiresAt, the project's DefaultTimeToLive) and moved by Set-DevDbDatabase; a reset keeps it.
+    /// </summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+    /// <summary>A protected database refuses Remove and Reset (DatabaseProtected) and is never expired.</summary>
+    public bool Protected { get; init; }
+    /// <summary>
     /// Why the last operation on it failed (a create: status Failed; a reset, stop or start: the
     /// status it had), with its stable code; cleared when the next operation begins. A Crashed
     /// database's Error has its server's last log lines and no code.

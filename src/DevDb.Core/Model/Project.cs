@@ -33,6 +33,12 @@ public sealed record Project
     /// A superuser can run programs and read files as its server's OS user.
     /// </summary>
     public bool SuperuserLogins { get; init; }
+    /// <summary>The time-to-live of a database created without one; null: such databases do not expire (unless a maximum applies).</summary>
+    public TimeSpan? DefaultTimeToLive { get; init; }
+    /// <summary>The longest a database of the project may live from now (at create and at each extension); null: the installation's maximum, if any.</summary>
+    public TimeSpan? MaxTimeToLive { get; init; }
+    /// <summary>A protected project refuses Remove-DevDbProject (DatabaseProtected).</summary>
+    public bool Protected { get; init; }
     public ProjectStatus Status { get; init; }
     /// <summary>Why the last image build failed, in the restore tool's own words.</summary>
     public string? Error { get; init; }

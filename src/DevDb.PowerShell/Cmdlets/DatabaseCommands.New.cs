@@ -18,6 +18,12 @@ namespace DevDb.Commands;
 /// (in the server, or locally in this PowerShell process); Wait-DevDbDatabase waits for it. Against a
 /// DevDb server the database belongs to your token's user; admins may create one for another user
 /// with -Owner.</para>
+/// <para>Lifetimes: -TimeToLive (30m, 2h, 1d, or a TimeSpan) or -ExpiresAt removes the database when
+/// its time comes; without either, the project's DefaultTimeToLive applies (none: it does not expire,
+/// unless the project or installation has a maximum). Set-DevDbDatabase extends it; renewing a CI job's
+/// lease is Set-DevDbDatabase -TimeToLive 30m. -Protected makes Remove and Reset refuse
+/// (DatabaseProtected) and keeps it from expiring. On a server or cluster expiry happens on time;
+/// with the local engine, when DevDb next runs a changing command.</para>
 /// </remarks>
 /// <example>
 /// <para>Create a database for yourself and look at it</para>
@@ -57,6 +63,18 @@ namespace DevDb.Commands;
 /// <para>Without -Checkpoint the branch starts from dave's current data (dave stops for a moment while it is copied).</para>
 /// </example>
 /// <example>
+/// <para>A CI job's lease: the database is removed 30 minutes after the job stops renewing it, whatever killed the job</para>
+/// <code>
+/// New-DevDbDatabase -Project shop -Name "ci-$($env:BUILD_ID)" -TimeToLive 30m
+/// # ... between test stages:
+/// Set-DevDbDatabase -Name "ci-$($env:BUILD_ID)" -TimeToLive 30m
+/// </code>
+/// </example>
+/// <example>
+/// <para>A database for a demo next week that nobody may remove or reset by mistake</para>
+/// <code>New-DevDbDatabase -Project shop -Name demo -ExpiresAt (Get-Date).AddDays(8) -Protected</code>
+/// </example>
+/// <example>
 /// <para>Pipe the project</para>
 /// <code>Get-DevDbProject shop | New-DevDbDatabase -Name beta</code>
 /// </example>
@@ -64,6 +82,7 @@ namespace DevDb.Commands;
 /// <seealso cref="GetDevDbDatabaseCommand"/>
 /// <seealso cref="GetDevDbConnectionStringCommand"/>
 /// <seealso cref="RemoveDevDbDatabaseCommand"/>
+/// <seealso cref="SetDevDbDatabaseCommand"/>
 /// <seealso href="about_DevDb"/>
 [Cmdlet(VerbsCommon.New, "DevDbDatabase", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = ImageSet)]
 [OutputType(typeof(DevDbDatabase))]
@@ -105,6 +124,19 @@ public sealed class NewDevDbDatabaseCommand : DevDbCmdlet
     [Parameter]
     public string? Owner { get; set; }
 
+    /// <summary>Removes the database this long after it is created: 30m, 2h, 1d, 1h30m, or a TimeSpan. Not with -ExpiresAt. Default: the project's DefaultTimeToLive, if any.</summary>
+    [Parameter]
+    [Duration]
+    public TimeSpan? TimeToLive { get; set; }
+
+    /// <summary>Removes the database at this moment. Not with -TimeToLive.</summary>
+    [Parameter]
+    public DateTimeOffset? ExpiresAt { get; set; }
+
+    /// <summary>Refuses Remove-DevDbDatabase and Reset-DevDbDatabase (DatabaseProtected) and never expires, until Set-DevDbDatabase -Protected:$false.</summary>
+    [Parameter]
+    public SwitchParameter Protected { get; set; }
+
     /// <summary>Returns at once with the database Creating; Wait-DevDbDatabase waits for it. Locally the clone runs in this PowerShell process, so keep the session open until it is done.</summary>
     [Parameter]
     public SwitchParameter NoWait { get; set; }
@@ -116,9 +148,11 @@ public sealed class NewDevDbDatabaseCommand : DevDbCmdlet
         if (branch ? !IsValidName(FromDatabase, "database") : !IsValidName(Project, "project")) return;
         if (!IsValidName(Name, "database")) return;
         if (!ShouldProcess(Name, branch ? $"Create database as a branch of '{FromDatabase}'{(Checkpoint is null ? "" : $" at checkpoint '{Checkpoint}'")}" : $"Create database from project '{Project}'")) return;
-        var request = branch
-            ? new NewDatabaseRequest { Project = "", Name = Name, Owner = Owner, FromDatabase = FromDatabase, Checkpoint = Checkpoint }
-            : new NewDatabaseRequest { Project = Project, Name = Name, Owner = Owner };
+        var request = new NewDatabaseRequest
+        {
+            Project = branch ? "" : Project, Name = Name, Owner = Owner, FromDatabase = branch ? FromDatabase : null, Checkpoint = branch ? Checkpoint : null,
+            TimeToLive = TimeToLive, ExpiresAt = ExpiresAt, Protected = Protected.IsPresent,
+        };
         bool done = NoWait
             ? TryInvoke((client, _, ct) => client.BeginNewDatabaseAsync(request, ct), out Database created, $"Starting database {Name}")
             : TryInvoke((client, progress, ct) => client.NewDatabaseAsync(request, progress, ct), out created, $"Creating database {Name}");
@@ -130,6 +164,7 @@ public sealed class NewDevDbDatabaseCommand : DevDbCmdlet
     }
 
     internal static string Describe(Database database) =>
-        $"Database '{database.Name}' is {database.Status} at {database.Host}:{database.Port}, image r{database.ImageRevision} of project '{database.Project}', owner {database.Owner}" +
-        (database.Parent is null ? "." : $", a branch of '{database.Parent}'{(database.ParentCheckpoint is null ? "" : $" at checkpoint '{database.ParentCheckpoint}'")}.");
+        $"Database '{database.Name}' is {database.Status} at {database.Host}:{database.Port}, image r{database.ImageRevision} of project '{database.Project}', owner {database.Owner}"
+        + (database.Parent is null ? "" : $", a branch of '{database.Parent}'{(database.ParentCheckpoint is null ? "" : $" at checkpoint '{database.ParentCheckpoint}'")}")
+        + (database.Protected ? ", protected" : "") + (database.ExpiresAt is { } at ? $", expires {at:u}." : ".");
 }

@@ -83,6 +83,20 @@ public sealed class NewDevDbProjectCommand : DevDbCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public SwitchParameter SuperuserLogins { get; set; }
 
+    /// <summary>The time-to-live of the project's databases created without one (30m, 2h, 1d, or a TimeSpan); default: they do not expire.</summary>
+    [Parameter]
+    [Duration]
+    public TimeSpan? DefaultTimeToLive { get; set; }
+
+    /// <summary>The longest any of its databases may live from now, at create and at each extension (30m, 2h, 1d, or a TimeSpan).</summary>
+    [Parameter]
+    [Duration]
+    public TimeSpan? MaxTimeToLive { get; set; }
+
+    /// <summary>Makes Remove-DevDbProject refuse (DatabaseProtected) until Update-DevDbProject -Protected:$false.</summary>
+    [Parameter]
+    public SwitchParameter Protected { get; set; }
+
     /// <summary>Creates the project.</summary>
     protected override void ProcessRecord()
     {
@@ -96,6 +110,9 @@ public sealed class NewDevDbProjectCommand : DevDbCmdlet
             DatabaseName = DatabaseName,
             PostRestoreSql = PostRestoreSql,
             SuperuserLogins = SuperuserLogins,
+            DefaultTimeToLive = DefaultTimeToLive,
+            MaxTimeToLive = MaxTimeToLive,
+            Protected = Protected.IsPresent,
         };
         WriteVerbose(SourceText.Fetching(request.Source, ClientIsLocal));
         bool done = NoWait

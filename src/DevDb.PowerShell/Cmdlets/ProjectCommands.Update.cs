@@ -13,6 +13,10 @@ namespace DevDb.Commands;
 /// <para>A build that fails leaves the project as it was (its newest ready image stays in use) and
 /// reports the error, which also stays in the project's Error and ErrorCode. With -NoWait the command
 /// returns at once; Wait-DevDbProject waits for the build.</para>
+/// <para>-DefaultTimeToLive, -MaxTimeToLive and -Protected change the project's lifetime settings
+/// instead, without a new image (unless -Source or -PostRestoreSql is given too): databases created
+/// from then on get the default time-to-live, no create or extension may pass the maximum, and a
+/// protected project refuses Remove-DevDbProject (DatabaseProtected) until -Protected:$false.</para>
 /// </remarks>
 /// <example>
 /// <para>Refresh from the same source</para>
@@ -32,6 +36,10 @@ namespace DevDb.Commands;
 /// # ...
 /// Wait-DevDbProject -Name shop -Timeout 1800
 /// </code>
+/// </example>
+/// <example>
+/// <para>Databases of shop live 8 hours unless asked otherwise, at most 3 days; the project cannot be removed by mistake</para>
+/// <code>Update-DevDbProject -Name shop -DefaultTimeToLive 8h -MaxTimeToLive 3d -Protected</code>
 /// </example>
 /// <seealso cref="NewDevDbProjectCommand"/>
 /// <seealso cref="WaitDevDbProjectCommand"/>
@@ -55,6 +63,20 @@ public sealed class UpdateDevDbProjectCommand : DevDbCmdlet
     [Parameter]
     public string? PostRestoreSql { get; set; }
 
+    /// <summary>The time-to-live of databases created without one from now on (30m, 2h, 1d, or a TimeSpan); no new image is built for it.</summary>
+    [Parameter]
+    [Duration]
+    public TimeSpan? DefaultTimeToLive { get; set; }
+
+    /// <summary>The longest a database of the project may live from now, at create and at each extension; no new image is built for it.</summary>
+    [Parameter]
+    [Duration]
+    public TimeSpan? MaxTimeToLive { get; set; }
+
+    /// <summary>Protects the project (Remove-DevDbProject refuses); -Protected:$false unprotects it. No new image is built for it.</summary>
+    [Parameter]
+    public SwitchParameter Protected { get; set; }
+
     /// <summary>Returns at once with the new image Building; Wait-DevDbProject waits for it.</summary>
     [Parameter]
     public SwitchParameter NoWait { get; set; }
@@ -63,6 +85,22 @@ public sealed class UpdateDevDbProjectCommand : DevDbCmdlet
     protected override void ProcessRecord()
     {
         if (!IsValidName(Name, "project")) return;
+        bool settings = DefaultTimeToLive is not null || MaxTimeToLive is not null || MyInvocation.BoundParameters.ContainsKey(nameof(Protected));
+        if (settings)
+        {
+            var change = new SetProjectRequest
+            {
+                Name = Name, DefaultTimeToLive = DefaultTimeToLive, MaxTimeToLive = MaxTimeToLive,
+                Protected = MyInvocation.BoundParameters.ContainsKey(nameof(Protected)) ? Protected.IsPresent : null,
+            };
+            if (!ShouldProcess(Name, "Change the project's lifetime settings")) return;
+            if (!TryInvoke((client, _, ct) => client.SetProjectAsync(change, ct), out Project changed, $"Changing project {Name}")) return;
+            if (Source is null && PostRestoreSql is null)
+            {
+                WriteObject(DevDbProject.From(changed));
+                return;
+            }
+        }
         if (!ShouldProcess(Name, Source is null ? "Restore the source again into a new image" : $"Restore '{SourceText.Shown(Source)}' into a new image")) return;
         var request = new UpdateProjectRequest
         {

@@ -25,6 +25,9 @@ public sealed class ApiHost : IAsyncDisposable
 
     public Uri Address { get; }
 
+    /// <summary>The API's services (its engine, hosted services, reconciler).</summary>
+    public IServiceProvider Services => _app.Services;
+
     public IDevDbClient AdminClient() => new HttpDevDbClient(Address, _adminToken);
 
     /// <param name="folder">Where the tokens file goes.</param>

@@ -19,6 +19,28 @@ public abstract class Configuration : IAsyncLifetime
 
     public S3rverFixture S3 { get; } = new();
 
+    /// <summary>The clock of the configuration's engine, API and reconciler: scenarios move it instead of sleeping.</summary>
+    public ManualClock Clock { get; } = new();
+
+    /// <summary>
+    /// Moves the clock on, then waits until an expiry pass has run that began after the move: the
+    /// embedded engine's own (what the next changing command does), the API's background service,
+    /// or a reconcile pass.
+    /// </summary>
+    public abstract Task AdvanceClockAsync(TimeSpan by);
+
+    /// <summary>Waits until a pass counted by <paramref name="passes"/> began after now and ended (two more ended).</summary>
+    protected static async Task UntilPassAsync(Func<long> passes)
+    {
+        var seen = passes();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (passes() < seen + 2)
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail("No expiry pass ran within 60 seconds.");
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>The client the scenarios call, acting as an administrator.</summary>
     public IDevDbClient Client { get; private set; } = null!;
 

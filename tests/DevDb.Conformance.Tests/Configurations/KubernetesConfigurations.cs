@@ -18,7 +18,7 @@ public abstract class RigConfiguration : Configuration
 
     public override IntendedDifferences Differences => new() { FileSources = false, CancelledWaitKeepsAcceptedWork = true, HostPerDatabase = true, DataStates = false };
 
-    protected async Task StartRigAsync(bool reconcile) => Rig = await ContainerRig.StartAsync(S3, reconcile: reconcile);
+    protected async Task StartRigAsync(bool reconcile) => Rig = await ContainerRig.StartAsync(S3, reconcile: reconcile, clock: Clock);
 
     protected override (string Host, int Port) Endpoint(ConnectionInfo connection)
     {
@@ -43,6 +43,13 @@ public sealed class KubernetesEngineOnRig : RigConfiguration
         await StartRigAsync(reconcile: true);
         return Rig.Engine;
     }
+
+    /// <summary>A reconcile pass of the rig's reconciler deletes the records of what expired.</summary>
+    public override async Task AdvanceClockAsync(TimeSpan by)
+    {
+        Clock.Advance(by);
+        await UntilPassAsync(() => Rig.Reconciler!.CompletedPasses);
+    }
 }
 
 /// <summary>HttpDevDbClient -> the real API configured as the chart configures it (Kubernetes runtime, its hosted reconciler) -> the rig.</summary>
@@ -63,8 +70,17 @@ public sealed class HttpToKubernetesEngine : RigConfiguration
             services.PostConfigure<DevDbApiOptions>(options => options.Kubernetes = Rig.Options);
             // In a pod the client comes from the service account; here it points at the double.
             services.AddSingleton<IKubernetes>(Rig.Server.CreateClient());
+            services.AddSingleton<TimeProvider>(Clock);
         });
         return _client = _api.AdminClient();
+    }
+
+    /// <summary>A pass of the API's hosted reconciler deletes the records of what expired.</summary>
+    public override async Task AdvanceClockAsync(TimeSpan by)
+    {
+        Clock.Advance(by);
+        var reconciler = _api!.Services.GetRequiredService<DevDb.Core.Runtimes.Kubernetes.Reconciler>();
+        await UntilPassAsync(() => reconciler.CompletedPasses);
     }
 
     protected override async ValueTask StopAsync()

@@ -1,6 +1,8 @@
+using DevDb.Api;
 using DevDb.Core.Client;
 using DevDb.Core.Engine;
 using DevDb.Core.Sources;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DevDb.Conformance.Tests.Configurations;
 
@@ -14,8 +16,15 @@ public sealed class EmbeddedEngine : Configuration
     protected override Task<IDevDbClient> StartAsync()
     {
         S3.UseAsDefaultEndpoint();
-        _home = new EngineHome(new LocalEngineOptions { Sources = new DumpSourceOptions { S3ServiceUrl = S3.ServiceUrl } });
+        _home = new EngineHome(new LocalEngineOptions { Sources = new DumpSourceOptions { S3ServiceUrl = S3.ServiceUrl }, Clock = Clock });
         return Task.FromResult<IDevDbClient>(_home.Engine);
+    }
+
+    /// <summary>No server runs in between: the pass is what the next changing command does first.</summary>
+    public override async Task AdvanceClockAsync(TimeSpan by)
+    {
+        Clock.Advance(by);
+        await _home!.Engine.ExpireDatabasesAsync();
     }
 
     protected override async ValueTask StopAsync()
@@ -39,8 +48,17 @@ public sealed class HttpToEmbeddedEngine : Configuration
         S3.UseAsDefaultEndpoint();
         // A home of the test's own (EngineHome makes it reachable by the postgres OS user and removes it afterwards).
         _home = new EngineHome();
-        _api = await ApiHost.StartAsync(_home.Path, new Dictionary<string, string?> { ["DevDb:Home"] = _home.Path });
+        _api = await ApiHost.StartAsync(_home.Path, new Dictionary<string, string?> { ["DevDb:Home"] = _home.Path, ["DevDb:ExpiryInterval"] = "00:00:00.2" },
+            services => services.AddSingleton<TimeProvider>(Clock));
         return _client = _api.AdminClient();
+    }
+
+    /// <summary>The API's background expiry pass (LocalEngineService) removes what expired.</summary>
+    public override async Task AdvanceClockAsync(TimeSpan by)
+    {
+        Clock.Advance(by);
+        var service = _api!.Services.GetRequiredService<LocalEngineService>();
+        await UntilPassAsync(() => service.CompletedExpiryPasses);
     }
 
     protected override async ValueTask StopAsync()

@@ -63,6 +63,7 @@ public sealed class ErrorCodeTests
     {
         var t when t == typeof(string) => parameter.HasDefaultValue ? parameter.DefaultValue ?? "x" : "x",
         var t when t == typeof(int) => 1,
+        var t when t == typeof(bool) => parameter.HasDefaultValue ? parameter.DefaultValue : false,
         var t when t == typeof(int?) => (int?)1,
         var t when t == typeof(long?) => (long?)1L,
         var t when t == typeof(IEnumerable<string>) => new[] { "a", "b" },

@@ -98,7 +98,7 @@ public sealed class ChartCrdTests
             Property(crd, "status").Properties.Select(p => $"{p.Key}:{p.Value.Type}").Order());
         Assert.Equal(
             [("Project", ".spec.project", 0), ("Owner", ".spec.owner", 0), ("Phase", ".status.phase", 0), ("Host", ".status.host", 0),
-             ("Port", ".status.port", 0), ("Age", ".metadata.creationTimestamp", 0)],
+             ("Port", ".status.port", 0), ("Expires", ".spec.expiresAt", 0), ("Age", ".metadata.creationTimestamp", 0)],
             Columns(crd));
     }
 

@@ -105,7 +105,8 @@ public sealed class ContractTests
         var project = new ProjectResource
         {
             Metadata = new V1ObjectMeta { Name = "shop" },
-            Spec = new ProjectResourceSpec { PostgresVersion = 16, Source = "s3://b/k", PostRestoreSql = "SELECT 1", PostgresImage = "postgis/postgis:{0}-3.4", Refresh = 1 },
+            Spec = new ProjectResourceSpec { PostgresVersion = 16, Source = "s3://b/k", PostRestoreSql = "SELECT 1", PostgresImage = "postgis/postgis:{0}-3.4", Refresh = 1,
+                DefaultTimeToLiveSeconds = 3600, MaxTimeToLiveSeconds = 7200, Protected = true },
             Status = new ProjectState
             {
                 Phase = ProjectPhase.Ready, ObservedRefresh = 1, LastRevision = 2, Error = "e", ErrorCode = "c",
@@ -115,7 +116,7 @@ public sealed class ContractTests
         var database = new DatabaseResource
         {
             Metadata = new V1ObjectMeta { Name = "dave" },
-            Spec = new DatabaseResourceSpec { Project = "shop", Owner = "dave", Running = true, Reset = 1 },
+            Spec = new DatabaseResourceSpec { Project = "shop", Owner = "dave", Running = true, Reset = 1, ExpiresAt = DateTimeOffset.UtcNow, Protected = true },
             Status = new DatabaseState
             {
                 Phase = DatabasePhase.Running, ImageRevision = 2, Host = "h", Port = 5432, SniHost = "s", LoadBalancerPort = 31000, DatabaseName = "app",

@@ -21,13 +21,21 @@ public sealed partial class KubernetesEngine
     public async Task<Database> BeginNewDatabaseAsync(NewDatabaseRequest request, CancellationToken cancellationToken = default)
     {
         RequestLimits.Check(request);
+        LifetimeRules.CheckShape(request.Name, request.TimeToLive, request.ExpiresAt);
         if (request.FromDatabase is not null)
         {
             await RequireDatabaseAsync(request.FromDatabase, cancellationToken);
             throw NotYet("Branches");
         }
         var owner = request.Owner ?? Environment.UserName;
-        if (await _databases.FindAsync(request.Name, cancellationToken) is { } existing)
+        var existing = await _databases.FindAsync(request.Name, cancellationToken);
+        // What expired is gone for good, even before the reconciler's next pass deletes its record.
+        if (existing is not null && LifetimeRules.IsExpired(ToDatabase(existing), _engineOptions.Clock.GetUtcNow()))
+        {
+            await _databases.DeleteAsync(request.Name, cancellationToken);
+            existing = null;
+        }
+        if (existing is not null)
         {
             if (existing.Spec.Project != request.Project || existing.Spec.Owner != owner)
                 throw Exists(request.Name, existing);
@@ -37,6 +45,7 @@ public sealed partial class KubernetesEngine
         }
         var project = await RequireProjectAsync(request.Project, cancellationToken);
         ProjectRules.ImageToClone(ToProject(project));
+        var expiresAt = LifetimeRules.ExpiresAtOfNew(request, ToProject(project), _options.MaxTimeToLive, _engineOptions.Clock.GetUtcNow());
 
         DatabaseResource created;
         try
@@ -51,7 +60,7 @@ public sealed partial class KubernetesEngine
                         [KubeNames.ManagedBy] = KubeNames.Devdb, [KubeNames.Project] = request.Project, [KubeNames.Owner] = KubeNames.LabelValue(owner),
                     },
                 },
-                Spec = new DatabaseResourceSpec { Project = request.Project, Owner = owner },
+                Spec = new DatabaseResourceSpec { Project = request.Project, Owner = owner, ExpiresAt = expiresAt, Protected = request.Protected },
             }, cancellationToken);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
@@ -141,7 +150,7 @@ public sealed partial class KubernetesEngine
 
     public async Task RemoveDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
-        await RequireDatabaseAsync(name, cancellationToken);
+        LifetimeRules.CheckRemovable(ToDatabase(await RequireDatabaseAsync(name, cancellationToken)));
         // Its server, volume, Secret, Service and route are owned by the record: Kubernetes deletes them.
         await _databases.DeleteAsync(name, cancellationToken);
     }
@@ -155,6 +164,7 @@ public sealed partial class KubernetesEngine
     public async Task<Database> BeginResetDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
         var database = await RequireUsableAsync(name, cancellationToken);
+        LifetimeRules.CheckResettable(ToDatabase(database));
         var project = await RequireProjectAsync(database.Spec.Project, cancellationToken);
         ProjectRules.ImageToClone(ToProject(project));
         var reset = database.Spec.Reset + 1;

@@ -24,6 +24,7 @@ public sealed partial class KubernetesEngine
     {
         RequestLimits.Check(request);
         if (request.SuperuserLogins && !_options.AllowSuperuserLogins) throw DevDbErrors.SuperuserLoginsNotAllowed(request.Name);
+        LifetimeRules.CheckProjectSettings(request.Name, request.DefaultTimeToLive, request.MaxTimeToLive, _options.MaxTimeToLive);
         var version = request.PostgresVersion ?? _options.DefaultPostgresVersion;
         // A taken name is the answer whatever the source: no need to reach it.
         if (await _projects.FindAsync(request.Name, cancellationToken) is { } taken && ToProject(taken) is var takenProject
@@ -33,7 +34,8 @@ public sealed partial class KubernetesEngine
         var spec = new ProjectResourceSpec
         {
             PostgresVersion = version, Source = request.Source, DatabaseName = request.DatabaseName, PostRestoreSql = request.PostRestoreSql,
-            SuperuserLogins = request.SuperuserLogins,
+            SuperuserLogins = request.SuperuserLogins, DefaultTimeToLiveSeconds = Seconds(request.DefaultTimeToLive),
+            MaxTimeToLiveSeconds = Seconds(request.MaxTimeToLive), Protected = request.Protected,
         };
         try
         {
@@ -61,7 +63,11 @@ public sealed partial class KubernetesEngine
         var rebuilt = await _projects.PatchAsync(request.Name, new
         {
             metadata = new { resourceVersion = existing.Metadata.ResourceVersion },
-            spec = new { spec.PostgresVersion, spec.Source, spec.DatabaseName, spec.PostRestoreSql, spec.SuperuserLogins, refresh },
+            spec = new
+            {
+                spec.PostgresVersion, spec.Source, spec.DatabaseName, spec.PostRestoreSql, spec.SuperuserLogins, refresh,
+                defaultTimeToLiveSeconds = spec.DefaultTimeToLiveSeconds, maxTimeToLiveSeconds = spec.MaxTimeToLiveSeconds, @protected = spec.Protected,
+            },
         }, cancellationToken);
         return (await RecordBuildAsync(rebuilt.Name(), refresh, cancellationToken), refresh);
     }
@@ -172,8 +178,9 @@ public sealed partial class KubernetesEngine
 
     public async Task RemoveProjectAsync(string name, bool force = false, CancellationToken cancellationToken = default)
     {
-        await RequireProjectAsync(name, cancellationToken);
+        var project = await RequireProjectAsync(name, cancellationToken);
         var databases = await _databases.ListAsync($"{KubeNames.Project}={name}", cancellationToken);
+        LifetimeRules.CheckProjectRemovable(ToProject(project), databases.Select(ToDatabase), force);
         ProjectRules.CheckRemovable(name, databases.Select(d => d.Name()).ToList(), force);
         foreach (var database in databases) await _databases.DeleteAsync(database.Name(), cancellationToken);
         // Its snapshots, and any restore Job and volume, are owned by the record: Kubernetes deletes them.

@@ -26,6 +26,8 @@ public sealed record KubernetesOptions
     /// whatever the pod's network allows (the chart's egress NetworkPolicy denies database pods all egress).
     /// </summary>
     public bool AllowSuperuserLogins { get; init; }
+    /// <summary>The installation's longest database lifetime, from now at create and at each extension (chart value databases.maxTimeToLive); null: none.</summary>
+    public TimeSpan? MaxTimeToLive { get; init; }
     /// <summary>Storage class of restore and database volumes; null uses the cluster's default.</summary>
     public string? StorageClass { get; init; }
     /// <summary>VolumeSnapshotClass of images; null uses the cluster's default.</summary>

@@ -29,7 +29,7 @@ public sealed partial class Reconciler
 
     /// <param name="clock">
     /// The clock of what the reconciler records and decides by time: image creation and build times, Events, how long a
-    /// restore volume has been Pending (default <see cref="TimeProvider.System"/>; tests use a controllable one). The Lease
+    /// restore volume has been Pending, when a database expires (default <see cref="TimeProvider.System"/>; tests use a controllable one). The Lease
     /// keeps the wall clock (KubernetesClient's LeaderElector reads it itself), and so do the resync and watch waits.
     /// </param>
     public Reconciler(IKubernetes client, KubernetesOptions options, ILogger<Reconciler>? log = null, TimeProvider? clock = null)
@@ -59,7 +59,8 @@ public sealed partial class Reconciler
         var projectsRead = _projects.ListAsync(null, cancellationToken);
         var databasesRead = _databases.ListAsync(null, cancellationToken);
         var viewRead = ObserveAsync(cancellationToken);
-        var (projects, databases, view) = (await projectsRead, await databasesRead, await viewRead);
+        var (projects, listed, view) = (await projectsRead, await databasesRead, await viewRead);
+        var databases = await ExpireAsync(listed, cancellationToken);
         foreach (var project in projects)
             await Guarded(() => ReconcileProjectAsync(project, databases, view, cancellationToken), "project", project.Name());
         var projectsByName = projects.ToDictionary(p => p.Name());
@@ -68,6 +69,7 @@ public sealed partial class Reconciler
             await Guarded(() => ReconcileDatabaseAsync(database, projectsByName, databases, view, loadBalancer, cancellationToken), "database", database.Name());
         if (_options.LoadBalancer.Enabled)
             await Guarded(() => ReconcileLoadBalancerAsync(databases, loadBalancer, cancellationToken), "service", _options.LoadBalancerService);
+        Interlocked.Increment(ref _completedPasses);
     }
 
     /// <summary>DevDb's objects in the namespace as one pass sees them (objects made during the pass are not in it).</summary>

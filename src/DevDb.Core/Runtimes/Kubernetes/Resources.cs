@@ -37,6 +37,12 @@ public sealed class ProjectResourceSpec
     [JsonPropertyName("superuserLogins")] public bool SuperuserLogins { get; set; }
     /// <summary>Each increment asks for a new image.</summary>
     [JsonPropertyName("refresh")] public int Refresh { get; set; }
+    /// <summary>The time-to-live of a database created without one, in seconds; null: none.</summary>
+    [JsonPropertyName("defaultTimeToLiveSeconds")] public long? DefaultTimeToLiveSeconds { get; set; }
+    /// <summary>The longest a database of the project may live from now, in seconds; null: the installation's maximum.</summary>
+    [JsonPropertyName("maxTimeToLiveSeconds")] public long? MaxTimeToLiveSeconds { get; set; }
+    /// <summary>Refuse to remove the project.</summary>
+    [JsonPropertyName("protected")] public bool Protected { get; set; }
 }
 
 /// <summary>A DevDbProject's status.phase, stored by name (the CRD's enum): what <see cref="Model.ProjectStatus"/> it shows.</summary>
@@ -111,6 +117,10 @@ public sealed class DatabaseResourceSpec
     [JsonPropertyName("running")] public bool Running { get; set; } = true;
     /// <summary>Each increment asks for a reset to the project's newest image.</summary>
     [JsonPropertyName("reset")] public int Reset { get; set; }
+    /// <summary>When the reconciler deletes the record (and so the database); null: never.</summary>
+    [JsonPropertyName("expiresAt")] public DateTimeOffset? ExpiresAt { get; set; }
+    /// <summary>Refuse removal and reset, and never expire.</summary>
+    [JsonPropertyName("protected")] public bool Protected { get; set; }
 }
 
 public sealed class DatabaseState

@@ -1,0 +1,95 @@
+using DevDb.Core.Catalog;
+using DevDb.Core.Client;
+using DevDb.Core.Model;
+using DevDb.Core.Rules;
+
+namespace DevDb.Core.Engine;
+
+/// <summary>
+/// Lifetimes: a database's expiry and protection, a project's lifetime settings, and the expiry
+/// pass. With no server, nothing runs in between commands: the pass runs at the start of every
+/// change made through the engine (so local expiry happens when DevDb next runs), and the API
+/// that hosts the engine also runs it on a timer (LocalEngineService).
+/// </summary>
+public sealed partial class DevDbEngine
+{
+    /// <summary>How long the expiry pass waits for a database's lock before leaving it to the next pass.</summary>
+    private static readonly TimeSpan ExpiryLockWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>Before a change: finish what dead processes left, then remove what expired.</summary>
+    private async Task PrepareChangeAsync(CancellationToken cancellationToken)
+    {
+        await EnsureRecoveredAsync(cancellationToken);
+        await ExpireDatabasesAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Removes every database whose expiry has come by the engine's clock (never a protected one,
+    /// nor one an operation is under way on: the next pass takes it). Returns the names removed.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ExpireDatabasesAsync(CancellationToken cancellationToken = default)
+    {
+        var removed = new List<string>();
+        foreach (var record in _catalog.Databases())
+        {
+            if (!LifetimeRules.IsExpired(Observed(record), _options.Clock.GetUtcNow())) continue;
+            var name = record.Database.Name;
+            IDisposable held;
+            try
+            {
+                held = await _catalog.LockItemAsync(ItemKind.Database, name, ExpiryLockWait, () => $"Database '{name}' is busy", cancellationToken);
+            }
+            catch (DevDbException e) when (e.Code == ErrorCodes.StateLocked)
+            {
+                continue;
+            }
+            using (held)
+            {
+                await RepairDatabaseAsync(name, cancellationToken);
+                // Looked at again under its lock: it may have been extended, protected or removed meanwhile.
+                if (await RemoveDatabaseUnderLockAsync(name, cancellationToken,
+                        onlyIf: current => LifetimeRules.IsExpired(Observed(current), _options.Clock.GetUtcNow())))
+                    removed.Add(name);
+            }
+            await PruneImagesAsync(record.Database.Project);
+        }
+        return removed;
+    }
+
+    public async Task<Database> SetDatabaseAsync(SetDatabaseRequest request, CancellationToken cancellationToken = default)
+    {
+        LifetimeRules.CheckShape(request.Name, request.TimeToLive, request.ExpiresAt, request.NoExpiry);
+        await PrepareChangeAsync(cancellationToken);
+        // Only the catalog's lock: a lease is renewed even while a reset or stop runs (steps keep what Set records).
+        using (await _catalog.LockAsync(cancellationToken))
+        {
+            var record = RequireDatabase(request.Name);
+            var project = _catalog.FindProject(record.Database.Project)?.Project;
+            var (expiresAt, isProtected) = LifetimeRules.Apply(request, record.Database, project, _options.MaxTimeToLive, _options.Clock.GetUtcNow());
+            var changed = record with { Database = record.Database with { ExpiresAt = expiresAt, Protected = isProtected } };
+            _catalog.Save(changed);
+            return Observed(changed);
+        }
+    }
+
+    public async Task<Project> SetProjectAsync(SetProjectRequest request, CancellationToken cancellationToken = default)
+    {
+        await PrepareChangeAsync(cancellationToken);
+        using (await _catalog.LockAsync(cancellationToken))
+        {
+            var record = RequireProject(request.Name);
+            var project = LifetimeSettings(record.Project, request);
+            LifetimeRules.CheckProjectSettings(project.Name, project.DefaultTimeToLive, project.MaxTimeToLive, _options.MaxTimeToLive);
+            _catalog.Save(record with { Project = project });
+            return Observed(record with { Project = project });
+        }
+    }
+
+    /// <summary>A project with a Set request's lifetime settings (what it does not give is kept).</summary>
+    internal static Project LifetimeSettings(Project project, SetProjectRequest request) => project with
+    {
+        DefaultTimeToLive = request.NoDefaultTimeToLive ? null : request.DefaultTimeToLive ?? project.DefaultTimeToLive,
+        MaxTimeToLive = request.NoMaxTimeToLive ? null : request.MaxTimeToLive ?? project.MaxTimeToLive,
+        Protected = request.Protected ?? project.Protected,
+    };
+}

@@ -1,0 +1,134 @@
+# Lifetimes through the cmdlets: expiry (-TimeToLive, -ExpiresAt, Set-DevDbDatabase), the CI lease,
+# protection of databases and projects, and a project's lifetime settings. Each Describe makes the project
+# and databases it needs and removes them in its AfterAll. Run by run.ps1 locally and against a DevDb.Api
+# process (whose expiry pass runs every second, see TestHelpers.psm1).
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-DevDbModule
+    $dump = Join-Path (Get-RepoRoot) 'samples/shop.dump'
+    New-DevDbTestHome | Out-Null
+    $null = New-DevDbProject -Name life -Source $dump
+}
+
+AfterAll {
+    Clear-DevDbTestHome
+}
+
+Describe 'Expiry and the CI lease' {
+    AfterAll { Remove-DevDbTestItem -Database lease, soon, bystander }
+
+    It 'New-DevDbDatabase -TimeToLive 30m sets ExpiresAt, and the default view shows how long is left' {
+        $before = [DateTimeOffset]::UtcNow
+        $db = New-DevDbDatabase -Project life -Name lease -TimeToLive 30m
+        $db.ExpiresAt | Should -BeGreaterOrEqual $before.AddMinutes(30)
+        $db.ExpiresAt | Should -BeLessOrEqual ([DateTimeOffset]::UtcNow.AddMinutes(30))
+        $db.Protected | Should -BeFalse
+        $table = Get-DevDbDatabase lease | Format-Table | Out-String -Width 250
+        $table | Should -Match 'Expires'
+        $table | Should -Match 'in (29|30)m'
+    }
+
+    It 'Set-DevDbDatabase -TimeToLive renews the lease from now, -WhatIf changes nothing, -NoExpiry keeps it' {
+        $first = (Get-DevDbDatabase lease).ExpiresAt
+        Set-DevDbDatabase -Name lease -TimeToLive 2h -WhatIf | Should -BeNullOrEmpty
+        (Get-DevDbDatabase lease).ExpiresAt | Should -Be $first
+
+        $renewed = Set-DevDbDatabase -Name lease -TimeToLive 1h30m
+        $renewed.PSObject.TypeNames[0] | Should -Be 'DevDb.Commands.DevDbDatabase'
+        ($renewed.ExpiresAt - [DateTimeOffset]::UtcNow).TotalMinutes | Should -BeGreaterThan 89
+        ($renewed.ExpiresAt - [DateTimeOffset]::UtcNow).TotalMinutes | Should -BeLessOrEqual 90
+        (Get-DevDbDatabase lease | Format-Table | Out-String -Width 250) | Should -Match 'in 1h(29|30)m'
+
+        Get-DevDbDatabase lease | Set-DevDbDatabase -NoExpiry | Out-Null
+        (Get-DevDbDatabase lease).ExpiresAt | Should -BeNullOrEmpty
+    }
+
+    It 'a reset keeps the expiry' {
+        $set = Set-DevDbDatabase -Name lease -ExpiresAt ([DateTimeOffset]::UtcNow.AddHours(5))
+        Reset-DevDbDatabase lease -Force
+        (Get-DevDbDatabase lease).ExpiresAt | Should -Be $set.ExpiresAt
+    }
+
+    It 'an expired database is removed (locally: when DevDb next runs a changing command)' {
+        $null = New-DevDbDatabase -Project life -Name soon -TimeToLive 2s
+        Start-Sleep -Seconds 3
+        # Any changing command runs the local expiry pass first; a server's pass runs every second.
+        $null = New-DevDbDatabase -Project life -Name bystander
+        $deadline = [datetime]::UtcNow.AddSeconds(20)
+        while ((Get-DevDbDatabase -Name soon -ErrorAction SilentlyContinue) -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+        { Get-DevDbDatabase -Name soon -ErrorAction Stop } | Should -Throw -ErrorId 'DatabaseNotFound,DevDb.Commands.GetDevDbDatabaseCommand'
+        (Get-DevDbDatabase bystander).Status | Should -Be 'Running'
+    }
+
+    It 'a lifetime that cannot be used is LifetimeInvalid and records nothing' {
+        { New-DevDbDatabase -Project life -Name never -TimeToLive 1h -ExpiresAt ([DateTimeOffset]::UtcNow.AddHours(2)) -ErrorAction Stop } |
+            Should -Throw -ErrorId 'LifetimeInvalid,DevDb.Commands.NewDevDbDatabaseCommand'
+        $Error[0].ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+        { New-DevDbDatabase -Project life -Name never -ExpiresAt ([DateTimeOffset]::UtcNow.AddMinutes(-1)) -ErrorAction Stop } |
+            Should -Throw -ErrorId 'LifetimeInvalid,DevDb.Commands.NewDevDbDatabaseCommand'
+        { Set-DevDbDatabase -Name lease -NoExpiry -TimeToLive 1h -ErrorAction Stop } |
+            Should -Throw -ErrorId 'LifetimeInvalid,DevDb.Commands.SetDevDbDatabaseCommand'
+        { Set-DevDbDatabase -Name nope -TimeToLive 1h -ErrorAction Stop } |
+            Should -Throw -ErrorId 'DatabaseNotFound,DevDb.Commands.SetDevDbDatabaseCommand'
+        Get-DevDbDatabase -Name never -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Protection' {
+    AfterAll {
+        Set-DevDbDatabase -Name keep -Protected:$false -ErrorAction SilentlyContinue | Out-Null
+        Update-DevDbProject -Name life -Protected:$false -ErrorAction SilentlyContinue | Out-Null
+        Remove-DevDbTestItem -Database keep
+    }
+
+    It 'a protected database refuses Remove and Reset with DatabaseProtected and says how to unprotect it' {
+        $db = New-DevDbDatabase -Project life -Name keep -Protected
+        $db.Protected | Should -BeTrue
+        (Get-DevDbDatabase keep | Format-Table | Out-String -Width 250) | Should -Match 'protected'
+        { Remove-DevDbDatabase -Name keep -Force -ErrorAction Stop } | Should -Throw -ErrorId 'DatabaseProtected,DevDb.Commands.RemoveDevDbDatabaseCommand'
+        $Error[0].ErrorDetails.RecommendedAction | Should -Match 'Set-DevDbDatabase -Name keep -Protected:\$false'
+        { Reset-DevDbDatabase -Name keep -Force -ErrorAction Stop } | Should -Throw -ErrorId 'DatabaseProtected,DevDb.Commands.ResetDevDbDatabaseCommand'
+        (Get-DevDbDatabase keep).Status | Should -Be 'Running'
+    }
+
+    It 'a protected project refuses Remove-DevDbProject; so does a forced removal that would take a protected database' {
+        $project = Update-DevDbProject -Name life -Protected
+        $project.Protected | Should -BeTrue
+        $project.ImageRevision | Should -Be 1
+        { Remove-DevDbProject -Name life -IncludeDatabases -Force -ErrorAction Stop } | Should -Throw -ErrorId 'DatabaseProtected,DevDb.Commands.RemoveDevDbProjectCommand'
+        (Update-DevDbProject -Name life -Protected:$false).Protected | Should -BeFalse
+        { Remove-DevDbProject -Name life -IncludeDatabases -Force -ErrorAction Stop } | Should -Throw -ErrorId 'DatabaseProtected,DevDb.Commands.RemoveDevDbProjectCommand'
+        (Get-DevDbProject life).Status | Should -Be 'Ready'
+        (Get-DevDbDatabase keep).Status | Should -Be 'Running'
+    }
+
+    It 'Set-DevDbDatabase -Protected:$false unprotects it, and then it can be removed' {
+        (Set-DevDbDatabase -Name keep -Protected:$false).Protected | Should -BeFalse
+        Remove-DevDbDatabase -Name keep -Force
+        Get-DevDbDatabase -Name keep -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'A project''s lifetime settings' {
+    AfterAll { Remove-DevDbTestItem -Database bydefault, toolong -Project brief }
+
+    It 'New-DevDbProject -DefaultTimeToLive -MaxTimeToLive: databases get the default and cannot pass the maximum' {
+        $project = New-DevDbProject -Name brief -Source $dump -DefaultTimeToLive 1h -MaxTimeToLive 2h
+        $project.DefaultTimeToLive | Should -Be ([TimeSpan]::FromHours(1))
+        $project.MaxTimeToLive | Should -Be ([TimeSpan]::FromHours(2))
+        $db = New-DevDbDatabase -Project brief -Name bydefault
+        ($db.ExpiresAt - [DateTimeOffset]::UtcNow).TotalMinutes | Should -BeGreaterThan 59
+        { New-DevDbDatabase -Project brief -Name toolong -TimeToLive 3h -ErrorAction Stop } | Should -Throw -ErrorId 'LifetimeInvalid,DevDb.Commands.NewDevDbDatabaseCommand'
+        { Set-DevDbDatabase -Name bydefault -NoExpiry -ErrorAction Stop } | Should -Throw -ErrorId 'LifetimeInvalid,DevDb.Commands.SetDevDbDatabaseCommand'
+    }
+
+    It 'Update-DevDbProject changes the settings without building an image' {
+        $project = Update-DevDbProject -Name brief -DefaultTimeToLive 30m
+        $project.DefaultTimeToLive | Should -Be ([TimeSpan]::FromMinutes(30))
+        $project.MaxTimeToLive | Should -Be ([TimeSpan]::FromHours(2))
+        $project.ImageRevision | Should -Be 1
+        @($project.Images).Count | Should -Be 1
+        { Update-DevDbProject -Name brief -DefaultTimeToLive 3h -ErrorAction Stop } | Should -Throw -ErrorId 'LifetimeInvalid,DevDb.Commands.UpdateDevDbProjectCommand'
+    }
+}
