@@ -35,8 +35,10 @@ function Invoke-Build([string] $Build, [string] $Script) {
 
 function Get-ServerMemoryKb([string] $DataFolder) {
     $total = 0
+    $postmaster = [int] (Get-Content (Join-Path $DataFolder 'postmaster.pid') -TotalCount 1)
     foreach ($process in Get-Process -Name postgres -ErrorAction Ignore) {
-        $owned = $process.Id -eq [int] (Get-Content (Join-Path $DataFolder 'postmaster.pid') -TotalCount 1) -or $process.Parent.Id -eq [int] (Get-Content (Join-Path $DataFolder 'postmaster.pid') -TotalCount 1)
+        # A process whose parent has exited has no Parent (and strict mode refuses .Id of nothing).
+        $owned = $process.Id -eq $postmaster -or ($null -ne $process.Parent -and $process.Parent.Id -eq $postmaster)
         if (-not $owned) { continue }
         $line = Get-Content "/proc/$($process.Id)/smaps_rollup" | Where-Object { $_ -like 'Pss:*' }
         $total += [long] (($line -split '\s+')[1])
