@@ -34,7 +34,7 @@ Describe 'Package' {
     It 'has no hand-typed version: the source manifest holds a placeholder the build stamps' {
         $source = Import-PowerShellDataFile (Join-Path $repo 'DevDb.psd1')
         $source.ModuleVersion | Should -Be '{{ModuleVersion}}'
-        Join-Path $repo 'DevDb.psd1' | Should -Not -Exist
+        Join-Path $repo 'module/DevDb.psd1' | Should -Not -Exist -Because 'one source manifest: the root one'
     }
 
     It 'holds only what the module needs' {
