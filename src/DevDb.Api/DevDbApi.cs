@@ -1,6 +1,7 @@
 using DevDb.Api.Auth;
 using DevDb.Core.Client;
 using DevDb.Core.Engine;
+using DevDb.Core.Model;
 using DevDb.Core.Runtimes.Kubernetes;
 using k8s;
 using Microsoft.AspNetCore.Authentication;
@@ -101,6 +102,13 @@ public static class DevDbApi
         app.UseStatusCodePages(context => ProblemMiddleware.WriteStatusProblemAsync(context.HttpContext));
         app.UseAuthentication();
         app.UseAuthorization();
+        // The engine's history and quotas name who acted: the authenticated caller, with this request's id.
+        app.Use(async (context, next) =>
+        {
+            if (context.User.Identity?.IsAuthenticated != true) { await next(context); return; }
+            var caller = Caller.From(context.User);
+            using (Actor.Use(new Actor(caller.User, caller.IsAdmin, context.TraceIdentifier))) await next(context);
+        });
 
         Endpoints.Map(app);
         // Anonymous: Prometheus scrapers carry no token; it exposes counts by state and route, no names or secrets.
