@@ -37,6 +37,7 @@
         'Connect-DevDb'
         'Disconnect-DevDb'
         'Get-DevDbContext'
+        'Get-DevDbQuota'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

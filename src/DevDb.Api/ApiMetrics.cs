@@ -1,3 +1,4 @@
+using DevDb.Core;
 using DevDb.Core.Engine;
 using DevDb.Core.Model;
 using Prometheus;
@@ -16,8 +17,12 @@ public sealed class ApiMetrics
     private readonly Gauge _images;
     private readonly Counter _imageBuilds;
     private readonly Counter _databaseCreates;
+    private readonly Gauge _owners;
+    private readonly Counter _expired;
+    private readonly Counter _idleStopped;
+    private readonly Counter _errors;
 
-    public ApiMetrics(IDevDbService engine)
+    public ApiMetrics(IDevDbService engine, EngineCounters counters)
     {
         Registry = Metrics.NewCustomRegistry();
         var factory = Metrics.WithCustomRegistry(Registry);
@@ -26,9 +31,16 @@ public sealed class ApiMetrics
         _images = factory.CreateGauge("devdb_images", "Images by status (Building = an image build in progress).", "status");
         _imageBuilds = factory.CreateCounter("devdb_image_builds_started_total", "Project creates and refreshes the API answered 202 (an image build under way).");
         _databaseCreates = factory.CreateCounter("devdb_database_creates_started_total", "Database creates the API answered 202 (a clone under way; a repeated identical create while it runs counts again).");
+        _owners = factory.CreateGauge("devdb_database_owners", "Users owning at least one database.");
+        _expired = factory.CreateCounter("devdb_databases_expired_total", "Databases removed because their expiry had come.");
+        _idleStopped = factory.CreateCounter("devdb_databases_idle_stopped_total", "Databases stopped because nobody was connected for their idle timeout.");
+        _errors = factory.CreateCounter("devdb_errors_total", "Requests the API refused or failed, by DevDb error code (QuotaExceeded: quota refusals).", "code");
         Registry.AddBeforeCollectCallback(async cancellationToken =>
         {
+            _expired.IncTo(counters.Expired);
+            _idleStopped.IncTo(counters.IdleStopped);
             var databases = await engine.GetDatabasesAsync(cancellationToken: cancellationToken);
+            _owners.Set(databases.Select(d => d.Owner).Distinct(StringComparer.Ordinal).Count());
             foreach (var state in Enum.GetValues<DatabaseStatus>())
                 _databases.WithLabels(state.ToString()).Set(databases.Count(d => d.Status == state));
             var projects = await engine.GetProjectsAsync(cancellationToken);
@@ -44,4 +56,7 @@ public sealed class ApiMetrics
     public void ImageBuildStarted() => _imageBuilds.Inc();
 
     public void DatabaseCreateStarted() => _databaseCreates.Inc();
+
+    /// <summary>A request answered with a DevDb error (its code is a label: a fixed set, never a name).</summary>
+    public void ErrorAnswered(string code) => _errors.WithLabels(code).Inc();
 }

@@ -1,4 +1,5 @@
 using DevDb.Api.Auth;
+using DevDb.Core;
 using DevDb.Core.Client;
 using DevDb.Core.Engine;
 using DevDb.Core.Model;
@@ -37,6 +38,8 @@ public static class DevDbApi
         services.Configure<DevDbApiOptions>(builder.Configuration.GetSection(DevDbApiOptions.Section));
         // The clock of records and lifetimes (tests replace it with a controllable one).
         services.TryAddSingleton(TimeProvider.System);
+        // What the engine's and the reconciler's passes did (expired, idle-stopped), for /metrics.
+        services.AddSingleton<EngineCounters>();
         // The runtime is chosen when the engine is first resolved, so configuration added after CreateBuilder counts.
         services.AddSingleton<IDevDbService>(sp =>
         {
@@ -47,13 +50,14 @@ public static class DevDbApi
                 : DevDbEngine.OpenLocal(new LocalEngineOptions
                 {
                     Home = options.ResolvedHome, Network = options.Network, AllowSuperuserLogins = options.AllowSuperuserLogins,
-                    MaxTimeToLive = options.MaxTimeToLive, Clock = sp.GetRequiredService<TimeProvider>(),
+                    MaxTimeToLive = options.MaxTimeToLive, Quotas = options.Quotas, Clock = sp.GetRequiredService<TimeProvider>(),
+                    Counters = sp.GetRequiredService<EngineCounters>(),
                 });
         });
         // kubeconfig when run on a workstation, the pod's service account in a cluster; made only in Kubernetes mode.
         services.AddSingleton<IKubernetes>(_ => new k8s.Kubernetes(KubernetesClientConfiguration.BuildDefaultConfig()));
         services.AddSingleton(sp => new Reconciler(sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<IOptions<DevDbApiOptions>>().Value.Kubernetes,
-            sp.GetRequiredService<ILogger<Reconciler>>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<ILogger<Reconciler>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EngineCounters>()));
         services.AddHostedService<ReconcilerService>();
         // One instance, so tests can see its passes (LocalEngineService.CompletedExpiryPasses).
         services.AddSingleton<LocalEngineService>();

@@ -1,3 +1,4 @@
+using DevDb.Core.Model;
 using DevDb.Core.Engine;
 using DevDb.Core.Runtimes.Kubernetes;
 using DevDb.Core.Runtimes.Local;
@@ -43,6 +44,13 @@ public sealed class DevDbApiOptions
     /// Kubernetes runtime's is DevDb:Kubernetes:MaxTimeToLive, chart value databases.maxTimeToLive). Null: none.
     /// </summary>
     public TimeSpan? MaxTimeToLive { get; set; }
+
+    /// <summary>
+    /// What one user may hold (DevDb:Quotas:DatabasesPerUser, RunningDatabasesPerUser, DatabasesPerProject,
+    /// CheckpointsPerUser; local runtime: the Kubernetes runtime's are DevDb:Kubernetes:Quotas, chart values quotas.*).
+    /// Unset: the state folder's settings.json, if any. Administrators are not limited.
+    /// </summary>
+    public QuotaLimits? Quotas { get; set; }
 
     /// <summary>How often the local runtime's expiry pass looks for databases whose expiry has come (default 1 minute).</summary>
     public TimeSpan ExpiryInterval { get; set; } = TimeSpan.FromMinutes(1);

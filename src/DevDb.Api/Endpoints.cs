@@ -98,6 +98,8 @@ public static partial class Endpoints
 
         app.MapGet(ApiContract.WhoAmI, (ClaimsPrincipal user) => { var c = Caller.From(user); return TypedResults.Ok(new ApiIdentity(c.User, c.Role)); })
             .WithName("WhoAmI").WithTags("Identity").WithSummary("The user and role of the bearer token.");
+        app.MapGet(ApiContract.Quota, GetQuota).WithName("GetQuota").WithTags("Identity")
+            .WithSummary("What a user (default: the caller) holds against the installation's quotas; developers ask about themselves only.").ProducesProblems(403);
 
         app.MapGet("/healthz", () => TypedResults.Ok(new HealthStatus("ok"))).AllowAnonymous().WithTags("Health")
             .WithName("Health").WithSummary("The process is up.");
@@ -169,6 +171,15 @@ public static partial class Endpoints
     {
         await engine.RemoveProjectAsync(name, force, cancellationToken);
         return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<Quota>> GetQuota(ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken,
+        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "user")] string? of = null)
+    {
+        var caller = Caller.From(user);
+        if (!caller.IsAdmin && of is not null && of != caller.User)
+            throw Problems.Forbidden($"Developer '{caller.User}' can see only their own quota, not that of '{UserInput.Shown(of)}'.", UserInput.Shown(of));
+        return TypedResults.Ok(await engine.GetQuotaAsync(of ?? caller.User, cancellationToken));
     }
 
     // ---- databases --------------------------------------------------------------------------

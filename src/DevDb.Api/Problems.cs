@@ -60,6 +60,7 @@ public sealed class ProblemMiddleware(RequestDelegate next, ILogger<ProblemMiddl
         catch (DevDbException e) when (!context.Response.HasStarted)
         {
             logger.LogInformation("{Method} {Path} failed: {ErrorCode}: {Error}", context.Request.Method, UserInput.Shown(context.Request.Path), e.Code, e.Message);
+            context.RequestServices.GetService<ApiMetrics>()?.ErrorAnswered(e.Code);
             await Problems.WriteAsync(context, e);
         }
         catch (BadHttpRequestException e) when (!context.Response.HasStarted)

@@ -29,6 +29,7 @@ internal static class ErrorRecords
         DevDbErrorCategory.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
         DevDbErrorCategory.ResourceBusy => ErrorCategory.ResourceBusy,
         DevDbErrorCategory.OperationTimeout => ErrorCategory.OperationTimeout,
+        DevDbErrorCategory.QuotaExceeded => ErrorCategory.QuotaExceeded,
         _ => ErrorCategory.NotSpecified,
     };
 }

@@ -12,6 +12,8 @@ public static class ApiContract
     public const string Projects = "api/v1/projects";
     public const string Databases = "api/v1/databases";
     public const string WhoAmI = "api/v1/whoami";
+    /// <summary>GET ?user=: what a user holds against the installation's quotas.</summary>
+    public const string Quota = "api/v1/quota";
     public const string ProblemContentType = "application/problem+json";
 
     public static string Project(string name) => $"{Projects}/{Uri.EscapeDataString(name)}";
@@ -45,7 +47,7 @@ public static class ApiContract
             DevDbErrorCategory.ObjectNotFound => 404,
             DevDbErrorCategory.ResourceExists or DevDbErrorCategory.InvalidOperation or DevDbErrorCategory.ResourceBusy => 409,
             DevDbErrorCategory.InvalidData => 422,
-            DevDbErrorCategory.PermissionDenied => 403,
+            DevDbErrorCategory.PermissionDenied or DevDbErrorCategory.QuotaExceeded => 403,
             DevDbErrorCategory.ConnectionError or DevDbErrorCategory.ResourceUnavailable or DevDbErrorCategory.NotInstalled => 503,
             DevDbErrorCategory.OperationTimeout => 504,
             _ => 500,

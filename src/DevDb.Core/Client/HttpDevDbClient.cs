@@ -39,6 +39,9 @@ public sealed partial class HttpDevDbClient : IDevDbClient
     public Task<ApiIdentity> WhoAmIAsync(CancellationToken cancellationToken = default) =>
         SendAsync<ApiIdentity>(HttpMethod.Get, ApiContract.WhoAmI, body: null, cancellationToken);
 
+    public Task<Quota> GetQuotaAsync(string? user = null, CancellationToken cancellationToken = default) =>
+        SendAsync<Quota>(HttpMethod.Get, user is null ? ApiContract.Quota : $"{ApiContract.Quota}?user={Uri.EscapeDataString(user)}", body: null, cancellationToken);
+
     // ---- projects -------------------------------------------------------------------------
 
     public async Task<Project> NewProjectAsync(NewProjectRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)

@@ -148,6 +148,12 @@ public interface IDevDbClient : IDisposable
     /// <summary>Records a start and returns the database at once, Starting.</summary>
     Task<Database> BeginStartDatabaseAsync(string name, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// What <paramref name="user"/> (null: the caller, <see cref="Actor.Current"/>) holds against the
+    /// installation's quotas. A developer may ask only about themselves (Forbidden otherwise).
+    /// </summary>
+    Task<Quota> GetQuotaAsync(string? user = null, CancellationToken cancellationToken = default);
+
     // ---- data states: checkpoints, restore, branches (rules: Rules/CheckpointRules.cs) ----
 
     /// <summary>

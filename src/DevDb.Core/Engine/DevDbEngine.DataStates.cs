@@ -29,6 +29,8 @@ public sealed partial class DevDbEngine
             var observed = Observed(record);
             CheckpointRules.CheckCheckpointable(observed);
             CheckpointRules.CheckNew(observed, checkpoint, record.Checkpoints);
+            QuotaRules.CheckCheckpoint(Actor.Current, observed.Owner, name,
+                _catalog.Databases().Where(r => r.Database.Owner == observed.Owner).Sum(r => r.Checkpoints.Count), _quotas);
             taking = new Checkpoint
             {
                 Database = name, Name = checkpoint, Project = observed.Project, ImageRevision = observed.ImageRevision,

@@ -44,7 +44,7 @@ public sealed partial class DevDbEngine
     {
         RequestLimits.Check(request);
         LifetimeRules.CheckShape(request.Name, request.TimeToLive, request.ExpiresAt);
-        var owner = request.Owner ?? Environment.UserName;
+        var owner = request.Owner ?? Actor.Current.User;
         // A branch belongs to its parent's project.
         if (request.FromDatabase is not null) request = request with { Project = CheckpointRules.BranchProject(request, RequireDatabase(request.FromDatabase).Database) };
         // A repeated request is answered at once, even while its first clone runs (an expired one is gone first).
@@ -76,6 +76,7 @@ public sealed partial class DevDbEngine
                 var now = _options.Clock.GetUtcNow();
                 var expiresAt = LifetimeRules.ExpiresAtOfNew(request, project, _options.MaxTimeToLive, now);
                 var others = records.Where(r => r.Database.Name != request.Name).ToList();
+                QuotaRules.CheckNew(Actor.Current, request.Name, owner, project.Name, others.Select(Observed).ToList(), _quotas);
                 var port = PortAllocator.Allocate(others.Select(r => r.Database.Port));
                 var uid = _runtime.ChooseServerUid(others.Select(r => r.ServerUid).OfType<int>());
                 var spec = new DatabaseSpec(request.Name, project.Name, revision, port, project.DatabaseName, request.Name,

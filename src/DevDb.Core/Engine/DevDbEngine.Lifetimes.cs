@@ -49,7 +49,10 @@ public sealed partial class DevDbEngine
                 // Looked at again under its lock: it may have been extended, protected or removed meanwhile.
                 if (await RemoveDatabaseUnderLockAsync(name, cancellationToken,
                         onlyIf: current => LifetimeRules.IsExpired(Observed(current), _options.Clock.GetUtcNow())))
+                {
                     removed.Add(name);
+                    _options.Counters.CountExpired();
+                }
             }
             await PruneImagesAsync(record.Database.Project);
         }

@@ -103,6 +103,7 @@ public sealed partial class DevDbEngine
                 var record = RequireDatabase(name);
                 var observed = Observed(record);
                 DatabaseRules.CheckUsable(observed);
+                if (kind == OperationKind.StartDatabase) QuotaRules.CheckStart(Actor.Current, observed, _catalog.Databases().Select(Observed).ToList(), _quotas);
                 // A protected database keeps its data: neither a reset nor a restore throws it away.
                 if (kind is OperationKind.ResetDatabase or OperationKind.RestoreDatabase) LifetimeRules.CheckResettable(observed);
                 var restored = kind == OperationKind.RestoreDatabase ? CheckpointRules.Find(name, checkpoint, record.Checkpoints) : null;

@@ -27,6 +27,10 @@ public sealed record LocalEngineOptions
     public TimeProvider Clock { get; init; } = TimeProvider.System;
     /// <summary>The installation's longest database lifetime (from now, at create and at each extension); null: none.</summary>
     public TimeSpan? MaxTimeToLive { get; init; }
+    /// <summary>What one user may hold (QuotaRules); null: the state folder's settings.json, if any.</summary>
+    public QuotaLimits? Quotas { get; init; }
+    /// <summary>Where the expiry and idle passes count what they did (the API's /metrics).</summary>
+    public EngineCounters Counters { get; init; } = new();
 }
 
 /// <summary>
@@ -57,7 +61,10 @@ public sealed partial class DevDbEngine : IDevDbService
         _secrets = secrets;
         _runtime = runtime;
         _options = options;
+        _quotas = options.Quotas ?? LocalSettings.Read(home).Quotas;
     }
+
+    private readonly QuotaLimits _quotas;
 
     /// <summary>The state folder (for -Verbose and messages).</summary>
     public string Home { get; }

@@ -14,6 +14,7 @@ public enum DevDbErrorCategory
     ResourceUnavailable,
     ResourceBusy,
     OperationTimeout,
+    QuotaExceeded,
 }
 
 /// <summary>

@@ -72,6 +72,8 @@ public static class ErrorCodes
     public const string DatabaseExists = nameof(DatabaseExists);
     /// <summary>A protected database (or project) refuses to be removed or reset until it is unprotected.</summary>
     public const string DatabaseProtected = nameof(DatabaseProtected);
+    /// <summary>A create, start or checkpoint would go past one of the installation's quotas (QuotaLimits); administrators are not limited.</summary>
+    public const string QuotaExceeded = nameof(QuotaExceeded);
     /// <summary>Another session or operation holds the state, the project or the database.</summary>
     public const string StateLocked = nameof(StateLocked);
     public const string DatabaseCreateFailed = nameof(DatabaseCreateFailed);
@@ -121,6 +123,7 @@ public static class ErrorCodes
         DiskFull or NoFreePort or PortInUse or ServerStartFailed or ServerStopFailed or ServerSetupFailed or ImageMissing
             or CredentialsMissing or ServerError or OperationInterrupted => DevDbErrorCategory.ResourceUnavailable,
         StateLocked => DevDbErrorCategory.ResourceBusy,
+        QuotaExceeded => DevDbErrorCategory.QuotaExceeded,
         WaitTimedOut => DevDbErrorCategory.OperationTimeout,
         _ => DevDbErrorCategory.InvalidOperation, // ProjectNotReady, ProjectHasDatabases, DatabaseProtected, DatabaseCreateFailed, RuntimeNotSupported
     };

@@ -14,12 +14,12 @@ namespace DevDb.Conformance.Tests.Configurations;
 public sealed class ApiHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly string _adminToken;
+    private readonly IReadOnlyDictionary<string, string> _tokens;
 
-    private ApiHost(WebApplication app, string adminToken)
+    private ApiHost(WebApplication app, IReadOnlyDictionary<string, string> tokens)
     {
         _app = app;
-        _adminToken = adminToken;
+        _tokens = tokens;
         Address = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single());
     }
 
@@ -28,22 +28,24 @@ public sealed class ApiHost : IAsyncDisposable
     /// <summary>The API's services (its engine, hosted services, reconciler).</summary>
     public IServiceProvider Services => _app.Services;
 
-    public IDevDbClient AdminClient() => new HttpDevDbClient(Address, _adminToken);
+    /// <summary>A client with the token of <paramref name="user"/>: <see cref="Configuration.AdminUser"/> (admin) or one of <see cref="Configuration.DeveloperUsers"/>.</summary>
+    public IDevDbClient ClientFor(string user) => new HttpDevDbClient(Address, _tokens[user]);
 
     /// <param name="folder">Where the tokens file goes.</param>
     /// <param name="settings">The DevDb section's settings (runtime, home, ...).</param>
     /// <param name="services">Services to replace, e.g. the Kubernetes client.</param>
     public static async Task<ApiHost> StartAsync(string folder, IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection>? services = null)
     {
-        var token = TokenFile.NewToken();
+        var tokens = new[] { Configuration.AdminUser }.Concat(Configuration.DeveloperUsers).ToDictionary(user => user, _ => TokenFile.NewToken());
         var tokensFile = Path.Combine(folder, "api-tokens.json");
-        TokenFile.Write(tokensFile, [new TokenEntry("ada", ApiRoles.Admin, TokenFile.Hash(token), DateTimeOffset.UtcNow)]);
+        TokenFile.Write(tokensFile, tokens.Select(t => new TokenEntry(t.Key, t.Key == Configuration.AdminUser ? ApiRoles.Admin : ApiRoles.Developer,
+            TokenFile.Hash(t.Value), DateTimeOffset.UtcNow)).ToList());
         var builder = DevDbApi.CreateBuilder(["--urls", "http://127.0.0.1:0"]);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings) { ["DevDb:TokensFile"] = tokensFile });
         services?.Invoke(builder.Services);
         var app = DevDbApi.Build(builder);
         await app.StartAsync();
-        return new ApiHost(app, token);
+        return new ApiHost(app, tokens);
     }
 
     public async ValueTask DisposeAsync()

@@ -41,8 +41,22 @@ public abstract class Configuration : IAsyncLifetime
         }
     }
 
-    /// <summary>The client the scenarios call, acting as an administrator.</summary>
+    /// <summary>The client the scenarios call, acting as an administrator (<see cref="AdminUser"/>).</summary>
     public IDevDbClient Client { get; private set; } = null!;
+
+    /// <summary>The administrator every configuration knows: the API's admin token, or the actor of the in-process engine's calls.</summary>
+    public const string AdminUser = "ada";
+    /// <summary>Developers every configuration knows (tokens of the API's, actors of the in-process engines').</summary>
+    public static readonly IReadOnlyList<string> DeveloperUsers = ["dave", "erin", "quinn"];
+
+    /// <summary>The quotas every configuration sets. They bind developers only, so the scenarios run as the administrator are past them.</summary>
+    public static QuotaLimits Quotas { get; } = new() { DatabasesPerUser = 2, RunningDatabasesPerUser = 1 };
+
+    /// <summary>A client acting as <paramref name="user"/> (<see cref="AdminUser"/> or one of <see cref="DeveloperUsers"/>); the caller disposes it.</summary>
+    public abstract IDevDbClient ClientAs(string user);
+
+    /// <summary>The actor an in-process engine's calls run as, for <paramref name="user"/>.</summary>
+    protected static Actor ActorOf(string user) => new(user, IsAdmin: user == AdminUser, RequestId: $"conformance-{Guid.NewGuid():N}");
 
     /// <summary>How this configuration differs from the others on purpose.</summary>
     public abstract IntendedDifferences Differences { get; }

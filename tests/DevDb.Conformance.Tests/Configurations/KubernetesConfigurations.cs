@@ -18,7 +18,8 @@ public abstract class RigConfiguration : Configuration
 
     public override IntendedDifferences Differences => new() { FileSources = false, CancelledWaitKeepsAcceptedWork = true, HostPerDatabase = true, DataStates = false };
 
-    protected async Task StartRigAsync(bool reconcile) => Rig = await ContainerRig.StartAsync(S3, reconcile: reconcile, clock: Clock);
+    protected async Task StartRigAsync(bool reconcile) =>
+        Rig = await ContainerRig.StartAsync(S3, options => options with { Quotas = Quotas }, reconcile: reconcile, clock: Clock);
 
     protected override (string Host, int Port) Endpoint(ConnectionInfo connection)
     {
@@ -41,8 +42,10 @@ public sealed class KubernetesEngineOnRig : RigConfiguration
     protected override async Task<IDevDbClient> StartAsync()
     {
         await StartRigAsync(reconcile: true);
-        return Rig.Engine;
+        return ClientAs(AdminUser);
     }
+
+    public override IDevDbClient ClientAs(string user) => ActingClient.For(Rig.Engine, ActorOf(user));
 
     /// <summary>A reconcile pass of the rig's reconciler deletes the records of what expired.</summary>
     public override async Task AdvanceClockAsync(TimeSpan by)
@@ -72,8 +75,10 @@ public sealed class HttpToKubernetesEngine : RigConfiguration
             services.AddSingleton<IKubernetes>(Rig.Server.CreateClient());
             services.AddSingleton<TimeProvider>(Clock);
         });
-        return _client = _api.AdminClient();
+        return _client = _api.ClientFor(AdminUser);
     }
+
+    public override IDevDbClient ClientAs(string user) => _api!.ClientFor(user);
 
     /// <summary>A pass of the API's hosted reconciler deletes the records of what expired.</summary>
     public override async Task AdvanceClockAsync(TimeSpan by)

@@ -16,9 +16,11 @@ public sealed class EmbeddedEngine : Configuration
     protected override Task<IDevDbClient> StartAsync()
     {
         S3.UseAsDefaultEndpoint();
-        _home = new EngineHome(new LocalEngineOptions { Sources = new DumpSourceOptions { S3ServiceUrl = S3.ServiceUrl }, Clock = Clock });
-        return Task.FromResult<IDevDbClient>(_home.Engine);
+        _home = new EngineHome(new LocalEngineOptions { Sources = new DumpSourceOptions { S3ServiceUrl = S3.ServiceUrl }, Clock = Clock, Quotas = Quotas });
+        return Task.FromResult(ClientAs(AdminUser));
     }
+
+    public override IDevDbClient ClientAs(string user) => ActingClient.For(_home!.Engine, ActorOf(user));
 
     /// <summary>No server runs in between: the pass is what the next changing command does first.</summary>
     public override async Task AdvanceClockAsync(TimeSpan by)
@@ -48,10 +50,16 @@ public sealed class HttpToEmbeddedEngine : Configuration
         S3.UseAsDefaultEndpoint();
         // A home of the test's own (EngineHome makes it reachable by the postgres OS user and removes it afterwards).
         _home = new EngineHome();
-        _api = await ApiHost.StartAsync(_home.Path, new Dictionary<string, string?> { ["DevDb:Home"] = _home.Path, ["DevDb:ExpiryInterval"] = "00:00:00.2" },
+        _api = await ApiHost.StartAsync(_home.Path, new Dictionary<string, string?>
+            {
+                ["DevDb:Home"] = _home.Path, ["DevDb:ExpiryInterval"] = "00:00:00.2",
+                ["DevDb:Quotas:DatabasesPerUser"] = Quotas.DatabasesPerUser.ToString(), ["DevDb:Quotas:RunningDatabasesPerUser"] = Quotas.RunningDatabasesPerUser.ToString(),
+            },
             services => services.AddSingleton<TimeProvider>(Clock));
-        return _client = _api.AdminClient();
+        return _client = _api.ClientFor(AdminUser);
     }
+
+    public override IDevDbClient ClientAs(string user) => _api!.ClientFor(user);
 
     /// <summary>The API's background expiry pass (LocalEngineService) removes what expired.</summary>
     public override async Task AdvanceClockAsync(TimeSpan by)

@@ -64,16 +64,30 @@ internal sealed class CustomResources<T>(IKubernetes client, string @namespace) 
     });
 
     /// <summary>Deletes the resource (its dependents go with it); true when it existed.</summary>
-    public Task<bool> DeleteAsync(string name, CancellationToken cancellationToken) => Call(async () =>
+    public Task<bool> DeleteAsync(string name, CancellationToken cancellationToken) => DeleteAsync(name, resourceVersion: null, cancellationToken);
+
+    /// <summary>
+    /// Deletes the resource only if it is still at <paramref name="resourceVersion"/> (null: whatever it is): true
+    /// when it was deleted, false when it was gone or had changed since it was read (a change made meanwhile wins).
+    /// </summary>
+    public Task<bool> DeleteAsync(string name, string? resourceVersion, CancellationToken cancellationToken) => Call(async () =>
     {
         try
         {
+            var options = new V1DeleteOptions
+            {
+                PropagationPolicy = "Background",
+                Preconditions = resourceVersion is null ? null : new V1Preconditions { ResourceVersion = resourceVersion },
+            };
             using var response = await client.CustomObjects.DeleteNamespacedCustomObjectWithHttpMessagesAsync(
-                Entity.Group, Entity.ApiVersion, @namespace, Entity.PluralName, name,
-                body: new V1DeleteOptions { PropagationPolicy = "Background" }, cancellationToken: cancellationToken);
+                Entity.Group, Entity.ApiVersion, @namespace, Entity.PluralName, name, body: options, cancellationToken: cancellationToken);
             return true;
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound && !KubeErrors.IsMissingResourceType(e))
+        {
+            return false;
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && resourceVersion is not null)
         {
             return false;
         }

@@ -27,7 +27,7 @@ public sealed partial class KubernetesEngine
             await RequireDatabaseAsync(request.FromDatabase, cancellationToken);
             throw NotYet("Branches");
         }
-        var owner = request.Owner ?? Environment.UserName;
+        var owner = request.Owner ?? Actor.Current.User;
         var existing = await _databases.FindAsync(request.Name, cancellationToken);
         // What expired is gone for good, even before the reconciler's next pass deletes its record.
         if (existing is not null && LifetimeRules.IsExpired(ToDatabase(existing), _engineOptions.Clock.GetUtcNow()))
@@ -45,6 +45,9 @@ public sealed partial class KubernetesEngine
         }
         var project = await RequireProjectAsync(request.Project, cancellationToken);
         ProjectRules.ImageToClone(ToProject(project));
+        // Counted from the records: two creates racing past the last place can both land (the API-server has no transaction).
+        QuotaRules.CheckNew(Actor.Current, request.Name, owner, request.Project,
+            (await _databases.ListAsync(null, cancellationToken)).Where(d => d.Name() != request.Name).Select(ToDatabase).ToList(), _options.Quotas);
         var expiresAt = LifetimeRules.ExpiresAtOfNew(request, ToProject(project), _options.MaxTimeToLive, _engineOptions.Clock.GetUtcNow());
 
         DatabaseResource created;
@@ -191,7 +194,8 @@ public sealed partial class KubernetesEngine
 
     public async Task<Database> BeginStartDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
-        await RequireUsableAsync(name, cancellationToken);
+        var record = await RequireUsableAsync(name, cancellationToken);
+        QuotaRules.CheckStart(Actor.Current, ToDatabase(record), (await _databases.ListAsync(null, cancellationToken)).Select(ToDatabase).ToList(), _options.Quotas);
         return ToDatabase(await _databases.PatchAsync(name, new { spec = new { running = true } }, cancellationToken));
     }
 

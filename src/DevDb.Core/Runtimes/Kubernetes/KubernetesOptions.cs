@@ -1,3 +1,5 @@
+using DevDb.Core.Model;
+
 namespace DevDb.Core.Runtimes.Kubernetes;
 
 /// <summary>
@@ -28,6 +30,8 @@ public sealed record KubernetesOptions
     public bool AllowSuperuserLogins { get; init; }
     /// <summary>The installation's longest database lifetime, from now at create and at each extension (chart value databases.maxTimeToLive); null: none.</summary>
     public TimeSpan? MaxTimeToLive { get; init; }
+    /// <summary>What one user may hold (chart values quotas.*); administrators are not limited.</summary>
+    public QuotaLimits Quotas { get; init; } = QuotaLimits.None;
     /// <summary>Storage class of restore and database volumes; null uses the cluster's default.</summary>
     public string? StorageClass { get; init; }
     /// <summary>VolumeSnapshotClass of images; null uses the cluster's default.</summary>

@@ -35,8 +35,14 @@ public sealed partial class Reconciler
                     kept.Add(current);
                     return;
                 }
+                // Only the version just read: a renewal (Set-DevDbDatabase) landing after that read keeps the database.
+                if (!await _databases.DeleteAsync(seen.Name, current.Metadata.ResourceVersion, cancellationToken))
+                {
+                    _log.LogInformation("Kept database {Database}: it changed while it was being expired; the next pass looks again", seen.Name);
+                    return;
+                }
+                _counters.CountExpired();
                 await RecordEventAsync(database, "Normal", "DatabaseExpired", $"Database '{seen.Name}' expired at {seen.ExpiresAt:u} and is removed.", cancellationToken);
-                await _databases.DeleteAsync(seen.Name, cancellationToken);
                 _log.LogInformation("Removed database {Database} of {Owner} (project {Project}): it expired at {ExpiresAt:o}", seen.Name, seen.Owner, seen.Project, seen.ExpiresAt);
             }, "database", database.Name());
         }

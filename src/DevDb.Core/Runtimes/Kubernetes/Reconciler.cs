@@ -32,8 +32,11 @@ public sealed partial class Reconciler
     /// restore volume has been Pending, when a database expires (default <see cref="TimeProvider.System"/>; tests use a controllable one). The Lease
     /// keeps the wall clock (KubernetesClient's LeaderElector reads it itself), and so do the resync and watch waits.
     /// </param>
-    public Reconciler(IKubernetes client, KubernetesOptions options, ILogger<Reconciler>? log = null, TimeProvider? clock = null)
+    private readonly EngineCounters _counters;
+
+    public Reconciler(IKubernetes client, KubernetesOptions options, ILogger<Reconciler>? log = null, TimeProvider? clock = null, EngineCounters? counters = null)
     {
+        _counters = counters ?? new EngineCounters();
         _client = client;
         _options = options;
         _manifests = new Manifests(options);
