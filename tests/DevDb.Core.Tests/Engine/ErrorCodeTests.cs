@@ -69,6 +69,7 @@ public sealed class ErrorCodeTests
         var t when t == typeof(IEnumerable<string>) => new[] { "a", "b" },
         var t when t == typeof(IEnumerable<int>) => new[] { 15, 16 },
         var t when t == typeof(Exception) => null,
+        var t when t == typeof(DevDb.Core.Model.Quota) => new DevDb.Core.Model.Quota { User = "dave", Limits = DevDb.Core.Model.QuotaLimits.None, DatabaseNames = ["a"] },
         var t => throw new InvalidOperationException($"No sample for {t} ({parameter.Member.Name}.{parameter.Name})"),
     };
 }

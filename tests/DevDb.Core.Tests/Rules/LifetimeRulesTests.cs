@@ -86,4 +86,16 @@ public sealed class LifetimeRulesTests
     [InlineData(0, "0s")]
     public void Spans_are_shown_as_people_write_them(int seconds, string shown) =>
         Assert.Equal(shown, LifetimeRules.Shown(TimeSpan.FromSeconds(seconds)));
+
+    [Fact]
+    public void A_lifetime_past_100_years_is_refused_and_100_years_is_taken()
+    {
+        foreach (var tooLong in new[] { TimeSpan.MaxValue, LifetimeRules.Longest + TimeSpan.FromSeconds(1) })
+        {
+            var refused = Assert.Throws<DevDbException>(() => LifetimeRules.ExpiresAtOfNew(New(tooLong), Shop(), null, Now));
+            Assert.Equal(ErrorCodes.LifetimeInvalid, refused.Code);
+            Assert.Contains("100 years", refused.Message);
+        }
+        Assert.Equal(Now + LifetimeRules.Longest, LifetimeRules.ExpiresAtOfNew(New(LifetimeRules.Longest), Shop(), null, Now));
+    }
 }
