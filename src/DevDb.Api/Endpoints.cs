@@ -77,7 +77,7 @@ public static partial class Endpoints
             .ProducesProblems(403, 404);
         databases.MapPost("", NewDatabase).WithName("NewDatabase")
             .WithSummary("Starts cloning the project's newest image into a new database, or (fromDatabase, optionally checkpoint) a branch of another database.")
-            .WithDescription("202 with the database Creating and a Location to poll; 200 when an identical database exists and is no longer Creating; 409 DatabaseExists when the name is taken. Developers create databases for themselves only.")
+            .WithDescription("202 with the database Creating and a Location to poll; 200 when an identical database exists and is no longer Creating; 409 DatabaseExists when the name is taken; 403 QuotaExceeded past one of the installation's quotas (admins are past them). Developers create databases for themselves only.")
             .ProducesProblems(400, 403, 404, 409, 503);
         databases.MapGet("{name}", GetDatabase).WithName("GetDatabase").WithSummary("One database (its owner or an admin).").ProducesProblems(403, 404);
         databases.MapPatch("{name}", SetDatabase).WithName("SetDatabase")

@@ -36,6 +36,11 @@ public sealed class MetricsTests(ShopServerFixture fixture)
             var notFound = lines.Single(l => l.StartsWith("http_requests_received_total{") && l.Contains("code=\"404\"") && l.Contains("method=\"GET\"") && l.Contains("endpoint=\"api/v1/databases/{name}\""));
             Assert.True(int.Parse(notFound.Split(' ')[1]) >= 3, notFound);
             Assert.Contains(lines, l => l.StartsWith("http_request_duration_seconds_count{") && l.Contains("endpoint=\"api/v1/databases/{name}/stop\""));
+            // Refusals by DevDb code (a fixed set of labels), owners as a count, and what the passes did.
+            Assert.Contains(lines, l => l.StartsWith("devdb_errors_total{code=\"DatabaseNotFound\"} ") && int.Parse(l.Split(' ')[1]) >= 3);
+            Assert.Contains($"devdb_database_owners {all.Select(d => d.Owner).Distinct().Count()}", lines);
+            Assert.Contains(lines, l => l.StartsWith("devdb_databases_expired_total "));
+            Assert.Contains(lines, l => l.StartsWith("devdb_databases_idle_stopped_total "));
             Assert.DoesNotContain("metered", text);
             Assert.DoesNotContain("ghost", text);
         }

@@ -356,4 +356,21 @@ public sealed class DatabaseLifecycleTests
         // The same request again is not an error: it returns the database as it is.
         Assert.Equal(DatabaseStatus.Running, (await rig.Engine.NewDatabaseAsync(Dave)).Status);
     }
+
+    [Fact]
+    public async Task The_expiry_deletes_only_the_version_it_read_so_a_renewal_landing_meanwhile_keeps_the_database()
+    {
+        await using var rig = await RigWithProjectAsync();
+        await rig.Engine.BeginNewDatabaseAsync(Dave with { TimeToLive = TimeSpan.FromMinutes(5) });
+        var records = new CustomResources<DatabaseResource>(rig.Client, Namespace);
+        var read = await records.FindAsync("dave", CancellationToken.None);
+
+        // The CI job renews its lease after the reconciler's last read and before its delete.
+        await rig.Engine.SetDatabaseAsync(new SetDatabaseRequest { Name = "dave", TimeToLive = TimeSpan.FromHours(1) });
+
+        Assert.False(await records.DeleteAsync("dave", read!.Metadata.ResourceVersion, CancellationToken.None));
+        var kept = await rig.Engine.GetDatabaseAsync("dave");
+        Assert.True(kept.ExpiresAt > DateTimeOffset.UtcNow.AddMinutes(50));
+        Assert.True(await records.DeleteAsync("dave", CancellationToken.None));
+    }
 }
