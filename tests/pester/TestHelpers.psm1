@@ -130,7 +130,8 @@ function Start-DevDbTestApiProcess($Api) {
             -RedirectStandardOutput $Api.Log -RedirectStandardError "$($Api.Log).err"
     }
     finally {
-        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+        # [NullString]: PowerShell would pass $null as '', leaving an empty setting the next API cannot read.
+        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, ($null -eq $saved[$name] ? [NullString]::Value : $saved[$name])) }
     }
     $deadline = [datetime]::UtcNow.AddSeconds(60)
     while ($true) {
