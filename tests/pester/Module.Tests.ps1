@@ -86,7 +86,7 @@ Describe 'Manifest' {
     It 'exports exactly the cmdlets it lists, and nothing else' {
         $manifest.CmdletsToExport | Should -Not -Contain '*'
         @($module.ExportedCmdlets.Keys | Sort-Object) | Should -Be @($manifest.CmdletsToExport | Sort-Object)
-        $module.ExportedCmdlets.Count | Should -Be 21
+        $module.ExportedCmdlets.Count | Should -Be 22
         $module.ExportedFunctions.Count | Should -Be 0
         $module.ExportedAliases.Count | Should -Be 0
         $module.ExportedVariables.Count | Should -Be 0
