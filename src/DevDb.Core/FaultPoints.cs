@@ -21,6 +21,9 @@ public static class FaultPoints
         "stop-database:recorded", "stop-database:stopped",
         "start-database:recorded", "start-database:started",
         "remove-database:recorded", "remove-database:deleted",
+        "checkpoint-database:recorded", "checkpoint-database:stopped", "checkpoint-database:copied",
+        "restore-database:recorded", "restore-database:cloned", "restore-database:stopped", "restore-database:swapped", "restore-database:started",
+        "branch-database:recorded", "branch-database:stopped", "branch-database:copied",
     ];
 
     public static void Reach(string point)

@@ -30,6 +30,9 @@ try
         case "stop-database": await engine.StopDatabaseAsync(name); break;
         case "start-database": await engine.StartDatabaseAsync(name); break;
         case "remove-database": await engine.RemoveDatabaseAsync(name); break;
+        case "checkpoint-database": await engine.CheckpointDatabaseAsync(name, "cp"); break;
+        case "restore-database": await engine.RestoreDatabaseAsync(name, "cp"); break;
+        case "branch-database": await engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "", Name = name, FromDatabase = extra! }); break;
         default: return 3;
     }
     return 0;

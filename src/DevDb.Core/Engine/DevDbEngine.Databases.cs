@@ -93,7 +93,7 @@ public sealed partial class DevDbEngine
                     OriginRevision = branch.Parent is null ? null : revision,
                 });
                 _secrets.Save(request.Name, spec.Password);
-                FaultPoints.Reach("new-database:recorded");
+                FaultPoints.Reach(request.FromDatabase is null ? "new-database:recorded" : "branch-database:recorded");
                 return (database, new PendingClone(held, spec));
             }
         }

@@ -122,7 +122,19 @@ public sealed partial class DevDbEngine
                 await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Stopped });
                 break;
         }
+        if (interrupted.Kind == OperationKind.CreateDatabase && record.Database.Parent is { } parent) await RestartParentAsync(parent, cancellationToken);
     }
+
+    /// <summary>
+    /// A branch of a running database stops its parent for the copy; a branch that died then left the
+    /// parent's server down (it would show Crashed): start it again, unless someone is working on it.
+    /// </summary>
+    private Task RestartParentAsync(string parent, CancellationToken cancellationToken) =>
+        WhenFreeAsync(ItemKind.Database, parent, async () =>
+        {
+            if (_catalog.FindDatabase(parent) is { Pending: null } record && Observed(record).Status == DatabaseStatus.Crashed)
+                await BringBackAsync(record, run: true, cancellationToken);
+        });
 
     /// <summary>After a reset or start that died: runs the database again (with its own credentials) when it was meant to run, else leaves it stopped.</summary>
     private async Task BringBackAsync(DatabaseRecord record, bool run, CancellationToken cancellationToken)

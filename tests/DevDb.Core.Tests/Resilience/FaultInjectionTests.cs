@@ -70,6 +70,11 @@ public sealed class FaultInjectionTests(DumpFixture dumps, ITestOutputHelper out
             await _home.Engine.StopDatabaseAsync("zoe");
         }
         if (operation == "start-database") await _home.Engine.StopDatabaseAsync("dave");
+        if (operation == "restore-database")
+        {
+            await _home.Engine.CheckpointDatabaseAsync("dave", "cp");
+            await Clients.ExecuteAsync(dave, "INSERT INTO notes VALUES ('after the checkpoint')");
+        }
         return dave;
     }
 
@@ -82,6 +87,7 @@ public sealed class FaultInjectionTests(DumpFixture dumps, ITestOutputHelper out
             "new-project" or "accept-project" => [host, _home.Path, operation, "shop", dumps.CustomDump],
             "update-project" or "remove-project" => [host, _home.Path, operation, "shop"],
             "new-database" or "accept-database" => [host, _home.Path, operation, "dave", "shop"],
+            "branch-database" => [host, _home.Path, operation, "erin", "dave"],
             _ => [host, _home.Path, operation, "dave"],
         };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
@@ -135,6 +141,26 @@ public sealed class FaultInjectionTests(DumpFixture dumps, ITestOutputHelper out
                 return "completed";
             case "remove-database":
                 Assert.Empty(databases);
+                return "completed";
+            case "checkpoint-database":
+                // The database runs on with its data; the checkpoint is whole and Ready, or not there at all.
+                Assert.Equal(DatabaseStatus.Running, databases["dave"].Status);
+                Assert.Equal("kept", await Clients.ScalarAsync<string>(dave!, "SELECT body FROM notes"));
+                var checkpoints = await engine.GetCheckpointsAsync("dave");
+                Assert.True(checkpoints is [] or [{ Name: "cp", Status: CheckpointStatus.Ready }], "a checkpoint is rolled back, or complete");
+                return checkpoints.Count == 0 ? "rolled back" : "completed";
+            case "restore-database":
+                Assert.Equal(DatabaseStatus.Running, databases["dave"].Status);
+                var notes = await Clients.ScalarAsync<long>(dave!, "SELECT count(*) FROM notes");
+                Assert.Single(await engine.GetCheckpointsAsync("dave"));
+                return notes == 1 ? "completed (checkpoint's data)" : "rolled back (data before the restore)";
+            case "branch-database":
+                // The parent runs on with its data whatever happened to the branch.
+                Assert.Equal(DatabaseStatus.Running, databases["dave"].Status);
+                Assert.Equal("kept", await Clients.ScalarAsync<string>(dave!, "SELECT body FROM notes"));
+                Assert.True(!databases.ContainsKey("erin") || databases["erin"].Status == DatabaseStatus.Running, "a branch is rolled back, or complete");
+                if (!databases.ContainsKey("erin")) return "rolled back";
+                Assert.Equal("kept", await Clients.ScalarAsync<string>(await engine.GetConnectionAsync("erin"), "SELECT body FROM notes"));
                 return "completed";
             default:
                 throw new ArgumentOutOfRangeException(nameof(operation), operation, null);

@@ -22,7 +22,7 @@ public sealed partial class LocalRuntime
         var target = _layout.CheckpointData(spec.Name, checkpoint);
         if (Directory.Exists(target)) throw DevDbErrors.CheckpointExists(spec.Name, checkpoint);
         LocalLayout.EnsureFolder(_layout.CheckpointsFolder(spec.Name), LocalLayout.PassThrough);
-        return await ConsistentCopyAsync(spec, target, $"Checkpointing database {spec.Name}", cancellationToken);
+        return await ConsistentCopyAsync(spec, target, $"Checkpointing database {spec.Name}", "checkpoint-database", cancellationToken);
     }
 
     public Task DeleteCheckpointAsync(string database, string checkpoint, CancellationToken cancellationToken)
@@ -49,7 +49,7 @@ public sealed partial class LocalRuntime
         var owner = ServerUser.ForUid(spec.ServerUid);
         var fresh = _layout.DatabaseData(spec.Name) + ".new";
         progress?.Report(new DevDbProgress(activity, checkpoint is null ? "Cloning the data it was branched from" : $"Cloning checkpoint {checkpoint}", 10));
-        await ReplaceDataAsync(spec, activity, token => Task.Run(() => DataFolders.Copy(source, fresh, owner, token), token), progress, cancellationToken);
+        await ReplaceDataAsync(spec, activity, "restore-database", token => Task.Run(() => DataFolders.Copy(source, fresh, owner, token), token), progress, cancellationToken);
     }
 
     public async Task BranchDatabaseAsync(DatabaseSpec branch, DatabaseSpec parent, string? checkpoint, IProgress<DevDbProgress>? progress,
@@ -64,7 +64,7 @@ public sealed partial class LocalRuntime
             if (checkpoint is null)
             {
                 progress?.Report(new DevDbProgress(activity, $"Copying the data of {parent.Name}", 10));
-                await ConsistentCopyAsync(parent, origin, activity, cancellationToken, owner);
+                await ConsistentCopyAsync(parent, origin, activity, "branch-database", cancellationToken, owner);
             }
             else
             {
@@ -96,7 +96,8 @@ public sealed partial class LocalRuntime
     /// running one is stopped fast and started again (also when the copy fails). Returns how long
     /// it did not answer. The copy belongs to <paramref name="copyOwner"/> (default: the database's server user).
     /// </summary>
-    private async Task<TimeSpan> ConsistentCopyAsync(DatabaseSpec spec, string target, string activity, CancellationToken cancellationToken,
+    /// <param name="operation">The operation's name in its fault points (checkpoint-database, branch-database).</param>
+    private async Task<TimeSpan> ConsistentCopyAsync(DatabaseSpec spec, string target, string activity, string operation, CancellationToken cancellationToken,
         ServerUser? copyOwner = null)
     {
         var owner = ServerUser.ForUid(spec.ServerUid);
@@ -108,9 +109,10 @@ public sealed partial class LocalRuntime
         try
         {
             if (wasRunning) await Postmaster.StopAsync(Postmaster.InstallationOf(data), data, "fast", cancellationToken);
-            FaultPoints.Reach("checkpoint-database:stopped");
+            FaultPoints.Reach($"{operation}:stopped");
             await Task.Run(() => DataFolders.Copy(data, copying, copyOwner ?? owner, cancellationToken), cancellationToken);
             Directory.Move(copying, target);
+            FaultPoints.Reach($"{operation}:copied");
         }
         catch (Exception e)
         {

@@ -142,11 +142,12 @@ public sealed partial class LocalRuntime : IRuntime
         var owner = ServerUser.ForUid(spec.ServerUid);
         var fresh = _layout.DatabaseData(spec.Name) + ".new";
         progress?.Report(new DevDbProgress(activity, $"Cloning image {spec.Project} r{spec.ImageRevision}", 10));
-        await ReplaceDataAsync(spec, activity, token => CloneImageAsync(spec, fresh, owner, token), progress, cancellationToken);
+        await ReplaceDataAsync(spec, activity, "reset-database", token => CloneImageAsync(spec, fresh, owner, token), progress, cancellationToken);
     }
 
     /// <summary>Clones new data beside the old (<paramref name="clone"/> writes data.new), stops the server, swaps the two and starts it again.</summary>
-    private async Task ReplaceDataAsync(DatabaseSpec spec, string activity, Func<CancellationToken, Task> clone, IProgress<DevDbProgress>? progress,
+    /// <param name="operation">The operation's name in its fault points (reset-database, restore-database).</param>
+    private async Task ReplaceDataAsync(DatabaseSpec spec, string activity, string operation, Func<CancellationToken, Task> clone, IProgress<DevDbProgress>? progress,
         CancellationToken cancellationToken)
     {
         var owner = ServerUser.ForUid(spec.ServerUid);
@@ -166,16 +167,16 @@ public sealed partial class LocalRuntime : IRuntime
             if (DiskSpace.IsFull(e)) throw CloneDiskFull(spec, e);
             throw;
         }
-        FaultPoints.Reach("reset-database:cloned");
+        FaultPoints.Reach($"{operation}:cloned");
         progress?.Report(new DevDbProgress(activity, "Stopping the server", 40));
         await StopDatabaseAsync(spec.Name, cancellationToken);
-        FaultPoints.Reach("reset-database:stopped");
+        FaultPoints.Reach($"{operation}:stopped");
         if (Directory.Exists(data)) Directory.Move(data, old);
         Directory.Move(fresh, data);
-        FaultPoints.Reach("reset-database:swapped");
+        FaultPoints.Reach($"{operation}:swapped");
         LocalLayout.DeleteFolder(old);
         await StartAsync(spec, owner, activity, progress, cancellationToken);
-        FaultPoints.Reach("reset-database:started");
+        FaultPoints.Reach($"{operation}:started");
     }
 
     public async Task<int?> RepairDatabaseAsync(string database, CancellationToken cancellationToken)
