@@ -225,7 +225,7 @@ public sealed class ManifestsTests
     }
 
     [Fact]
-    public void Database_and_restore_containers_have_the_installations_requests_and_memory_limits()
+    public void Database_and_restore_containers_and_their_init_containers_have_the_installations_requests_and_memory_limits()
     {
         var options = Defaults with { DatabaseCpuRequest = "100m", DatabaseMemoryRequest = "256Mi", DatabaseMemoryLimit = "1Gi", RestoreMemoryLimit = "4Gi" };
 
@@ -234,6 +234,10 @@ public sealed class ManifestsTests
         Assert.False(postgres.Limits.ContainsKey("cpu")); // no CPU limit: no throttling of a restore or a query
         var restore = RestoreJob(options).Spec.Template.Spec.Containers.Single().Resources;
         Assert.Equal("4Gi", restore.Limits["memory"].ToString());
+        // Init containers too: a namespace's ResourceQuota on requests or limits refuses a pod with any container lacking them.
+        var setPassword = Server(options).Spec.Template.Spec.InitContainers.Single().Resources;
+        Assert.Equal(("100m", "256Mi", "1Gi"), (setPassword.Requests["cpu"].ToString(), setPassword.Requests["memory"].ToString(), setPassword.Limits["memory"].ToString()));
+        Assert.Equal("4Gi", RestoreJob(options).Spec.Template.Spec.InitContainers.Single().Resources.Limits["memory"].ToString());
     }
 
     private static void AssertOwnedBy(V1ObjectMeta meta, string kind, string name, string uid)

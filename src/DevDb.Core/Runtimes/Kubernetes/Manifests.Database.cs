@@ -83,6 +83,8 @@ public sealed partial class Manifests
                                     Variable("DEVDB_SUPERUSER", superuserLogins ? "on" : "off"),
                                     .. ClientAuthenticationVariables(),
                                 ],
+                                // A namespace's ResourceQuota refuses pods with any container lacking them; the server's, as it runs before it.
+                                Resources = Resources(options.DatabaseCpuRequest, options.DatabaseMemoryRequest, options.DatabaseMemoryLimit),
                                 SecurityContext = ContainerSecurity(),
                                 TerminationMessagePolicy = "FallbackToLogsOnError",
                                 VolumeMounts = PostgresMounts(),

@@ -63,6 +63,8 @@ public sealed partial class Manifests
                                 Args = ["fetch", "--source", project.Spec.Source, "--output", DumpFolder],
                                 Env = fetchEnvironment,
                                 EnvFrom = options.S3.CredentialsSecret is { } secret ? [new V1EnvFromSource { SecretRef = new V1SecretEnvSource { Name = secret } }] : null,
+                                // A namespace's ResourceQuota refuses pods with any container lacking them; the restore's, as it runs before it.
+                                Resources = Resources(options.RestoreCpuRequest, options.RestoreMemoryRequest, options.RestoreMemoryLimit),
                                 SecurityContext = ContainerSecurity(),
                                 TerminationMessagePolicy = "FallbackToLogsOnError",
                                 VolumeMounts = [new V1VolumeMount { Name = "data", MountPath = DataMount }, new V1VolumeMount { Name = "tmp", MountPath = "/tmp" }],
