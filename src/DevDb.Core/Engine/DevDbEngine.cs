@@ -27,6 +27,8 @@ public sealed record LocalEngineOptions
     public TimeProvider Clock { get; init; } = TimeProvider.System;
     /// <summary>The installation's longest database lifetime (from now, at create and at each extension); null: none.</summary>
     public TimeSpan? MaxTimeToLive { get; init; }
+    /// <summary>The installation's idle timeout: databases created without one, in projects without one, stop after this long with no client; null: none.</summary>
+    public TimeSpan? IdleTimeout { get; init; }
 }
 
 /// <summary>

@@ -28,6 +28,8 @@ public sealed record KubernetesOptions
     public bool AllowSuperuserLogins { get; init; }
     /// <summary>The installation's longest database lifetime, from now at create and at each extension (chart value databases.maxTimeToLive); null: none.</summary>
     public TimeSpan? MaxTimeToLive { get; init; }
+    /// <summary>The installation's idle timeout (chart value databases.idleTimeout): databases created without one, in projects without one, stop after this long with no client; null: none.</summary>
+    public TimeSpan? IdleTimeout { get; init; }
     /// <summary>Storage class of restore and database volumes; null uses the cluster's default.</summary>
     public string? StorageClass { get; init; }
     /// <summary>VolumeSnapshotClass of images; null uses the cluster's default.</summary>
