@@ -25,6 +25,21 @@ public abstract partial class Scenarios<TConfiguration>
         return await Client.WaitDatabaseAsync(name);
     }
 
+    /// <summary>
+    /// After a client's session: lets two passes see it (a session that came and went between passes counts as use
+    /// at the next one; the server counts it when its backend has exited), then returns where the idle time counts from.
+    /// </summary>
+    private async Task<DateTimeOffset> IdleSinceAfterUseAsync(string name)
+    {
+        await AfterIdleAsync(name, TimeSpan.FromMinutes(1));
+        var seen = await AfterIdleAsync(name, TimeSpan.FromMinutes(1));
+        Assert.Equal(DatabaseStatus.Running, seen.Status);
+        return seen.LastActiveAt ?? seen.Created;
+    }
+
+    /// <summary>Moves the clock to <paramref name="at"/> (never back) and lets the passes run.</summary>
+    private Task<Database> AtAsync(string name, DateTimeOffset at) => AfterIdleAsync(name, at - Configuration.Clock.GetUtcNow());
+
     private static void StoppedIdle(Database database)
     {
         Assert.Equal((DatabaseStatus.Stopped, (StopReason?)StopReason.Idle), (database.Status, database.StopReason));
@@ -38,10 +53,12 @@ public abstract partial class Scenarios<TConfiguration>
         var connection = await Client.GetConnectionAsync("uniform");
         Assert.Equal("1", await Configuration.ScalarAsync(connection, "CREATE TABLE kept (note text); INSERT INTO kept VALUES ('before the idle stop'); SELECT 1"));
 
-        var early = await AfterIdleAsync("uniform", TimeSpan.FromMinutes(29));
+        var since = await IdleSinceAfterUseAsync("uniform");
+
+        var early = await AtAsync("uniform", since + TimeSpan.FromMinutes(29));
         Assert.Equal((DatabaseStatus.Running, (StopReason?)null), (early.Status, early.StopReason));
 
-        var stopped = await AfterIdleAsync("uniform", TimeSpan.FromMinutes(1));
+        var stopped = await AtAsync("uniform", since + HalfHour);
         StoppedIdle(stopped);
         StoppedIdle(Assert.Single(await Client.GetDatabasesAsync(), d => d.Name == "uniform"));
         Assert.Equal((created.Host, created.Port, created.IdleTimeout), (stopped.Host, stopped.Port, stopped.IdleTimeout));
@@ -70,8 +87,9 @@ public abstract partial class Scenarios<TConfiguration>
             Assert.Equal(1, await command.ExecuteScalarAsync());
         }
         // Closed: half an hour from when a pass last saw it.
-        Assert.Equal(DatabaseStatus.Running, (await AfterIdleAsync("victor", TimeSpan.FromMinutes(29))).Status);
-        StoppedIdle(await AfterIdleAsync("victor", TimeSpan.FromMinutes(1)));
+        var since = await IdleSinceAfterUseAsync("victor");
+        Assert.Equal(DatabaseStatus.Running, (await AtAsync("victor", since + TimeSpan.FromMinutes(29))).Status);
+        StoppedIdle(await AtAsync("victor", since + HalfHour));
         await Client.RemoveDatabaseAsync("victor");
     }
 

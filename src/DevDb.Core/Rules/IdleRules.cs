@@ -69,9 +69,11 @@ public static class IdleRules
     public static bool IsWatched(Database database) =>
         database.Status == DatabaseStatus.Running && database.IdleTimeout is not null && !database.Protected;
 
-    /// <summary>Where its idle time counts from: when it was last seen in use (or started, created, reset, restored).</summary>
-    public static DateTimeOffset IdleSince(Database database) =>
-        database.LastActiveAt is { } at && at > database.Created ? at : database.Created;
+    /// <summary>
+    /// Where its idle time counts from: when it was last seen in use (or started, created, reset, restored), which
+    /// every engine records by its own clock; else when it was created (on Kubernetes the API server's clock).
+    /// </summary>
+    public static DateTimeOffset IdleSince(Database database) => database.LastActiveAt ?? database.Created;
 
     /// <summary>Whether a pass that found no client connected stops it now: watched, and idle for its whole timeout.</summary>
     public static bool IsIdle(Database database, DateTimeOffset now) =>
@@ -79,7 +81,8 @@ public static class IdleRules
 
     /// <summary>
     /// Whether a sample shows use: a client connected now, or client sessions opened since the sample before
-    /// (any change of the counter: a server whose statistics were reset counts as used, to be safe).
+    /// (any change of the counter: a server whose statistics were reset counts as used, to be safe). A session
+    /// that came and went between two samples counts as use at the second one: a pass cannot tell when it was.
     /// </summary>
     public static bool ShowsUse(long clients, long sessions, long? sessionsBefore) =>
         clients > 0 || (sessionsBefore is { } before && before != sessions);
