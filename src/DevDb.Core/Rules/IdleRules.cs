@@ -21,16 +21,22 @@ public static class IdleRules
 
     /// <summary>
     /// What a pass reads from a server, in one statement, through a session to the <c>postgres</c> database:
-    /// the client sessions connected now other than this one (client backends of any user; a session of another
-    /// role shows no backend_type to a caller that is not a superuser, and counts when it has a user), and how many
-    /// client sessions were ever opened to the other databases (pg_stat_database.sessions counts client backends
-    /// only; the sampler's own sessions go to <c>postgres</c>, which it leaves out), so a client that came and went
+    /// the client sessions connected now other than this one (client backends of any user), and how many client
+    /// sessions were ever opened to the other databases (pg_stat_database.sessions counts client backends only;
+    /// the sampler's own sessions go to <c>postgres</c>, which it leaves out), so a client that came and went
     /// between two passes is seen too.
     /// </summary>
+    /// <remarks>
+    /// The local runtime samples as the cluster's superuser, which sees every session's backend_type. On
+    /// Kubernetes the sampler is the database's own login, which sees backend_type only of its own sessions: a
+    /// session of another role counts when it is connected to a database and is not the bootstrap superuser's
+    /// (oid 10, DevDb's admin), whose name the server's own workers (autovacuum, the logical replication
+    /// launcher) carry. So there a session of the admin (kubectl exec ... psql) does not keep a database running.
+    /// </remarks>
     public const string SampleSql =
         "SELECT (SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() " +
         $"AND coalesce(application_name, '') <> '{SamplerApplicationName}' " +
-        "AND (backend_type = 'client backend' OR (backend_type IS NULL AND usesysid IS NOT NULL))), " +
+        "AND (backend_type = 'client backend' OR (backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL AND usesysid <> 10))), " +
         "(SELECT coalesce(sum(sessions), 0)::bigint FROM pg_stat_database WHERE datname IS NOT NULL AND datname <> 'postgres')";
 
     /// <summary>An idle timeout as given: between a minute and 100 years (LifetimeInvalid), and not with "no idle timeout".</summary>

@@ -37,7 +37,7 @@ public sealed partial class Reconciler
         foreach (var database in databases)
         {
             var current = database;
-            if (database.Status?.Phase == DatabasePhase.Running && IdleRules.IsWatched(KubernetesEngine.ToDatabase(database))
+            if (database.Status?.Phase == DatabasePhase.Running && database.Spec.Running && IdleRules.IsWatched(KubernetesEngine.ToDatabase(database))
                 && view.Secrets.GetValueOrDefault(KubeNames.DatabaseObject(database.Name())) is { } secret)
                 await Guarded(async () => current = await SampleAndStopAsync(database, secret, cancellationToken), "database", database.Name());
             result.Add(current);
@@ -58,6 +58,8 @@ public sealed partial class Reconciler
             database = await _databases.ReplaceStatusAsync(database, cancellationToken);
         }
         var seen = KubernetesEngine.ToDatabase(database);
+        _log.LogDebug("Idle pass: database {Database} has {Clients} client session(s) ({Sessions} ever), idle since {Since:o}, timeout {IdleTimeout}",
+            name, sample.Clients, sample.Sessions, IdleRules.IdleSince(seen), seen.IdleTimeout);
         if (!IdleRules.IsIdle(seen, now)) return database;
         // With the read's resourceVersion: a start, an extension or protection written since wins (the patch is refused, the next pass looks again).
         var stopped = await _databases.PatchAsync(name, new JsonObject
@@ -78,7 +80,11 @@ public sealed partial class Reconciler
     private async Task<ClientSample?> SampleAsync(DatabaseResource database, V1Secret secret, CancellationToken cancellationToken)
     {
         var password = secret.Data is { } data && data.TryGetValue("password", out var bytes) ? Encoding.UTF8.GetString(bytes) : secret.StringData is { } text && text.TryGetValue("password", out var plain) ? plain : null;
-        if (string.IsNullOrEmpty(password) || database.Status?.Username is not { } username) return null;
+        if (string.IsNullOrEmpty(password) || database.Status?.Username is not { } username)
+        {
+            _log.LogDebug("Idle pass: database {Database} has no password in its Secret or no login yet; not sampled", database.Name());
+            return null;
+        }
         var endpoint = EndpointOf(database.Name());
         try
         {
