@@ -35,8 +35,17 @@ $DumpPath = Join-Path $RepoRoot 'samples/shop.dump'
 $counts = @(@($Checkpoints -split ',' | Where-Object { $_ } | ForEach-Object { [int] $_ } | Where-Object { $_ -lt $Databases }) + $Databases | Sort-Object -Unique)
 
 if (-not (Test-Path -LiteralPath (Join-Path $ApiBin 'DevDb.Core.dll'))) { throw "DevDb is not built: $ApiBin has no DevDb.Core.dll (run bench/idle.sh)." }
-# LoadFrom resolves DevDb.Core's own dependencies (Npgsql, ...) from the same folder.
-$null = [Reflection.Assembly]::LoadFrom((Join-Path $ApiBin 'DevDb.Core.dll'))
+# The engine and its dependencies in a load context of their own: pwsh carries other versions of some
+# of them (Microsoft.Extensions.*). An assembly loaded into a context is found there by name first.
+$Context = [Runtime.Loader.AssemblyLoadContext]::new('devdb-bench', $false)
+# Microsoft.Extensions.* come with the ASP.NET Core shared framework the API runs on.
+$AspNet = Get-ChildItem -Directory (Join-Path ([IO.Path]::GetDirectoryName((Get-Item (Get-Command dotnet).Source).ResolvedTarget ?? (Get-Command dotnet).Source)) 'shared/Microsoft.AspNetCore.App') | Sort-Object { [version] $_.Name } | Select-Object -Last 1
+$dlls = @(Get-ChildItem -LiteralPath $ApiBin -Filter '*.dll') + @(Get-ChildItem -LiteralPath $AspNet.FullName -Filter 'Microsoft.Extensions.*.dll')
+foreach ($dll in $dlls) {
+    try { $null = $Context.LoadFromAssemblyPath($dll.FullName) } catch { Write-Verbose "Not loaded: $($dll.Name): $_" }
+}
+$Core = $Context.Assemblies | Where-Object { $_.GetName().Name -eq 'DevDb.Core' }
+function CoreType([string] $Name) { $Core.GetType($Name, $true) }
 
 function Wait-Task($Task) { $Task.GetAwaiter().GetResult() }
 
@@ -51,10 +60,10 @@ function Measure-Pass([string] $Contender) {
     $watch = [Diagnostics.Stopwatch]::StartNew()
     switch ($Contender) {
         'expiry' { $null = Wait-Task ($script:Engine.ExpireDatabasesAsync([Threading.CancellationToken]::None)) }
-        'idle' { $stopped = Wait-Task ($script:Engine.StopIdleDatabasesAsync([Threading.CancellationToken]::None)) }
+        'idle' { $stopped = @(Wait-Task ($script:Engine.StopIdleDatabasesAsync([Threading.CancellationToken]::None))) }
         'full' {
             $null = Wait-Task ($script:Engine.ExpireDatabasesAsync([Threading.CancellationToken]::None))
-            $stopped = Wait-Task ($script:Engine.StopIdleDatabasesAsync([Threading.CancellationToken]::None))
+            $stopped = @(Wait-Task ($script:Engine.StopIdleDatabasesAsync([Threading.CancellationToken]::None)))
         }
     }
     $seconds = $watch.Elapsed.TotalSeconds
@@ -83,11 +92,11 @@ try {
     Write-Step 'Machine'
     Write-MachineFacts ([ordered]@{ 'DEVDB_HOME' = $BenchHome; 'Databases' = "$Databases (counts measured: $($counts -join ', '))"; 'Port range' = $env:DEVDB_PORT_RANGE })
 
-    $options = New-Record ([DevDb.Core.Engine.LocalEngineOptions]) @{ Home = $BenchHome }
-    $Engine = [DevDb.Core.Engine.DevDbEngine]::OpenLocal($options)
+    $options = New-Record (CoreType 'DevDb.Core.Engine.LocalEngineOptions') @{ Home = $BenchHome }
+    $Engine = (CoreType 'DevDb.Core.Engine.DevDbEngine').GetMethod('OpenLocal').Invoke($null, @($options))
 
     Write-Step "Project 'bench' from samples/shop.dump"
-    $project = New-Record ([DevDb.Core.Client.NewProjectRequest]) @{ Name = 'bench'; Source = $DumpPath }
+    $project = New-Record (CoreType 'DevDb.Core.Client.NewProjectRequest') @{ Name = 'bench'; Source = $DumpPath }
     $null = Wait-Task ($Engine.NewProjectAsync($project, $null, [Threading.CancellationToken]::None))
 
     $timings = [Collections.Generic.List[object]]::new()
@@ -99,7 +108,7 @@ try {
         $createWatch.Start()
         while ($made -lt $count) {
             $made++
-            $request = New-Record ([DevDb.Core.Client.NewDatabaseRequest]) @{ Project = 'bench'; Name = ('idle-{0:d3}' -f $made); IdleTimeout = [Nullable[TimeSpan]] [TimeSpan]::FromDays(1) }
+            $request = New-Record (CoreType 'DevDb.Core.Client.NewDatabaseRequest') @{ Project = 'bench'; Name = ('idle-{0:d3}' -f $made); IdleTimeout = [Nullable[TimeSpan]] [TimeSpan]::FromDays(1) }
             $null = Wait-Task ($Engine.NewDatabaseAsync($request, $null, [Threading.CancellationToken]::None))
             if ($made % 25 -eq 0) { Write-Host "  $made databases, $([math]::Round($createWatch.Elapsed.TotalSeconds)) s" }
         }

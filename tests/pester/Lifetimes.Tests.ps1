@@ -158,7 +158,7 @@ Describe 'Idle stop' {
     }
 
     It 'Stop-DevDbDatabase says the stop was Requested; Start-DevDbDatabase clears it' {
-        $stopped = Stop-DevDbDatabase -Name napper -Confirm:$false
+        $stopped = Stop-DevDbDatabase -Name napper -Confirm:$false -PassThru | Wait-DevDbDatabase
         $stopped.Status | Should -Be 'Stopped'
         $stopped.StopReason | Should -Be 'Requested'
         (Get-DevDbDatabase napper | Format-Table | Out-String -Width 250) | Should -Not -Match '\(Idle\)'
