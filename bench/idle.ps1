@@ -71,8 +71,8 @@ function Measure-Pass([string] $Contender) {
     $seconds
 }
 
-function Get-ServerMemory([string] $Home) {
-    foreach ($pidFile in Get-ChildItem -LiteralPath (Join-Path $Home 'databases') -Recurse -Filter postmaster.pid -ErrorAction Ignore) {
+function Get-ServerMemory([string] $StateHome) {
+    foreach ($pidFile in Get-ChildItem -LiteralPath (Join-Path $StateHome 'databases') -Recurse -Filter postmaster.pid -ErrorAction Ignore) {
         $postmaster = [int] (Get-Content -LiteralPath $pidFile.FullName -TotalCount 1)
         $children = @(& ps -o pid= --ppid $postmaster | ForEach-Object { [int] $_.Trim() })
         $kB = 0
