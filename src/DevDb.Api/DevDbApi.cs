@@ -50,14 +50,15 @@ public static class DevDbApi
                 : DevDbEngine.OpenLocal(new LocalEngineOptions
                 {
                     Home = options.ResolvedHome, Network = options.Network, AllowSuperuserLogins = options.AllowSuperuserLogins,
-                    MaxTimeToLive = options.MaxTimeToLive, Quotas = options.Quotas, Clock = sp.GetRequiredService<TimeProvider>(),
-                    Counters = sp.GetRequiredService<EngineCounters>(),
+                    MaxTimeToLive = options.MaxTimeToLive, IdleTimeout = options.IdleTimeout, Quotas = options.Quotas,
+                    Clock = sp.GetRequiredService<TimeProvider>(), Counters = sp.GetRequiredService<EngineCounters>(),
                 });
         });
         // kubeconfig when run on a workstation, the pod's service account in a cluster; made only in Kubernetes mode.
         services.AddSingleton<IKubernetes>(_ => new k8s.Kubernetes(KubernetesClientConfiguration.BuildDefaultConfig()));
         services.AddSingleton(sp => new Reconciler(sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<IOptions<DevDbApiOptions>>().Value.Kubernetes,
-            sp.GetRequiredService<ILogger<Reconciler>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EngineCounters>()));
+            sp.GetRequiredService<ILogger<Reconciler>>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<DatabaseEndpointResolver>(),
+            sp.GetRequiredService<EngineCounters>()));
         services.AddHostedService<ReconcilerService>();
         // One instance, so tests can see its passes (LocalEngineService.CompletedExpiryPasses).
         services.AddSingleton<LocalEngineService>();

@@ -52,6 +52,13 @@ public sealed class DevDbApiOptions
     /// </summary>
     public QuotaLimits? Quotas { get; set; }
 
+    /// <summary>
+    /// The installation's idle timeout (local runtime; the Kubernetes runtime's is DevDb:Kubernetes:IdleTimeout, chart value
+    /// databases.idleTimeout): databases created without one, in projects without one, are stopped after this long with no
+    /// client connection. Null: none.
+    /// </summary>
+    public TimeSpan? IdleTimeout { get; set; }
+
     /// <summary>How often the local runtime's expiry pass looks for databases whose expiry has come (default 1 minute).</summary>
     public TimeSpan ExpiryInterval { get; set; } = TimeSpan.FromMinutes(1);
 

@@ -33,6 +33,10 @@ public sealed record ChangeDatabaseRequest
     /// <summary>Never expire (refused where a maximum applies).</summary>
     public bool NoExpiry { get; init; }
     public bool? Protected { get; init; }
+    /// <summary>Stop it after this long with no client connection (its idle time counts from now). Not with noIdleTimeout.</summary>
+    public TimeSpan? IdleTimeout { get; init; }
+    /// <summary>Never stop it for being idle.</summary>
+    public bool NoIdleTimeout { get; init; }
 }
 
 /// <summary>A change of a project's lifetime settings (PATCH), without a new image: what is left out is kept.</summary>
@@ -45,6 +49,9 @@ public sealed record ChangeProjectRequest
     public TimeSpan? MaxTimeToLive { get; init; }
     public bool NoMaxTimeToLive { get; init; }
     public bool? Protected { get; init; }
+    /// <summary>The idle timeout of databases created from now on without one.</summary>
+    public TimeSpan? IdleTimeout { get; init; }
+    public bool NoIdleTimeout { get; init; }
 }
 
 /// <summary>The routes of the DevDb API (see <see cref="ApiContract"/>).</summary>
@@ -156,6 +163,7 @@ public static partial class Endpoints
         {
             Name = name, DefaultTimeToLive = request.DefaultTimeToLive, NoDefaultTimeToLive = request.NoDefaultTimeToLive,
             MaxTimeToLive = request.MaxTimeToLive, NoMaxTimeToLive = request.NoMaxTimeToLive, Protected = request.Protected,
+            IdleTimeout = request.IdleTimeout, NoIdleTimeout = request.NoIdleTimeout,
         }, cancellationToken));
     }
 
@@ -221,6 +229,7 @@ public static partial class Endpoints
         return TypedResults.Ok(await engine.SetDatabaseAsync(new SetDatabaseRequest
         {
             Name = name, TimeToLive = request.TimeToLive, ExpiresAt = request.ExpiresAt, NoExpiry = request.NoExpiry, Protected = request.Protected,
+            IdleTimeout = request.IdleTimeout, NoIdleTimeout = request.NoIdleTimeout,
         }, cancellationToken));
     }
 

@@ -8,7 +8,8 @@ namespace DevDb.Api;
 /// accepted before it died ends Failed with why, at once), then starts again, in the background,
 /// the databases whose servers died while they were meant to run (a crash, a reboot), when
 /// DevDb:RestartCrashedDatabases is on (the default). Then, every DevDb:ExpiryInterval, removes
-/// the databases whose expiry has come (the engine's clock decides; the interval is wall time).
+/// the databases whose expiry has come (the engine's clock decides; the interval is wall time), and
+/// stops those no client used for their idle timeout.
 /// </summary>
 public sealed class LocalEngineService(IDevDbService engine, IOptions<DevDbApiOptions> options, ILogger<LocalEngineService> log) : BackgroundService
 {
@@ -38,6 +39,8 @@ public sealed class LocalEngineService(IDevDbService engine, IOptions<DevDbApiOp
             {
                 var expired = await local.ExpireDatabasesAsync(stoppingToken);
                 foreach (var name in expired) log.LogInformation("Removed database {Database}: its expiry had come", name);
+                var idle = await local.StopIdleDatabasesAsync(stoppingToken);
+                foreach (var name in idle) log.LogInformation("Stopped database {Database}: no client connection for its idle timeout", name);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -45,7 +48,7 @@ public sealed class LocalEngineService(IDevDbService engine, IOptions<DevDbApiOp
             }
             catch (Exception e)
             {
-                log.LogError(e, "The expiry pass failed; the next one tries again");
+                log.LogError(e, "The expiry and idle pass failed; the next one tries again");
             }
             Interlocked.Increment(ref _completedExpiryPasses);
             try

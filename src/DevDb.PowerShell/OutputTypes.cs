@@ -44,8 +44,14 @@ public sealed class DevDbDatabase
     public string? ParentCheckpoint { get; init; }
     /// <summary>When DevDb removes it; null: never (Set-DevDbDatabase moves it). The default view shows how long is left.</summary>
     public DateTimeOffset? ExpiresAt { get; init; }
-    /// <summary>Whether Remove and Reset refuse it (DatabaseProtected) and it never expires.</summary>
+    /// <summary>Whether Remove and Reset refuse it (DatabaseProtected) and it never expires or idle-stops.</summary>
     public bool Protected { get; init; }
+    /// <summary>DevDb stops it (keeping data, port and password) after this long with no client connection; null: never.</summary>
+    public TimeSpan? IdleTimeout { get; init; }
+    /// <summary>When a client was last seen connected (or it was started, created, reset or restored); its idle time counts from here.</summary>
+    public DateTimeOffset? LastActiveAt { get; init; }
+    /// <summary>Why it is Stopped: Requested (Stop-DevDbDatabase) or Idle (no client for its IdleTimeout; Start-DevDbDatabase starts it again); empty otherwise.</summary>
+    public string? StopReason { get; init; }
     /// <summary>Why work that ran in the background (a create, reset, start or stop with -NoWait, or on a server) failed.</summary>
     public string? Error { get; init; }
     /// <summary>The stable id of <see cref="Error"/>, e.g. ProjectNotReady.</summary>
@@ -75,6 +81,9 @@ public sealed class DevDbDatabase
             ParentCheckpoint = database.ParentCheckpoint,
             ExpiresAt = database.ExpiresAt,
             Protected = database.Protected,
+            IdleTimeout = database.IdleTimeout,
+            LastActiveAt = database.LastActiveAt,
+            StopReason = database.StopReason?.ToString(),
             Error = database.Error,
             ErrorCode = database.ErrorCode,
         };
@@ -112,6 +121,8 @@ public sealed class DevDbProject
     public TimeSpan? DefaultTimeToLive { get; init; }
     /// <summary>The longest a database of the project may live from now; null: the installation's maximum, if any.</summary>
     public TimeSpan? MaxTimeToLive { get; init; }
+    /// <summary>The idle timeout of a database created without one; null: the installation's, if any.</summary>
+    public TimeSpan? IdleTimeout { get; init; }
     /// <summary>Whether Remove-DevDbProject refuses it (DatabaseProtected).</summary>
     public bool Protected { get; init; }
     /// <summary>When it was registered.</summary>
@@ -135,6 +146,7 @@ public sealed class DevDbProject
         Created = project.Created,
         DefaultTimeToLive = project.DefaultTimeToLive,
         MaxTimeToLive = project.MaxTimeToLive,
+        IdleTimeout = project.IdleTimeout,
         Protected = project.Protected,
         Images = new DevDbImageList(project.Images.OrderBy(i => i.Revision).Select(DevDbImage.From).ToList()),
     };

@@ -52,7 +52,7 @@ public sealed class ContainerRig : IAsyncDisposable
             : (ILogger<Reconciler>)NullLogger<Reconciler>.Instance;
         if (reconcile)
         {
-            Reconciler = new Reconciler(Client, options, log, clock);
+            Reconciler = new Reconciler(Client, options, log, clock, DatabaseEndpointOf);
             _reconciling = Task.Run(() => Reconciler.RunAsync("rig", _stop.Token));
         }
     }
@@ -140,6 +140,9 @@ public sealed class ContainerRig : IAsyncDisposable
 
     /// <summary>The loopback address of a database's Service (port 5432).</summary>
     public IPEndPoint DatabaseEndpoint(string database) => Services.Endpoint(KubeNames.DatabaseObject(database), Manifests.PostgresPort);
+
+    /// <summary>What a reconciler on the rig uses to reach a database's Service (its idle pass samples clients there).</summary>
+    public DnsEndPoint DatabaseEndpointOf(string database) => DatabaseEndpoint(database) is var e ? new DnsEndPoint(e.Address.ToString(), e.Port) : null!;
 
     public async ValueTask DisposeAsync()
     {

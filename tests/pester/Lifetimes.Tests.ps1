@@ -132,3 +132,77 @@ Describe 'A project''s lifetime settings' {
         { Update-DevDbProject -Name brief -DefaultTimeToLive 3h -ErrorAction Stop } | Should -Throw -ErrorId 'LifetimeInvalid,DevDb.Commands.UpdateDevDbProjectCommand'
     }
 }
+
+Describe 'Idle stop' {
+    AfterAll { Remove-DevDbTestItem -Database napper, sleeper, waker, idlebystander, fromproject -Project drowsy }
+
+    It 'New-DevDbDatabase -IdleTimeout 30m sets IdleTimeout; Set-DevDbDatabase -IdleTimeout changes it, -WhatIf changes nothing, -NoIdleTimeout drops it' {
+        $db = New-DevDbDatabase -Project life -Name napper -IdleTimeout 30m
+        $db.IdleTimeout | Should -Be ([TimeSpan]::FromMinutes(30))
+        $db.Status | Should -Be 'Running'
+        $db.StopReason | Should -BeNullOrEmpty
+        $db.LastActiveAt | Should -Not -BeNullOrEmpty
+
+        Set-DevDbDatabase -Name napper -IdleTimeout 1h -WhatIf | Should -BeNullOrEmpty
+        (Get-DevDbDatabase napper).IdleTimeout | Should -Be ([TimeSpan]::FromMinutes(30))
+        (Set-DevDbDatabase -Name napper -IdleTimeout 1h).IdleTimeout | Should -Be ([TimeSpan]::FromHours(1))
+        Get-DevDbDatabase napper | Set-DevDbDatabase -NoIdleTimeout | Out-Null
+        (Get-DevDbDatabase napper).IdleTimeout | Should -BeNullOrEmpty
+    }
+
+    It 'an idle timeout that cannot be used is LifetimeInvalid and changes nothing' {
+        { New-DevDbDatabase -Project life -Name never -IdleTimeout 10s -ErrorAction Stop } | Should -Throw -ErrorId 'LifetimeInvalid,DevDb.Commands.NewDevDbDatabaseCommand'
+        { Get-DevDbDatabase -Name never -ErrorAction Stop } | Should -Throw -ErrorId 'DatabaseNotFound,DevDb.Commands.GetDevDbDatabaseCommand'
+        { Set-DevDbDatabase -Name napper -IdleTimeout 1h -NoIdleTimeout -ErrorAction Stop } | Should -Throw -ErrorId 'LifetimeInvalid,DevDb.Commands.SetDevDbDatabaseCommand'
+        (Get-DevDbDatabase napper).IdleTimeout | Should -BeNullOrEmpty
+    }
+
+    It 'Stop-DevDbDatabase says the stop was Requested; Start-DevDbDatabase clears it' {
+        $stopped = Stop-DevDbDatabase -Name napper -Confirm:$false -PassThru | Wait-DevDbDatabase
+        $stopped.Status | Should -Be 'Stopped'
+        $stopped.StopReason | Should -Be 'Requested'
+        (Get-DevDbDatabase napper | Format-Table | Out-String -Width 250) | Should -Not -Match '\(Idle\)'
+        (Start-DevDbDatabase -Name napper).StopReason | Should -BeNullOrEmpty
+    }
+
+    It 'a database no client uses for its IdleTimeout is stopped as Idle, shown as Stopped (Idle), keeps its data, and repeating its New starts it' {
+        $db = New-DevDbDatabase -Project life -Name sleeper -IdleTimeout 1m
+        $credential = $db.GetCredential()
+        $env:PGPASSWORD = $credential.GetNetworkCredential().Password
+        try {
+            & psql -X -q -v ON_ERROR_STOP=1 -h $db.Host -p $db.Port -U $db.Username -d $db.DatabaseName -c "CREATE TABLE kept AS SELECT 'still here' AS note" | Out-Null
+            $LASTEXITCODE | Should -Be 0
+            Start-Sleep -Seconds 62
+            # Locally the pass runs at the start of a changing command; a server's runs every second.
+            $null = New-DevDbDatabase -Project life -Name idlebystander
+            $deadline = [datetime]::UtcNow.AddSeconds(60)
+            while ((Get-DevDbDatabase sleeper).Status -ne 'Stopped' -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 500 }
+            $stopped = Get-DevDbDatabase sleeper
+            $stopped.Status | Should -Be 'Stopped'
+            $stopped.StopReason | Should -Be 'Idle'
+            $stopped.Port | Should -Be $db.Port
+            (Get-DevDbDatabase sleeper | Format-Table | Out-String -Width 250) | Should -Match 'Stopped \(Idle\)'
+
+            $woken = New-DevDbDatabase -Project life -Name sleeper -IdleTimeout 1m
+            $woken.Status | Should -Be 'Running'
+            $woken.StopReason | Should -BeNullOrEmpty
+            $woken.GetCredential().GetNetworkCredential().Password | Should -Be $env:PGPASSWORD
+            (& psql -X -A -t -h $woken.Host -p $woken.Port -U $woken.Username -d $woken.DatabaseName -c 'SELECT note FROM kept') | Should -Be 'still here'
+        } finally {
+            Remove-Item Env:PGPASSWORD -ErrorAction Ignore
+        }
+    }
+
+    It 'New-DevDbProject -IdleTimeout gives its databases one; Update-DevDbProject -IdleTimeout and -NoIdleTimeout change it without an image' {
+        $project = New-DevDbProject -Name drowsy -Source $dump -IdleTimeout 45m
+        $project.IdleTimeout | Should -Be ([TimeSpan]::FromMinutes(45))
+        (New-DevDbDatabase -Project drowsy -Name fromproject).IdleTimeout | Should -Be ([TimeSpan]::FromMinutes(45))
+        Update-DevDbProject -Name drowsy -IdleTimeout 2h -WhatIf | Should -BeNullOrEmpty
+        (Get-DevDbProject drowsy).IdleTimeout | Should -Be ([TimeSpan]::FromMinutes(45))
+        $changed = Update-DevDbProject -Name drowsy -IdleTimeout 2h
+        $changed.IdleTimeout | Should -Be ([TimeSpan]::FromHours(2))
+        $changed.ImageRevision | Should -Be 1
+        (Update-DevDbProject -Name drowsy -NoIdleTimeout).IdleTimeout | Should -BeNullOrEmpty
+        { Update-DevDbProject -Name drowsy -IdleTimeout 5s -ErrorAction Stop } | Should -Throw -ErrorId 'LifetimeInvalid,DevDb.Commands.UpdateDevDbProjectCommand'
+    }
+}

@@ -16,6 +16,8 @@ public sealed record DatabaseRecord(Database Database, PendingOperation? Pending
     public IReadOnlyList<Checkpoint> Checkpoints { get; init; } = [];
     /// <summary>A branch: the image revision the data it was branched from descends from (that data is what a reset goes back to).</summary>
     public int? OriginRevision { get; init; }
+    /// <summary>The client sessions its server had ever opened at the last idle pass (to see a client that came and went in between); null: not sampled since it started.</summary>
+    public long? IdleSessions { get; init; }
 }
 
 /// <summary>

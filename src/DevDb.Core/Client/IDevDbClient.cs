@@ -16,6 +16,8 @@ public sealed record NewProjectRequest
     public TimeSpan? DefaultTimeToLive { get; init; }
     /// <summary>The longest its databases may live from now; null: the installation's maximum, if any.</summary>
     public TimeSpan? MaxTimeToLive { get; init; }
+    /// <summary>The idle timeout of its databases created without one (null: the installation's, if any).</summary>
+    public TimeSpan? IdleTimeout { get; init; }
     /// <summary>Refuse to remove the project (DatabaseProtected) until it is unprotected.</summary>
     public bool Protected { get; init; }
 }
@@ -30,6 +32,10 @@ public sealed record SetProjectRequest
     public TimeSpan? MaxTimeToLive { get; init; }
     /// <summary>Drop the project's maximum (the installation's, if any, still applies).</summary>
     public bool NoMaxTimeToLive { get; init; }
+    /// <summary>The idle timeout of its databases created from now on without one.</summary>
+    public TimeSpan? IdleTimeout { get; init; }
+    /// <summary>Drop the project's idle timeout (the installation's, if any, then applies to new databases).</summary>
+    public bool NoIdleTimeout { get; init; }
     public bool? Protected { get; init; }
 }
 
@@ -56,8 +62,10 @@ public sealed record NewDatabaseRequest
     public TimeSpan? TimeToLive { get; init; }
     /// <summary>Remove it at this moment. Not with <see cref="TimeToLive"/>.</summary>
     public DateTimeOffset? ExpiresAt { get; init; }
-    /// <summary>Refuse Remove and Reset (DatabaseProtected), and never expire it, until it is unprotected.</summary>
+    /// <summary>Refuse Remove and Reset (DatabaseProtected), and never expire or idle-stop it, until it is unprotected.</summary>
     public bool Protected { get; init; }
+    /// <summary>Stop it after this long with no client connection; null: the project's, else the installation's, else never.</summary>
+    public TimeSpan? IdleTimeout { get; init; }
 }
 
 /// <summary>
@@ -72,6 +80,10 @@ public sealed record SetDatabaseRequest
     public DateTimeOffset? ExpiresAt { get; init; }
     public bool NoExpiry { get; init; }
     public bool? Protected { get; init; }
+    /// <summary>Stop it after this long with no client connection (its idle time counts from now). Not with <see cref="NoIdleTimeout"/>.</summary>
+    public TimeSpan? IdleTimeout { get; init; }
+    /// <summary>Never stop it for being idle.</summary>
+    public bool NoIdleTimeout { get; init; }
 }
 
 /// <summary>

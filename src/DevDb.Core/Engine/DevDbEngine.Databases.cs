@@ -16,6 +16,8 @@ public sealed partial class DevDbEngine
     public async Task<Database> NewDatabaseAsync(NewDatabaseRequest request, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var (database, clone) = await RecordNewDatabaseAsync(request, accepted: false, cancellationToken);
+        // The same request again wakes what an idle pass stopped.
+        if (clone is null && IsIdleStopped(database)) return await StartDatabaseAsync(database.Name, cancellationToken);
         if (clone is null)
             return database.Status == DatabaseStatus.Creating ? await WaitDatabaseAsync(database.Name, progress, cancellationToken) : database;
         using (clone.Lock)
@@ -25,6 +27,7 @@ public sealed partial class DevDbEngine
     public async Task<Database> BeginNewDatabaseAsync(NewDatabaseRequest request, CancellationToken cancellationToken = default)
     {
         var (database, clone) = await RecordNewDatabaseAsync(request, accepted: true, cancellationToken);
+        if (clone is null && IsIdleStopped(database)) return await BeginStartDatabaseAsync(database.Name, cancellationToken);
         if (clone is not null)
             RunInBackground(clone.Lock, token => CloneAsync(database, clone.Spec, accepted: true, progress: null, token));
         return database;
@@ -44,6 +47,7 @@ public sealed partial class DevDbEngine
     {
         RequestLimits.Check(request);
         LifetimeRules.CheckShape(request.Name, request.TimeToLive, request.ExpiresAt);
+        IdleRules.CheckShape(request.Name, request.IdleTimeout);
         var owner = request.Owner ?? Actor.Current.User;
         // A branch belongs to its parent's project.
         if (request.FromDatabase is not null) request = request with { Project = CheckpointRules.BranchProject(request, RequireDatabase(request.FromDatabase).Database) };
@@ -75,6 +79,7 @@ public sealed partial class DevDbEngine
                 var revision = branch.Parent is null ? ProjectRules.ImageToClone(project).Revision : branch.From?.ImageRevision ?? branch.Parent.ImageRevision;
                 var now = _options.Clock.GetUtcNow();
                 var expiresAt = LifetimeRules.ExpiresAtOfNew(request, project, _options.MaxTimeToLive, now);
+                var idleTimeout = IdleRules.IdleTimeoutOfNew(request, project, _options.IdleTimeout);
                 var others = records.Where(r => r.Database.Name != request.Name).ToList();
                 QuotaRules.CheckNew(Actor.Current, request.Name, owner, project.Name, others.Select(Observed).ToList(), _quotas);
                 var port = PortAllocator.Allocate(others.Select(r => r.Database.Port));
@@ -85,7 +90,7 @@ public sealed partial class DevDbEngine
                 {
                     Name = request.Name, Project = project.Name, ImageRevision = revision, Status = DatabaseStatus.Creating,
                     Host = _runtime.HostOf(request.Name), Port = port, DatabaseName = project.DatabaseName, Username = spec.Username,
-                    Owner = owner, Created = now, ExpiresAt = expiresAt, Protected = request.Protected,
+                    Owner = owner, Created = now, ExpiresAt = expiresAt, Protected = request.Protected, IdleTimeout = idleTimeout,
                     Parent = branch.Parent?.Name, ParentCheckpoint = branch.From?.Name,
                 };
                 _catalog.Save(new DatabaseRecord(database, PendingOperation.Begin(OperationKind.CreateDatabase, accepted: accepted), uid)
@@ -235,18 +240,33 @@ public sealed partial class DevDbEngine
     /// <summary>
     /// Records the database as it is now, with no step pending; what only the record knows (its server's
     /// user, its checkpoints, a branch's origin) stays, and so does its lifetime, which Set-DevDbDatabase may
-    /// change while a step runs.
+    /// change while a step runs. A database that runs now counts as used now (its idle time starts again);
+    /// a stopped one says why (Requested unless given), a running one has no stop reason.
     /// </summary>
     private async Task<Database> SaveDatabaseAsync(Database database)
     {
         using (await _catalog.LockAsync(CancellationToken.None))
         {
             var current = _catalog.FindDatabase(database.Name);
-            if (current is not null) database = database with { ExpiresAt = current.Database.ExpiresAt, Protected = current.Database.Protected };
-            _catalog.Save(current is null ? new DatabaseRecord(database) : current with { Database = database, Pending = null });
+            if (current is not null)
+                database = database with
+                {
+                    ExpiresAt = current.Database.ExpiresAt, Protected = current.Database.Protected, IdleTimeout = current.Database.IdleTimeout,
+                    LastActiveAt = Latest(current.Database.LastActiveAt, database.LastActiveAt),
+                };
+            var running = database.Status == DatabaseStatus.Running;
+            database = database with
+            {
+                LastActiveAt = running ? _options.Clock.GetUtcNow() : database.LastActiveAt,
+                StopReason = database.Status == DatabaseStatus.Stopped ? database.StopReason ?? StopReason.Requested : null,
+            };
+            _catalog.Save(current is null ? new DatabaseRecord(database)
+                : current with { Database = database, Pending = null, IdleSessions = running ? null : current.IdleSessions });
         }
         return database;
     }
+
+    private static DateTimeOffset? Latest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
 
     private DatabaseSpec SpecOf(DatabaseRecord record, int revision, Project project) =>
         new(record.Database.Name, record.Database.Project, revision, record.Database.Port, record.Database.DatabaseName, record.Database.Username,

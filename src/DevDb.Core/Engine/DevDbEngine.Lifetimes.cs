@@ -21,6 +21,7 @@ public sealed partial class DevDbEngine
     {
         await EnsureRecoveredAsync(cancellationToken);
         await ExpireDatabasesAsync(cancellationToken);
+        await StopIdleDatabasesAsync(cancellationToken);
     }
 
     /// <summary>
@@ -62,6 +63,7 @@ public sealed partial class DevDbEngine
     public async Task<Database> SetDatabaseAsync(SetDatabaseRequest request, CancellationToken cancellationToken = default)
     {
         LifetimeRules.CheckShape(request.Name, request.TimeToLive, request.ExpiresAt, request.NoExpiry);
+        IdleRules.CheckShape(request.Name, request.IdleTimeout, request.NoIdleTimeout);
         await PrepareChangeAsync(cancellationToken);
         // Only the catalog's lock: a lease is renewed even while a reset or stop runs (steps keep what Set records).
         using (await _catalog.LockAsync(cancellationToken))
@@ -69,7 +71,15 @@ public sealed partial class DevDbEngine
             var record = RequireDatabase(request.Name);
             var project = _catalog.FindProject(record.Database.Project)?.Project;
             var (expiresAt, isProtected) = LifetimeRules.Apply(request, record.Database, project, _options.MaxTimeToLive, _options.Clock.GetUtcNow());
-            var changed = record with { Database = record.Database with { ExpiresAt = expiresAt, Protected = isProtected } };
+            var (idleTimeout, restart) = IdleRules.Apply(request, record.Database);
+            var changed = record with
+            {
+                Database = record.Database with
+                {
+                    ExpiresAt = expiresAt, Protected = isProtected, IdleTimeout = idleTimeout,
+                    LastActiveAt = restart ? _options.Clock.GetUtcNow() : record.Database.LastActiveAt,
+                },
+            };
             _catalog.Save(changed);
             return Observed(changed);
         }
@@ -93,6 +103,7 @@ public sealed partial class DevDbEngine
     {
         DefaultTimeToLive = request.NoDefaultTimeToLive ? null : request.DefaultTimeToLive ?? project.DefaultTimeToLive,
         MaxTimeToLive = request.NoMaxTimeToLive ? null : request.MaxTimeToLive ?? project.MaxTimeToLive,
+        IdleTimeout = IdleRules.ProjectIdleTimeout(project, request),
         Protected = request.Protected ?? project.Protected,
     };
 }

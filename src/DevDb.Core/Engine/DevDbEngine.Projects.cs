@@ -39,6 +39,7 @@ public sealed partial class DevDbEngine
         RequestLimits.Check(request);
         if (request.SuperuserLogins && !_options.AllowSuperuserLogins) throw DevDbErrors.SuperuserLoginsNotAllowed(request.Name);
         LifetimeRules.CheckProjectSettings(request.Name, request.DefaultTimeToLive, request.MaxTimeToLive, _options.MaxTimeToLive);
+        IdleRules.CheckShape(request.Name, request.IdleTimeout);
         var definition = ProjectDefinition.Of(request, PostgresInstallation.Find(request.PostgresVersion).MajorVersion);
         if (_catalog.FindProject(request.Name) is { } seen)
         {
@@ -77,6 +78,7 @@ public sealed partial class DevDbEngine
                     Name = request.Name, PostgresVersion = definition.PostgresVersion, Source = request.Source, DatabaseName = request.DatabaseName,
                     PostRestoreSql = request.PostRestoreSql, SuperuserLogins = request.SuperuserLogins, Status = ProjectStatus.Building,
                     DefaultTimeToLive = request.DefaultTimeToLive, MaxTimeToLive = request.MaxTimeToLive, Protected = request.Protected,
+                    IdleTimeout = request.IdleTimeout,
                     Created = _options.Clock.GetUtcNow(), Images = [NewImage(request.Name, 1)],
                 };
                 _catalog.Save(new ProjectRecord(project, PendingOperation.Begin(OperationKind.BuildImage, 1, accepted)));

@@ -83,6 +83,8 @@ public sealed partial class DevDbEngine
         /// <summary>A restore's checkpoint (checked to exist when the step was recorded).</summary>
         public Checkpoint? Checkpoint { get; init; }
         public bool ToImage { get; init; }
+        /// <summary>A stop's reason: asked for, or an idle pass's.</summary>
+        public StopReason StopReason { get; init; } = StopReason.Requested;
     }
 
     /// <summary>Takes the database's lock, checks it can be changed and records the step, with its busy status (Resetting, Stopping, Starting).</summary>
@@ -157,7 +159,7 @@ public sealed partial class DevDbEngine
                     FaultPoints.Reach("stop-database:recorded");
                     await _runtime.StopDatabaseAsync(name, cancellationToken);
                     FaultPoints.Reach("stop-database:stopped");
-                    return await SaveDatabaseAsync(database with { Status = DatabaseStatus.Stopped });
+                    return await SaveDatabaseAsync(database with { Status = DatabaseStatus.Stopped, StopReason = step.StopReason });
                 default:
                     FaultPoints.Reach("start-database:recorded");
                     await _runtime.StartDatabaseAsync(SpecOf(step.Record, database.ImageRevision, RequireProject(database.Project).Project), cancellationToken);

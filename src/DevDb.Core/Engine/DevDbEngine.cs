@@ -31,6 +31,8 @@ public sealed record LocalEngineOptions
     public QuotaLimits? Quotas { get; init; }
     /// <summary>Where the expiry and idle passes count what they did (the API's /metrics).</summary>
     public EngineCounters Counters { get; init; } = new();
+    /// <summary>The installation's idle timeout: databases created without one, in projects without one, stop after this long with no client; null: none.</summary>
+    public TimeSpan? IdleTimeout { get; init; }
 }
 
 /// <summary>

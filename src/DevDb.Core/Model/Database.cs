@@ -1,5 +1,14 @@
 namespace DevDb.Core.Model;
 
+/// <summary>Why a Stopped database was stopped.</summary>
+public enum StopReason
+{
+    /// <summary>Someone asked (Stop-DevDbDatabase).</summary>
+    Requested,
+    /// <summary>DevDb stopped it: no client was connected for its <see cref="Database.IdleTimeout"/>. Start-DevDbDatabase (or the New-DevDbDatabase that made it) starts it again.</summary>
+    Idle,
+}
+
 public enum DatabaseStatus
 {
     /// <summary>Being cloned and started; <see cref="Client.IDevDbClient.WaitDatabaseAsync"/> waits for the outcome.</summary>
@@ -47,8 +56,21 @@ public sealed record Database
     /// -ExpiresAt, the project's DefaultTimeToLive) and moved by Set-DevDbDatabase; a reset keeps it.
     /// </summary>
     public DateTimeOffset? ExpiresAt { get; init; }
-    /// <summary>A protected database refuses Remove and Reset (DatabaseProtected) and is never expired.</summary>
+    /// <summary>A protected database refuses Remove and Reset (DatabaseProtected) and is never expired or idle-stopped.</summary>
     public bool Protected { get; init; }
+    /// <summary>
+    /// Stop it (keeping data, port and password) after this long with no client connection; null: never.
+    /// Set at create (-IdleTimeout, else the project's, else the installation's) and changed by Set-DevDbDatabase.
+    /// </summary>
+    public TimeSpan? IdleTimeout { get; init; }
+    /// <summary>
+    /// When it was last seen in use, by the engine's clock: the later of the last idle pass that saw a client
+    /// connected (or one that had connected since the pass before), its create, start, reset or restore, and the
+    /// last change of its IdleTimeout. Its idle time is counted from here.
+    /// </summary>
+    public DateTimeOffset? LastActiveAt { get; init; }
+    /// <summary>Why it is Stopped (Requested or Idle); null while it is not stopped.</summary>
+    public StopReason? StopReason { get; init; }
     /// <summary>
     /// Why the last operation on it failed (a create: status Failed; a reset, stop or start: the
     /// status it had), with its stable code; cleared when the next operation begins. A Crashed

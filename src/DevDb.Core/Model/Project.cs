@@ -37,6 +37,8 @@ public sealed record Project
     public TimeSpan? DefaultTimeToLive { get; init; }
     /// <summary>The longest a database of the project may live from now (at create and at each extension); null: the installation's maximum, if any.</summary>
     public TimeSpan? MaxTimeToLive { get; init; }
+    /// <summary>The idle timeout of a database created without one; null: the installation's, if any.</summary>
+    public TimeSpan? IdleTimeout { get; init; }
     /// <summary>A protected project refuses Remove-DevDbProject (DatabaseProtected).</summary>
     public bool Protected { get; init; }
     public ProjectStatus Status { get; init; }

@@ -13,6 +13,9 @@ public sealed record ImageBuildResult(DumpFormat SourceFormat, long SourceBytes,
 public sealed record DatabaseSpec(string Name, string Project, int ImageRevision, int Port,
     string DatabaseName, string Username, string Password, int PostgresVersion, bool Superuser, int? ServerUid);
 
+/// <summary>What an idle pass read from a server: client sessions connected now, and client sessions ever opened (pg_stat_database.sessions).</summary>
+public sealed record ClientSample(long Clients, long Sessions);
+
 /// <summary>
 /// Where images and databases physically live: Postgres processes on this machine (only the
 /// local runtime implements this; the Kubernetes engine is declarative and converges records
@@ -56,6 +59,9 @@ public interface IRuntime
     Task DeleteDatabaseAsync(string database, CancellationToken cancellationToken);
 
     bool IsRunning(string database);
+
+    /// <summary>Reads the running server's client sessions (<see cref="Rules.IdleRules.SampleSql"/>) as DevDb's admin, through its socket.</summary>
+    Task<ClientSample> SampleClientsAsync(string database, int port, CancellationToken cancellationToken);
 
     /// <summary>The last lines of the database server's log (why it stopped, when it crashed).</summary>
     string LastLogLines(string database);

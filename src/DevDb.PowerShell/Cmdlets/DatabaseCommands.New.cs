@@ -22,7 +22,9 @@ namespace DevDb.Commands;
 /// its time comes; without either, the project's DefaultTimeToLive applies (none: it does not expire,
 /// unless the project or installation has a maximum). Set-DevDbDatabase extends it; renewing a CI job's
 /// lease is Set-DevDbDatabase -TimeToLive 30m. -Protected makes Remove and Reset refuse
-/// (DatabaseProtected) and keeps it from expiring. On a server or cluster expiry happens on time;
+/// (DatabaseProtected) and keeps it from expiring or being idle-stopped. -IdleTimeout 30m stops it (data,
+/// port and password kept) once no client has been connected for 30 minutes; running the same
+/// New-DevDbDatabase again, or Start-DevDbDatabase, starts it again. On a server or cluster expiry happens on time;
 /// with the local engine, when DevDb next runs a changing command.</para>
 /// </remarks>
 /// <example>
@@ -137,6 +139,14 @@ public sealed class NewDevDbDatabaseCommand : DevDbCmdlet
     [Parameter]
     public SwitchParameter Protected { get; set; }
 
+    /// <summary>
+    /// Stops the database (keeping data, port and password) after this long with no client connection: 30m, 2h, or a
+    /// TimeSpan; at least a minute. Default: the project's IdleTimeout, else the installation's, else never.
+    /// </summary>
+    [Parameter]
+    [Duration]
+    public TimeSpan? IdleTimeout { get; set; }
+
     /// <summary>Returns at once with the database Creating; Wait-DevDbDatabase waits for it. Locally the clone runs in this PowerShell process, so keep the session open until it is done.</summary>
     [Parameter]
     public SwitchParameter NoWait { get; set; }
@@ -151,7 +161,7 @@ public sealed class NewDevDbDatabaseCommand : DevDbCmdlet
         var request = new NewDatabaseRequest
         {
             Project = branch ? "" : Project, Name = Name, Owner = Owner, FromDatabase = branch ? FromDatabase : null, Checkpoint = branch ? Checkpoint : null,
-            TimeToLive = TimeToLive, ExpiresAt = ExpiresAt, Protected = Protected.IsPresent,
+            TimeToLive = TimeToLive, ExpiresAt = ExpiresAt, Protected = Protected.IsPresent, IdleTimeout = IdleTimeout,
         };
         bool done = NoWait
             ? TryInvoke((client, _, ct) => client.BeginNewDatabaseAsync(request, ct), out Database created, $"Starting database {Name}")
@@ -166,5 +176,7 @@ public sealed class NewDevDbDatabaseCommand : DevDbCmdlet
     internal static string Describe(Database database) =>
         $"Database '{database.Name}' is {database.Status} at {database.Host}:{database.Port}, image r{database.ImageRevision} of project '{database.Project}', owner {database.Owner}"
         + (database.Parent is null ? "" : $", a branch of '{database.Parent}'{(database.ParentCheckpoint is null ? "" : $" at checkpoint '{database.ParentCheckpoint}'")}")
-        + (database.Protected ? ", protected" : "") + (database.ExpiresAt is { } at ? $", expires {at:u}." : ".");
+        + (database.Protected ? ", protected" : "") + (database.StopReason is { } reason ? $", stopped ({reason})" : "")
+        + (database.IdleTimeout is { } idle ? $", stops after {DevDb.Core.Rules.LifetimeRules.Shown(idle)} idle" : "")
+        + (database.ExpiresAt is { } at ? $", expires {at:u}." : ".");
 }

@@ -4,7 +4,7 @@ using DevDb.Core.Model;
 
 namespace DevDb.Commands;
 
-/// <summary>Changes a database's lifetime: when it expires, and whether it is protected.</summary>
+/// <summary>Changes a database's lifetime: when it expires, when it stops for being idle, and whether it is protected.</summary>
 /// <remarks>
 /// <para>Set-DevDbDatabase moves a database's expiry and sets its protection. -TimeToLive counts from
 /// now, so repeating it renews a lease: a CI job that runs Set-DevDbDatabase -TimeToLive 30m between
@@ -15,6 +15,9 @@ namespace DevDb.Commands;
 /// <para>-Protected makes Remove-DevDbDatabase and Reset-DevDbDatabase refuse with DatabaseProtected, and
 /// keeps the database from expiring; -Protected:$false undoes it (a past expiry then takes it at the
 /// next expiry pass). Parameters left out are kept.</para>
+/// <para>-IdleTimeout 1h stops the database (data, port and password kept; Status Stopped, StopReason Idle)
+/// once no client has been connected for an hour, counted from now; -NoIdleTimeout keeps it running
+/// however long it is idle. A protected database is never idle-stopped.</para>
 /// <para>On a DevDb server or cluster expiry happens on time (a background pass, or the reconciler).
 /// With the local engine nothing runs between commands: an expired database is removed when DevDb
 /// next runs a changing command (New, Set, Remove, Reset, Stop, Start, Update).</para>
@@ -38,6 +41,13 @@ namespace DevDb.Commands;
 /// <code>
 /// Set-DevDbDatabase -Name demo -NoExpiry -Protected
 /// Get-DevDbDatabase -Project shop | Set-DevDbDatabase -Protected:$false -WhatIf
+/// </code>
+/// </example>
+/// <example>
+/// <para>Stop your database after an hour nobody uses it, or never</para>
+/// <code>
+/// Set-DevDbDatabase -Name dave -IdleTimeout 1h
+/// Set-DevDbDatabase -Name demo -NoIdleTimeout
 /// </code>
 /// </example>
 /// <seealso cref="NewDevDbDatabaseCommand"/>
@@ -66,6 +76,15 @@ public sealed class SetDevDbDatabaseCommand : DatabaseCmdlet
     [Parameter]
     public SwitchParameter Protected { get; set; }
 
+    /// <summary>Stop it after this long with no client connection (30m, 2h, or a TimeSpan; at least a minute); its idle time counts from now.</summary>
+    [Parameter]
+    [Duration]
+    public TimeSpan? IdleTimeout { get; set; }
+
+    /// <summary>Never stop it for being idle.</summary>
+    [Parameter]
+    public SwitchParameter NoIdleTimeout { get; set; }
+
     /// <summary>Changes one database.</summary>
     protected override void Process(string name)
     {
@@ -73,6 +92,7 @@ public sealed class SetDevDbDatabaseCommand : DatabaseCmdlet
         {
             Name = name, TimeToLive = TimeToLive, ExpiresAt = ExpiresAt, NoExpiry = NoExpiry.IsPresent,
             Protected = MyInvocation.BoundParameters.ContainsKey(nameof(Protected)) ? Protected.IsPresent : null,
+            IdleTimeout = IdleTimeout, NoIdleTimeout = NoIdleTimeout.IsPresent,
         };
         if (!ShouldProcess(name, Describe(request))) return;
         if (TryInvoke((client, _, ct) => client.SetDatabaseAsync(request, ct), out Database changed, $"Changing database {name}"))
@@ -89,6 +109,8 @@ public sealed class SetDevDbDatabaseCommand : DatabaseCmdlet
         if (request.ExpiresAt is { } at) parts.Add($"expire at {at:u}");
         if (request.NoExpiry) parts.Add("never expire");
         if (request.Protected is { } p) parts.Add(p ? "protect" : "unprotect");
+        if (request.IdleTimeout is { } idle) parts.Add($"stop after {DevDb.Core.Rules.LifetimeRules.Shown(idle)} with no client");
+        if (request.NoIdleTimeout) parts.Add("never stop for being idle");
         return parts.Count == 0 ? "Change nothing" : string.Join(", ", parts);
     }
 }

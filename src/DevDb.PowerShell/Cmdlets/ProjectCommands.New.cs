@@ -93,6 +93,11 @@ public sealed class NewDevDbProjectCommand : DevDbCmdlet
     [Duration]
     public TimeSpan? MaxTimeToLive { get; set; }
 
+    /// <summary>The idle timeout of its databases created without one (30m, 2h, or a TimeSpan): each stops after that long with no client. Default: the installation's, if any.</summary>
+    [Parameter]
+    [Duration]
+    public TimeSpan? IdleTimeout { get; set; }
+
     /// <summary>Makes Remove-DevDbProject refuse (DatabaseProtected) until Update-DevDbProject -Protected:$false.</summary>
     [Parameter]
     public SwitchParameter Protected { get; set; }
@@ -112,6 +117,7 @@ public sealed class NewDevDbProjectCommand : DevDbCmdlet
             SuperuserLogins = SuperuserLogins,
             DefaultTimeToLive = DefaultTimeToLive,
             MaxTimeToLive = MaxTimeToLive,
+            IdleTimeout = IdleTimeout,
             Protected = Protected.IsPresent,
         };
         WriteVerbose(SourceText.Fetching(request.Source, ClientIsLocal));

@@ -16,7 +16,8 @@ namespace DevDb.Commands;
 /// <para>-DefaultTimeToLive, -MaxTimeToLive and -Protected change the project's lifetime settings
 /// instead, without a new image (unless -Source or -PostRestoreSql is given too): databases created
 /// from then on get the default time-to-live, no create or extension may pass the maximum, and a
-/// protected project refuses Remove-DevDbProject (DatabaseProtected) until -Protected:$false.</para>
+/// protected project refuses Remove-DevDbProject (DatabaseProtected) until -Protected:$false.
+/// -IdleTimeout sets (and -NoIdleTimeout drops) the idle timeout its new databases get.</para>
 /// </remarks>
 /// <example>
 /// <para>Refresh from the same source</para>
@@ -73,6 +74,15 @@ public sealed class UpdateDevDbProjectCommand : DevDbCmdlet
     [Duration]
     public TimeSpan? MaxTimeToLive { get; set; }
 
+    /// <summary>The idle timeout of its databases created from now on without one (30m, 2h, or a TimeSpan). No new image is built for it.</summary>
+    [Parameter]
+    [Duration]
+    public TimeSpan? IdleTimeout { get; set; }
+
+    /// <summary>Drops the project's idle timeout (the installation's, if any, then applies to new databases).</summary>
+    [Parameter]
+    public SwitchParameter NoIdleTimeout { get; set; }
+
     /// <summary>Protects the project (Remove-DevDbProject refuses); -Protected:$false unprotects it. No new image is built for it.</summary>
     [Parameter]
     public SwitchParameter Protected { get; set; }
@@ -85,12 +95,14 @@ public sealed class UpdateDevDbProjectCommand : DevDbCmdlet
     protected override void ProcessRecord()
     {
         if (!IsValidName(Name, "project")) return;
-        bool settings = DefaultTimeToLive is not null || MaxTimeToLive is not null || MyInvocation.BoundParameters.ContainsKey(nameof(Protected));
+        bool settings = DefaultTimeToLive is not null || MaxTimeToLive is not null || MyInvocation.BoundParameters.ContainsKey(nameof(Protected))
+            || IdleTimeout is not null || NoIdleTimeout.IsPresent;
         if (settings)
         {
             var change = new SetProjectRequest
             {
                 Name = Name, DefaultTimeToLive = DefaultTimeToLive, MaxTimeToLive = MaxTimeToLive,
+                IdleTimeout = IdleTimeout, NoIdleTimeout = NoIdleTimeout.IsPresent,
                 Protected = MyInvocation.BoundParameters.ContainsKey(nameof(Protected)) ? Protected.IsPresent : null,
             };
             if (!ShouldProcess(Name, "Change the project's lifetime settings")) return;

@@ -25,7 +25,7 @@ public abstract class Configuration : IAsyncLifetime
     /// <summary>
     /// Moves the clock on, then waits until an expiry pass has run that began after the move: the
     /// embedded engine's own (what the next changing command does), the API's background service,
-    /// or a reconcile pass.
+    /// or a reconcile pass. The same passes stop idle databases.
     /// </summary>
     public abstract Task AdvanceClockAsync(TimeSpan by);
 

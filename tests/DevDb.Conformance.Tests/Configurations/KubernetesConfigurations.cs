@@ -74,6 +74,8 @@ public sealed class HttpToKubernetesEngine : RigConfiguration
             // In a pod the client comes from the service account; here it points at the double.
             services.AddSingleton<IKubernetes>(Rig.Server.CreateClient());
             services.AddSingleton<TimeProvider>(Clock);
+            // The rig's Services are loopback ports: the hosted reconciler's idle pass reaches databases there.
+            services.AddSingleton<DevDb.Core.Runtimes.Kubernetes.DatabaseEndpointResolver>(Rig.DatabaseEndpointOf);
         });
         return _client = _api.ClientFor(AdminUser);
     }

@@ -22,11 +22,12 @@ public sealed class EmbeddedEngine : Configuration
 
     public override IDevDbClient ClientAs(string user) => ActingClient.For(_home!.Engine, ActorOf(user));
 
-    /// <summary>No server runs in between: the pass is what the next changing command does first.</summary>
+    /// <summary>No server runs in between: the passes (expiry, then idle stop) are what the next changing command does first.</summary>
     public override async Task AdvanceClockAsync(TimeSpan by)
     {
         Clock.Advance(by);
         await _home!.Engine.ExpireDatabasesAsync();
+        await _home.Engine.StopIdleDatabasesAsync();
     }
 
     protected override async ValueTask StopAsync()
@@ -61,7 +62,7 @@ public sealed class HttpToEmbeddedEngine : Configuration
 
     public override IDevDbClient ClientAs(string user) => _api!.ClientFor(user);
 
-    /// <summary>The API's background expiry pass (LocalEngineService) removes what expired.</summary>
+    /// <summary>The API's background pass (LocalEngineService) removes what expired and stops what is idle.</summary>
     public override async Task AdvanceClockAsync(TimeSpan by)
     {
         Clock.Advance(by);

@@ -93,8 +93,8 @@ public sealed class ChartCrdTests
         Assert.Equal(("integer", 0d, "0"), (reset.Type, reset.Minimum, reset.DefaultProperty?.ToString()));
         Assert.Equal(["Creating", "Running", "Stopped", "Crashed", "Failed"], Property(crd, "status.phase").EnumProperty.Select(e => e.ToString()));
         Assert.Equal(
-            ["databaseName:string", "error:string", "errorCode:string", "host:string", "imageRevision:integer", "loadBalancerPort:integer",
-             "observedReset:integer", "phase:string", "port:integer", "secretName:string", "sniHost:string", "username:string", "volume:string"],
+            ["databaseName:string", "error:string", "errorCode:string", "host:string", "imageRevision:integer", "lastActiveAt:string", "loadBalancerPort:integer",
+             "observedReset:integer", "phase:string", "port:integer", "secretName:string", "sessions:integer", "sniHost:string", "username:string", "volume:string"],
             Property(crd, "status").Properties.Select(p => $"{p.Key}:{p.Value.Type}").Order());
         Assert.Equal(
             [("Project", ".spec.project", 0), ("Owner", ".spec.owner", 0), ("Phase", ".status.phase", 0), ("Host", ".status.host", 0),

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Json.Nodes;
 using DevDb.Core.Client;
 using DevDb.Core.Model;
 using DevDb.Core.Rules;
@@ -22,6 +23,7 @@ public sealed partial class KubernetesEngine
     {
         RequestLimits.Check(request);
         LifetimeRules.CheckShape(request.Name, request.TimeToLive, request.ExpiresAt);
+        IdleRules.CheckShape(request.Name, request.IdleTimeout);
         if (request.FromDatabase is not null)
         {
             await RequireDatabaseAsync(request.FromDatabase, cancellationToken);
@@ -39,6 +41,8 @@ public sealed partial class KubernetesEngine
         {
             if (existing.Spec.Project != request.Project || existing.Spec.Owner != owner)
                 throw Exists(request.Name, existing);
+            // The same request again wakes what the idle pass stopped.
+            if (ToDatabase(existing) is { Status: DatabaseStatus.Stopped, StopReason: StopReason.Idle }) return await BeginStartDatabaseAsync(request.Name, cancellationToken);
             if (existing.Status?.Phase != DatabasePhase.Failed) return ToDatabase(existing);
             // A failed create of the same name, project and owner is replaced.
             await _databases.DeleteAsync(request.Name, cancellationToken);
@@ -49,6 +53,7 @@ public sealed partial class KubernetesEngine
         QuotaRules.CheckNew(Actor.Current, request.Name, owner, request.Project,
             (await _databases.ListAsync(null, cancellationToken)).Where(d => d.Name() != request.Name).Select(ToDatabase).ToList(), _options.Quotas);
         var expiresAt = LifetimeRules.ExpiresAtOfNew(request, ToProject(project), _options.MaxTimeToLive, _engineOptions.Clock.GetUtcNow());
+        var idleTimeout = IdleRules.IdleTimeoutOfNew(request, ToProject(project), _options.IdleTimeout);
 
         DatabaseResource created;
         try
@@ -63,7 +68,11 @@ public sealed partial class KubernetesEngine
                         [KubeNames.ManagedBy] = KubeNames.Devdb, [KubeNames.Project] = request.Project, [KubeNames.Owner] = KubeNames.LabelValue(owner),
                     },
                 },
-                Spec = new DatabaseResourceSpec { Project = request.Project, Owner = owner, ExpiresAt = expiresAt, Protected = request.Protected },
+                Spec = new DatabaseResourceSpec
+                {
+                    Project = request.Project, Owner = owner, ExpiresAt = expiresAt, Protected = request.Protected, IdleTimeoutSeconds = Seconds(idleTimeout),
+                    IdleFrom = _engineOptions.Clock.GetUtcNow(),
+                },
             }, cancellationToken);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
@@ -183,7 +192,7 @@ public sealed partial class KubernetesEngine
     public async Task<Database> BeginStopDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
         await RequireUsableAsync(name, cancellationToken);
-        return ToDatabase(await _databases.PatchAsync(name, new { spec = new { running = false } }, cancellationToken));
+        return ToDatabase(await _databases.PatchAsync(name, new { spec = new { running = false, stopReason = nameof(StopReason.Requested) } }, cancellationToken));
     }
 
     public async Task<Database> StartDatabaseAsync(string name, CancellationToken cancellationToken = default)
@@ -196,7 +205,11 @@ public sealed partial class KubernetesEngine
     {
         var record = await RequireUsableAsync(name, cancellationToken);
         QuotaRules.CheckStart(Actor.Current, ToDatabase(record), (await _databases.ListAsync(null, cancellationToken)).Select(ToDatabase).ToList(), _options.Quotas);
-        return ToDatabase(await _databases.PatchAsync(name, new { spec = new { running = true } }, cancellationToken));
+        // Its idle time starts again from now (the reconciler also counts from when it is Running again).
+        return ToDatabase(await _databases.PatchAsync(name, new JsonObject
+        {
+            ["spec"] = new JsonObject { ["running"] = true, ["stopReason"] = null, ["idleFrom"] = Timestamp(_engineOptions.Clock.GetUtcNow()) },
+        }, cancellationToken));
     }
 
     /// <summary>Stop, start and reset need a database that was created and that nothing else is changing.</summary>

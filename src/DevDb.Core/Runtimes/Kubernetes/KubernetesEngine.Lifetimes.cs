@@ -18,6 +18,7 @@ public sealed partial class KubernetesEngine
     public async Task<Database> SetDatabaseAsync(SetDatabaseRequest request, CancellationToken cancellationToken = default)
     {
         LifetimeRules.CheckShape(request.Name, request.TimeToLive, request.ExpiresAt, request.NoExpiry);
+        IdleRules.CheckShape(request.Name, request.IdleTimeout, request.NoIdleTimeout);
         return ToDatabase(await PatchOnFreshReadAsync(async () =>
         {
             var record = await RequireDatabaseAsync(request.Name, cancellationToken);
@@ -25,6 +26,7 @@ public sealed partial class KubernetesEngine
             var project = await _projects.FindAsync(database.Project, cancellationToken);
             var (expiresAt, isProtected) = LifetimeRules.Apply(request, database, project is null ? null : ToProject(project), _options.MaxTimeToLive,
                 _engineOptions.Clock.GetUtcNow());
+            var (idleTimeout, restart) = IdleRules.Apply(request, database);
             // A JSON merge patch: null removes spec.expiresAt. The resourceVersion makes a concurrent change fail (and this try again) rather than be lost.
             var patch = new JsonObject
             {
@@ -33,8 +35,10 @@ public sealed partial class KubernetesEngine
                 {
                     ["expiresAt"] = expiresAt is { } at ? JsonValue.Create(at.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'")) : null,
                     ["protected"] = isProtected,
+                    ["idleTimeoutSeconds"] = Seconds(idleTimeout),
                 },
             };
+            if (restart) patch["spec"]!["idleFrom"] = Timestamp(_engineOptions.Clock.GetUtcNow());
             return await _databases.PatchAsync(request.Name, patch, cancellationToken);
         }));
     }
@@ -52,6 +56,7 @@ public sealed partial class KubernetesEngine
                 {
                     ["defaultTimeToLiveSeconds"] = Seconds(project.DefaultTimeToLive),
                     ["maxTimeToLiveSeconds"] = Seconds(project.MaxTimeToLive),
+                    ["idleTimeoutSeconds"] = Seconds(project.IdleTimeout),
                     ["protected"] = project.Protected,
                 },
             };
@@ -75,6 +80,9 @@ public sealed partial class KubernetesEngine
             }
         }
     }
+
+    /// <summary>A time as the records store it (UTC, 7 decimals).</summary>
+    internal static string Timestamp(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'");
 
     internal static long? Seconds(TimeSpan? span) => span is { } s ? (long)Math.Ceiling(s.TotalSeconds) : null;
 }

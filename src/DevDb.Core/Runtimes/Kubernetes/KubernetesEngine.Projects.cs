@@ -25,6 +25,7 @@ public sealed partial class KubernetesEngine
         RequestLimits.Check(request);
         if (request.SuperuserLogins && !_options.AllowSuperuserLogins) throw DevDbErrors.SuperuserLoginsNotAllowed(request.Name);
         LifetimeRules.CheckProjectSettings(request.Name, request.DefaultTimeToLive, request.MaxTimeToLive, _options.MaxTimeToLive);
+        IdleRules.CheckShape(request.Name, request.IdleTimeout);
         var version = request.PostgresVersion ?? _options.DefaultPostgresVersion;
         // A taken name is the answer whatever the source: no need to reach it.
         if (await _projects.FindAsync(request.Name, cancellationToken) is { } taken && ToProject(taken) is var takenProject
@@ -35,7 +36,7 @@ public sealed partial class KubernetesEngine
         {
             PostgresVersion = version, Source = request.Source, DatabaseName = request.DatabaseName, PostRestoreSql = request.PostRestoreSql,
             SuperuserLogins = request.SuperuserLogins, DefaultTimeToLiveSeconds = Seconds(request.DefaultTimeToLive),
-            MaxTimeToLiveSeconds = Seconds(request.MaxTimeToLive), Protected = request.Protected,
+            MaxTimeToLiveSeconds = Seconds(request.MaxTimeToLive), Protected = request.Protected, IdleTimeoutSeconds = Seconds(request.IdleTimeout),
         };
         try
         {
@@ -67,6 +68,7 @@ public sealed partial class KubernetesEngine
             {
                 spec.PostgresVersion, spec.Source, spec.DatabaseName, spec.PostRestoreSql, spec.SuperuserLogins, refresh,
                 defaultTimeToLiveSeconds = spec.DefaultTimeToLiveSeconds, maxTimeToLiveSeconds = spec.MaxTimeToLiveSeconds, @protected = spec.Protected,
+                idleTimeoutSeconds = spec.IdleTimeoutSeconds,
             },
         }, cancellationToken);
         return (await RecordBuildAsync(rebuilt.Name(), refresh, cancellationToken), refresh);

@@ -108,6 +108,7 @@ public sealed partial class KubernetesEngine : IDevDbService
         SuperuserLogins = record.Spec.SuperuserLogins,
         DefaultTimeToLive = record.Spec.DefaultTimeToLiveSeconds is { } d ? TimeSpan.FromSeconds(d) : null,
         MaxTimeToLive = record.Spec.MaxTimeToLiveSeconds is { } m ? TimeSpan.FromSeconds(m) : null,
+        IdleTimeout = record.Spec.IdleTimeoutSeconds is { } i ? TimeSpan.FromSeconds(i) : null,
         Protected = record.Spec.Protected,
         Status = StatusOf(record.Status?.Phase),
         Error = record.Status?.Error,
@@ -139,10 +140,20 @@ public sealed partial class KubernetesEngine : IDevDbService
         Owner = record.Spec.Owner,
         ExpiresAt = record.Spec.ExpiresAt,
         Protected = record.Spec.Protected,
+        IdleTimeout = record.Spec.IdleTimeoutSeconds is { } idle ? TimeSpan.FromSeconds(idle) : null,
+        LastActiveAt = Latest(record.Status?.LastActiveAt, record.Spec.IdleFrom),
+        StopReason = StopReasonOf(record),
         Created = record.Metadata.CreationTimestamp is { } created ? new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)) : default,
         Error = record.Status?.Error,
         ErrorCode = record.Status?.ErrorCode,
     };
+
+    private static DateTimeOffset? Latest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
+
+    /// <summary>Why it is Stopped: the reason written with spec.running false (Requested unless the reconciler's idle pass wrote Idle).</summary>
+    private static StopReason? StopReasonOf(DatabaseResource record) =>
+        StatusOf(record) != DatabaseStatus.Stopped ? null
+        : Enum.TryParse<StopReason>(record.Spec.StopReason, out var reason) ? reason : Model.StopReason.Requested;
 
     private static ProjectStatus StatusOf(ProjectPhase? phase) => phase switch
     {

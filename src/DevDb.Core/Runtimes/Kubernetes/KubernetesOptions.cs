@@ -32,6 +32,8 @@ public sealed record KubernetesOptions
     public TimeSpan? MaxTimeToLive { get; init; }
     /// <summary>What one user may hold (chart values quotas.*); administrators are not limited.</summary>
     public QuotaLimits Quotas { get; init; } = QuotaLimits.None;
+    /// <summary>The installation's idle timeout (chart value databases.idleTimeout): databases created without one, in projects without one, stop after this long with no client; null: none.</summary>
+    public TimeSpan? IdleTimeout { get; init; }
     /// <summary>Storage class of restore and database volumes; null uses the cluster's default.</summary>
     public string? StorageClass { get; init; }
     /// <summary>VolumeSnapshotClass of images; null uses the cluster's default.</summary>

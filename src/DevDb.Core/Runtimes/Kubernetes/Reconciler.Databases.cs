@@ -12,6 +12,7 @@ public sealed partial class Reconciler
     {
         var before = Fingerprint(database.Status);
         var status = database.Status ??= new DatabaseState { Phase = DatabasePhase.Creating };
+        var phaseAtStart = status.Phase;
         var objectName = KubeNames.DatabaseObject(database.Name());
         if (status.Phase == DatabasePhase.Failed)
         {
@@ -104,6 +105,12 @@ public sealed partial class Reconciler
         await DeleteOldVolumesAsync(database, status.Volume!, view, cancellationToken);
 
         status.Phase = ObservePhase(database, view.Pod(KubeNames.DatabasePod(name)), status);
+        // Running again (created, started, reset): its idle time starts from now.
+        if (status.Phase == DatabasePhase.Running && phaseAtStart != DatabasePhase.Running)
+        {
+            status.LastActiveAt = _clock.GetUtcNow();
+            status.Sessions = null;
+        }
         await SettleAsync();
     }
 

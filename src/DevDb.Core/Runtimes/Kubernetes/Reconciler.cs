@@ -26,6 +26,7 @@ public sealed partial class Reconciler
     private readonly ILogger _log;
     private readonly SemaphoreSlim _kick = new(0);
     private readonly TimeProvider _clock;
+    private readonly DatabaseEndpointResolver? _databaseEndpoint;
 
     /// <param name="clock">
     /// The clock of what the reconciler records and decides by time: image creation and build times, Events, how long a
@@ -34,7 +35,10 @@ public sealed partial class Reconciler
     /// </param>
     private readonly EngineCounters _counters;
 
-    public Reconciler(IKubernetes client, KubernetesOptions options, ILogger<Reconciler>? log = null, TimeProvider? clock = null, EngineCounters? counters = null)
+    /// <param name="databaseEndpoint">Where the idle pass reaches a database's server; null: its Service's cluster DNS name on 5432.</param>
+    /// <param name="counters">Where the passes count what they did (expired, idle-stopped) for the API's /metrics.</param>
+    public Reconciler(IKubernetes client, KubernetesOptions options, ILogger<Reconciler>? log = null, TimeProvider? clock = null,
+        DatabaseEndpointResolver? databaseEndpoint = null, EngineCounters? counters = null)
     {
         _counters = counters ?? new EngineCounters();
         _client = client;
@@ -46,6 +50,7 @@ public sealed partial class Reconciler
         _routes = new CustomResources<IngressRouteTcp>(client, options.Namespace);
         _log = log ?? NullLogger<Reconciler>.Instance;
         _clock = clock ?? TimeProvider.System;
+        _databaseEndpoint = databaseEndpoint;
     }
 
     private string Namespace => _options.Namespace;
@@ -63,7 +68,7 @@ public sealed partial class Reconciler
         var databasesRead = _databases.ListAsync(null, cancellationToken);
         var viewRead = ObserveAsync(cancellationToken);
         var (projects, listed, view) = (await projectsRead, await databasesRead, await viewRead);
-        var databases = await ExpireAsync(listed, cancellationToken);
+        var databases = await StopIdleAsync(await ExpireAsync(listed, cancellationToken), view, cancellationToken);
         foreach (var project in projects)
             await Guarded(() => ReconcileProjectAsync(project, databases, view, cancellationToken), "project", project.Name());
         var projectsByName = projects.ToDictionary(p => p.Name());

@@ -43,6 +43,8 @@ public sealed class ProjectResourceSpec
     [JsonPropertyName("maxTimeToLiveSeconds")] public long? MaxTimeToLiveSeconds { get; set; }
     /// <summary>Refuse to remove the project.</summary>
     [JsonPropertyName("protected")] public bool Protected { get; set; }
+    /// <summary>The idle timeout of a database created without one, in seconds; null: the installation's.</summary>
+    [JsonPropertyName("idleTimeoutSeconds")] public long? IdleTimeoutSeconds { get; set; }
 }
 
 /// <summary>A DevDbProject's status.phase, stored by name (the CRD's enum): what <see cref="Model.ProjectStatus"/> it shows.</summary>
@@ -119,8 +121,14 @@ public sealed class DatabaseResourceSpec
     [JsonPropertyName("reset")] public int Reset { get; set; }
     /// <summary>When the reconciler deletes the record (and so the database); null: never.</summary>
     [JsonPropertyName("expiresAt")] public DateTimeOffset? ExpiresAt { get; set; }
-    /// <summary>Refuse removal and reset, and never expire.</summary>
+    /// <summary>Refuse removal and reset, and never expire or idle-stop.</summary>
     [JsonPropertyName("protected")] public bool Protected { get; set; }
+    /// <summary>Stop after this many seconds with no client connection; null: never.</summary>
+    [JsonPropertyName("idleTimeoutSeconds")] public long? IdleTimeoutSeconds { get; set; }
+    /// <summary>When its idle time last started again (a start, a new idle timeout), written by the engine.</summary>
+    [JsonPropertyName("idleFrom")] public DateTimeOffset? IdleFrom { get; set; }
+    /// <summary>Why <see cref="Running"/> is false: Requested (Stop-DevDbDatabase) or Idle (the reconciler's idle pass).</summary>
+    [JsonPropertyName("stopReason")] public string? StopReason { get; set; }
 }
 
 public sealed class DatabaseState
@@ -137,6 +145,10 @@ public sealed class DatabaseState
     /// <summary>The PersistentVolumeClaim the server runs on.</summary>
     [JsonPropertyName("volume")] public string? Volume { get; set; }
     [JsonPropertyName("observedReset")] public int? ObservedReset { get; set; }
+    /// <summary>When the reconciler last saw a client session, or the server become Running.</summary>
+    [JsonPropertyName("lastActiveAt")] public DateTimeOffset? LastActiveAt { get; set; }
+    /// <summary>pg_stat_database.sessions (client sessions ever opened) at the last idle sample.</summary>
+    [JsonPropertyName("sessions")] public long? Sessions { get; set; }
     [JsonPropertyName("error")] public string? Error { get; set; }
     [JsonPropertyName("errorCode")] public string? ErrorCode { get; set; }
 }

@@ -10,11 +10,13 @@ namespace DevDb.Core.Runtimes.Local;
 /// </summary>
 internal static class AdminSql
 {
-    public static async Task<NpgsqlConnection> OpenAsync(string socketFolder, int port, string role, string database, CancellationToken cancellationToken)
+    public static async Task<NpgsqlConnection> OpenAsync(string socketFolder, int port, string role, string database, CancellationToken cancellationToken,
+        string? applicationName = null, int timeoutSeconds = 15)
     {
         var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
         {
-            Host = socketFolder, Port = port, Username = role, Database = database, Pooling = false, Timeout = 15, CommandTimeout = 0,
+            Host = socketFolder, Port = port, Username = role, Database = database, Pooling = false, Timeout = timeoutSeconds, CommandTimeout = 0,
+            ApplicationName = applicationName,
         }.ConnectionString);
         await connection.OpenAsync(cancellationToken);
         return connection;

@@ -238,6 +238,16 @@ public sealed partial class LocalRuntime : IRuntime
 
     public bool IsRunning(string database) => Postmaster.Pid(_layout.DatabaseData(database)) is not null;
 
+    public async Task<ClientSample> SampleClientsAsync(string database, int port, CancellationToken cancellationToken)
+    {
+        await using var admin = await AdminSql.OpenAsync(_layout.DatabaseSocket(database), port, ClusterRoles.Admin, "postgres", cancellationToken,
+            Rules.IdleRules.SamplerApplicationName, timeoutSeconds: 5);
+        await using var command = new Npgsql.NpgsqlCommand(Rules.IdleRules.SampleSql, admin) { CommandTimeout = 5 };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new ClientSample(reader.GetInt64(0), reader.GetInt64(1));
+    }
+
     /// <summary>Stops a server running in the database's data folder or in a reset's spare one (.new, .old).</summary>
     private async Task StopEveryServerOfAsync(string database, string mode, CancellationToken cancellationToken)
     {
