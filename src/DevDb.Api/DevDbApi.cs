@@ -48,6 +48,7 @@ public static class DevDbApi
                 {
                     Home = options.ResolvedHome, Network = options.Network, AllowSuperuserLogins = options.AllowSuperuserLogins,
                     MaxTimeToLive = options.MaxTimeToLive, Clock = sp.GetRequiredService<TimeProvider>(),
+                    ImagesToKeep = Core.Rules.ProjectRules.CheckImagesToKeep(options.ImagesToKeep, "DevDb:ImagesToKeep"),
                 });
         });
         // kubeconfig when run on a workstation, the pod's service account in a cluster; made only in Kubernetes mode.

@@ -35,7 +35,7 @@ public sealed record ChangeDatabaseRequest
     public bool? Protected { get; init; }
 }
 
-/// <summary>A change of a project's lifetime settings (PATCH), without a new image: what is left out is kept.</summary>
+/// <summary>A change of a project's settings (PATCH): lifetimes, protection, refresh schedule, without a new image; what is left out is kept.</summary>
 public sealed record ChangeProjectRequest
 {
     /// <summary>When present, must be the project named in the route.</summary>
@@ -45,6 +45,12 @@ public sealed record ChangeProjectRequest
     public TimeSpan? MaxTimeToLive { get; init; }
     public bool NoMaxTimeToLive { get; init; }
     public bool? Protected { get; init; }
+    /// <summary>A five-field cron expression: refresh the project from its source on it (run by the server).</summary>
+    public string? RefreshSchedule { get; init; }
+    /// <summary>The IANA time zone of the schedule (default UTC).</summary>
+    public string? RefreshTimeZone { get; init; }
+    /// <summary>Drop the refresh schedule.</summary>
+    public bool NoRefreshSchedule { get; init; }
 }
 
 /// <summary>The routes of the DevDb API (see <see cref="ApiContract"/>).</summary>
@@ -154,6 +160,7 @@ public static partial class Endpoints
         {
             Name = name, DefaultTimeToLive = request.DefaultTimeToLive, NoDefaultTimeToLive = request.NoDefaultTimeToLive,
             MaxTimeToLive = request.MaxTimeToLive, NoMaxTimeToLive = request.NoMaxTimeToLive, Protected = request.Protected,
+            RefreshSchedule = request.RefreshSchedule, RefreshTimeZone = request.RefreshTimeZone, NoRefreshSchedule = request.NoRefreshSchedule,
         }, cancellationToken));
     }
 
