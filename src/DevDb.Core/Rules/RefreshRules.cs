@@ -19,9 +19,9 @@ public static class RefreshRules
     /// <summary>A checked schedule: the expression as given (trimmed) and the time zone's IANA id.</summary>
     public sealed record Schedule(string Cron, string TimeZone, CronExpression Expression, TimeZoneInfo Zone)
     {
-        /// <summary>The first occurrence strictly after <paramref name="after"/>, in the schedule's time zone (DST gaps skipped, overlaps once).</summary>
+        /// <summary>The first occurrence strictly after <paramref name="after"/> by the schedule's time zone (a time in a DST gap runs just after it, one in an overlap once), in UTC.</summary>
         public DateTimeOffset Next(DateTimeOffset after) =>
-            Expression.GetNextOccurrence(after, Zone, inclusive: false)
+            Expression.GetNextOccurrence(after, Zone, inclusive: false)?.ToUniversalTime()
             ?? throw DevDbErrors.ScheduleInvalid("", $"'{UserInput.Shown(Cron)}' has no occurrence after {after:u}.");
     }
 
