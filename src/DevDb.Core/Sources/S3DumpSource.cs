@@ -54,7 +54,8 @@ internal sealed class S3DumpSource(string location, string bucket, string key, D
         using var response = await RunAsync(client,
             token => client.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = Key }, token), cancellationToken);
 
-        return await Download.SaveAsync(Location, workDirectory, Key[(Key.LastIndexOf('/') + 1)..], response.ResponseStream,
+        // For a prefix, errors name the object picked, not only the prefix.
+        return await Download.SaveAsync(Prefix is null ? Location : $"s3://{Bucket}/{Key}", workDirectory, Key[(Key.LastIndexOf('/') + 1)..], response.ResponseStream,
             response.ContentLength, options.ConnectTimeout, bytesFetched, e => e is HttpRequestException or AmazonClientException, cancellationToken);
     }
 
