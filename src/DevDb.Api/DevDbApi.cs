@@ -52,6 +52,7 @@ public static class DevDbApi
                     Home = options.ResolvedHome, Network = options.Network, AllowSuperuserLogins = options.AllowSuperuserLogins,
                     MaxTimeToLive = options.MaxTimeToLive, IdleTimeout = options.IdleTimeout, Quotas = options.Quotas,
                     Clock = sp.GetRequiredService<TimeProvider>(), Counters = sp.GetRequiredService<EngineCounters>(),
+                    ImagesToKeep = Core.Rules.ProjectRules.CheckImagesToKeep(options.ImagesToKeep, "DevDb:ImagesToKeep"),
                 });
         });
         // kubeconfig when run on a workstation, the pod's service account in a cluster; made only in Kubernetes mode.

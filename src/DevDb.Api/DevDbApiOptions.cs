@@ -59,8 +59,14 @@ public sealed class DevDbApiOptions
     /// </summary>
     public TimeSpan? IdleTimeout { get; set; }
 
-    /// <summary>How often the local runtime's expiry pass looks for databases whose expiry has come (default 1 minute).</summary>
+    /// <summary>How often the local runtime's background pass looks for databases whose expiry has come, databases that are idle, and projects whose scheduled refresh has (default 1 minute).</summary>
     public TimeSpan ExpiryInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Image retention (local runtime; the Kubernetes runtime's is DevDb:Kubernetes:ImagesToKeep, chart value restore.imagesToKeep):
+    /// how many of a project's newest images are kept, plus any a database or checkpoint uses. At least 1; default 3.
+    /// </summary>
+    public int ImagesToKeep { get; set; } = Core.Rules.ProjectRules.DefaultImagesToKeep;
 
     public DatabaseNetwork Network => string.IsNullOrEmpty(DatabaseListenAddress)
         ? new DatabaseNetwork { Host = DatabaseHost }

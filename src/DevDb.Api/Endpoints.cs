@@ -39,7 +39,7 @@ public sealed record ChangeDatabaseRequest
     public bool NoIdleTimeout { get; init; }
 }
 
-/// <summary>A change of a project's lifetime settings (PATCH), without a new image: what is left out is kept.</summary>
+/// <summary>A change of a project's settings (PATCH): lifetimes, protection, refresh schedule, without a new image; what is left out is kept.</summary>
 public sealed record ChangeProjectRequest
 {
     /// <summary>When present, must be the project named in the route.</summary>
@@ -52,6 +52,12 @@ public sealed record ChangeProjectRequest
     /// <summary>The idle timeout of databases created from now on without one.</summary>
     public TimeSpan? IdleTimeout { get; init; }
     public bool NoIdleTimeout { get; init; }
+    /// <summary>A five-field cron expression: refresh the project from its source on it (run by the server).</summary>
+    public string? RefreshSchedule { get; init; }
+    /// <summary>The IANA time zone of the schedule (default UTC).</summary>
+    public string? RefreshTimeZone { get; init; }
+    /// <summary>Drop the refresh schedule.</summary>
+    public bool NoRefreshSchedule { get; init; }
 }
 
 /// <summary>The routes of the DevDb API (see <see cref="ApiContract"/>).</summary>
@@ -164,6 +170,7 @@ public static partial class Endpoints
             Name = name, DefaultTimeToLive = request.DefaultTimeToLive, NoDefaultTimeToLive = request.NoDefaultTimeToLive,
             MaxTimeToLive = request.MaxTimeToLive, NoMaxTimeToLive = request.NoMaxTimeToLive, Protected = request.Protected,
             IdleTimeout = request.IdleTimeout, NoIdleTimeout = request.NoIdleTimeout,
+            RefreshSchedule = request.RefreshSchedule, RefreshTimeZone = request.RefreshTimeZone, NoRefreshSchedule = request.NoRefreshSchedule,
         }, cancellationToken));
     }
 

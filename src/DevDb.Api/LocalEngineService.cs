@@ -8,8 +8,9 @@ namespace DevDb.Api;
 /// accepted before it died ends Failed with why, at once), then starts again, in the background,
 /// the databases whose servers died while they were meant to run (a crash, a reboot), when
 /// DevDb:RestartCrashedDatabases is on (the default). Then, every DevDb:ExpiryInterval, removes
-/// the databases whose expiry has come (the engine's clock decides; the interval is wall time), and
-/// stops those no client used for their idle timeout.
+/// the databases whose expiry has come (the engine's clock decides; the interval is wall time),
+/// stops those no client used for their idle timeout, and starts the scheduled refreshes that are
+/// due. This is where local-runtime schedules run: ordinary commands never refresh a project.
 /// </summary>
 public sealed class LocalEngineService(IDevDbService engine, IOptions<DevDbApiOptions> options, ILogger<LocalEngineService> log) : BackgroundService
 {
@@ -49,6 +50,20 @@ public sealed class LocalEngineService(IDevDbService engine, IOptions<DevDbApiOp
             catch (Exception e)
             {
                 log.LogError(e, "The expiry and idle pass failed; the next one tries again");
+            }
+            try
+            {
+                // Each refresh builds in the background and records its own outcome: the pass only starts them.
+                var refreshing = await local.RefreshDueProjectsAsync(stoppingToken);
+                foreach (var name in refreshing) log.LogInformation("Scheduled refresh of project {Project} started", name);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                log.LogError(e, "The refresh pass failed; the next one tries again");
             }
             Interlocked.Increment(ref _completedExpiryPasses);
             try

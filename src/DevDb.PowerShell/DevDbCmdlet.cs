@@ -275,8 +275,14 @@ public abstract partial class DevDbCmdlet : PSCmdlet, IDisposable
             : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
 
     /// <summary>A path the user typed is relative to PowerShell's location, not the process's.</summary>
-    protected string ResolveSource(string source) =>
-        source.Contains("://", StringComparison.Ordinal) ? source : GetUnresolvedProviderPathFromPSPath(source);
+    /// <remarks>A trailing separator (a folder of dumps: its newest file) is kept, whatever the provider does with it.</remarks>
+    protected string ResolveSource(string source)
+    {
+        if (source.Contains("://", StringComparison.Ordinal)) return source;
+        var resolved = GetUnresolvedProviderPathFromPSPath(source);
+        var folder = source.EndsWith('/') || source.EndsWith('\\');
+        return folder && !resolved.EndsWith(System.IO.Path.DirectorySeparatorChar) ? resolved + System.IO.Path.DirectorySeparatorChar : resolved;
+    }
 
     /// <summary>The module's own error, or the engine's or server's one as the module's; null for anything else.</summary>
     private static DevDbException? AsDevDbError(Exception exception) => exception switch

@@ -127,6 +127,20 @@ public sealed class DevDbProject
     public bool Protected { get; init; }
     /// <summary>When it was registered.</summary>
     public DateTimeOffset Created { get; init; }
+    /// <summary>The cron schedule it refreshes itself on (five fields, e.g. 0 3 * * *), where a DevDb server runs; null: none.</summary>
+    public string? RefreshSchedule { get; init; }
+    /// <summary>The IANA time zone of <see cref="RefreshSchedule"/> (UTC unless given).</summary>
+    public string? RefreshTimeZone { get; init; }
+    /// <summary>When the schedule next refreshes it; null without a schedule.</summary>
+    public DateTimeOffset? NextRefresh { get; init; }
+    /// <summary>When the last scheduled refresh started; null: none yet.</summary>
+    public DateTimeOffset? LastRefresh { get; init; }
+    /// <summary>Running, Succeeded or Failed (then the previous image kept serving; <see cref="LastRefreshError"/> says why).</summary>
+    public string? LastRefreshOutcome { get; init; }
+    /// <summary>Why the last scheduled refresh failed.</summary>
+    public string? LastRefreshError { get; init; }
+    /// <summary>The stable id of <see cref="LastRefreshError"/>, e.g. SourceNotFound.</summary>
+    public string? LastRefreshErrorCode { get; init; }
     /// <summary>Its images, oldest first.</summary>
     public required DevDbImageList Images { get; init; }
 
@@ -148,6 +162,13 @@ public sealed class DevDbProject
         MaxTimeToLive = project.MaxTimeToLive,
         IdleTimeout = project.IdleTimeout,
         Protected = project.Protected,
+        RefreshSchedule = project.RefreshSchedule,
+        RefreshTimeZone = project.RefreshTimeZone,
+        NextRefresh = project.NextRefresh,
+        LastRefresh = project.LastRefresh,
+        LastRefreshOutcome = project.LastRefreshOutcome?.ToString(),
+        LastRefreshError = project.LastRefreshError,
+        LastRefreshErrorCode = project.LastRefreshErrorCode,
         Images = new DevDbImageList(project.Images.OrderBy(i => i.Revision).Select(DevDbImage.From).ToList()),
     };
 
@@ -170,6 +191,8 @@ public sealed class DevDbImage
     public string? SourceFormat { get; init; }
     /// <summary>Size of the dump, in bytes.</summary>
     public long SourceBytes { get; init; }
+    /// <summary>The dump it was restored from: the S3 key or file name (for a prefix or folder source, the newest one then).</summary>
+    public string? Dump { get; init; }
     /// <summary>Size of the restored data, in bytes.</summary>
     public long SizeBytes { get; init; }
     /// <summary>How long the build took, in seconds.</summary>
@@ -182,6 +205,7 @@ public sealed class DevDbImage
         Created = image.Created,
         SourceFormat = image.SourceFormat,
         SourceBytes = image.SourceBytes,
+        Dump = image.Dump,
         SizeBytes = image.SizeBytes,
         BuildSeconds = Math.Round(image.BuildDuration.TotalSeconds, 3),
     };

@@ -485,11 +485,11 @@ Describe 'Update a project' {
     }
 
     It 'returns the project as it is when the same New-DevDbProject is repeated after a refresh' {
-        # Revision 1 is gone (no database uses it any more); the repeat must not wait for it.
+        # Revision 1 is no database's any more; retention keeps it (the newest 3 images stay). The repeat must not build or wait.
         $masking = (Get-DevDbProject -Name refreshed).PostRestoreSql
         $again = New-DevDbProject -Name refreshed -Source $dump -PostRestoreSql $masking
         $again.ImageRevision | Should -Be 2
-        @($again.Images).Count | Should -Be 1
+        @($again.Images).Revision | Should -Be @(1, 2)
     }
 }
 
@@ -566,17 +566,6 @@ Describe 'Progress and Ctrl+C' {
 }
 
 Describe 'Build now, wait later' {
-    BeforeAll {
-        # After a background refresh the engine deletes the image no database uses any more; the
-        # next command must not start before that is done (the embedded engine's recovery, which
-        # each command runs, would sweep the same folder).
-        function Wait-OldImageDeleted([string] $Project, [int] $Revision) {
-            $folder = Join-Path $env:DEVDB_HOME "images/$Project/$Revision"
-            $deadline = [datetime]::UtcNow.AddSeconds(30)
-            while ((Test-Path -LiteralPath $folder) -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-            $folder | Should -Not -Exist
-        }
-    }
     AfterAll { Remove-DevDbTestItem -Database later-db -Project later }
 
     It 'returns at once from New-DevDbProject -NoWait, the project Building' {
@@ -600,7 +589,8 @@ Describe 'Build now, wait later' {
         { Wait-DevDbProject -Name later -Timeout 0 -ErrorAction Stop } | Should -Throw -ErrorId 'WaitTimedOut,DevDb.Commands.WaitDevDbProjectCommand'
         $Error[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
         (Wait-DevDbProject -Name later).ImageRevision | Should -Be 2
-        Wait-OldImageDeleted later 1
+        # Retention keeps the newest 3 images (DevDb:ImagesToKeep, DEVDB_IMAGES_TO_KEEP): r1 stays.
+        @((Get-DevDbProject later).Images).Revision | Should -Be @(1, 2)
     }
 
     It 'reports the error of a refresh started with -NoWait that failed, and keeps the project''s image' {

@@ -28,8 +28,8 @@ public static class FetchCommand
     public const string Usage = """
         Usage:
           DevDb.Api fetch --source URI --output DIR [--termination-log PATH]
-            URI: s3://bucket/key, https://host/path or a file path. DIR receives the files 'dump' and 'format'.
-            On success: exit 0, {"format","bytes"} in PATH (default /dev/termination-log).
+            URI: s3://bucket/key, s3://bucket/prefix/ (the newest object under it), https://host/path or a file path. DIR receives the files 'dump' and 'format'.
+            On success: exit 0, {"format","bytes","dump"} in PATH (default /dev/termination-log).
             On failure: exit 1, DIR left empty, {"code","message","recommendedAction"} in PATH.
         """;
 
@@ -75,11 +75,11 @@ public static class FetchCommand
         var terminationLog = options.GetValueOrDefault("termination-log") ?? DefaultTerminationLog;
         try
         {
-            var format = await FetchAsync(location, folder, output, cancellationToken);
+            var (format, dump) = await FetchAsync(location, folder, output, cancellationToken);
             var bytes = new FileInfo(Path.Combine(folder, DumpFile)).Length;
             output.WriteLine($"fetched {bytes} bytes: a {format} dump from {Redacted(location)}");
             // The reconciler reads this from the pod's status to record the image's source format and size.
-            WriteTerminationLog(terminationLog, JsonSerializer.Serialize(new FetchedMessage(format.ToString(), bytes), TerminationJson));
+            WriteTerminationLog(terminationLog, JsonSerializer.Serialize(new FetchedMessage(format.ToString(), bytes, dump), TerminationJson));
             return 0;
         }
         catch (Exception e)
@@ -93,7 +93,8 @@ public static class FetchCommand
         }
     }
 
-    private static async Task<DumpFormat> FetchAsync(string location, string folder, TextWriter output, CancellationToken cancellationToken)
+    /// <summary>Fetches the dump; returns its format and which dump it was (for s3://bucket/prefix/, the newest key: NewestDump, as the engine picks it).</summary>
+    private static async Task<(DumpFormat Format, string? Dump)> FetchAsync(string location, string folder, TextWriter output, CancellationToken cancellationToken)
     {
         // A Job retry reuses the volume: start from an empty folder.
         Directory.CreateDirectory(folder);
@@ -126,7 +127,8 @@ public static class FetchCommand
         }
         var written = dump.Format is DumpFormat.PlainSql or DumpFormat.GzipPlainSql ? PsqlScript.PreparedFormat : dump.Format.ToString();
         await File.WriteAllTextAsync(Path.Combine(folder, FormatFile), written, cancellationToken);
-        return dump.Format;
+        if (source.Dump is { } picked) output.WriteLine($"the dump read: {picked}");
+        return (dump.Format, source.Dump);
     }
 
     private static async Task CopyAsync(string from, string to, IProgress<long> progress, CancellationToken cancellationToken)
@@ -216,7 +218,7 @@ public static class FetchCommand
 
     private sealed record TerminationMessage(string Code, string Message, string? RecommendedAction);
 
-    private sealed record FetchedMessage(string Format, long Bytes);
+    private sealed record FetchedMessage(string Format, long Bytes, string? Dump);
 
     /// <summary>Prints the bytes fetched so far, at most every <see cref="ProgressEvery"/>, on the caller's thread.</summary>
     private sealed class ThrottledProgress(TextWriter output) : IProgress<long>

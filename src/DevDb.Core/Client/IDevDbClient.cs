@@ -20,6 +20,10 @@ public sealed record NewProjectRequest
     public TimeSpan? IdleTimeout { get; init; }
     /// <summary>Refuse to remove the project (DatabaseProtected) until it is unprotected.</summary>
     public bool Protected { get; init; }
+    /// <summary>Refresh the project from its source on this cron schedule (five fields, e.g. "0 3 * * *"); null: never (RefreshRules).</summary>
+    public string? RefreshSchedule { get; init; }
+    /// <summary>The IANA time zone of <see cref="RefreshSchedule"/>; null: UTC.</summary>
+    public string? RefreshTimeZone { get; init; }
 }
 
 /// <summary>Changes a project's lifetime settings, without building a new image; null keeps a setting.</summary>
@@ -37,6 +41,12 @@ public sealed record SetProjectRequest
     /// <summary>Drop the project's idle timeout (the installation's, if any, then applies to new databases).</summary>
     public bool NoIdleTimeout { get; init; }
     public bool? Protected { get; init; }
+    /// <summary>A new refresh schedule (cron, five fields); null keeps the current one.</summary>
+    public string? RefreshSchedule { get; init; }
+    /// <summary>A new IANA time zone for the schedule; null keeps the current one (UTC for a new schedule).</summary>
+    public string? RefreshTimeZone { get; init; }
+    /// <summary>Drop the refresh schedule.</summary>
+    public bool NoRefreshSchedule { get; init; }
 }
 
 public sealed record UpdateProjectRequest
@@ -114,7 +124,7 @@ public interface IDevDbClient : IDisposable
     /// build failed (or the process building it stopped), throws that build's error instead.
     /// </summary>
     Task<Project> WaitProjectAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default);
-    /// <summary>Changes a project's lifetime settings (DefaultTimeToLive, MaxTimeToLive, Protected) without a new image; returns it.</summary>
+    /// <summary>Changes a project's settings (DefaultTimeToLive, MaxTimeToLive, Protected, RefreshSchedule, RefreshTimeZone) without a new image; returns it.</summary>
     Task<Project> SetProjectAsync(SetProjectRequest request, CancellationToken cancellationToken = default);
     /// <summary>Removes a project and its images; refuses while it is protected (DatabaseProtected), and while it has databases unless <paramref name="force"/>, which removes them too.</summary>
     Task RemoveProjectAsync(string name, bool force = false, CancellationToken cancellationToken = default);

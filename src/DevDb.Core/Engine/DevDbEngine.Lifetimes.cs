@@ -91,19 +91,20 @@ public sealed partial class DevDbEngine
         using (await _catalog.LockAsync(cancellationToken))
         {
             var record = RequireProject(request.Name);
-            var project = LifetimeSettings(record.Project, request);
+            var project = LifetimeSettings(record.Project, request, _options.Clock.GetUtcNow());
             LifetimeRules.CheckProjectSettings(project.Name, project.DefaultTimeToLive, project.MaxTimeToLive, _options.MaxTimeToLive);
             _catalog.Save(record with { Project = project });
             return Observed(record with { Project = project });
         }
     }
 
-    /// <summary>A project with a Set request's lifetime settings (what it does not give is kept).</summary>
-    internal static Project LifetimeSettings(Project project, SetProjectRequest request) => project with
-    {
-        DefaultTimeToLive = request.NoDefaultTimeToLive ? null : request.DefaultTimeToLive ?? project.DefaultTimeToLive,
-        MaxTimeToLive = request.NoMaxTimeToLive ? null : request.MaxTimeToLive ?? project.MaxTimeToLive,
-        IdleTimeout = IdleRules.ProjectIdleTimeout(project, request),
-        Protected = request.Protected ?? project.Protected,
-    };
+    /// <summary>A project with a Set request's settings: lifetimes, idle timeout, protection and refresh schedule (what it does not give is kept; ScheduleInvalid for a bad schedule).</summary>
+    internal static Project LifetimeSettings(Project project, SetProjectRequest request, DateTimeOffset now) =>
+        RefreshRules.Apply(project with
+        {
+            DefaultTimeToLive = request.NoDefaultTimeToLive ? null : request.DefaultTimeToLive ?? project.DefaultTimeToLive,
+            MaxTimeToLive = request.NoMaxTimeToLive ? null : request.MaxTimeToLive ?? project.MaxTimeToLive,
+            IdleTimeout = IdleRules.ProjectIdleTimeout(project, request),
+            Protected = request.Protected ?? project.Protected,
+        }, request.RefreshSchedule, request.RefreshTimeZone, request.NoRefreshSchedule, now);
 }

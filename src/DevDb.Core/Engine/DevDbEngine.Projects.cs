@@ -40,6 +40,7 @@ public sealed partial class DevDbEngine
         if (request.SuperuserLogins && !_options.AllowSuperuserLogins) throw DevDbErrors.SuperuserLoginsNotAllowed(request.Name);
         LifetimeRules.CheckProjectSettings(request.Name, request.DefaultTimeToLive, request.MaxTimeToLive, _options.MaxTimeToLive);
         IdleRules.CheckShape(request.Name, request.IdleTimeout);
+        RefreshRules.CheckNew(request);
         var definition = ProjectDefinition.Of(request, PostgresInstallation.Find(request.PostgresVersion).MajorVersion);
         if (_catalog.FindProject(request.Name) is { } seen)
         {
@@ -73,14 +74,14 @@ public sealed partial class DevDbEngine
                         throw Busy("Project", request.Name, existing!.Pending!);
                 }
                 // New, or a project whose builds all failed, rebuilt from this definition.
-                var project = new Project
+                var project = RefreshRules.OfNew(request, _options.Clock.GetUtcNow(), new Project
                 {
                     Name = request.Name, PostgresVersion = definition.PostgresVersion, Source = request.Source, DatabaseName = request.DatabaseName,
                     PostRestoreSql = request.PostRestoreSql, SuperuserLogins = request.SuperuserLogins, Status = ProjectStatus.Building,
                     DefaultTimeToLive = request.DefaultTimeToLive, MaxTimeToLive = request.MaxTimeToLive, Protected = request.Protected,
                     IdleTimeout = request.IdleTimeout,
                     Created = _options.Clock.GetUtcNow(), Images = [NewImage(request.Name, 1)],
-                };
+                });
                 _catalog.Save(new ProjectRecord(project, PendingOperation.Begin(OperationKind.BuildImage, 1, accepted)));
                 FaultPoints.Reach("new-project:recorded");
                 return (project, new PendingBuild(held, 1, source));
@@ -100,7 +101,9 @@ public sealed partial class DevDbEngine
         Task.FromResult(Observed(RequireProject(name)));
 
     /// <summary>The project as it is now, without changing its record: an image whose build's process died is not shown as building.</summary>
-    private static Project Observed(ProjectRecord record) =>
+    private static Project Observed(ProjectRecord record) => WithRefreshObserved(ObservedBuild(record), record.Pending);
+
+    private static Project ObservedBuild(ProjectRecord record) =>
         record.Pending is { Kind: OperationKind.BuildImage } pending && !pending.OwnerIsAlive()
             ? ProjectRules.Settled(record.Project with { Images = record.Project.Images.Where(i => i.Revision != pending.Revision).ToList() },
                 InterruptedBuild(record.Project.Name, pending), ErrorCodes.RestoreFailed)
@@ -238,7 +241,7 @@ public sealed partial class DevDbEngine
             return await SaveImageAsync(project.Name, revision, p => ProjectRules.Settled(p, error: null, errorCode: null),
                 image => image with
                 {
-                    Status = ImageStatus.Ready, SourceFormat = built.SourceFormat.ToString(), SourceBytes = built.SourceBytes,
+                    Status = ImageStatus.Ready, SourceFormat = built.SourceFormat.ToString(), SourceBytes = built.SourceBytes, Dump = build.Source.Dump,
                     SizeBytes = built.SizeBytes, BuildDuration = _options.Clock.GetUtcNow() - started,
                 });
         }
@@ -300,7 +303,7 @@ public sealed partial class DevDbEngine
             var databases = _catalog.Databases().Where(d => d.Database.Project == projectName).ToList();
             if (databases.Any(d => d.Pending is not null)) return null;
             unused = ProjectRules.PrunableImages(record.Project.Images,
-                databases.SelectMany(d => CheckpointRules.RevisionsHeld(d.Database, d.Checkpoints, d.OriginRevision)));
+                databases.SelectMany(d => CheckpointRules.RevisionsHeld(d.Database, d.Checkpoints, d.OriginRevision)), _options.ImagesToKeep);
             if (unused.Count == 0) return null;
             pruned = record.Project with { Images = record.Project.Images.Where(i => !unused.Contains(i.Revision)).ToList() };
             _catalog.Save(record with { Project = pruned });

@@ -33,6 +33,23 @@ public sealed record LocalEngineOptions
     public EngineCounters Counters { get; init; } = new();
     /// <summary>The installation's idle timeout: databases created without one, in projects without one, stop after this long with no client; null: none.</summary>
     public TimeSpan? IdleTimeout { get; init; }
+    /// <summary>
+    /// Image retention: how many of a project's newest ready images are kept (plus any a database or
+    /// checkpoint uses). At least 1. Default: DEVDB_IMAGES_TO_KEEP, else 3.
+    /// </summary>
+    public int ImagesToKeep { get; init; } = ImagesToKeepFromEnvironment();
+
+    /// <summary>DEVDB_IMAGES_TO_KEEP (SettingInvalid unless a whole number of at least 1), else the default.</summary>
+    public static int ImagesToKeepFromEnvironment()
+    {
+        const string variable = "DEVDB_IMAGES_TO_KEEP";
+        var text = Environment.GetEnvironmentVariable(variable);
+        if (string.IsNullOrWhiteSpace(text)) return ProjectRules.DefaultImagesToKeep;
+        if (!int.TryParse(text.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var keep))
+            throw DevDbErrors.SettingInvalid(variable, $"{variable} '{UserInput.Shown(text)}' is not a whole number.",
+                $"Set {variable} to how many of each project's newest images to keep, e.g. 3 (the default).");
+        return ProjectRules.CheckImagesToKeep(keep, variable);
+    }
 }
 
 /// <summary>

@@ -17,4 +17,10 @@ public static partial class DevDbErrors
                 ? $"Unprotect it first if you mean it: Update-DevDbProject -Name {name} -Protected:$false."
                 : $"Unprotect it first if you mean it: Set-DevDbDatabase -Name {name} -Protected:$false.",
             name, null);
+
+    /// <param name="what">What is wrong with the schedule, as a sentence.</param>
+    public static DevDbException ScheduleInvalid(string project, string what) =>
+        new(ErrorCodes.ScheduleInvalid, $"The refresh schedule asked for project '{UserInput.Shown(project)}' cannot be used: {what}",
+            "Give a five-field cron expression and an IANA time zone, e.g. -RefreshSchedule '0 3 * * *' -RefreshTimeZone 'Europe/Paris' (03:00 every day, Paris time).",
+            UserInput.Shown(project), null);
 }

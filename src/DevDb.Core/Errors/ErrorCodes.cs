@@ -20,6 +20,8 @@ public static class ErrorCodes
     public const string PostgresVersionUnsupported = nameof(PostgresVersionUnsupported);
     /// <summary>A time-to-live or expiry DevDb cannot use: not positive, in the past, two at once, or beyond the project's or installation's maximum.</summary>
     public const string LifetimeInvalid = nameof(LifetimeInvalid);
+    /// <summary>A refresh schedule DevDb cannot use: not a five-field cron expression, an unknown IANA time zone, or one that never occurs.</summary>
+    public const string ScheduleInvalid = nameof(ScheduleInvalid);
 
     // The source and its dump.
     public const string SourceInvalid = nameof(SourceInvalid);
@@ -110,6 +112,7 @@ public static class ErrorCodes
     public static DevDbErrorCategory CategoryOf(string code) => code switch
     {
         NameInvalid or RequestInvalid or SettingInvalid or PostgresVersionUnsupported or SourceInvalid or ServerAddressInvalid or LifetimeInvalid
+            or ScheduleInvalid
             => DevDbErrorCategory.InvalidArgument,
         SourceNotFound or ProjectNotFound or DatabaseNotFound or ContextNotFound or CheckpointNotFound => DevDbErrorCategory.ObjectNotFound,
         ProjectExists or DatabaseExists or CheckpointExists => DevDbErrorCategory.ResourceExists,

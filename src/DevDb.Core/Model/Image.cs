@@ -14,6 +14,8 @@ public sealed record Image
     /// <summary>The dump's format as detected from its content (Custom, Tar, Directory, PlainSql, GzipPlainSql).</summary>
     public string? SourceFormat { get; init; }
     public long SourceBytes { get; init; }
+    /// <summary>The dump the image was restored from: the S3 key or file name a prefix or folder source resolved to (never credentials).</summary>
+    public string? Dump { get; init; }
     /// <summary>Size of the restored data folder.</summary>
     public long SizeBytes { get; init; }
     public TimeSpan BuildDuration { get; init; }

@@ -12,6 +12,17 @@ public enum ProjectStatus
     Failed,
 }
 
+/// <summary>How the last scheduled refresh of a project went.</summary>
+public enum RefreshOutcome
+{
+    /// <summary>Its image is being built.</summary>
+    Running,
+    /// <summary>It built the next image.</summary>
+    Succeeded,
+    /// <summary>It built nothing; the previous image keeps serving. <see cref="Project.LastRefreshError"/> says why.</summary>
+    Failed,
+}
+
 /// <summary>A registered pg_dump and the images restored from it.</summary>
 public sealed record Project
 {
@@ -41,6 +52,19 @@ public sealed record Project
     public TimeSpan? IdleTimeout { get; init; }
     /// <summary>A protected project refuses Remove-DevDbProject (DatabaseProtected).</summary>
     public bool Protected { get; init; }
+    /// <summary>When the project refreshes itself from its source: a five-field cron expression (e.g. "0 3 * * *"); null: never. Run where a DevDb server (or the reconciler) runs.</summary>
+    public string? RefreshSchedule { get; init; }
+    /// <summary>The IANA time zone of <see cref="RefreshSchedule"/> (default UTC).</summary>
+    public string? RefreshTimeZone { get; init; }
+    /// <summary>When the schedule next refreshes the project (the engine's clock), or null without a schedule.</summary>
+    public DateTimeOffset? NextRefresh { get; init; }
+    /// <summary>When the last scheduled refresh started; null: none yet.</summary>
+    public DateTimeOffset? LastRefresh { get; init; }
+    public RefreshOutcome? LastRefreshOutcome { get; init; }
+    /// <summary>Why the last scheduled refresh failed (the previous image kept serving).</summary>
+    public string? LastRefreshError { get; init; }
+    /// <summary>The stable code of <see cref="LastRefreshError"/>.</summary>
+    public string? LastRefreshErrorCode { get; init; }
     public ProjectStatus Status { get; init; }
     /// <summary>Why the last image build failed, in the restore tool's own words.</summary>
     public string? Error { get; init; }

@@ -66,15 +66,23 @@ public static class ProjectRules
     public static Project Settled(Project project, string? error, string? errorCode) =>
         project with { Status = project.LatestImage is null ? ProjectStatus.Failed : ProjectStatus.Ready, Error = error, ErrorCode = errorCode };
 
+    /// <summary>The installation's default for how many of a project's newest ready images are kept (DevDb:ImagesToKeep, chart images.keep).</summary>
+    public const int DefaultImagesToKeep = 3;
+
     /// <summary>
-    /// The images nobody can clone again: ready, not the newest ready one, and used by no database.
-    /// Engines call this only when nothing of the project is in flight (a reset may be taking any image).
+    /// Image retention: the ready images to delete. The newest <paramref name="keep"/> ready ones stay
+    /// (at least the newest, which new databases are cloned from), and so does every image a database,
+    /// a checkpoint or a branch's origin uses. Engines call this only when nothing of the project is in
+    /// flight (a reset may be taking any image).
     /// </summary>
-    public static IReadOnlyList<int> PrunableImages(IEnumerable<Image> images, IEnumerable<int> revisionsInUse)
+    public static IReadOnlyList<int> PrunableImages(IEnumerable<Image> images, IEnumerable<int> revisionsInUse, int keep)
     {
-        var all = images.ToList();
-        var newest = all.Where(i => i.Status == ImageStatus.Ready).Select(i => i.Revision).DefaultIfEmpty(0).Max();
+        var ready = images.Where(i => i.Status == ImageStatus.Ready).Select(i => i.Revision).OrderDescending().ToList();
         var used = revisionsInUse.ToHashSet();
-        return all.Where(i => i.Status == ImageStatus.Ready && i.Revision != newest && !used.Contains(i.Revision)).Select(i => i.Revision).ToList();
+        return ready.Skip(Math.Max(1, keep)).Where(r => !used.Contains(r)).Order().ToList();
     }
+
+    /// <summary>SettingInvalid for a retention that keeps no image.</summary>
+    public static int CheckImagesToKeep(int keep, string setting) =>
+        keep >= 1 ? keep : throw DevDbErrors.SettingInvalid(setting, $"{setting} is {keep}; at least the newest image must be kept.", $"Set {setting} to 1 or more (default {DefaultImagesToKeep}).");
 }

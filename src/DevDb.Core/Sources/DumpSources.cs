@@ -10,7 +10,9 @@ public static partial class DumpSources
 
     /// <summary>
     /// The source for <paramref name="location"/>: a file or folder path (absolute or relative to the
-    /// current directory, Windows or Unix), file://, http(s)://host/path or s3://bucket/key.
+    /// current directory, Windows or Unix), file://, http(s)://host/path or s3://bucket/key. A folder
+    /// path ending in a separator (or a folder that is no pg_dump -Fd dump) and s3://bucket/prefix/
+    /// (trailing slash) name the newest dump in it (<see cref="NewestDump"/>).
     /// Only the address is checked here; <see cref="IDumpSource.ProbeAsync"/> checks the dump.
     /// Throws SourceInvalid for anything else.
     /// </summary>
@@ -59,8 +61,10 @@ public static partial class DumpSources
         if (!BucketName().IsMatch(bucket))
             throw DevDbErrors.SourceInvalid(location,
                 $"'{UserInput.Shown(bucket)}' is not a valid S3 bucket name (3-63 lowercase letters, digits, dots and hyphens).");
-        if (key.Length == 0 || key.EndsWith('/'))
-            throw DevDbErrors.SourceInvalid(location, "it names no object key (expected s3://bucket/path/to/file.dump).");
+        // s3://bucket/prefix/ (and s3://bucket/): the newest object under the prefix.
+        if (key.Length == 0 && slash < 0)
+            throw DevDbErrors.SourceInvalid(location,
+                "it names no object key (expected s3://bucket/path/to/file.dump, or s3://bucket/prefix/ for the newest dump under a prefix).");
         return new S3DumpSource(location, bucket, key, options);
     }
 

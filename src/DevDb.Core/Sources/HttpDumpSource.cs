@@ -13,6 +13,9 @@ internal sealed class HttpDumpSource(string location, Uri uri, DumpSourceOptions
     public string Location { get; } = location;
     public Uri Uri { get; } = uri;
 
+    /// <summary>The last segment of the URL's path: never its query (a presigned signature) nor its user part.</summary>
+    public string? Dump => Uri.UnescapeDataString(Uri.Segments.LastOrDefault() ?? "").TrimEnd('/') is { Length: > 0 } name ? name : null;
+
     public async Task ProbeAsync(CancellationToken cancellationToken)
     {
         using var client = CreateClient();

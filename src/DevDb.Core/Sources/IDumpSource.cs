@@ -36,6 +36,13 @@ public interface IDumpSource
     string Location { get; }
 
     /// <summary>
+    /// The dump this source reads, to show on the image: the S3 key, or the file name. For a prefix
+    /// or folder source it is null until <see cref="ProbeAsync"/> or <see cref="FetchAsync"/> picked the
+    /// newest one (<see cref="NewestDump"/>); from then on the same source reads that one.
+    /// </summary>
+    string? Dump { get; }
+
+    /// <summary>
     /// Checks cheaply that the dump exists and can be read, before anything is recorded.
     /// Throws SourceNotFound, SourceUnreachable or SourceAccessDenied.
     /// </summary>

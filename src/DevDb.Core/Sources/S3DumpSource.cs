@@ -21,7 +21,16 @@ internal sealed class S3DumpSource(string location, string bucket, string key, D
 
     public string Location { get; } = location;
     public string Bucket { get; } = bucket;
-    public string Key { get; } = key;
+
+    /// <summary>For s3://bucket/prefix/: the prefix whose newest object is the dump; null for one object.</summary>
+    public string? Prefix { get; } = NewestDump.IsS3Prefix(key) ? key : null;
+
+    /// <summary>The object read: the address's key, or the newest one under <see cref="Prefix"/> once resolved (then kept, so probe and fetch read the same).</summary>
+    public string Key { get; private set; } = key;
+
+    private bool _resolved = !NewestDump.IsS3Prefix(key);
+
+    public string? Dump => _resolved ? Key : null;
 
     /// <summary>The endpoint used instead of AWS, or null for AWS itself.</summary>
     public string? ServiceUrl { get; } = FirstNonEmpty(options.S3ServiceUrl,
@@ -30,6 +39,7 @@ internal sealed class S3DumpSource(string location, string bucket, string key, D
     public async Task ProbeAsync(CancellationToken cancellationToken)
     {
         using var client = CreateClient();
+        await ResolveAsync(client, cancellationToken);
         await RunAsync(client, async token =>
         {
             await client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = Bucket, Key = Key }, token);
@@ -40,11 +50,37 @@ internal sealed class S3DumpSource(string location, string bucket, string key, D
     public async Task<LocalDump> FetchAsync(string workDirectory, IProgress<long>? bytesFetched, CancellationToken cancellationToken)
     {
         using var client = CreateClient();
+        await ResolveAsync(client, cancellationToken);
         using var response = await RunAsync(client,
             token => client.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = Key }, token), cancellationToken);
 
-        return await Download.SaveAsync(Location, workDirectory, Key[(Key.LastIndexOf('/') + 1)..], response.ResponseStream,
+        // For a prefix, errors name the object picked, not only the prefix.
+        return await Download.SaveAsync(Prefix is null ? Location : $"s3://{Bucket}/{Key}", workDirectory, Key[(Key.LastIndexOf('/') + 1)..], response.ResponseStream,
             response.ContentLength, options.ConnectTimeout, bytesFetched, e => e is HttpRequestException or AmazonClientException, cancellationToken);
+    }
+
+    /// <summary>For a prefix: lists it (every page) and keeps the newest object's key (<see cref="NewestDump"/>); SourceNotFound when it holds none.</summary>
+    private async Task ResolveAsync(AmazonS3Client client, CancellationToken cancellationToken)
+    {
+        if (_resolved) return;
+        var candidates = new List<NewestDump.Candidate>();
+        string? continuation = null;
+        do
+        {
+            var page = await RunAsync(client, token => client.ListObjectsV2Async(
+                new ListObjectsV2Request { BucketName = Bucket, Prefix = Prefix, ContinuationToken = continuation }, token), cancellationToken);
+            // Folder markers (keys ending in '/') are no dumps. AWSSDK v4 gives null for an empty page.
+            foreach (var item in page.S3Objects ?? [])
+                if (!item.Key.EndsWith('/') && item.LastModified is { } modified)
+                    candidates.Add(new NewestDump.Candidate(item.Key, new DateTimeOffset(modified.Kind == DateTimeKind.Local ? modified.ToUniversalTime() : DateTime.SpecifyKind(modified, DateTimeKind.Utc))));
+            continuation = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (continuation is not null);
+        var newest = NewestDump.Pick(candidates)
+            ?? throw DevDbErrors.SourceNotFound(Location, $"there is no object under the prefix '{Prefix}' in the bucket '{Bucket}'{At}.",
+                "Upload a dump under the prefix, or point the project at one object (s3://bucket/path/to/file.dump).");
+        Key = newest.Name;
+        _resolved = true;
     }
 
     private AmazonS3Client CreateClient()

@@ -20,6 +20,13 @@ namespace DevDb.Commands;
 /// pg_dump writes is refused (DumpUnsafe, naming the line), and the restore runs as the database's
 /// owner, not a superuser. Each database's login owns its data and is no superuser unless
 /// -SuperuserLogins asks for it (see about_DevDb).</para>
+/// <para>A source that ends in / names the newest dump: s3://bucket/prefix/ the newest object under the
+/// prefix (by LastModified), a folder path its newest file. With -RefreshSchedule (five-field cron) and
+/// -RefreshTimeZone (IANA id, default UTC) the project refreshes itself from its source when the
+/// schedule comes, keeping the previous image when a refresh fails. Schedules run only where a DevDb
+/// server runs (the API's background service or the Kubernetes reconciler): in local mode without a
+/// server the schedule is recorded and shown (NextRefresh) but no command runs it. A bad schedule is
+/// ScheduleInvalid and nothing is recorded.</para>
 /// </remarks>
 /// <example>
 /// <para>Register the sample dump</para>
@@ -39,6 +46,10 @@ namespace DevDb.Commands;
 /// Get-DevDbProject | Wait-DevDbProject
 /// </code>
 /// <para>projects.csv has the columns Name and Source (and optionally PostgresVersion, DatabaseName, PostRestoreSql).</para>
+/// </example>
+/// <example>
+/// <para>The newest dump under an S3 prefix, refreshed every night at 03:00 Paris time by the DevDb server</para>
+/// <code>New-DevDbProject -Name shop -Source s3://dumps/shop/ -RefreshSchedule '0 3 * * *' -RefreshTimeZone 'Europe/Paris'</code>
 /// </example>
 /// <seealso cref="GetDevDbProjectCommand"/>
 /// <seealso cref="WaitDevDbProjectCommand"/>
@@ -102,6 +113,14 @@ public sealed class NewDevDbProjectCommand : DevDbCmdlet
     [Parameter]
     public SwitchParameter Protected { get; set; }
 
+    /// <summary>Refresh the project from its source on this cron schedule (five fields: minute hour day-of-month month day-of-week, e.g. '0 3 * * *'), where a DevDb server runs.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? RefreshSchedule { get; set; }
+
+    /// <summary>The IANA time zone of -RefreshSchedule (e.g. Europe/Paris); default UTC.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? RefreshTimeZone { get; set; }
+
     /// <summary>Creates the project.</summary>
     protected override void ProcessRecord()
     {
@@ -119,6 +138,8 @@ public sealed class NewDevDbProjectCommand : DevDbCmdlet
             MaxTimeToLive = MaxTimeToLive,
             IdleTimeout = IdleTimeout,
             Protected = Protected.IsPresent,
+            RefreshSchedule = RefreshSchedule,
+            RefreshTimeZone = RefreshTimeZone,
         };
         WriteVerbose(SourceText.Fetching(request.Source, ClientIsLocal));
         bool done = NoWait

@@ -18,6 +18,14 @@ namespace DevDb.Commands;
 /// from then on get the default time-to-live, no create or extension may pass the maximum, and a
 /// protected project refuses Remove-DevDbProject (DatabaseProtected) until -Protected:$false.
 /// -IdleTimeout sets (and -NoIdleTimeout drops) the idle timeout its new databases get.</para>
+/// <para>-RefreshSchedule (a five-field cron expression) with -RefreshTimeZone (an IANA id, default UTC)
+/// makes the project refresh itself: when the schedule comes, the next image is built from the
+/// project's source as this command does (a source ending in / names the newest dump under an S3
+/// prefix or in a folder). A failed refresh builds nothing: the previous image keeps serving, and
+/// LastRefreshOutcome and LastRefreshError say why. -NoRefreshSchedule drops the schedule. Schedules
+/// run only where a DevDb server runs (the API's background service, or the Kubernetes reconciler);
+/// in local mode without a server a schedule is recorded and shown (NextRefresh) but no command runs
+/// it. A bad schedule is ScheduleInvalid and changes nothing.</para>
 /// </remarks>
 /// <example>
 /// <para>Refresh from the same source</para>
@@ -41,6 +49,11 @@ namespace DevDb.Commands;
 /// <example>
 /// <para>Databases of shop live 8 hours unless asked otherwise, at most 3 days; the project cannot be removed by mistake</para>
 /// <code>Update-DevDbProject -Name shop -DefaultTimeToLive 8h -MaxTimeToLive 3d -Protected</code>
+/// </example>
+/// <example>
+/// <para>Refresh every night at 03:00 Paris time from the newest dump under an S3 prefix</para>
+/// <code>Update-DevDbProject -Name shop -Source s3://dumps/shop/ -Confirm:$false | Out-Null
+/// Update-DevDbProject -Name shop -RefreshSchedule '0 3 * * *' -RefreshTimeZone 'Europe/Paris'</code>
 /// </example>
 /// <seealso cref="NewDevDbProjectCommand"/>
 /// <seealso cref="WaitDevDbProjectCommand"/>
@@ -87,6 +100,18 @@ public sealed class UpdateDevDbProjectCommand : DevDbCmdlet
     [Parameter]
     public SwitchParameter Protected { get; set; }
 
+    /// <summary>Refresh the project on this cron schedule (five fields: minute hour day-of-month month day-of-week, e.g. '0 3 * * *'), where a DevDb server runs; no new image is built now.</summary>
+    [Parameter]
+    public string? RefreshSchedule { get; set; }
+
+    /// <summary>The IANA time zone of the schedule (e.g. Europe/Paris); default UTC.</summary>
+    [Parameter]
+    public string? RefreshTimeZone { get; set; }
+
+    /// <summary>Drops the refresh schedule.</summary>
+    [Parameter]
+    public SwitchParameter NoRefreshSchedule { get; set; }
+
     /// <summary>Returns at once with the new image Building; Wait-DevDbProject waits for it.</summary>
     [Parameter]
     public SwitchParameter NoWait { get; set; }
@@ -96,7 +121,8 @@ public sealed class UpdateDevDbProjectCommand : DevDbCmdlet
     {
         if (!IsValidName(Name, "project")) return;
         bool settings = DefaultTimeToLive is not null || MaxTimeToLive is not null || MyInvocation.BoundParameters.ContainsKey(nameof(Protected))
-            || IdleTimeout is not null || NoIdleTimeout.IsPresent;
+            || IdleTimeout is not null || NoIdleTimeout.IsPresent
+            || RefreshSchedule is not null || RefreshTimeZone is not null || NoRefreshSchedule;
         if (settings)
         {
             var change = new SetProjectRequest
@@ -104,8 +130,9 @@ public sealed class UpdateDevDbProjectCommand : DevDbCmdlet
                 Name = Name, DefaultTimeToLive = DefaultTimeToLive, MaxTimeToLive = MaxTimeToLive,
                 IdleTimeout = IdleTimeout, NoIdleTimeout = NoIdleTimeout.IsPresent,
                 Protected = MyInvocation.BoundParameters.ContainsKey(nameof(Protected)) ? Protected.IsPresent : null,
+                RefreshSchedule = RefreshSchedule, RefreshTimeZone = RefreshTimeZone, NoRefreshSchedule = NoRefreshSchedule,
             };
-            if (!ShouldProcess(Name, "Change the project's lifetime settings")) return;
+            if (!ShouldProcess(Name, "Change the project's settings")) return;
             if (!TryInvoke((client, _, ct) => client.SetProjectAsync(change, ct), out Project changed, $"Changing project {Name}")) return;
             if (Source is null && PostRestoreSql is null)
             {

@@ -161,4 +161,12 @@ public sealed record IntendedDifferences
     /// refuses them with RuntimeNotSupported after the same name and existence checks.
     /// </summary>
     public bool DataStates { get; init; } = true;
+
+    /// <summary>
+    /// Scheduled refresh. A server (the API's background service) or the reconciler runs a project's
+    /// schedule when it comes; the embedded engine has no background service and ordinary commands never
+    /// refresh a project, so in local mode without a server a schedule is recorded and shown
+    /// (NextRefresh) but nothing refreshes.
+    /// </summary>
+    public bool ScheduledRefreshRuns { get; init; } = true;
 }

@@ -11,7 +11,8 @@ public sealed class EmbeddedEngine : Configuration
 {
     private EngineHome? _home;
 
-    public override IntendedDifferences Differences { get; } = new() { FileSources = true, CancelledWaitKeepsAcceptedWork = false, HostPerDatabase = false };
+    public override IntendedDifferences Differences { get; } =
+        new() { FileSources = true, CancelledWaitKeepsAcceptedWork = false, HostPerDatabase = false, ScheduledRefreshRuns = false };
 
     protected override Task<IDevDbClient> StartAsync()
     {

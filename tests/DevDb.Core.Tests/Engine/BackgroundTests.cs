@@ -1,3 +1,4 @@
+using DevDb.Core.Engine;
 using DevDb.Core.Client;
 using DevDb.Core.Model;
 using Xunit;
@@ -11,7 +12,8 @@ namespace DevDb.Core.Tests.Engine;
 [Collection(DumpCollection.Name)]
 public sealed class BackgroundTests(DumpFixture dumps) : IAsyncLifetime
 {
-    private readonly EngineHome _home = new();
+    // Retention of the newest image only (ImagesToKeep 1), so an image nobody uses goes at once; RefreshTests cover the default.
+    private readonly EngineHome _home = new(new LocalEngineOptions { ImagesToKeep = 1 });
 
     public async Task InitializeAsync() =>
         await _home.Engine.NewProjectAsync(new NewProjectRequest { Name = "shop", Source = dumps.CustomDump });

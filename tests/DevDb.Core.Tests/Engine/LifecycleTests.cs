@@ -1,3 +1,4 @@
+using DevDb.Core.Engine;
 using System.Net.Sockets;
 using DevDb.Core.Client;
 using DevDb.Core.Model;
@@ -10,7 +11,8 @@ namespace DevDb.Core.Tests.Engine;
 [Collection(DumpCollection.Name)]
 public sealed class LifecycleTests(DumpFixture dumps) : IAsyncLifetime
 {
-    private readonly EngineHome _home = new();
+    // Retention of the newest image only (ImagesToKeep 1), so an image nobody uses goes at once; RefreshTests cover the default.
+    private readonly EngineHome _home = new(new LocalEngineOptions { ImagesToKeep = 1 });
     private Project _project = null!;
 
     public async Task InitializeAsync() =>

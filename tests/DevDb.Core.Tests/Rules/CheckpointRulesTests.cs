@@ -22,9 +22,9 @@ public sealed class CheckpointRulesTests
     {
         Image[] images = [Ready(1), Ready(2), Ready(3), Ready(4)];
         var held = CheckpointRules.RevisionsHeld(Db(4), [At(1)], originRevision: 2);
-        Assert.Equal([3], ProjectRules.PrunableImages(images, held));
+        Assert.Equal([3], ProjectRules.PrunableImages(images, held, keep: 1));
         // A Failed database holds nothing.
-        Assert.Equal([1, 2, 3], ProjectRules.PrunableImages(images, CheckpointRules.RevisionsHeld(Db(4, DatabaseStatus.Failed), [At(1)], 2)));
+        Assert.Equal([1, 2, 3], ProjectRules.PrunableImages(images, CheckpointRules.RevisionsHeld(Db(4, DatabaseStatus.Failed), [At(1)], 2), keep: 1));
     }
 
     [Theory]

@@ -77,14 +77,27 @@ public sealed class FileDumpSourceTests(DumpFixture dumps) : IDisposable
     }
 
     [Fact]
-    public async Task A_folder_that_is_not_a_directory_dump_is_refused()
+    public async Task A_folder_that_is_not_a_directory_dump_is_a_folder_of_dumps_and_an_empty_one_is_not_found()
     {
         var folder = _work.Combine("just-a-folder");
         Directory.CreateDirectory(folder);
         var error = await Assert.ThrowsAsync<DevDbException>(() =>
             DumpSources.Open(folder, new DumpSourceOptions()).ProbeAsync(CancellationToken.None));
-        Assert.Equal(ErrorCodes.DumpCorrupt, error.Code);
-        Assert.Contains("toc.dat", error.Message);
+        Assert.Equal(ErrorCodes.SourceNotFound, error.Code);
+        Assert.Contains("holds no dump file", error.Message);
+
+        File.Copy(dumps.CustomDump, Path.Combine(folder, "shop.dump"));
+        var source = DumpSources.Open(folder, new DumpSourceOptions());
+        var dump = await source.FetchAsync(_work.Path, null, CancellationToken.None);
+        Assert.Equal((Path.Combine(folder, "shop.dump"), DumpFormat.Custom, "shop.dump"), (dump.Path, dump.Format, source.Dump));
+    }
+
+    [Fact]
+    public async Task A_directory_dump_is_still_one_dump()
+    {
+        var source = DumpSources.Open(dumps.DirectoryDump, new DumpSourceOptions());
+        var dump = await source.FetchAsync(_work.Path, null, CancellationToken.None);
+        Assert.Equal((dumps.DirectoryDump, DumpFormat.Directory), (dump.Path, dump.Format));
     }
 
     [Fact]

@@ -33,6 +33,40 @@ public sealed class S3DumpSourceTests(DumpFixture dumps, S3rverFixture s3) : ICl
     }
 
     [Fact]
+    public async Task A_prefix_reads_its_newest_object_by_LastModified_and_keeps_it_between_probe_and_fetch()
+    {
+        var prefix = $"newest-{Guid.NewGuid():N}"[..15] + "/";
+        // Uploaded first but named last: LastModified decides, not the key.
+        await s3.UploadAsync(Bucket, prefix + "z-older.dump", dumps.GarbageFile);
+        await Task.Delay(1100);
+        await s3.UploadAsync(Bucket, prefix + "a-newer.dump", dumps.CustomDump);
+        var source = DumpSources.Open($"s3://{Bucket}/{prefix}", Options);
+
+        await source.ProbeAsync(CancellationToken.None);
+        Assert.Equal(prefix + "a-newer.dump", source.Dump);
+        // A newer object arriving between probe and fetch does not change what this build reads.
+        await Task.Delay(1100);
+        await s3.UploadAsync(Bucket, prefix + "m-newest.dump", dumps.GarbageFile);
+        var progress = new ProgressRecorder();
+        var dump = await source.FetchAsync(_work.Path, progress, CancellationToken.None);
+        Downloads.AssertCopyOf(dump, dumps.CustomDump, DumpFormat.Custom, _work.Path, progress);
+
+        // A fresh source picks the newest; its garbage is reported naming the object.
+        var error = await Assert.ThrowsAsync<DevDbException>(() => DumpSources.Open($"s3://{Bucket}/{prefix}", Options).FetchAsync(_work.Path, null, CancellationToken.None));
+        Assert.Equal(ErrorCodes.DumpCorrupt, error.Code);
+        Assert.Contains(prefix + "m-newest.dump", error.Message);
+    }
+
+    [Fact]
+    public async Task An_empty_prefix_is_not_found_and_named()
+    {
+        await s3.CreateBucketAsync(Bucket);
+        var error = await Assert.ThrowsAsync<DevDbException>(() => DumpSources.Open($"s3://{Bucket}/nothing-here-{Guid.NewGuid():N}/", Options).ProbeAsync(CancellationToken.None));
+        Assert.Equal(ErrorCodes.SourceNotFound, error.Code);
+        Assert.Contains("there is no object under the prefix", error.Message);
+    }
+
+    [Fact]
     public async Task The_endpoint_can_come_from_AWS_ENDPOINT_URL_S3()
     {
         await s3.UploadAsync(Bucket, "env/shop.dump", RepoPaths.SampleDump);

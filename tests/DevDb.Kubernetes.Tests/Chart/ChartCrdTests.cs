@@ -63,10 +63,14 @@ public sealed class ChartCrdTests
         var refresh = Property(crd, "spec.refresh");
         Assert.Equal(("integer", 0d, "0"), (refresh.Type, refresh.Minimum, refresh.DefaultProperty?.ToString()));
         Assert.Equal(["Building", "Ready", "Failed"], Property(crd, "status.phase").EnumProperty.Select(e => e.ToString()));
-        Assert.Equal(["error", "errorCode", "images", "lastRevision", "observedRefresh", "phase"], Property(crd, "status").Properties.Keys.Order());
+        Assert.Equal(["error", "errorCode", "images", "lastRefresh", "lastRefreshError", "lastRefreshErrorCode", "lastRefreshOutcome", "lastRefreshRequest",
+            "lastRevision", "nextRefresh", "observedRefresh", "observedSchedule", "phase"], Property(crd, "status").Properties.Keys.Order());
+        Assert.Equal(["Running", "Succeeded", "Failed"], Property(crd, "status.lastRefreshOutcome").EnumProperty.Select(e => e.ToString()));
+        Assert.Equal(("string", 100L), (Property(crd, "spec.refreshSchedule").Type, Property(crd, "spec.refreshSchedule").MaxLength));
+        Assert.Equal(("string", 100L), (Property(crd, "spec.refreshTimeZone").Type, Property(crd, "spec.refreshTimeZone").MaxLength));
         var image = Property(crd, "status.images.[]");
         Assert.Equal(
-            ["buildSeconds:number", "created:string", "error:string", "refresh:integer", "revision:integer", "sizeBytes:integer", "snapshot:string",
+            ["buildSeconds:number", "created:string", "dump:string", "error:string", "refresh:integer", "revision:integer", "sizeBytes:integer", "snapshot:string",
              "sourceBytes:integer", "sourceFormat:string", "status:string"],
             image.Properties.Select(p => $"{p.Key}:{p.Value.Type}").Order());
         Assert.Equal("int64", image.Properties["sourceBytes"].Format);
@@ -74,7 +78,7 @@ public sealed class ChartCrdTests
         Assert.Equal("date-time", image.Properties["created"].Format);
         Assert.Equal(["Building", "Ready", "Failed"], image.Properties["status"].EnumProperty.Select(e => e.ToString()));
         Assert.Equal(
-            [("Postgres", ".spec.postgresVersion", 0), ("Phase", ".status.phase", 0), ("Source", ".spec.source", 1), ("Age", ".metadata.creationTimestamp", 0)],
+            [("Postgres", ".spec.postgresVersion", 0), ("Phase", ".status.phase", 0), ("Source", ".spec.source", 1), ("Next-Refresh", ".status.nextRefresh", 1), ("Age", ".metadata.creationTimestamp", 0)],
             Columns(crd));
     }
 

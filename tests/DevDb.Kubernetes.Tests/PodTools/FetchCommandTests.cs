@@ -164,8 +164,8 @@ public sealed class FetchCommandTests : IClassFixture<S3rverFixture>, IDisposabl
         Assert.True(run.ExitCode == 0, run.Error);
         AssertFetched(_dumps.CustomDump, DumpFormat.Custom);
         Assert.DoesNotContain(S3rverFixture.SecretKey, run.Output + run.Error);
-        // What the reconciler records as the image's source format and size.
-        Assert.Equal($"{{\"format\":\"Custom\",\"bytes\":{new FileInfo(_dumps.CustomDump).Length}}}", File.ReadAllText(TerminationLog));
+        // What the reconciler records as the image's source format, size and the dump it read.
+        Assert.Equal($"{{\"format\":\"Custom\",\"bytes\":{new FileInfo(_dumps.CustomDump).Length},\"dump\":\"shop.dump\"}}", File.ReadAllText(TerminationLog));
 
         var unreachable = await RunApiProcessAsync(["fetch", "--source", $"s3://{Bucket}/shop.dump", "--output", Output, "--termination-log", TerminationLog],
             $"http://127.0.0.1:{FreePort.Next()}");

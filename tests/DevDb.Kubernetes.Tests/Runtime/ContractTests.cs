@@ -106,11 +106,13 @@ public sealed class ContractTests
         {
             Metadata = new V1ObjectMeta { Name = "shop" },
             Spec = new ProjectResourceSpec { PostgresVersion = 16, Source = "s3://b/k", PostRestoreSql = "SELECT 1", PostgresImage = "postgis/postgis:{0}-3.4", Refresh = 1,
-                DefaultTimeToLiveSeconds = 3600, MaxTimeToLiveSeconds = 7200, Protected = true },
+                DefaultTimeToLiveSeconds = 3600, MaxTimeToLiveSeconds = 7200, Protected = true, RefreshSchedule = "0 3 * * *", RefreshTimeZone = "Europe/Paris" },
             Status = new ProjectState
             {
                 Phase = ProjectPhase.Ready, ObservedRefresh = 1, LastRevision = 2, Error = "e", ErrorCode = "c",
-                Images = [new ImageState { Revision = 2, Refresh = 1, Status = ImagePhase.Ready, Snapshot = "s", Created = DateTimeOffset.UtcNow, SourceFormat = "Custom", SourceBytes = 1, SizeBytes = 2, BuildSeconds = 3 }],
+                NextRefresh = DateTimeOffset.UtcNow, ObservedSchedule = "0 3 * * *|Europe/Paris", LastRefresh = DateTimeOffset.UtcNow, LastRefreshRequest = 1,
+                LastRefreshOutcome = "Failed", LastRefreshError = "e", LastRefreshErrorCode = "c",
+                Images = [new ImageState { Revision = 2, Refresh = 1, Status = ImagePhase.Ready, Snapshot = "s", Created = DateTimeOffset.UtcNow, SourceFormat = "Custom", SourceBytes = 1, Dump = "k", SizeBytes = 2, BuildSeconds = 3 }],
             },
         };
         var database = new DatabaseResource

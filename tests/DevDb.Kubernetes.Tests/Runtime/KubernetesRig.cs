@@ -48,6 +48,8 @@ public sealed class KubernetesRig : IAsyncDisposable
         {
             Namespace = Namespace, InstanceName = "devdb", ApiImage = "devdb/api:test", BaseDomain = BaseDomain,
             StorageClass = "fast", VolumeSnapshotClass = "csi-snapshots", RestoreVolumeSize = "10Gi",
+            // Retention of the newest image only, so the tests see an unused snapshot go at once (the chart's default is 3).
+            ImagesToKeep = 1,
             Traefik = new TraefikOptions { Enabled = true, TlsSecret = "devdb-wildcard-tls" },
             ResyncInterval = TimeSpan.FromMilliseconds(200),
             LeaderElection = Fast,

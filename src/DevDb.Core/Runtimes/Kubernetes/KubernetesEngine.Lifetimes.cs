@@ -43,11 +43,12 @@ public sealed partial class KubernetesEngine
         }));
     }
 
-    public async Task<Project> SetProjectAsync(SetProjectRequest request, CancellationToken cancellationToken = default) =>
-        ToProject(await PatchOnFreshReadAsync(async () =>
+    public async Task<Project> SetProjectAsync(SetProjectRequest request, CancellationToken cancellationToken = default)
+    {
+        await PatchOnFreshReadAsync(async () =>
         {
             var record = await RequireProjectAsync(request.Name, cancellationToken);
-            var project = DevDbEngine.LifetimeSettings(ToProject(record), request);
+            var project = DevDbEngine.LifetimeSettings(ToProject(record), request, _engineOptions.Clock.GetUtcNow());
             LifetimeRules.CheckProjectSettings(project.Name, project.DefaultTimeToLive, project.MaxTimeToLive, _options.MaxTimeToLive);
             var patch = new JsonObject
             {
@@ -58,10 +59,37 @@ public sealed partial class KubernetesEngine
                     ["maxTimeToLiveSeconds"] = Seconds(project.MaxTimeToLive),
                     ["idleTimeoutSeconds"] = Seconds(project.IdleTimeout),
                     ["protected"] = project.Protected,
+                    // A JSON merge patch: null removes the schedule.
+                    ["refreshSchedule"] = project.RefreshSchedule,
+                    ["refreshTimeZone"] = project.RefreshSchedule is null ? null : project.RefreshTimeZone,
                 },
             };
             return await _projects.PatchAsync(request.Name, patch, cancellationToken);
-        }));
+        });
+        return ToProject(await RecordScheduleAsync(request.Name, cancellationToken));
+    }
+
+    /// <summary>
+    /// Records the next refresh of the project's schedule in its status (as the reconciler would on its
+    /// next pass), so the caller sees NextRefresh at once.
+    /// </summary>
+    private async Task<ProjectResource> RecordScheduleAsync(string name, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var project = await RequireProjectAsync(name, cancellationToken);
+            var status = project.Status ??= new ProjectState();
+            if (!status.ObserveSchedule(project.Spec, name, _engineOptions.Clock.GetUtcNow())) return project;
+            try
+            {
+                return await _projects.ReplaceStatusAsync(project, cancellationToken);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+            {
+                // The reconciler wrote in between: look again.
+            }
+        }
+    }
 
     /// <summary>
     /// Reads, decides and patches with the read's resourceVersion; when the record changed in between

@@ -26,6 +26,8 @@ public sealed partial class KubernetesEngine
         if (request.SuperuserLogins && !_options.AllowSuperuserLogins) throw DevDbErrors.SuperuserLoginsNotAllowed(request.Name);
         LifetimeRules.CheckProjectSettings(request.Name, request.DefaultTimeToLive, request.MaxTimeToLive, _options.MaxTimeToLive);
         IdleRules.CheckShape(request.Name, request.IdleTimeout);
+        RefreshRules.CheckNew(request);
+        var schedule = RefreshRules.OfNew(request, _engineOptions.Clock.GetUtcNow(), new Project { Name = request.Name, PostgresVersion = 0, Source = request.Source });
         var version = request.PostgresVersion ?? _options.DefaultPostgresVersion;
         // A taken name is the answer whatever the source: no need to reach it.
         if (await _projects.FindAsync(request.Name, cancellationToken) is { } taken && ToProject(taken) is var takenProject
@@ -37,6 +39,7 @@ public sealed partial class KubernetesEngine
             PostgresVersion = version, Source = request.Source, DatabaseName = request.DatabaseName, PostRestoreSql = request.PostRestoreSql,
             SuperuserLogins = request.SuperuserLogins, DefaultTimeToLiveSeconds = Seconds(request.DefaultTimeToLive),
             MaxTimeToLiveSeconds = Seconds(request.MaxTimeToLive), Protected = request.Protected, IdleTimeoutSeconds = Seconds(request.IdleTimeout),
+            RefreshSchedule = schedule.RefreshSchedule, RefreshTimeZone = schedule.RefreshTimeZone,
         };
         try
         {
@@ -45,7 +48,8 @@ public sealed partial class KubernetesEngine
                 Metadata = new V1ObjectMeta { Name = request.Name, Labels = new Dictionary<string, string> { [KubeNames.ManagedBy] = KubeNames.Devdb } },
                 Spec = spec,
             }, cancellationToken);
-            return (await RecordBuildAsync(request.Name, 0, cancellationToken), 0);
+            await RecordBuildAsync(request.Name, 0, cancellationToken);
+            return (await RecordScheduleAsync(request.Name, cancellationToken), 0);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {
@@ -69,9 +73,11 @@ public sealed partial class KubernetesEngine
                 spec.PostgresVersion, spec.Source, spec.DatabaseName, spec.PostRestoreSql, spec.SuperuserLogins, refresh,
                 defaultTimeToLiveSeconds = spec.DefaultTimeToLiveSeconds, maxTimeToLiveSeconds = spec.MaxTimeToLiveSeconds, @protected = spec.Protected,
                 idleTimeoutSeconds = spec.IdleTimeoutSeconds,
+                refreshSchedule = spec.RefreshSchedule, refreshTimeZone = spec.RefreshTimeZone,
             },
         }, cancellationToken);
-        return (await RecordBuildAsync(rebuilt.Name(), refresh, cancellationToken), refresh);
+        await RecordBuildAsync(rebuilt.Name(), refresh, cancellationToken);
+        return (await RecordScheduleAsync(rebuilt.Name(), cancellationToken), refresh);
     }
 
     /// <summary>A path on the caller's machine means nothing in the cluster; remote sources are probed when configured.</summary>

@@ -51,6 +51,8 @@ public sealed record KubernetesOptions
     /// source volume (Ceph RBD, ZFS, LVM, TopoLVM). False deletes it once the snapshot is ready (EBS, GCE PD, Azure Disk).
     /// </summary>
     public bool KeepRestoreVolume { get; init; }
+    /// <summary>Image retention (chart value restore.imagesToKeep): how many of a project's newest ready images (snapshots) are kept, plus any a database uses. At least 1.</summary>
+    public int ImagesToKeep { get; init; } = Rules.ProjectRules.DefaultImagesToKeep;
     /// <summary>
     /// The database pods' terminationGracePeriodSeconds. Their preStop hook asks Postgres for a fast shutdown
     /// (sessions are cut, a checkpoint is written), which must fit in it; SIGKILL comes after it.

@@ -1,3 +1,5 @@
+using DevDb.Core.Rules;
+using DevDb.Core.Model;
 using System.Text.Json;
 using k8s;
 using k8s.Models;
@@ -16,6 +18,7 @@ public sealed partial class Reconciler
         var status = project.Status ??= new ProjectState();
         // The engine records the image a request asks for; a refresh made another way (kubectl edit) is recorded here.
         if ((status.ObservedRefresh ?? -1) != project.Spec.Refresh) status.StartImage(project.Spec.Refresh, _clock.GetUtcNow());
+        await StartScheduledRefreshAsync(project, cancellationToken);
         foreach (var image in status.Images.Where(i => i.Status == ImagePhase.Building).ToList())
             await AdvanceBuildAsync(project, image, view, cancellationToken);
         await PruneImagesAsync(project, databases, view, cancellationToken);
@@ -40,6 +43,7 @@ public sealed partial class Reconciler
             image.BuildSeconds = Math.Round((_clock.GetUtcNow() - image.Created).TotalSeconds, 1);
             project.Status!.Error = null;
             project.Status.ErrorCode = null;
+            if (image.Refresh == project.Status.LastRefreshRequest) RecordRefreshOutcome(project.Status, null, null);
             await DeleteBuildObjectsAsync(name, image.Revision, keepVolume: _options.KeepRestoreVolume, cancellationToken);
             _log.LogInformation("Image {Project} r{Revision} is ready (snapshot {Snapshot})", name, image.Revision, snapshotName);
             await RecordEventAsync(project, "Normal", "ImageReady", $"Image r{image.Revision} is ready: snapshot {snapshotName}.", cancellationToken);
@@ -66,6 +70,7 @@ public sealed partial class Reconciler
             var fetched = await TerminationMessageOfAsync(view, jobName, "fetch", cancellationToken);
             if (fetched?.Format is { } format) image.SourceFormat = format;
             if (fetched?.Bytes is { } bytes) image.SourceBytes = bytes;
+            if (fetched?.Dump is { } dump) image.Dump = dump;
             await CreateIfMissingAsync(() => _snapshots.CreateAsync(_manifests.ImageSnapshot(project, image.Revision), cancellationToken));
             return;
         }
@@ -103,6 +108,7 @@ public sealed partial class Reconciler
         project.Status!.Images.Remove(image);
         project.Status.Error = message;
         project.Status.ErrorCode = code;
+        if (image.Refresh == project.Status.LastRefreshRequest) RecordRefreshOutcome(project.Status, code, message);
         await DeleteBuildObjectsAsync(project.Name(), image.Revision, keepVolume: false, cancellationToken);
         await DeleteIfPresentAsync(() => _snapshots.DeleteAsync(KubeNames.ImageSnapshot(project.Name(), image.Revision), cancellationToken));
         _log.LogWarning("Image {Project} r{Revision} failed: {Code}: {Message}", project.Name(), image.Revision, code, message);
@@ -118,17 +124,16 @@ public sealed partial class Reconciler
         await DeleteIfPresentAsync(() => _client.CoreV1.DeleteNamespacedPersistentVolumeClaimAsync(KubeNames.RestoreVolume(project, revision), Namespace, cancellationToken: cancellationToken));
     }
 
-    /// <summary>Drops images nobody can clone again: not the newest ready one, and used by no database.</summary>
+    /// <summary>Image retention (ProjectRules.PrunableImages): drops the ready images beyond the newest ImagesToKeep that no database uses.</summary>
     private async Task PruneImagesAsync(ProjectResource project, IReadOnlyList<DatabaseResource> databases, ClusterView view, CancellationToken cancellationToken)
     {
         var status = project.Status!;
-        var newest = status.Images.Where(i => i.Status == ImagePhase.Ready).Select(i => i.Revision).DefaultIfEmpty(0).Max();
         var mine = databases.Where(d => d.Spec.Project == project.Name()).ToList();
         // A database not yet given its image, or mid-reset, may still take any: wait for it.
         if (mine.Any(d => d.Status?.ImageRevision is null || (d.Status.ObservedReset ?? 0) != d.Spec.Reset)) return;
-        foreach (var image in status.Images.Where(i => i.Status == ImagePhase.Ready && i.Revision != newest).ToList())
+        var prunable = ProjectRules.PrunableImages(KubernetesEngine.ToProject(project).Images, mine.Select(d => d.Status!.ImageRevision!.Value), _options.ImagesToKeep);
+        foreach (var image in status.Images.Where(i => prunable.Contains(i.Revision)).ToList())
         {
-            if (mine.Any(d => d.Status!.ImageRevision == image.Revision)) continue;
             var snapshot = KubeNames.ImageSnapshot(project.Name(), image.Revision);
             if (view.Snapshots.ContainsKey(snapshot)) await DeleteIfPresentAsync(() => _snapshots.DeleteAsync(snapshot, cancellationToken));
             // A kept restore volume (KeepRestoreVolume) goes with its snapshot, never before it.
@@ -138,9 +143,46 @@ public sealed partial class Reconciler
         }
     }
 
+    // ---- scheduled refresh (RefreshRules) -------------------------------------------------------
+
+    /// <summary>
+    /// When the project's scheduled refresh has come and no image of it is being built, asks for the
+    /// next image exactly as Update-DevDbProject does (spec.refresh + 1) and records when, and the next
+    /// occurrence. Its image's build decides the outcome; a failed one leaves the previous image serving.
+    /// </summary>
+    private async Task StartScheduledRefreshAsync(ProjectResource project, CancellationToken cancellationToken)
+    {
+        var status = project.Status!;
+        var now = _clock.GetUtcNow();
+        status.ObserveSchedule(project.Spec, project.Name(), now);
+        if (!RefreshRules.IsDue(KubernetesEngine.ToProject(project), now) || status.Images.Any(i => i.Status == ImagePhase.Building)) return;
+        var refresh = project.Spec.Refresh + 1;
+        // The resourceVersion makes a concurrent change (an Update from the API) fail this pass rather than be doubled.
+        var patched = await _projects.PatchAsync(project.Name(), new { metadata = new { resourceVersion = project.Metadata.ResourceVersion }, spec = new { refresh } }, cancellationToken);
+        project.Metadata.ResourceVersion = patched.Metadata.ResourceVersion;
+        project.Spec.Refresh = refresh;
+        status.StartImage(refresh, now);
+        var started = RefreshRules.Started(KubernetesEngine.ToProject(project), now);
+        status.LastRefresh = now;
+        status.LastRefreshRequest = refresh;
+        status.LastRefreshOutcome = nameof(RefreshOutcome.Running);
+        status.LastRefreshError = null;
+        status.LastRefreshErrorCode = null;
+        status.NextRefresh = started.NextRefresh;
+        _log.LogInformation("Scheduled refresh of project {Project}: building image r{Revision}; the next one at {Next:o}", project.Name(), status.LastRevision, started.NextRefresh);
+        await RecordEventAsync(project, "Normal", "RefreshStarted", $"Scheduled refresh: building image r{status.LastRevision} from {Sources.SourceAddress.Redacted(project.Spec.Source)}.", cancellationToken);
+    }
+
+    private static void RecordRefreshOutcome(ProjectState status, string? code, string? message)
+    {
+        status.LastRefreshOutcome = code is null ? nameof(RefreshOutcome.Succeeded) : nameof(RefreshOutcome.Failed);
+        status.LastRefreshError = message;
+        status.LastRefreshErrorCode = code;
+    }
+
     // ---- failures of restore Jobs ---------------------------------------------------------------
 
-    private sealed record TerminationMessage(string? Code, string? Message, string? Format, long? Bytes);
+    private sealed record TerminationMessage(string? Code, string? Message, string? Format, long? Bytes, string? Dump = null);
 
     /// <summary>What a container of the Job's pod wrote to its termination log (fetch and restore write JSON).</summary>
     private async Task<TerminationMessage?> TerminationMessageOfAsync(ClusterView view, string job, string container, CancellationToken cancellationToken) =>
@@ -184,7 +226,7 @@ public sealed partial class Reconciler
             var root = document.RootElement;
             string? Text(string property) => root.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
             long? Number(string property) => root.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt64() : null;
-            return new TerminationMessage(Text("code"), Text("message"), Text("format"), Number("bytes"));
+            return new TerminationMessage(Text("code"), Text("message"), Text("format"), Number("bytes"), Text("dump"));
         }
         catch (JsonException)
         {

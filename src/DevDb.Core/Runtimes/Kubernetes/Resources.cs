@@ -45,6 +45,13 @@ public sealed class ProjectResourceSpec
     [JsonPropertyName("protected")] public bool Protected { get; set; }
     /// <summary>The idle timeout of a database created without one, in seconds; null: the installation's.</summary>
     [JsonPropertyName("idleTimeoutSeconds")] public long? IdleTimeoutSeconds { get; set; }
+    /// <summary>Refresh from the source on this five-field cron schedule (RefreshRules); null: never.</summary>
+    [JsonPropertyName("refreshSchedule")] public string? RefreshSchedule { get; set; }
+    /// <summary>The IANA time zone of the schedule; null: UTC.</summary>
+    [JsonPropertyName("refreshTimeZone")] public string? RefreshTimeZone { get; set; }
+
+    /// <summary>What status.nextRefresh was computed for: the schedule and its time zone, or null without one.</summary>
+    internal string? ScheduleKey => RefreshSchedule is null ? null : $"{RefreshSchedule}|{RefreshTimeZone ?? Rules.RefreshRules.DefaultTimeZone}";
 }
 
 /// <summary>A DevDbProject's status.phase, stored by name (the CRD's enum): what <see cref="Model.ProjectStatus"/> it shows.</summary>
@@ -75,6 +82,29 @@ public sealed class ProjectState
     [JsonPropertyName("error")] public string? Error { get; set; }
     [JsonPropertyName("errorCode")] public string? ErrorCode { get; set; }
     [JsonPropertyName("images")] public List<ImageState> Images { get; set; } = [];
+    /// <summary>When the schedule next refreshes the project (the reconciler's clock).</summary>
+    [JsonPropertyName("nextRefresh")] public DateTimeOffset? NextRefresh { get; set; }
+    /// <summary>The spec's schedule (and time zone) <see cref="NextRefresh"/> was computed for; a change of the spec computes it again.</summary>
+    [JsonPropertyName("observedSchedule")] public string? ObservedSchedule { get; set; }
+    /// <summary>When the last scheduled refresh started.</summary>
+    [JsonPropertyName("lastRefresh")] public DateTimeOffset? LastRefresh { get; set; }
+    /// <summary>The spec.refresh the last scheduled refresh asked for (its image's build decides the outcome).</summary>
+    [JsonPropertyName("lastRefreshRequest")] public int? LastRefreshRequest { get; set; }
+    /// <summary>Running, Succeeded or Failed.</summary>
+    [JsonPropertyName("lastRefreshOutcome")] public string? LastRefreshOutcome { get; set; }
+    [JsonPropertyName("lastRefreshError")] public string? LastRefreshError { get; set; }
+    [JsonPropertyName("lastRefreshErrorCode")] public string? LastRefreshErrorCode { get; set; }
+
+    /// <summary>Computes <see cref="NextRefresh"/> again when the spec's schedule is not the one it was computed for; true if it changed anything.</summary>
+    public bool ObserveSchedule(ProjectResourceSpec spec, string project, DateTimeOffset now)
+    {
+        if (ObservedSchedule == spec.ScheduleKey) return false;
+        ObservedSchedule = spec.ScheduleKey;
+        NextRefresh = spec.RefreshSchedule is null ? null
+            : Rules.RefreshRules.NextAfter(new Model.Project { Name = project, PostgresVersion = spec.PostgresVersion, Source = spec.Source,
+                RefreshSchedule = spec.RefreshSchedule, RefreshTimeZone = spec.RefreshTimeZone }, now);
+        return true;
+    }
 
     /// <summary>Records the build of the next image revision for <paramref name="refresh"/>; a revision is never used twice.</summary>
     public void StartImage(int refresh, DateTimeOffset now)
@@ -97,6 +127,8 @@ public sealed class ImageState
     [JsonPropertyName("created")] public DateTimeOffset Created { get; set; }
     [JsonPropertyName("sourceFormat")] public string? SourceFormat { get; set; }
     [JsonPropertyName("sourceBytes")] public long? SourceBytes { get; set; }
+    /// <summary>The S3 key (or file name) the fetch step read: for a prefix source, the newest object it picked.</summary>
+    [JsonPropertyName("dump")] public string? Dump { get; set; }
     [JsonPropertyName("sizeBytes")] public long? SizeBytes { get; set; }
     [JsonPropertyName("buildSeconds")] public double? BuildSeconds { get; set; }
 }
