@@ -56,6 +56,8 @@ public sealed record Database
     /// </summary>
     public string? Error { get; init; }
     public string? ErrorCode { get; init; }
+    /// <summary>Its last changes (what, who, when, outcome), oldest first, at most <see cref="Rules.HistoryRules.Capacity"/>.</summary>
+    public IReadOnlyList<HistoryEntry> History { get; init; } = [];
 }
 
 /// <summary>Connection details including the password. Its ToString never shows the password.</summary>

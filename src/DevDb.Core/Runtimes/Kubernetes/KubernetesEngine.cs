@@ -15,6 +15,8 @@ public sealed record KubernetesEngineOptions
     public TimeSpan PollInterval { get; init; } = Polling.DefaultInterval;
     /// <summary>The clock of what the engine records (an image build's start); waits use real time, as <see cref="LocalEngineOptions.Clock"/>.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+    /// <summary>Where a removed database's one log line goes (<see cref="RemovalLog"/>); null: nowhere.</summary>
+    public Microsoft.Extensions.Logging.ILogger? Log { get; init; }
 }
 
 /// <summary>
