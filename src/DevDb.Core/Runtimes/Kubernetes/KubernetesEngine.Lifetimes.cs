@@ -18,13 +18,15 @@ public sealed partial class KubernetesEngine
     public async Task<Database> SetDatabaseAsync(SetDatabaseRequest request, CancellationToken cancellationToken = default)
     {
         LifetimeRules.CheckShape(request.Name, request.TimeToLive, request.ExpiresAt, request.NoExpiry);
-        return ToDatabase(await PatchOnFreshReadAsync(async () =>
+        IReadOnlyList<HistoryEntry> changes = [];
+        var patched = await PatchOnFreshReadAsync(async () =>
         {
             var record = await RequireDatabaseAsync(request.Name, cancellationToken);
             var database = ToDatabase(record);
             var project = await _projects.FindAsync(database.Project, cancellationToken);
-            var (expiresAt, isProtected) = LifetimeRules.Apply(request, database, project is null ? null : ToProject(project), _options.MaxTimeToLive,
-                _engineOptions.Clock.GetUtcNow());
+            var now = _engineOptions.Clock.GetUtcNow();
+            var (expiresAt, isProtected) = LifetimeRules.Apply(request, database, project is null ? null : ToProject(project), _options.MaxTimeToLive, now);
+            changes = HistoryRules.OfSet(database, expiresAt, isProtected, now).ToList();
             // A JSON merge patch: null removes spec.expiresAt. The resourceVersion makes a concurrent change fail (and this try again) rather than be lost.
             var patch = new JsonObject
             {
@@ -36,14 +38,19 @@ public sealed partial class KubernetesEngine
                 },
             };
             return await _databases.PatchAsync(request.Name, patch, cancellationToken);
-        }));
+        });
+        foreach (var change in changes) patched = await RecordDatabaseAsync(request.Name, change, cancellationToken) ?? patched;
+        return ToDatabase(patched);
     }
 
-    public async Task<Project> SetProjectAsync(SetProjectRequest request, CancellationToken cancellationToken = default) =>
-        ToProject(await PatchOnFreshReadAsync(async () =>
+    public async Task<Project> SetProjectAsync(SetProjectRequest request, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<HistoryEntry> changes = [];
+        var patched = await PatchOnFreshReadAsync(async () =>
         {
             var record = await RequireProjectAsync(request.Name, cancellationToken);
             var project = DevDbEngine.LifetimeSettings(ToProject(record), request);
+            changes = HistoryRules.OfProjectSet(ToProject(record), project, _engineOptions.Clock.GetUtcNow()).ToList();
             LifetimeRules.CheckProjectSettings(project.Name, project.DefaultTimeToLive, project.MaxTimeToLive, _options.MaxTimeToLive);
             var patch = new JsonObject
             {
@@ -56,7 +63,10 @@ public sealed partial class KubernetesEngine
                 },
             };
             return await _projects.PatchAsync(request.Name, patch, cancellationToken);
-        }));
+        });
+        foreach (var change in changes) patched = await RecordProjectAsync(request.Name, change, cancellationToken) ?? patched;
+        return ToProject(patched);
+    }
 
     /// <summary>
     /// Reads, decides and patches with the read's resourceVersion; when the record changed in between

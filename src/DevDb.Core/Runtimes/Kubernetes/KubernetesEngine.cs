@@ -126,6 +126,7 @@ public sealed partial class KubernetesEngine : IDevDbService
             SizeBytes = i.SizeBytes ?? 0,
             BuildDuration = TimeSpan.FromSeconds(i.BuildSeconds ?? 0),
         }).ToList(),
+        History = HistoryItem.ToEntries(record.Status?.History),
     };
 
     internal static Database ToDatabase(DatabaseResource record) => new()
@@ -144,6 +145,7 @@ public sealed partial class KubernetesEngine : IDevDbService
         Created = record.Metadata.CreationTimestamp is { } created ? new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)) : default,
         Error = record.Status?.Error,
         ErrorCode = record.Status?.ErrorCode,
+        History = HistoryItem.ToEntries(record.Status?.History),
     };
 
     private static ProjectStatus StatusOf(ProjectPhase? phase) => phase switch
