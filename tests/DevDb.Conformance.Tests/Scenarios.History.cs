@@ -29,7 +29,7 @@ public abstract partial class Scenarios<TConfiguration>
     }
 
     [Fact]
-    public async Task Each_change_of_a_database_leaves_an_entry_with_its_action_outcome_user_and_request()
+    public async Task History_each_change_of_a_database_leaves_an_entry_with_its_action_outcome_user_and_request()
     {
         using var _ = AsAda();
         var created = await Client.NewDatabaseAsync(Request("hist-alpha"));
@@ -73,7 +73,7 @@ public abstract partial class Scenarios<TConfiguration>
     }
 
     [Fact]
-    public async Task Work_begun_in_the_background_is_recorded_as_the_user_who_asked_for_it()
+    public async Task History_work_begun_in_the_background_is_recorded_as_the_user_who_asked_for_it()
     {
         Database begun;
         using (AsAda()) begun = await Client.BeginStopDatabaseAsync((await Client.NewDatabaseAsync(Request("hist-bravo"))).Name);
@@ -89,7 +89,7 @@ public abstract partial class Scenarios<TConfiguration>
     }
 
     [Fact]
-    public async Task An_expired_database_leaves_an_entry_by_devdb_in_its_projects_history()
+    public async Task History_an_expired_database_leaves_an_entry_by_devdb_in_its_projects_history()
     {
         using (AsAda()) await Client.NewDatabaseAsync(Leased("hist-charlie", TimeSpan.FromMinutes(10)));
         await Configuration.AdvanceClockAsync(TimeSpan.FromMinutes(11));
@@ -101,7 +101,7 @@ public abstract partial class Scenarios<TConfiguration>
     }
 
     [Fact]
-    public async Task Sixty_changes_keep_the_newest_fifty_in_order()
+    public async Task History_sixty_changes_keep_the_newest_fifty_in_order()
     {
         using var _ = AsAda();
         await Client.NewDatabaseAsync(Request("hist-delta"));
@@ -118,7 +118,7 @@ public abstract partial class Scenarios<TConfiguration>
     }
 
     [Fact]
-    public async Task Two_changes_at_once_both_appear()
+    public async Task History_two_changes_at_once_both_appear()
     {
         using var _ = AsAda();
         await Client.NewDatabaseAsync(Request("hist-echo"));
@@ -142,7 +142,7 @@ public abstract partial class Scenarios<TConfiguration>
     }
 
     [Fact]
-    public async Task A_projects_lifetime_settings_and_protection_are_in_its_history()
+    public async Task History_a_projects_lifetime_settings_and_protection_are_in_its_history()
     {
         using var _ = AsAda();
         try
