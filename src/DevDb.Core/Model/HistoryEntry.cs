@@ -56,3 +56,34 @@ public sealed record HistoryEntry
     public override string ToString() =>
         $"{At:u} {Action}{(Database is null ? "" : $" {Database}")} by {User}: {Outcome}{(ErrorCode is null ? "" : $" ({ErrorCode})")}";
 }
+
+/// <summary>
+/// A record's history as <see cref="Database"/> and <see cref="Project"/> hold it: read-only and equal
+/// by its entries, so two records with the same changes are equal (records compare lists by reference).
+/// </summary>
+public sealed class HistoryList : IReadOnlyList<HistoryEntry>, IEquatable<HistoryList>
+{
+    private readonly HistoryEntry[] _entries;
+
+    private HistoryList(HistoryEntry[] entries) => _entries = entries;
+
+    public static HistoryList Empty { get; } = new([]);
+
+    public static HistoryList Of(IEnumerable<HistoryEntry>? entries) =>
+        entries switch
+        {
+            null => Empty,
+            HistoryList list => list,
+            _ => entries.ToArray() is { Length: > 0 } array ? new HistoryList(array) : Empty,
+        };
+
+    public HistoryEntry this[int index] => _entries[index];
+    public int Count => _entries.Length;
+    public IEnumerator<HistoryEntry> GetEnumerator() => ((IEnumerable<HistoryEntry>)_entries).GetEnumerator();
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public bool Equals(HistoryList? other) => other is not null && _entries.AsSpan().SequenceEqual(other._entries);
+    public override bool Equals(object? obj) => obj is HistoryList other && Equals(other);
+    public override int GetHashCode() => _entries.Length == 0 ? 0 : HashCode.Combine(_entries.Length, _entries[^1]);
+    public override string ToString() => $"{Count} entries";
+}

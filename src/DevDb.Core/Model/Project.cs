@@ -51,7 +51,8 @@ public sealed record Project
     /// (created, updated, refreshed, lifetime settings) and the removal or expiry of its databases,
     /// whose records are gone with them.
     /// </summary>
-    public IReadOnlyList<HistoryEntry> History { get; init; } = [];
+    public IReadOnlyList<HistoryEntry> History { get => _history; init => _history = HistoryList.Of(value); }
+    private readonly HistoryList _history = HistoryList.Empty;
 
     /// <summary>The newest ready image: what new databases and resets are cloned from.</summary>
     [JsonIgnore]
