@@ -46,13 +46,18 @@ public static class DevDbApi
             var options = sp.GetRequiredService<IOptions<DevDbApiOptions>>().Value;
             return options.Runtime == DevDbRuntime.Kubernetes
                 ? new KubernetesEngine(sp.GetRequiredService<IKubernetes>(), options.Kubernetes,
-                    new KubernetesEngineOptions { ProbeSources = true, Clock = sp.GetRequiredService<TimeProvider>() })
+                    new KubernetesEngineOptions
+                    {
+                        ProbeSources = true, Clock = sp.GetRequiredService<TimeProvider>(),
+                        Log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("DevDb.Removals"),
+                    })
                 : DevDbEngine.OpenLocal(new LocalEngineOptions
                 {
                     Home = options.ResolvedHome, Network = options.Network, AllowSuperuserLogins = options.AllowSuperuserLogins,
                     MaxTimeToLive = options.MaxTimeToLive, IdleTimeout = options.IdleTimeout, Quotas = options.Quotas,
                     Clock = sp.GetRequiredService<TimeProvider>(), Counters = sp.GetRequiredService<EngineCounters>(),
                     ImagesToKeep = Core.Rules.ProjectRules.CheckImagesToKeep(options.ImagesToKeep, "DevDb:ImagesToKeep"),
+                    Log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("DevDb.Removals"),
                 });
         });
         // kubeconfig when run on a workstation, the pod's service account in a cluster; made only in Kubernetes mode.

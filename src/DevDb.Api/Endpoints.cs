@@ -136,9 +136,19 @@ public static partial class Endpoints
     private static async Task<Ok<Project>> GetProject(string name, ClaimsPrincipal user, IDevDbService engine, CancellationToken cancellationToken) =>
         TypedResults.Ok(VisibleTo(user, await engine.GetProjectAsync(name, cancellationToken)));
 
-    /// <summary>Developers see a project without its source's credentials and query string, and without its post-restore SQL (masking rules); admins see all.</summary>
-    private static Project VisibleTo(ClaimsPrincipal user, Project project) =>
-        Caller.From(user).IsAdmin ? project : project with { Source = SourceAddress.Redacted(project.Source), PostRestoreSql = null };
+    /// <summary>
+    /// Developers see a project without its source's credentials and query string, without its post-restore SQL (masking rules),
+    /// and with only the history entries about the project itself or their own databases (not who else had which database); admins see all.
+    /// </summary>
+    private static Project VisibleTo(ClaimsPrincipal user, Project project)
+    {
+        var caller = Caller.From(user);
+        return caller.IsAdmin ? project : project with
+        {
+            Source = SourceAddress.Redacted(project.Source), PostRestoreSql = null,
+            History = project.History.Where(e => e.Database is null || e.Owner == caller.User).ToList(),
+        };
+    }
 
     private static async Task<Results<Ok<Project>, Accepted<Project>>> NewProject(
         NewProjectRequest request, IDevDbService engine, ApiMetrics metrics, CancellationToken cancellationToken)

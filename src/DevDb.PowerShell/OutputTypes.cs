@@ -56,6 +56,8 @@ public sealed class DevDbDatabase
     public string? Error { get; init; }
     /// <summary>The stable id of <see cref="Error"/>, e.g. ProjectNotReady.</summary>
     public string? ErrorCode { get; init; }
+    /// <summary>Its last changes (at most 50), oldest first: what, who, when, how it ended. Not in the default view: Select-Object -ExpandProperty History.</summary>
+    public required DevDbHistory History { get; init; }
 
     /// <summary>
     /// The user name and password as a PSCredential; null for a Failed database, which has none.
@@ -86,6 +88,7 @@ public sealed class DevDbDatabase
             StopReason = database.StopReason?.ToString(),
             Error = database.Error,
             ErrorCode = database.ErrorCode,
+            History = DevDbHistory.From(database.History),
         };
 
     /// <summary>The name.</summary>
@@ -143,6 +146,8 @@ public sealed class DevDbProject
     public string? LastRefreshErrorCode { get; init; }
     /// <summary>Its images, oldest first.</summary>
     public required DevDbImageList Images { get; init; }
+    /// <summary>Its last changes (at most 50), oldest first, including the removal or expiry of its databases. Not in the default view.</summary>
+    public required DevDbHistory History { get; init; }
 
     internal static DevDbProject From(Project project) => new()
     {
@@ -170,6 +175,7 @@ public sealed class DevDbProject
         LastRefreshError = project.LastRefreshError,
         LastRefreshErrorCode = project.LastRefreshErrorCode,
         Images = new DevDbImageList(project.Images.OrderBy(i => i.Revision).Select(DevDbImage.From).ToList()),
+        History = DevDbHistory.From(project.History),
     };
 
     /// <summary>The name.</summary>

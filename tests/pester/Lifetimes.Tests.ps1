@@ -206,3 +206,46 @@ Describe 'Idle stop' {
         { Update-DevDbProject -Name drowsy -IdleTimeout 5s -ErrorAction Stop } | Should -Throw -ErrorId 'LifetimeInvalid,DevDb.Commands.UpdateDevDbProjectCommand'
     }
 }
+
+Describe 'History' {
+    BeforeAll { $me = (Get-DevDbContext | Where-Object IsCurrent).User }
+    AfterAll {
+        Set-DevDbDatabase -Name logged -Protected:$false -ErrorAction SilentlyContinue | Out-Null
+        Remove-DevDbTestItem -Database logged
+    }
+
+    It 'Get-DevDbDatabase | Select-Object -ExpandProperty History lists each change, by whom and how it ended, oldest first' {
+        $null = New-DevDbDatabase -Project life -Name logged
+        $null = Stop-DevDbDatabase -Name logged
+        $null = Start-DevDbDatabase -Name logged
+        $null = Set-DevDbDatabase -Name logged -TimeToLive 1h -Protected
+        { Reset-DevDbDatabase -Name logged -Force -ErrorAction Stop } | Should -Throw -ErrorId 'DatabaseProtected,DevDb.Commands.ResetDevDbDatabaseCommand'
+
+        $history = @(Get-DevDbDatabase logged | Select-Object -ExpandProperty History)
+        $history.Action | Should -Be @('Created', 'Stopped', 'Started', 'Protected', 'LifetimeSet', 'Reset')
+        $history.Outcome | Should -Be @('Succeeded', 'Succeeded', 'Succeeded', 'Succeeded', 'Succeeded', 'Failed')
+        $history[-1].ErrorCode | Should -Be 'DatabaseProtected'
+        $history | ForEach-Object { $_.User | Should -Be $me }
+        $history[0].PSObject.TypeNames[0] | Should -Be 'DevDb.Commands.DevDbHistoryEntry'
+        $history[4].Detail | Should -Match '^expires \d{4}-\d\d-\d\d'
+
+        # Its own table view: one line per change.
+        $table = $history | Format-Table | Out-String -Width 250
+        $table | Should -Match 'Action\s+User\s+Outcome\s+ErrorCode'
+        $table | Should -Match "Reset\s+$([regex]::Escape($me))\s+Failed\s+DatabaseProtected"
+    }
+
+    It 'the default view of a database and of a project leaves the history out' {
+        (Get-DevDbDatabase logged | Format-Table | Out-String -Width 250) | Should -Not -MatchExactly 'LifetimeSet|Succeeded|History'
+        (Get-DevDbProject life | Format-Table | Out-String -Width 250) | Should -Not -MatchExactly 'Succeeded|History'
+    }
+
+    It 'a removed database is gone, and its project''s history says who removed it' {
+        $null = Set-DevDbDatabase -Name logged -Protected:$false
+        Remove-DevDbDatabase -Name logged -Force
+        $entry = Get-DevDbProject life | Select-Object -ExpandProperty History | Where-Object Database -EQ 'logged' | Select-Object -Last 1
+        $entry.Action | Should -Be 'Removed'
+        $entry.User | Should -Be $me
+        $entry.Outcome | Should -Be 'Succeeded'
+    }
+}

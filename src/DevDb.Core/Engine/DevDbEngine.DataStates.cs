@@ -49,13 +49,23 @@ public sealed partial class DevDbEngine
             var spec = SpecOf(record, record.Database.ImageRevision, RequireProject(record.Database.Project).Project);
             var interruption = await _runtime.CheckpointDatabaseAsync(spec, checkpoint, cancellationToken);
             var ready = taking with { Status = CheckpointStatus.Ready, InterruptionSeconds = Math.Round(interruption.TotalSeconds, 3) };
-            await SaveRecordAsync(name, r => r with { Pending = null, Checkpoints = r.Checkpoints.Select(c => c.Name == checkpoint ? ready : c).ToList() });
+            var done = Entry(HistoryAction.Checkpointed, detail: checkpoint);
+            await SaveRecordAsync(name, r => r with
+            {
+                Pending = null, Checkpoints = r.Checkpoints.Select(c => c.Name == checkpoint ? ready : c).ToList(),
+                Database = r.Database with { History = HistoryRules.Append(r.Database.History, done) },
+            });
             return ready;
         }
-        catch
+        catch (Exception e)
         {
             await _runtime.DeleteCheckpointAsync(name, checkpoint, CancellationToken.None);
-            await SaveRecordAsync(name, r => r with { Pending = null, Checkpoints = r.Checkpoints.Where(c => c.Name != checkpoint).ToList() });
+            var failed = Entry(HistoryAction.Checkpointed, e, checkpoint);
+            await SaveRecordAsync(name, r => r with
+            {
+                Pending = null, Checkpoints = r.Checkpoints.Where(c => c.Name != checkpoint).ToList(),
+                Database = r.Database with { History = HistoryRules.Append(r.Database.History, failed) },
+            });
             throw;
         }
     }
@@ -87,7 +97,8 @@ public sealed partial class DevDbEngine
                 });
             }
             await _runtime.DeleteCheckpointAsync(database, checkpoint, cancellationToken);
-            await SaveRecordAsync(database, r => r with { Pending = null });
+            var removed = Entry(HistoryAction.CheckpointRemoved, detail: checkpoint);
+            await SaveRecordAsync(database, r => r with { Pending = null, Database = r.Database with { History = HistoryRules.Append(r.Database.History, removed) } });
         }
         await PruneImagesAsync(RequireDatabase(database).Database.Project);
     }
@@ -112,15 +123,20 @@ public sealed partial class DevDbEngine
         var spec = SpecOf(step.Record, revision, RequireProject(database.Project).Project);
         FaultPoints.Reach("restore-database:recorded");
         await _runtime.RestoreDatabaseAsync(spec, step.Checkpoint?.Name, progress, cancellationToken);
-        return await SaveDatabaseAsync(database with { ImageRevision = revision, Status = DatabaseStatus.Running });
+        return await SaveDatabaseAsync(database with { ImageRevision = revision, Status = DatabaseStatus.Running },
+            step.Checkpoint is { } from ? Entry(HistoryAction.Restored, detail: from.Name) : Entry(HistoryAction.Reset, detail: $"to the data of {database.Parent}"));
     }
 
     /// <summary>A branch reset to the project's image: its origin goes, and it no longer names a parent.</summary>
-    private async Task<Database> NoLongerABranchAsync(Database database)
+    private async Task<Database> NoLongerABranchAsync(Database database, HistoryEntry entry)
     {
         await _runtime.DeleteOriginAsync(database.Name, CancellationToken.None);
         var plain = database with { Parent = null, ParentCheckpoint = null };
-        await SaveRecordAsync(database.Name, r => r with { Database = plain, Pending = null, OriginRevision = null });
+        await SaveRecordAsync(database.Name, r =>
+        {
+            plain = plain with { ExpiresAt = r.Database.ExpiresAt, Protected = r.Database.Protected, History = HistoryRules.Append(r.Database.History, entry) };
+            return r with { Database = plain, Pending = null, OriginRevision = null };
+        });
         return plain;
     }
 
@@ -164,7 +180,8 @@ public sealed partial class DevDbEngine
         {
             // Unrecorded already: only its data is left to delete; the server was never touched.
             await _runtime.DeleteCheckpointAsync(name, interrupted.Checkpoint ?? "", cancellationToken);
-            await SaveRecordAsync(name, r => r with { Pending = null });
+            var finished = Recovered(interrupted, "finished");
+            await SaveRecordAsync(name, r => r with { Pending = null, Database = r.Database with { History = HistoryRules.Append(r.Database.History, finished) } });
             return;
         }
         var revision = await _runtime.RepairDatabaseAsync(name, cancellationToken);
@@ -178,6 +195,6 @@ public sealed partial class DevDbEngine
             Database = record.Database with { ImageRevision = interrupted.Kind == OperationKind.RestoreDatabase ? revision ?? record.Database.ImageRevision : record.Database.ImageRevision },
         };
         await SaveRecordAsync(name, r => record with { Pending = r.Pending });
-        await BringBackAsync(record, interrupted.PreviousStatus is DatabaseStatus.Running or DatabaseStatus.Crashed, cancellationToken);
+        await BringBackAsync(record, interrupted.PreviousStatus is DatabaseStatus.Running or DatabaseStatus.Crashed, interrupted, cancellationToken);
     }
 }

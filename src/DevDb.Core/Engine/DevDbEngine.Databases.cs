@@ -92,6 +92,8 @@ public sealed partial class DevDbEngine
                     Host = _runtime.HostOf(request.Name), Port = port, DatabaseName = project.DatabaseName, Username = spec.Username,
                     Owner = owner, Created = now, ExpiresAt = expiresAt, Protected = request.Protected, IdleTimeout = idleTimeout,
                     Parent = branch.Parent?.Name, ParentCheckpoint = branch.From?.Name,
+                    // A failed create of the same request that this one replaces keeps its history.
+                    History = existing?.Database.History ?? [],
                 };
                 _catalog.Save(new DatabaseRecord(database, PendingOperation.Begin(OperationKind.CreateDatabase, accepted: accepted), uid)
                 {
@@ -126,7 +128,9 @@ public sealed partial class DevDbEngine
                 {
                     if (database.Parent is null) await _runtime.CreateDatabaseAsync(spec, progress, cancellationToken);
                     else await BranchAsync(database, spec, progress, cancellationToken);
-                    return await SaveDatabaseAsync(database with { Status = DatabaseStatus.Running });
+                    return await SaveDatabaseAsync(database with { Status = DatabaseStatus.Running },
+                        Entry(HistoryAction.Created, detail: database.Parent is null ? $"image r{spec.ImageRevision}"
+                            : $"branch of {database.Parent}{(database.ParentCheckpoint is null ? "" : $" at checkpoint {database.ParentCheckpoint}")}"));
                 }
                 catch (DevDbException e) when (e.Code == ErrorCodes.PortInUse && attempt < 5)
                 {
@@ -147,6 +151,9 @@ public sealed partial class DevDbEngine
         catch (Exception e)
         {
             var keep = accepted && (e is not OperationCanceledException || HostIsStopping);
+            var failed = Entry(HistoryAction.Created, e);
+            // Nothing of it is kept: its project's history says it was asked for and failed.
+            if (!keep) await RecordProjectAsync(database.Project, failed with { Database = database.Name, Owner = database.Owner });
             await FinishDatabaseRemovalAsync(database.Name, CancellationToken.None, keep
                 ? database with
                 {
@@ -158,6 +165,7 @@ public sealed partial class DevDbEngine
                         _ => $"Creating database '{database.Name}' failed: {e.Message}",
                     },
                     ErrorCode = (e as DevDbException)?.Code ?? ErrorCodes.DatabaseCreateFailed,
+                    History = HistoryRules.Append(database.History, failed with { ErrorCode = (e as DevDbException)?.Code ?? ErrorCodes.DatabaseCreateFailed }),
                 }
                 : null);
             throw;
@@ -199,7 +207,15 @@ public sealed partial class DevDbEngine
         using (await LockDatabaseAsync(name, cancellationToken))
         {
             var record = RequireDatabase(name);
-            LifetimeRules.CheckRemovable(record.Database);
+            try
+            {
+                LifetimeRules.CheckRemovable(record.Database);
+            }
+            catch (DevDbException refused)
+            {
+                await RecordDatabaseAsync(name, Entry(HistoryAction.Removed, refused));
+                throw;
+            }
             project = record.Database.Project;
             await RepairDatabaseAsync(name, cancellationToken);
             await RemoveDatabaseUnderLockAsync(name, cancellationToken);
@@ -210,18 +226,30 @@ public sealed partial class DevDbEngine
     /// <summary>
     /// Records the removal, then deletes the server, data, secret and record; the caller holds the
     /// database's lock. With <paramref name="onlyIf"/>, only when the record still passes it (under the
-    /// catalog's lock). True when it removed the database.
+    /// catalog's lock). True when it removed the database. Its project's history and the log say so
+    /// (<paramref name="why"/>: Removed or Expired).
     /// </summary>
-    private async Task<bool> RemoveDatabaseUnderLockAsync(string name, CancellationToken cancellationToken, Func<DatabaseRecord, bool>? onlyIf = null)
+    private async Task<bool> RemoveDatabaseUnderLockAsync(string name, CancellationToken cancellationToken, Func<DatabaseRecord, bool>? onlyIf = null,
+        HistoryAction why = HistoryAction.Removed)
     {
+        Database removed;
         using (await _catalog.LockAsync(cancellationToken))
         {
             if (_catalog.FindDatabase(name) is not { } record || onlyIf?.Invoke(record) == false) return false;
             _catalog.Save(record with { Pending = PendingOperation.Begin(OperationKind.RemoveDatabase) });
+            removed = record.Database;
         }
         FaultPoints.Reach("remove-database:recorded");
         await FinishDatabaseRemovalAsync(name, cancellationToken);
+        await RecordRemovalAsync(removed, Entry(why, detail: why == HistoryAction.Expired ? $"expired at {removed.ExpiresAt:u}" : null));
         return true;
+    }
+
+    /// <summary>A database is gone: its project's history names it, and the log has its one line.</summary>
+    private async Task RecordRemovalAsync(Database removed, HistoryEntry removal)
+    {
+        await RecordProjectAsync(removed.Project, removal with { Database = removed.Name, Owner = removed.Owner });
+        RemovalLog.Write(_options.Log, removed, removal);
     }
 
     /// <summary>Deletes a database's server, data and secret; its record too, or, with <paramref name="keepAs"/>, that Failed record instead.</summary>
@@ -240,10 +268,11 @@ public sealed partial class DevDbEngine
     /// <summary>
     /// Records the database as it is now, with no step pending; what only the record knows (its server's
     /// user, its checkpoints, a branch's origin) stays, and so does its lifetime, which Set-DevDbDatabase may
-    /// change while a step runs. A database that runs now counts as used now (its idle time starts again);
-    /// a stopped one says why (Requested unless given), a running one has no stop reason.
+    /// change while a step runs, and its history, to which <paramref name="entry"/> (the step's outcome) is added.
+    /// A database that runs now counts as used now (its idle time starts again); a stopped one says why
+    /// (Requested unless given), a running one has no stop reason.
     /// </summary>
-    private async Task<Database> SaveDatabaseAsync(Database database)
+    private async Task<Database> SaveDatabaseAsync(Database database, HistoryEntry? entry = null)
     {
         using (await _catalog.LockAsync(CancellationToken.None))
         {
@@ -252,8 +281,9 @@ public sealed partial class DevDbEngine
                 database = database with
                 {
                     ExpiresAt = current.Database.ExpiresAt, Protected = current.Database.Protected, IdleTimeout = current.Database.IdleTimeout,
-                    LastActiveAt = Latest(current.Database.LastActiveAt, database.LastActiveAt),
+                    LastActiveAt = Latest(current.Database.LastActiveAt, database.LastActiveAt), History = current.Database.History,
                 };
+            if (entry is not null) database = database with { History = HistoryRules.Append(database.History, entry) };
             var running = database.Status == DatabaseStatus.Running;
             database = database with
             {

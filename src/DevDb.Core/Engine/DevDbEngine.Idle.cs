@@ -20,12 +20,20 @@ public sealed partial class DevDbEngine
     /// </summary>
     public async Task<IReadOnlyList<string>> StopIdleDatabasesAsync(CancellationToken cancellationToken = default)
     {
+        using var _ = Actor.Use(Actor.DevDb);
         var stopped = new List<string>();
-        foreach (var record in _catalog.Databases())
+        var watched = _catalog.Databases().Where(r => r.Pending is null && IdleRules.IsWatched(Observed(r))).ToList();
+        // Sampled several at a time: each sample is a session and a query, and the pass's cost grows with the databases watched.
+        var samples = new System.Collections.Concurrent.ConcurrentDictionary<string, ClientSample>();
+        await Parallel.ForEachAsync(watched, new ParallelOptions { MaxDegreeOfParallelism = IdleSamplesAtOnce, CancellationToken = cancellationToken },
+            async (record, token) =>
+            {
+                if (await SampleAsync(record, token) is { } sample) samples[record.Database.Name] = sample;
+            });
+        foreach (var record in watched)
         {
             var seen = Observed(record);
-            if (record.Pending is not null || !IdleRules.IsWatched(seen)) continue;
-            if (await SampleAsync(record, cancellationToken) is not { } sample) continue;
+            if (!samples.TryGetValue(seen.Name, out var sample)) continue;
             if (await RecordSampleAsync(seen.Name, sample) is not { } current || !IdleRules.IsIdle(Observed(current), _options.Clock.GetUtcNow())) continue;
             if (!await StopIfIdleAsync(seen.Name, cancellationToken)) continue;
             stopped.Add(seen.Name);
@@ -33,6 +41,9 @@ public sealed partial class DevDbEngine
         }
         return stopped;
     }
+
+    /// <summary>How many servers the idle pass samples at once.</summary>
+    private const int IdleSamplesAtOnce = 8;
 
     private async Task<ClientSample?> SampleAsync(DatabaseRecord record, CancellationToken cancellationToken)
     {

@@ -30,6 +30,8 @@ public sealed partial class DevDbEngine
     /// </summary>
     public async Task<IReadOnlyList<string>> ExpireDatabasesAsync(CancellationToken cancellationToken = default)
     {
+        // DevDb's own pass, whoever's command runs it: its entries name devdb.
+        using var _ = Actor.Use(Actor.DevDb);
         var removed = new List<string>();
         foreach (var record in _catalog.Databases())
         {
@@ -49,7 +51,7 @@ public sealed partial class DevDbEngine
                 await RepairDatabaseAsync(name, cancellationToken);
                 // Looked at again under its lock: it may have been extended, protected or removed meanwhile.
                 if (await RemoveDatabaseUnderLockAsync(name, cancellationToken,
-                        onlyIf: current => LifetimeRules.IsExpired(Observed(current), _options.Clock.GetUtcNow())))
+                        onlyIf: current => LifetimeRules.IsExpired(Observed(current), _options.Clock.GetUtcNow()), why: HistoryAction.Expired))
                 {
                     removed.Add(name);
                     _options.Counters.CountExpired();
@@ -70,14 +72,16 @@ public sealed partial class DevDbEngine
         {
             var record = RequireDatabase(request.Name);
             var project = _catalog.FindProject(record.Database.Project)?.Project;
-            var (expiresAt, isProtected) = LifetimeRules.Apply(request, record.Database, project, _options.MaxTimeToLive, _options.Clock.GetUtcNow());
+            var now = _options.Clock.GetUtcNow();
+            var (expiresAt, isProtected) = LifetimeRules.Apply(request, record.Database, project, _options.MaxTimeToLive, now);
             var (idleTimeout, restart) = IdleRules.Apply(request, record.Database);
+            var history = HistoryRules.OfSet(record.Database, expiresAt, isProtected, now).Aggregate(record.Database.History, HistoryRules.Append);
             var changed = record with
             {
                 Database = record.Database with
                 {
-                    ExpiresAt = expiresAt, Protected = isProtected, IdleTimeout = idleTimeout,
-                    LastActiveAt = restart ? _options.Clock.GetUtcNow() : record.Database.LastActiveAt,
+                    ExpiresAt = expiresAt, Protected = isProtected, IdleTimeout = idleTimeout, History = history,
+                    LastActiveAt = restart ? now : record.Database.LastActiveAt,
                 },
             };
             _catalog.Save(changed);
@@ -93,6 +97,7 @@ public sealed partial class DevDbEngine
             var record = RequireProject(request.Name);
             var project = LifetimeSettings(record.Project, request, _options.Clock.GetUtcNow());
             LifetimeRules.CheckProjectSettings(project.Name, project.DefaultTimeToLive, project.MaxTimeToLive, _options.MaxTimeToLive);
+            project = project with { History = HistoryRules.OfProjectSet(record.Project, project, _options.Clock.GetUtcNow()).Aggregate(project.History, HistoryRules.Append) };
             _catalog.Save(record with { Project = project });
             return Observed(record with { Project = project });
         }

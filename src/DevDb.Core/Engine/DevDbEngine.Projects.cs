@@ -81,6 +81,8 @@ public sealed partial class DevDbEngine
                     DefaultTimeToLive = request.DefaultTimeToLive, MaxTimeToLive = request.MaxTimeToLive, Protected = request.Protected,
                     IdleTimeout = request.IdleTimeout,
                     Created = _options.Clock.GetUtcNow(), Images = [NewImage(request.Name, 1)],
+                    // A project whose builds all failed, rebuilt: its history goes on.
+                    History = existing?.Project.History ?? [],
                 });
                 _catalog.Save(new ProjectRecord(project, PendingOperation.Begin(OperationKind.BuildImage, 1, accepted)));
                 FaultPoints.Reach("new-project:recorded");
@@ -238,7 +240,8 @@ public sealed partial class DevDbEngine
         {
             var built = await _runtime.BuildImageAsync(project, revision, build.Source, progress, cancellationToken);
             FaultPoints.Reach(isNewProject ? "new-project:published" : "update-project:published");
-            return await SaveImageAsync(project.Name, revision, p => ProjectRules.Settled(p, error: null, errorCode: null),
+            var done = Entry(isNewProject ? HistoryAction.Created : HistoryAction.Refreshed, detail: $"image r{revision}");
+            return await SaveImageAsync(project.Name, revision, p => ProjectRules.Settled(p, error: null, errorCode: null) with { History = HistoryRules.Append(p.History, done) },
                 image => image with
                 {
                     Status = ImageStatus.Ready, SourceFormat = built.SourceFormat.ToString(), SourceBytes = built.SourceBytes, Dump = build.Source.Dump,
@@ -255,7 +258,8 @@ public sealed partial class DevDbEngine
             }
             else
             {
-                await SaveImageAsync(project.Name, revision, p => ProjectRules.Settled(p, p.Error, p.ErrorCode), image: null);
+                var stopped = Entry(HistoryAction.Refreshed, new OperationCanceledException(), $"image r{revision}: stopped by its caller");
+                await SaveImageAsync(project.Name, revision, p => ProjectRules.Settled(p, p.Error, p.ErrorCode) with { History = HistoryRules.Append(p.History, stopped) }, image: null);
             }
             throw;
         }
@@ -267,7 +271,8 @@ public sealed partial class DevDbEngine
                     ? $"Building image r{revision} of project '{project.Name}' was stopped: the DevDb server shut down before it finished."
                     : $"Building image r{revision} of project '{project.Name}' failed: {e.Message}",
                 $"Fix the cause, then run Update-DevDbProject -Name {project.Name} to try again.", project.Name, e);
-            await SaveImageAsync(project.Name, revision, p => ProjectRules.Settled(p, error.Message, error.Code), image: null);
+            var failed = Entry(isNewProject ? HistoryAction.Created : HistoryAction.Refreshed, error, $"image r{revision}");
+            await SaveImageAsync(project.Name, revision, p => ProjectRules.Settled(p, error.Message, error.Code) with { History = HistoryRules.Append(p.History, failed) }, image: null);
             if (error == e) throw;
             throw error;
         }

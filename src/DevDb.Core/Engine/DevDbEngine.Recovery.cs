@@ -52,6 +52,11 @@ public sealed partial class DevDbEngine
         using (held) await repair();
     }
 
+    /// <summary>What recovery did, in the history: by devdb, naming the step and the process that died.</summary>
+    private HistoryEntry Recovered(PendingOperation interrupted, string how) =>
+        HistoryRules.Entry(HistoryAction.Recovered, _options.Clock.GetUtcNow(),
+            detail: $"{how}: {interrupted.Describe()} was interrupted when its process stopped", actor: Actor.DevDb);
+
     /// <summary>Repairs a project's interrupted step; the caller holds the project's lock.</summary>
     private async Task RepairProjectAsync(string name, CancellationToken cancellationToken)
     {
@@ -77,7 +82,12 @@ public sealed partial class DevDbEngine
                 _catalog.DeleteProject(name);
             return;
         }
-        await SaveImageAsync(name, revision, p => ProjectRules.Settled(p, InterruptedBuild(name, interrupted), ErrorCodes.RestoreFailed), image: null);
+        var failed = HistoryRules.Failed(revision == 1 ? HistoryAction.Created : HistoryAction.Refreshed, _options.Clock.GetUtcNow(), ErrorCodes.OperationInterrupted,
+            $"image r{revision}: rolled back, {interrupted.Describe()} was interrupted when its process stopped", Actor.DevDb);
+        await SaveImageAsync(name, revision, p => ProjectRules.Settled(p, InterruptedBuild(name, interrupted), ErrorCodes.RestoreFailed) with
+        {
+            History = HistoryRules.Append(p.History, failed),
+        }, image: null);
     }
 
     /// <summary>Repairs a database's interrupted step; the caller holds the database's lock.</summary>
@@ -103,41 +113,47 @@ public sealed partial class DevDbEngine
                 await FinishDatabaseRemovalAsync(name, cancellationToken, record.Database with
                 {
                     Status = DatabaseStatus.Failed, ErrorCode = ErrorCodes.DatabaseCreateFailed, Error = Interrupted(name, interrupted),
+                    History = HistoryRules.Append(record.Database.History, HistoryRules.Failed(HistoryAction.Created, _options.Clock.GetUtcNow(),
+                        ErrorCodes.DatabaseCreateFailed, $"rolled back: {interrupted.Describe()} was interrupted when its process stopped", Actor.DevDb)),
                 });
                 break;
             case OperationKind.CreateDatabase or OperationKind.RemoveDatabase:
                 await FinishDatabaseRemovalAsync(name, cancellationToken);
+                await RecordRemovalAsync(record.Database, Recovered(interrupted, interrupted.Kind == OperationKind.CreateDatabase ? "rolled back" : "finished") with
+                {
+                    Action = HistoryAction.Removed,
+                });
                 break;
             case OperationKind.ResetDatabase or OperationKind.StartDatabase:
                 // Whichever data was complete stays (the old, or the reset's new clone): the record names its image.
                 var revision = await _runtime.RepairDatabaseAsync(name, cancellationToken);
                 record = record with { Database = record.Database with { ImageRevision = revision ?? record.Database.ImageRevision } };
-                await BringBackAsync(record, interrupted.PreviousStatus == DatabaseStatus.Running || interrupted.Kind == OperationKind.StartDatabase, cancellationToken);
+                await BringBackAsync(record, interrupted.PreviousStatus == DatabaseStatus.Running || interrupted.Kind == OperationKind.StartDatabase, interrupted, cancellationToken);
                 break;
             case OperationKind.CheckpointDatabase or OperationKind.RestoreDatabase or OperationKind.RemoveCheckpoint:
                 await RepairDataStateAsync(record, interrupted, cancellationToken);
                 break;
             case OperationKind.StopDatabase:
                 await _runtime.StopDatabaseAsync(name, cancellationToken);
-                await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Stopped });
+                await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Stopped }, Recovered(interrupted, "finished, stopped"));
                 break;
         }
-        if (interrupted.Kind == OperationKind.CreateDatabase && record.Database.Parent is { } parent) await RestartParentAsync(parent, cancellationToken);
+        if (interrupted.Kind == OperationKind.CreateDatabase && record.Database.Parent is { } parent) await RestartParentAsync(parent, interrupted, cancellationToken);
     }
 
     /// <summary>
     /// A branch of a running database stops its parent for the copy; a branch that died then left the
     /// parent's server down (it would show Crashed): start it again, unless someone is working on it.
     /// </summary>
-    private Task RestartParentAsync(string parent, CancellationToken cancellationToken) =>
+    private Task RestartParentAsync(string parent, PendingOperation interrupted, CancellationToken cancellationToken) =>
         WhenFreeAsync(ItemKind.Database, parent, async () =>
         {
             if (_catalog.FindDatabase(parent) is { Pending: null } record && Observed(record).Status == DatabaseStatus.Crashed)
-                await BringBackAsync(record, run: true, cancellationToken);
+                await BringBackAsync(record, run: true, interrupted, cancellationToken);
         });
 
     /// <summary>After a reset or start that died: runs the database again (with its own credentials) when it was meant to run, else leaves it stopped.</summary>
-    private async Task BringBackAsync(DatabaseRecord record, bool run, CancellationToken cancellationToken)
+    private async Task BringBackAsync(DatabaseRecord record, bool run, PendingOperation interrupted, CancellationToken cancellationToken)
     {
         var name = record.Database.Name;
         if (run && _catalog.FindProject(record.Database.Project) is { } project)
@@ -145,17 +161,18 @@ public sealed partial class DevDbEngine
             try
             {
                 await _runtime.StartDatabaseAsync(SpecOf(record, record.Database.ImageRevision, project.Project), cancellationToken);
-                await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Running });
+                await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Running }, Recovered(interrupted, "repaired, running"));
                 return;
             }
             catch (DevDbException e)
             {
                 await _runtime.StopDatabaseAsync(name, CancellationToken.None);
-                await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Crashed, Error = e.Message });
+                await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Crashed, Error = e.Message },
+                    Recovered(interrupted, "repaired, but its server did not start") with { Outcome = HistoryOutcome.Failed, ErrorCode = e.Code });
                 return;
             }
         }
         await _runtime.StopDatabaseAsync(name, cancellationToken);
-        await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Stopped });
+        await SaveDatabaseAsync(record.Database with { Status = DatabaseStatus.Stopped }, Recovered(interrupted, "repaired, stopped"));
     }
 }

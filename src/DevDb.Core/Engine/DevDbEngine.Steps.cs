@@ -107,7 +107,18 @@ public sealed partial class DevDbEngine
                 DatabaseRules.CheckUsable(observed);
                 if (kind == OperationKind.StartDatabase) QuotaRules.CheckStart(Actor.Current, observed, _catalog.Databases().Select(Observed).ToList(), _quotas);
                 // A protected database keeps its data: neither a reset nor a restore throws it away.
-                if (kind is OperationKind.ResetDatabase or OperationKind.RestoreDatabase) LifetimeRules.CheckResettable(observed);
+                if (kind is OperationKind.ResetDatabase or OperationKind.RestoreDatabase)
+                {
+                    try
+                    {
+                        LifetimeRules.CheckResettable(observed);
+                    }
+                    catch (DevDbException refused)
+                    {
+                        _catalog.Save(record with { Database = record.Database with { History = HistoryRules.Append(record.Database.History, Entry(ActionOf(kind), refused)) } });
+                        throw;
+                    }
+                }
                 var restored = kind == OperationKind.RestoreDatabase ? CheckpointRules.Find(name, checkpoint, record.Checkpoints) : null;
                 var busy = record with
                 {
@@ -153,18 +164,22 @@ public sealed partial class DevDbEngine
                     var spec = SpecOf(step.Record, ProjectRules.ImageToClone(project).Revision, project);
                     FaultPoints.Reach("reset-database:recorded");
                     await _runtime.ResetDatabaseAsync(spec, progress, cancellationToken);
-                    if (step.Record.OriginRevision is not null) return await NoLongerABranchAsync(database with { ImageRevision = spec.ImageRevision, Status = DatabaseStatus.Running });
-                    return await SaveDatabaseAsync(database with { ImageRevision = spec.ImageRevision, Status = DatabaseStatus.Running });
+                    if (step.Record.OriginRevision is not null)
+                        return await NoLongerABranchAsync(database with { ImageRevision = spec.ImageRevision, Status = DatabaseStatus.Running },
+                            Entry(HistoryAction.Reset, detail: $"image r{spec.ImageRevision}; no longer a branch"));
+                    return await SaveDatabaseAsync(database with { ImageRevision = spec.ImageRevision, Status = DatabaseStatus.Running },
+                        Entry(HistoryAction.Reset, detail: $"image r{spec.ImageRevision}"));
                 case OperationKind.StopDatabase:
                     FaultPoints.Reach("stop-database:recorded");
                     await _runtime.StopDatabaseAsync(name, cancellationToken);
                     FaultPoints.Reach("stop-database:stopped");
-                    return await SaveDatabaseAsync(database with { Status = DatabaseStatus.Stopped, StopReason = step.StopReason });
+                    return await SaveDatabaseAsync(database with { Status = DatabaseStatus.Stopped, StopReason = step.StopReason },
+                        Entry(HistoryAction.Stopped, detail: step.StopReason == StopReason.Idle ? "idle: no client for its idle timeout" : null));
                 default:
                     FaultPoints.Reach("start-database:recorded");
                     await _runtime.StartDatabaseAsync(SpecOf(step.Record, database.ImageRevision, RequireProject(database.Project).Project), cancellationToken);
                     FaultPoints.Reach("start-database:started");
-                    return await SaveDatabaseAsync(database with { Status = DatabaseStatus.Running });
+                    return await SaveDatabaseAsync(database with { Status = DatabaseStatus.Running }, Entry(HistoryAction.Started));
             }
         }
         catch (Exception e)
@@ -174,7 +189,7 @@ public sealed partial class DevDbEngine
                 ? DevDbErrors.OperationInterrupted(name, Doing(step.Kind), "the DevDb server shut down before it finished")
                 : DevDbErrors.ServerError($"{Doing(step.Kind)} database '{name}' failed unexpectedly: {e.Message}", "Try again; if it fails again, report it with the server's log.", name, e));
             var status = _runtime.IsRunning(name) ? DatabaseStatus.Running : StoppedOr(step.Previous);
-            await SaveDatabaseAsync(database with { Status = status, Error = error?.Message, ErrorCode = error?.Code });
+            await SaveDatabaseAsync(database with { Status = status, Error = error?.Message, ErrorCode = error?.Code }, Entry(ActionOf(step.Kind), error ?? e));
             throw;
         }
     }

@@ -50,6 +50,8 @@ public sealed record LocalEngineOptions
                 $"Set {variable} to how many of each project's newest images to keep, e.g. 3 (the default).");
         return ProjectRules.CheckImagesToKeep(keep, variable);
     }
+    /// <summary>Where a removed database's one log line goes (<see cref="RemovalLog"/>); null: nowhere (a PowerShell session).</summary>
+    public Microsoft.Extensions.Logging.ILogger? Log { get; init; }
 }
 
 /// <summary>
@@ -185,6 +187,39 @@ public sealed partial class DevDbEngine : IDevDbService
 
     private DatabaseRecord RequireDatabase(string name) =>
         _catalog.FindDatabase(Names.IsValid(name) ? name : "") is { } record ? record : throw DevDbErrors.DatabaseNotFound(name);
+
+    /// <summary>A history entry by the current actor at the engine's clock.</summary>
+    private HistoryEntry Entry(HistoryAction action, Exception? failure = null, string? detail = null) =>
+        HistoryRules.Entry(action, _options.Clock.GetUtcNow(), failure, detail);
+
+    /// <summary>Appends to a database's history (nothing when it is gone); the caller must not hold the catalog lock.</summary>
+    private async Task RecordDatabaseAsync(string name, HistoryEntry entry)
+    {
+        using (await _catalog.LockAsync(CancellationToken.None))
+            if (_catalog.FindDatabase(name) is { } record)
+                _catalog.Save(record with { Database = record.Database with { History = HistoryRules.Append(record.Database.History, entry) } });
+    }
+
+    /// <summary>Appends to a project's history (nothing when it is gone); the caller must not hold the catalog lock.</summary>
+    private async Task RecordProjectAsync(string name, HistoryEntry entry)
+    {
+        using (await _catalog.LockAsync(CancellationToken.None))
+            if (_catalog.FindProject(name) is { } record)
+                _catalog.Save(record with { Project = record.Project with { History = HistoryRules.Append(record.Project.History, entry) } });
+    }
+
+    private static HistoryAction ActionOf(OperationKind kind) => kind switch
+    {
+        OperationKind.ResetDatabase => HistoryAction.Reset,
+        OperationKind.StopDatabase => HistoryAction.Stopped,
+        OperationKind.StartDatabase => HistoryAction.Started,
+        OperationKind.RestoreDatabase => HistoryAction.Restored,
+        OperationKind.CheckpointDatabase => HistoryAction.Checkpointed,
+        OperationKind.RemoveCheckpoint => HistoryAction.CheckpointRemoved,
+        OperationKind.CreateDatabase => HistoryAction.Created,
+        OperationKind.RemoveDatabase or OperationKind.RemoveProject => HistoryAction.Removed,
+        _ => HistoryAction.Refreshed,
+    };
 
     private static DevDbException Busy(string kind, string name, PendingOperation pending) =>
         DevDbErrors.StateLocked($"{kind} '{name}' is busy: another session is {pending.Describe()}.", name);

@@ -72,6 +72,13 @@ public sealed record Project
     public string? ErrorCode { get; init; }
     public DateTimeOffset Created { get; init; }
     public IReadOnlyList<Image> Images { get; init; } = [];
+    /// <summary>
+    /// Its last changes, oldest first, at most <see cref="Rules.HistoryRules.Capacity"/>: its own
+    /// (created, updated, refreshed, lifetime settings) and the removal or expiry of its databases,
+    /// whose records are gone with them.
+    /// </summary>
+    public IReadOnlyList<HistoryEntry> History { get => _history; init => _history = HistoryList.Of(value); }
+    private readonly HistoryList _history = HistoryList.Empty;
 
     /// <summary>The newest ready image: what new databases and resets are cloned from.</summary>
     [JsonIgnore]

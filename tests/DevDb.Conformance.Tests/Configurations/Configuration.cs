@@ -169,4 +169,11 @@ public sealed record IntendedDifferences
     /// (NextRefresh) but nothing refreshes.
     /// </summary>
     public bool ScheduledRefreshRuns { get; init; } = true;
+    /// When a database's history gets the entry of a create, reset, stop or start. The embedded engine does the
+    /// work and records the outcome (succeeded, or failed with its code) when it ends; the Kubernetes engine only
+    /// records the request (the reconciler does the work later), so its entry is written when the request is
+    /// accepted, and a failure the reconciler finds afterwards is a second, failed entry by devdb. Refusals
+    /// (e.g. DatabaseProtected) are failed entries by the caller in both.
+    /// </summary>
+    public bool HistoryAtRequest { get; init; }
 }

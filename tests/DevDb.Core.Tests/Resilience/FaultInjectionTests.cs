@@ -122,25 +122,35 @@ public sealed class FaultInjectionTests(DumpFixture dumps, ITestOutputHelper out
                 return "completed";
             case "new-database":
                 Assert.True(databases.Count == 0 || databases["dave"].Status == DatabaseStatus.Running, "rolled back or complete");
+                // Rolled back: the project's history says devdb did it; completed: the database's says who created it.
+                if (databases.Count == 0) Recovered(Assert.Single(projects).History.Last(e => e.Database == "dave"), HistoryAction.Removed);
+                else Assert.Equal((HistoryAction.Created, Actor.Local.User), (databases["dave"].History[^1].Action, databases["dave"].History[^1].User));
                 return databases.Count == 0 ? "rolled back" : "completed";
             case "accept-database":
                 var clone = databases["dave"];
                 Assert.True(clone.Status == DatabaseStatus.Running || clone is { Status: DatabaseStatus.Failed, ErrorCode: ErrorCodes.DatabaseCreateFailed },
                     $"accepted work ends Running or Failed with why, not {clone.Status}");
+                if (clone.Status == DatabaseStatus.Failed)
+                    Assert.Equal((HistoryAction.Created, "devdb", HistoryOutcome.Failed, ErrorCodes.DatabaseCreateFailed),
+                        (clone.History[^1].Action, clone.History[^1].User, clone.History[^1].Outcome, clone.History[^1].ErrorCode));
                 return clone.Status == DatabaseStatus.Running ? "completed" : "failed with why";
             case "reset-database":
                 Assert.Equal(DatabaseStatus.Running, databases["dave"].Status);
+                Recovered(databases["dave"].History[^1], HistoryAction.Recovered);
                 var rows = await Clients.ScalarAsync<long>(dave!, "SELECT count(*) FROM pg_tables WHERE tablename = 'notes'");
                 return rows == 1 ? "rolled back (old data, running)" : "completed (new data, running)";
             case "stop-database":
                 Assert.Equal(DatabaseStatus.Stopped, databases["dave"].Status);
+                Recovered(databases["dave"].History[^1], HistoryAction.Recovered);
                 return "completed";
             case "start-database":
                 Assert.Equal(DatabaseStatus.Running, databases["dave"].Status);
+                Recovered(databases["dave"].History[^1], HistoryAction.Recovered);
                 Assert.Equal("kept", await Clients.ScalarAsync<string>(dave!, "SELECT body FROM notes"));
                 return "completed";
             case "remove-database":
                 Assert.Empty(databases);
+                Recovered(Assert.Single(projects).History.Last(e => e.Database == "dave"), HistoryAction.Removed);
                 return "completed";
             case "checkpoint-database":
                 // The database runs on with its data; the checkpoint is whole and Ready, or not there at all.
@@ -165,6 +175,13 @@ public sealed class FaultInjectionTests(DumpFixture dumps, ITestOutputHelper out
             default:
                 throw new ArgumentOutOfRangeException(nameof(operation), operation, null);
         }
+    }
+
+    /// <summary>What recovery finished or rolled back is in the history, by devdb (the process that began it is gone).</summary>
+    private static void Recovered(HistoryEntry entry, HistoryAction action)
+    {
+        Assert.Equal((action, "devdb", HistoryOutcome.Succeeded), (entry.Action, entry.User, entry.Outcome));
+        Assert.Contains("was interrupted when its process stopped", entry.Detail);
     }
 
     /// <summary>No step pending, nothing orphaned, and every database's state matches what runs and what is on disk.</summary>

@@ -63,11 +63,12 @@ public sealed class ChartCrdTests
         var refresh = Property(crd, "spec.refresh");
         Assert.Equal(("integer", 0d, "0"), (refresh.Type, refresh.Minimum, refresh.DefaultProperty?.ToString()));
         Assert.Equal(["Building", "Ready", "Failed"], Property(crd, "status.phase").EnumProperty.Select(e => e.ToString()));
-        Assert.Equal(["error", "errorCode", "images", "lastRefresh", "lastRefreshError", "lastRefreshErrorCode", "lastRefreshOutcome", "lastRefreshRequest",
+        Assert.Equal(["error", "errorCode", "history", "images", "lastRefresh", "lastRefreshError", "lastRefreshErrorCode", "lastRefreshOutcome", "lastRefreshRequest",
             "lastRevision", "nextRefresh", "observedRefresh", "observedSchedule", "phase"], Property(crd, "status").Properties.Keys.Order());
         Assert.Equal(["Running", "Succeeded", "Failed"], Property(crd, "status.lastRefreshOutcome").EnumProperty.Select(e => e.ToString()));
         Assert.Equal(("string", 100L), (Property(crd, "spec.refreshSchedule").Type, Property(crd, "spec.refreshSchedule").MaxLength));
         Assert.Equal(("string", 100L), (Property(crd, "spec.refreshTimeZone").Type, Property(crd, "spec.refreshTimeZone").MaxLength));
+        AssertHistorySchema(crd);
         var image = Property(crd, "status.images.[]");
         Assert.Equal(
             ["buildSeconds:number", "created:string", "dump:string", "error:string", "refresh:integer", "revision:integer", "sizeBytes:integer", "snapshot:string",
@@ -97,13 +98,30 @@ public sealed class ChartCrdTests
         Assert.Equal(("integer", 0d, "0"), (reset.Type, reset.Minimum, reset.DefaultProperty?.ToString()));
         Assert.Equal(["Creating", "Running", "Stopped", "Crashed", "Failed"], Property(crd, "status.phase").EnumProperty.Select(e => e.ToString()));
         Assert.Equal(
-            ["databaseName:string", "error:string", "errorCode:string", "host:string", "imageRevision:integer", "lastActiveAt:string", "loadBalancerPort:integer",
+            ["databaseName:string", "error:string", "errorCode:string", "history:array", "host:string", "imageRevision:integer", "lastActiveAt:string", "loadBalancerPort:integer",
              "observedReset:integer", "phase:string", "port:integer", "secretName:string", "sessions:integer", "sniHost:string", "username:string", "volume:string"],
             Property(crd, "status").Properties.Select(p => $"{p.Key}:{p.Value.Type}").Order());
+        AssertHistorySchema(crd);
         Assert.Equal(
             [("Project", ".spec.project", 0), ("Owner", ".spec.owner", 0), ("Phase", ".status.phase", 0), ("Host", ".status.host", 0),
              ("Port", ".status.port", 0), ("Expires", ".spec.expiresAt", 0), ("Age", ".metadata.creationTimestamp", 0)],
             Columns(crd));
+    }
+
+    /// <summary>status.history: at most 50 entries (HistoryRules.Capacity), each with the fields HistoryItem writes.</summary>
+    private static void AssertHistorySchema(k8s.Models.V1CustomResourceDefinition crd)
+    {
+        var history = Property(crd, "status.history");
+        Assert.Equal(("array", (long?)DevDb.Core.Rules.HistoryRules.Capacity), (history.Type, history.MaxItems));
+        var entry = Property(crd, "status.history.[]");
+        Assert.Equal(["action", "at", "database", "detail", "errorCode", "outcome", "owner", "requestId", "user"], entry.Properties.Keys.Order());
+        Assert.Equal(["at", "action", "user", "outcome"], entry.Required);
+        Assert.Equal("date-time", entry.Properties["at"].Format);
+        Assert.Equal(["Succeeded", "Failed"], entry.Properties["outcome"].EnumProperty.Select(e => e.ToString()));
+        var written = typeof(DevDb.Core.Runtimes.Kubernetes.HistoryItem).GetProperties()
+            .Select(p => p.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonPropertyNameAttribute), false)
+                .OfType<System.Text.Json.Serialization.JsonPropertyNameAttribute>().Single().Name).Order();
+        Assert.Equal(entry.Properties.Keys.Order(), written);
     }
 
     [Fact]

@@ -93,7 +93,7 @@ public sealed partial class KubernetesEngine
             if (KubeErrors.Translate(e, "secrets", "", Namespace) is { } translated) throw translated;
             throw;
         }
-        return ToDatabase(created);
+        return ToDatabase(await RecordDatabaseAsync(request.Name, Entry(HistoryAction.Created), cancellationToken) ?? created);
     }
 
     /// <summary>
@@ -162,9 +162,10 @@ public sealed partial class KubernetesEngine
 
     public async Task RemoveDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
-        LifetimeRules.CheckRemovable(ToDatabase(await RequireDatabaseAsync(name, cancellationToken)));
+        var database = ToDatabase(await RequireDatabaseAsync(name, cancellationToken));
+        await RefusedAsync(name, HistoryAction.Removed, () => LifetimeRules.CheckRemovable(database), cancellationToken);
         // Its server, volume, Secret, Service and route are owned by the record: Kubernetes deletes them.
-        await _databases.DeleteAsync(name, cancellationToken);
+        if (await _databases.DeleteAsync(name, cancellationToken)) await RecordRemovalAsync(database, cancellationToken);
     }
 
     public async Task<Database> ResetDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -176,11 +177,12 @@ public sealed partial class KubernetesEngine
     public async Task<Database> BeginResetDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
         var database = await RequireUsableAsync(name, cancellationToken);
-        LifetimeRules.CheckResettable(ToDatabase(database));
+        await RefusedAsync(name, HistoryAction.Reset, () => LifetimeRules.CheckResettable(ToDatabase(database)), cancellationToken);
         var project = await RequireProjectAsync(database.Spec.Project, cancellationToken);
-        ProjectRules.ImageToClone(ToProject(project));
+        var image = ProjectRules.ImageToClone(ToProject(project));
         var reset = database.Spec.Reset + 1;
-        return ToDatabase(await _databases.PatchAsync(name, new { metadata = new { resourceVersion = database.Metadata.ResourceVersion }, spec = new { reset } }, cancellationToken));
+        var patched = await _databases.PatchAsync(name, new { metadata = new { resourceVersion = database.Metadata.ResourceVersion }, spec = new { reset } }, cancellationToken);
+        return ToDatabase(await RecordDatabaseAsync(name, Entry(HistoryAction.Reset, detail: $"image r{image.Revision}"), cancellationToken) ?? patched);
     }
 
     public async Task<Database> StopDatabaseAsync(string name, CancellationToken cancellationToken = default)
@@ -192,7 +194,8 @@ public sealed partial class KubernetesEngine
     public async Task<Database> BeginStopDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
         await RequireUsableAsync(name, cancellationToken);
-        return ToDatabase(await _databases.PatchAsync(name, new { spec = new { running = false, stopReason = nameof(StopReason.Requested) } }, cancellationToken));
+        var patched = await _databases.PatchAsync(name, new { spec = new { running = false, stopReason = nameof(StopReason.Requested) } }, cancellationToken);
+        return ToDatabase(await RecordDatabaseAsync(name, Entry(HistoryAction.Stopped), cancellationToken) ?? patched);
     }
 
     public async Task<Database> StartDatabaseAsync(string name, CancellationToken cancellationToken = default)
@@ -206,10 +209,11 @@ public sealed partial class KubernetesEngine
         var record = await RequireUsableAsync(name, cancellationToken);
         QuotaRules.CheckStart(Actor.Current, ToDatabase(record), (await _databases.ListAsync(null, cancellationToken)).Select(ToDatabase).ToList(), _options.Quotas);
         // Its idle time starts again from now (the reconciler also counts from when it is Running again).
-        return ToDatabase(await _databases.PatchAsync(name, new JsonObject
+        var patched = await _databases.PatchAsync(name, new JsonObject
         {
             ["spec"] = new JsonObject { ["running"] = true, ["stopReason"] = null, ["idleFrom"] = Timestamp(_engineOptions.Clock.GetUtcNow()) },
-        }, cancellationToken));
+        }, cancellationToken);
+        return ToDatabase(await RecordDatabaseAsync(name, Entry(HistoryAction.Started), cancellationToken) ?? patched);
     }
 
     /// <summary>Stop, start and reset need a database that was created and that nothing else is changing.</summary>

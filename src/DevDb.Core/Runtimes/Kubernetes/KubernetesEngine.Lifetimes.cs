@@ -19,14 +19,16 @@ public sealed partial class KubernetesEngine
     {
         LifetimeRules.CheckShape(request.Name, request.TimeToLive, request.ExpiresAt, request.NoExpiry);
         IdleRules.CheckShape(request.Name, request.IdleTimeout, request.NoIdleTimeout);
-        return ToDatabase(await PatchOnFreshReadAsync(async () =>
+        IReadOnlyList<HistoryEntry> changes = [];
+        var patched = await PatchOnFreshReadAsync(async () =>
         {
             var record = await RequireDatabaseAsync(request.Name, cancellationToken);
             var database = ToDatabase(record);
             var project = await _projects.FindAsync(database.Project, cancellationToken);
-            var (expiresAt, isProtected) = LifetimeRules.Apply(request, database, project is null ? null : ToProject(project), _options.MaxTimeToLive,
-                _engineOptions.Clock.GetUtcNow());
+            var now = _engineOptions.Clock.GetUtcNow();
+            var (expiresAt, isProtected) = LifetimeRules.Apply(request, database, project is null ? null : ToProject(project), _options.MaxTimeToLive, now);
             var (idleTimeout, restart) = IdleRules.Apply(request, database);
+            changes = HistoryRules.OfSet(database, expiresAt, isProtected, now).ToList();
             // A JSON merge patch: null removes spec.expiresAt. The resourceVersion makes a concurrent change fail (and this try again) rather than be lost.
             var patch = new JsonObject
             {
@@ -40,15 +42,19 @@ public sealed partial class KubernetesEngine
             };
             if (restart) patch["spec"]!["idleFrom"] = Timestamp(_engineOptions.Clock.GetUtcNow());
             return await _databases.PatchAsync(request.Name, patch, cancellationToken);
-        }));
+        });
+        foreach (var change in changes) patched = await RecordDatabaseAsync(request.Name, change, cancellationToken) ?? patched;
+        return ToDatabase(patched);
     }
 
     public async Task<Project> SetProjectAsync(SetProjectRequest request, CancellationToken cancellationToken = default)
     {
-        await PatchOnFreshReadAsync(async () =>
+        IReadOnlyList<HistoryEntry> changes = [];
+        var patched = await PatchOnFreshReadAsync(async () =>
         {
             var record = await RequireProjectAsync(request.Name, cancellationToken);
             var project = DevDbEngine.LifetimeSettings(ToProject(record), request, _engineOptions.Clock.GetUtcNow());
+            changes = HistoryRules.OfProjectSet(ToProject(record), project, _engineOptions.Clock.GetUtcNow()).ToList();
             LifetimeRules.CheckProjectSettings(project.Name, project.DefaultTimeToLive, project.MaxTimeToLive, _options.MaxTimeToLive);
             var patch = new JsonObject
             {
@@ -66,6 +72,7 @@ public sealed partial class KubernetesEngine
             };
             return await _projects.PatchAsync(request.Name, patch, cancellationToken);
         });
+        foreach (var change in changes) await RecordProjectAsync(request.Name, change, cancellationToken);
         return ToProject(await RecordScheduleAsync(request.Name, cancellationToken));
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using DevDb.Core.Client;
+using DevDb.Core.Engine;
 using DevDb.Core.Model;
 using DevDb.Core.Rules;
 using DevDb.Core.Sources;
@@ -49,6 +50,7 @@ public sealed partial class KubernetesEngine
                 Spec = spec,
             }, cancellationToken);
             await RecordBuildAsync(request.Name, 0, cancellationToken);
+            await RecordProjectAsync(request.Name, Entry(HistoryAction.Created), cancellationToken);
             return (await RecordScheduleAsync(request.Name, cancellationToken), 0);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
@@ -77,6 +79,7 @@ public sealed partial class KubernetesEngine
             },
         }, cancellationToken);
         await RecordBuildAsync(rebuilt.Name(), refresh, cancellationToken);
+        await RecordProjectAsync(request.Name, Entry(HistoryAction.Created, detail: "rebuilt from a new definition"), cancellationToken);
         return (await RecordScheduleAsync(rebuilt.Name(), cancellationToken), refresh);
     }
 
@@ -123,7 +126,9 @@ public sealed partial class KubernetesEngine
             metadata = new { resourceVersion = current.Metadata.ResourceVersion },
             spec = new { source = request.Source ?? current.Spec.Source, postRestoreSql = request.PostRestoreSql ?? current.Spec.PostRestoreSql, refresh },
         }, cancellationToken);
-        return (await RecordBuildAsync(updated.Name(), refresh, cancellationToken), refresh);
+        var building = await RecordBuildAsync(updated.Name(), refresh, cancellationToken);
+        var action = request.Source is not null || request.PostRestoreSql is not null ? HistoryAction.Updated : HistoryAction.Refreshed;
+        return (await RecordProjectAsync(request.Name, Entry(action), cancellationToken) ?? building, refresh);
     }
 
     /// <summary>
@@ -190,7 +195,9 @@ public sealed partial class KubernetesEngine
         var databases = await _databases.ListAsync($"{KubeNames.Project}={name}", cancellationToken);
         LifetimeRules.CheckProjectRemovable(ToProject(project), databases.Select(ToDatabase), force);
         ProjectRules.CheckRemovable(name, databases.Select(d => d.Name()).ToList(), force);
-        foreach (var database in databases) await _databases.DeleteAsync(database.Name(), cancellationToken);
+        foreach (var database in databases)
+            if (await _databases.DeleteAsync(database.Name(), cancellationToken))
+                RemovalLog.Write(_engineOptions.Log, ToDatabase(database), Entry(HistoryAction.Removed, detail: $"with project {name}"));
         // Its snapshots, and any restore Job and volume, are owned by the record: Kubernetes deletes them.
         await _projects.DeleteAsync(name, cancellationToken);
     }

@@ -15,6 +15,8 @@ public sealed record KubernetesEngineOptions
     public TimeSpan PollInterval { get; init; } = Polling.DefaultInterval;
     /// <summary>The clock of what the engine records (an image build's start); waits use real time, as <see cref="LocalEngineOptions.Clock"/>.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+    /// <summary>Where a removed database's one log line goes (<see cref="RemovalLog"/>); null: nowhere.</summary>
+    public Microsoft.Extensions.Logging.ILogger? Log { get; init; }
 }
 
 /// <summary>
@@ -133,6 +135,7 @@ public sealed partial class KubernetesEngine : IDevDbService
             SizeBytes = i.SizeBytes ?? 0,
             BuildDuration = TimeSpan.FromSeconds(i.BuildSeconds ?? 0),
         }).ToList(),
+        History = HistoryItem.ToEntries(record.Status?.History),
     };
 
     internal static Database ToDatabase(DatabaseResource record) => new()
@@ -154,6 +157,7 @@ public sealed partial class KubernetesEngine : IDevDbService
         Created = record.Metadata.CreationTimestamp is { } created ? new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)) : default,
         Error = record.Status?.Error,
         ErrorCode = record.Status?.ErrorCode,
+        History = HistoryItem.ToEntries(record.Status?.History),
     };
 
     private static DateTimeOffset? Latest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;

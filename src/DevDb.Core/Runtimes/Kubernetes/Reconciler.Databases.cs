@@ -26,6 +26,10 @@ public sealed partial class Reconciler
         async Task SettleAsync()
         {
             if (Fingerprint(status) == before) return;
+            // A create or reset that failed: its history says so (devdb found out), in the same write.
+            if (status.Phase == DatabasePhase.Failed && phaseAtStart != DatabasePhase.Failed)
+                status.History = HistoryItem.Appended(status.History, Rules.HistoryRules.Failed(
+                    database.Spec.Reset > 0 ? Model.HistoryAction.Reset : Model.HistoryAction.Created, _clock.GetUtcNow(), status.ErrorCode, actor: Model.Actor.DevDb));
             await _databases.ReplaceStatusAsync(database, cancellationToken);
             if (status.Phase != DatabasePhase.Failed) return;
             await RecordEventAsync(database, "Warning", "DatabaseFailed", $"{status.ErrorCode}: {status.Error}", cancellationToken);

@@ -1,3 +1,4 @@
+using DevDb.Core.Engine;
 using DevDb.Core.Rules;
 using k8s;
 using Microsoft.Extensions.Logging;
@@ -43,7 +44,11 @@ public sealed partial class Reconciler
                 }
                 _counters.CountExpired();
                 await RecordEventAsync(database, "Normal", "DatabaseExpired", $"Database '{seen.Name}' expired at {seen.ExpiresAt:u} and is removed.", cancellationToken);
-                _log.LogInformation("Removed database {Database} of {Owner} (project {Project}): it expired at {ExpiresAt:o}", seen.Name, seen.Owner, seen.Project, seen.ExpiresAt);
+                var removed = KubernetesEngine.ToDatabase(current);
+                var expiry = HistoryRules.Entry(Model.HistoryAction.Expired, _clock.GetUtcNow(), detail: $"expired at {removed.ExpiresAt:u}", actor: Model.Actor.DevDb)
+                    with { Database = removed.Name, Owner = removed.Owner };
+                await KubeHistory.AppendAsync(_projects, removed.Project, expiry, cancellationToken);
+                RemovalLog.Write(_log, removed, expiry);
             }, "database", database.Name());
         }
         return kept;

@@ -64,6 +64,8 @@ public sealed partial class Reconciler
         }, cancellationToken);
         _counters.CountIdleStopped();
         var since = IdleRules.IdleSince(seen);
+        stopped = await KubeHistory.AppendAsync(_databases, name, Rules.HistoryRules.Entry(HistoryAction.Stopped, now,
+            detail: $"idle: no client since {since:u}", actor: Actor.DevDb), cancellationToken) ?? stopped;
         await RecordEventAsync(stopped, "Normal", "DatabaseIdleStopped",
             $"Database '{name}' had no client connection since {since:u} (idle timeout {LifetimeRules.Shown(seen.IdleTimeout!.Value)}) and is stopped; data, port and password are kept.",
             cancellationToken);

@@ -109,6 +109,9 @@ public sealed partial class Reconciler
         project.Status.Error = message;
         project.Status.ErrorCode = code;
         if (image.Refresh == project.Status.LastRefreshRequest) RecordRefreshOutcome(project.Status, code, message);
+        // Written with the status this pass writes (on the read's resourceVersion, as every status write).
+        project.Status.History = HistoryItem.Appended(project.Status.History, Rules.HistoryRules.Failed(
+            image.Revision == 1 ? Model.HistoryAction.Created : Model.HistoryAction.Refreshed, _clock.GetUtcNow(), code, $"image r{image.Revision}", Model.Actor.DevDb));
         await DeleteBuildObjectsAsync(project.Name(), image.Revision, keepVolume: false, cancellationToken);
         await DeleteIfPresentAsync(() => _snapshots.DeleteAsync(KubeNames.ImageSnapshot(project.Name(), image.Revision), cancellationToken));
         _log.LogWarning("Image {Project} r{Revision} failed: {Code}: {Message}", project.Name(), image.Revision, code, message);

@@ -105,6 +105,8 @@ public sealed class ProjectState
                 RefreshSchedule = spec.RefreshSchedule, RefreshTimeZone = spec.RefreshTimeZone }, now);
         return true;
     }
+    /// <summary>Its last changes, oldest first (<see cref="Rules.HistoryRules"/>); the engine and the reconciler both append, each on a fresh read.</summary>
+    [JsonPropertyName("history")] public List<HistoryItem>? History { get; set; }
 
     /// <summary>Records the build of the next image revision for <paramref name="refresh"/>; a revision is never used twice.</summary>
     public void StartImage(int refresh, DateTimeOffset now)
@@ -183,6 +185,45 @@ public sealed class DatabaseState
     [JsonPropertyName("sessions")] public long? Sessions { get; set; }
     [JsonPropertyName("error")] public string? Error { get; set; }
     [JsonPropertyName("errorCode")] public string? ErrorCode { get; set; }
+    /// <summary>Its last changes, oldest first (<see cref="Rules.HistoryRules"/>); the engine and the reconciler both append, each on a fresh read.</summary>
+    [JsonPropertyName("history")] public List<HistoryItem>? History { get; set; }
+}
+
+/// <summary>One entry of a record's status.history: a <see cref="Model.HistoryEntry"/> as the CRD stores it.</summary>
+public sealed class HistoryItem
+{
+    [JsonPropertyName("at")] public DateTimeOffset At { get; set; }
+    [JsonPropertyName("action")] public string Action { get; set; } = "";
+    [JsonPropertyName("user")] public string User { get; set; } = "";
+    [JsonPropertyName("outcome")] public string Outcome { get; set; } = nameof(Model.HistoryOutcome.Succeeded);
+    [JsonPropertyName("errorCode")] public string? ErrorCode { get; set; }
+    [JsonPropertyName("requestId")] public string? RequestId { get; set; }
+    [JsonPropertyName("detail")] public string? Detail { get; set; }
+    [JsonPropertyName("database")] public string? Database { get; set; }
+    [JsonPropertyName("owner")] public string? Owner { get; set; }
+
+    public static HistoryItem From(Model.HistoryEntry entry) => new()
+    {
+        At = entry.At, Action = entry.Action.ToString(), User = entry.User, Outcome = entry.Outcome.ToString(), ErrorCode = entry.ErrorCode,
+        RequestId = entry.RequestId, Detail = entry.Detail, Database = entry.Database, Owner = entry.Owner,
+    };
+
+    /// <summary>The entry; null for one this version does not know (written by hand, or by a newer DevDb), which is not shown.</summary>
+    public Model.HistoryEntry? ToEntry() =>
+        Enum.TryParse<Model.HistoryAction>(Action, out var action) && Enum.TryParse<Model.HistoryOutcome>(Outcome, out var outcome)
+            ? new Model.HistoryEntry
+            {
+                At = At, Action = action, User = User, Outcome = outcome, ErrorCode = ErrorCode, RequestId = RequestId, Detail = Detail,
+                Database = Database, Owner = Owner,
+            }
+            : null;
+
+    public static IReadOnlyList<Model.HistoryEntry> ToEntries(List<HistoryItem>? items) =>
+        items is null ? [] : items.Select(i => i.ToEntry()).OfType<Model.HistoryEntry>().ToList();
+
+    /// <summary>The list with <paramref name="entry"/> appended by the one rule (the newest 50 kept).</summary>
+    public static List<HistoryItem> Appended(List<HistoryItem>? items, Model.HistoryEntry entry) =>
+        Rules.HistoryRules.Append(ToEntries(items), entry).Select(From).ToList();
 }
 
 /// <summary>snapshot.storage.k8s.io/v1 VolumeSnapshot (the CSI external-snapshotter's CRD; no typed model ships with KubernetesClient).</summary>
