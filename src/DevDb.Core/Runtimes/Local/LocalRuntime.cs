@@ -174,9 +174,10 @@ public sealed partial class LocalRuntime : IRuntime
         if (Directory.Exists(data)) Directory.Move(data, old);
         Directory.Move(fresh, data);
         FaultPoints.Reach($"{operation}:swapped");
-        LocalLayout.DeleteFolder(old);
         await StartAsync(spec, owner, activity, progress, cancellationToken);
         FaultPoints.Reach($"{operation}:started");
+        // After the start: deleting gigabytes of the old data need not keep the database down (a crash here leaves data.old, which repair deletes).
+        LocalLayout.DeleteFolder(old);
     }
 
     public async Task<int?> RepairDatabaseAsync(string database, CancellationToken cancellationToken)
