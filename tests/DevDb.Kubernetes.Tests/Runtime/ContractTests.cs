@@ -106,23 +106,25 @@ public sealed class ContractTests
         {
             Metadata = new V1ObjectMeta { Name = "shop" },
             Spec = new ProjectResourceSpec { PostgresVersion = 16, Source = "s3://b/k", PostRestoreSql = "SELECT 1", PostgresImage = "postgis/postgis:{0}-3.4", Refresh = 1,
-                DefaultTimeToLiveSeconds = 3600, MaxTimeToLiveSeconds = 7200, Protected = true, RefreshSchedule = "0 3 * * *", RefreshTimeZone = "Europe/Paris" },
+                DefaultTimeToLiveSeconds = 3600, MaxTimeToLiveSeconds = 7200, Protected = true, RefreshSchedule = "0 3 * * *", RefreshTimeZone = "Europe/Paris", IdleTimeoutSeconds = 3600 },
             Status = new ProjectState
             {
                 Phase = ProjectPhase.Ready, ObservedRefresh = 1, LastRevision = 2, Error = "e", ErrorCode = "c",
                 NextRefresh = DateTimeOffset.UtcNow, ObservedSchedule = "0 3 * * *|Europe/Paris", LastRefresh = DateTimeOffset.UtcNow, LastRefreshRequest = 1,
-                LastRefreshOutcome = "Failed", LastRefreshError = "e", LastRefreshErrorCode = "c",
+                LastRefreshOutcome = "Failed", LastRefreshError = "e", LastRefreshErrorCode = "c", History = [new HistoryItem { At = DateTimeOffset.UtcNow, Action = "Created", User = "dave", Outcome = "Failed", ErrorCode = "c", RequestId = "r", Detail = "d", Database = "dave", Owner = "dave" }],
                 Images = [new ImageState { Revision = 2, Refresh = 1, Status = ImagePhase.Ready, Snapshot = "s", Created = DateTimeOffset.UtcNow, SourceFormat = "Custom", SourceBytes = 1, Dump = "k", SizeBytes = 2, BuildSeconds = 3 }],
             },
         };
         var database = new DatabaseResource
         {
             Metadata = new V1ObjectMeta { Name = "dave" },
-            Spec = new DatabaseResourceSpec { Project = "shop", Owner = "dave", Running = true, Reset = 1, ExpiresAt = DateTimeOffset.UtcNow, Protected = true },
+            Spec = new DatabaseResourceSpec { Project = "shop", Owner = "dave", Running = true, Reset = 1, ExpiresAt = DateTimeOffset.UtcNow, Protected = true,
+                IdleTimeoutSeconds = 3600, IdleFrom = DateTimeOffset.UtcNow, StopReason = "Idle" },
             Status = new DatabaseState
             {
                 Phase = DatabasePhase.Running, ImageRevision = 2, Host = "h", Port = 5432, SniHost = "s", LoadBalancerPort = 31000, DatabaseName = "app",
                 Username = "dave", SecretName = "x", Volume = "v", ObservedReset = 1, Error = "e", ErrorCode = "c",
+                LastActiveAt = DateTimeOffset.UtcNow, Sessions = 3, History = [new HistoryItem { At = DateTimeOffset.UtcNow, Action = "Created", User = "dave", Outcome = "Failed", ErrorCode = "c", RequestId = "r", Detail = "d", Database = "dave", Owner = "dave" }],
             },
         };
 
