@@ -21,6 +21,9 @@ CONFORMANCE_CONFIGURATIONS=(embedded http-embedded kubernetes http-kubernetes)
 # The Pester suites run twice: against the embedded engine and against a real DevDb.Api process.
 PESTER_MODES=(Local Server)
 RESULTS="$REPO_ROOT/artifacts/test-results"
+# A test that hangs must fail its suite, not stall CI until its deadline: a test host silent this long is
+# stopped, the test it was running is named in the log, and the suite counts as failed.
+HANG_TIMEOUT=(--blame-hang-timeout 10m --blame-hang-dump-type none)
 
 ensure_postgres
 ensure_dotnet
@@ -50,7 +53,7 @@ for project in "${XUNIT_PROJECTS[@]}"; do
     suites+=("$name")
     log "xunit: $name"
     status=0
-    dotnet test "$project" -c Release --no-build --nologo \
+    dotnet test "$project" -c Release --no-build --nologo "${HANG_TIMEOUT[@]}" \
         --logger "trx;LogFileName=$name.trx" --results-directory "$RESULTS" || status=$?
     echo "$status" >"$RESULTS/$name.exitcode"
 done
@@ -60,7 +63,7 @@ for configuration in "${CONFORMANCE_CONFIGURATIONS[@]}"; do
     suites+=("$name")
     log "xunit: DevDb.Conformance.Tests ($configuration)"
     status=0
-    dotnet test tests/DevDb.Conformance.Tests -c Release --no-build --nologo --filter "Configuration=$configuration" \
+    dotnet test tests/DevDb.Conformance.Tests -c Release --no-build --nologo "${HANG_TIMEOUT[@]}" --filter "Configuration=$configuration" \
         --logger "trx;LogFileName=$name.trx" --results-directory "$RESULTS" || status=$?
     echo "$status" >"$RESULTS/$name.exitcode"
 done

@@ -11,7 +11,9 @@ public sealed partial class Reconciler
         IReadOnlyList<DatabaseResource> all, ClusterView view, V1Service? loadBalancer, CancellationToken cancellationToken)
     {
         var before = Fingerprint(database.Status);
-        var status = database.Status ??= new DatabaseState { Phase = DatabasePhase.Creating };
+        var status = database.Status ??= new DatabaseState();
+        // A new record's status may hold only the history the engine wrote at the request: no phase yet is Creating.
+        status.Phase ??= DatabasePhase.Creating;
         var phaseAtStart = status.Phase;
         var objectName = KubeNames.DatabaseObject(database.Name());
         if (status.Phase == DatabasePhase.Failed)
