@@ -132,6 +132,17 @@ public sealed class FileCatalog(string folder)
     public void DeleteProject(string name) => File.Delete(Path.Combine(ProjectsFolder, name + ".json"));
     public void DeleteDatabase(string name) => File.Delete(Path.Combine(DatabasesFolder, name + ".json"));
 
+    private string PassesPath => Path.Combine(folder, "passes.json");
+
+    /// <summary>When a command last ran the idle pass (by the engine's clock), so a burst of commands samples the servers once.</summary>
+    public DateTimeOffset? LastIdlePass
+    {
+        get => Read<PassTimes>(PassesPath)?.LastIdlePass;
+        set => Write(PassesPath, new PassTimes(value));
+    }
+
+    private sealed record PassTimes(DateTimeOffset? LastIdlePass);
+
     /// <summary>Where records that could not be read are moved, so that everything else keeps working.</summary>
     private string DamagedFolder => Path.Combine(folder, "damaged");
 

@@ -16,12 +16,20 @@ public sealed partial class DevDbEngine
     /// <summary>How long the expiry pass waits for a database's lock before leaving it to the next pass.</summary>
     private static readonly TimeSpan ExpiryLockWait = TimeSpan.FromSeconds(1);
 
-    /// <summary>Before a change: finish what dead processes left, then remove what expired.</summary>
+    /// <summary>
+    /// Before a change: finish what dead processes left, remove what expired, and stop what was idle. The idle pass
+    /// samples every watched server (milliseconds each), so commands run it at most once per
+    /// <see cref="IdleRules.PassInterval"/>: no timeout is shorter, so a stop comes at most that late.
+    /// </summary>
     private async Task PrepareChangeAsync(CancellationToken cancellationToken)
     {
         await EnsureRecoveredAsync(cancellationToken);
         await ExpireDatabasesAsync(cancellationToken);
-        await StopIdleDatabasesAsync(cancellationToken);
+        if (IdleRules.PassDue(_catalog.LastIdlePass, _options.Clock.GetUtcNow()))
+        {
+            _catalog.LastIdlePass = _options.Clock.GetUtcNow();
+            await StopIdleDatabasesAsync(cancellationToken);
+        }
     }
 
     /// <summary>

@@ -13,6 +13,13 @@ public static class IdleRules
     /// <summary>The shortest idle timeout DevDb takes: a pass runs about once a minute, so anything shorter means nothing.</summary>
     public static readonly TimeSpan Shortest = TimeSpan.FromMinutes(1);
 
+    /// <summary>How often local commands run the idle pass at most (a server's timer runs its own).</summary>
+    public static readonly TimeSpan PassInterval = Shortest;
+
+    /// <summary>True when no pass ran yet, the last one is <see cref="PassInterval"/> old, or it is in the future (the clock went back).</summary>
+    public static bool PassDue(DateTimeOffset? lastPass, DateTimeOffset now) =>
+        lastPass is not { } last || now - last >= PassInterval || last > now;
+
     /// <summary>
     /// The application_name of DevDb's own sampling session: it is not a client, and another sampler's
     /// session (a second pass at the same moment) is not one either.

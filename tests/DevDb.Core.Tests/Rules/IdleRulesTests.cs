@@ -94,4 +94,15 @@ public sealed class IdleRulesTests
         // The first sample after a start has nothing to compare with.
         Assert.False(IdleRules.ShowsUse(clients: 0, sessions: 7, sessionsBefore: null));
     }
+
+    [Fact]
+    public void Commands_run_the_idle_pass_at_most_once_a_minute_and_again_when_the_clock_went_back()
+    {
+        Assert.True(IdleRules.PassDue(lastPass: null, Now));
+        Assert.False(IdleRules.PassDue(Now - TimeSpan.FromSeconds(59), Now));
+        Assert.True(IdleRules.PassDue(Now - TimeSpan.FromMinutes(1), Now));
+        Assert.True(IdleRules.PassDue(Now + TimeSpan.FromMinutes(5), Now));
+        // No idle timeout is shorter than the interval, so a stop comes at most one interval late.
+        Assert.Equal(IdleRules.Shortest, IdleRules.PassInterval);
+    }
 }
