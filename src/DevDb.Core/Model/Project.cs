@@ -73,9 +73,9 @@ public sealed record Project
     public DateTimeOffset Created { get; init; }
     public IReadOnlyList<Image> Images { get; init; } = [];
     /// <summary>
-    /// Its last changes, oldest first, at most <see cref="Rules.HistoryRules.Capacity"/>: its own
-    /// (created, updated, refreshed, lifetime settings) and the removal or expiry of its databases,
-    /// whose records are gone with them.
+    /// Its last changes, oldest first: the last <see cref="Rules.HistoryRules.Capacity"/> of its own
+    /// (created, updated, refreshed, lifetime settings) and, counted apart, the last as many removals or
+    /// expiries of its databases, whose records are gone with them.
     /// </summary>
     public IReadOnlyList<HistoryEntry> History { get => _history; init => _history = HistoryList.Of(value); }
     private readonly HistoryList _history = HistoryList.Empty;

@@ -5,18 +5,31 @@ namespace DevDb.Core.Rules;
 /// <summary>
 /// A record's history, written once and used by both engines: each project and database keeps its
 /// last <see cref="Capacity"/> changes, oldest first; who and which request come from <see cref="Actor.Current"/>.
+/// A project also keeps the last <see cref="Capacity"/> removals of its databases (entries naming a database),
+/// counted apart, so a CI's churn of databases never pushes out the project's own changes.
 /// </summary>
 public static class HistoryRules
 {
-    /// <summary>How many changes a record keeps.</summary>
+    /// <summary>How many of its own changes a record keeps (and how many removals of its databases a project keeps).</summary>
     public const int Capacity = 50;
 
-    /// <summary>The history with <paramref name="entry"/> added at the end, keeping the newest <see cref="Capacity"/>.</summary>
+    /// <summary>The most entries a history holds: its own changes and its databases' removals.</summary>
+    public const int MaxEntries = 2 * Capacity;
+
+    /// <summary>The history with <paramref name="entry"/> added at the end, keeping the newest <see cref="Capacity"/> of each kind.</summary>
     public static IReadOnlyList<HistoryEntry> Append(IReadOnlyList<HistoryEntry>? history, HistoryEntry entry)
     {
-        history ??= [];
-        var skip = Math.Max(0, history.Count + 1 - Capacity);
-        return [.. history.Skip(skip), entry];
+        IReadOnlyList<HistoryEntry> all = [.. history ?? [], entry];
+        var ownBeyond = Math.Max(0, all.Count(e => e.Database is null) - Capacity);
+        var removalsBeyond = Math.Max(0, all.Count(e => e.Database is not null) - Capacity);
+        if (ownBeyond == 0 && removalsBeyond == 0) return all;
+        var kept = new List<HistoryEntry>(all.Count);
+        foreach (var e in all)
+        {
+            if (e.Database is null ? ownBeyond-- > 0 : removalsBeyond-- > 0) continue;
+            kept.Add(e);
+        }
+        return kept;
     }
 
     /// <summary>An entry for <paramref name="action"/> by the current actor at <paramref name="now"/>; a failure carries its error's code.</summary>

@@ -27,6 +27,24 @@ public sealed class HistoryRulesTests
     }
 
     [Fact]
+    public void A_projects_database_removals_are_capped_apart_so_a_churn_of_databases_keeps_its_own_changes()
+    {
+        IReadOnlyList<HistoryEntry> history = [];
+        for (var i = 1; i <= 5; i++) history = HistoryRules.Append(history, At(i));
+        for (var i = 1; i <= 70; i++)
+            history = HistoryRules.Append(history, HistoryRules.Entry(HistoryAction.Removed, Start.AddHours(1).AddMinutes(i), actor: new Actor("ci", false)) with { Database = $"ci-{i}" });
+
+        Assert.Equal(["1", "2", "3", "4", "5"], history.Where(e => e.Database is null).Select(e => e.Detail));
+        Assert.Equal(Enumerable.Range(21, 50).Select(i => $"ci-{i}"), history.Where(e => e.Database is not null).Select(e => e.Database));
+        Assert.Equal(55, history.Count);
+        Assert.Equal("ci-70", history[^1].Database);
+
+        for (var i = 6; i <= 60; i++) history = HistoryRules.Append(history, At(i));
+        Assert.Equal(HistoryRules.MaxEntries, history.Count);
+        Assert.Equal(Enumerable.Range(11, 50).Select(i => i.ToString()), history.Where(e => e.Database is null).Select(e => e.Detail));
+    }
+
+    [Fact]
     public void Appending_leaves_the_list_it_was_given_alone_and_takes_a_missing_one()
     {
         IReadOnlyList<HistoryEntry> one = [At(1)];

@@ -108,11 +108,11 @@ public sealed class ChartCrdTests
             Columns(crd));
     }
 
-    /// <summary>status.history: at most 50 entries (HistoryRules.Capacity), each with the fields HistoryItem writes.</summary>
+    /// <summary>status.history: at most 100 entries (HistoryRules.MaxEntries: own changes and databases' removals), each with the fields HistoryItem writes.</summary>
     private static void AssertHistorySchema(k8s.Models.V1CustomResourceDefinition crd)
     {
         var history = Property(crd, "status.history");
-        Assert.Equal(("array", (long?)DevDb.Core.Rules.HistoryRules.Capacity), (history.Type, history.MaxItems));
+        Assert.Equal(("array", (long?)DevDb.Core.Rules.HistoryRules.MaxEntries), (history.Type, history.MaxItems));
         var entry = Property(crd, "status.history.[]");
         Assert.Equal(["action", "at", "database", "detail", "errorCode", "outcome", "owner", "requestId", "user"], entry.Properties.Keys.Order());
         Assert.Equal(["at", "action", "user", "outcome"], entry.Required);
