@@ -30,7 +30,9 @@ internal static class Postmaster
         {
             if (ReadLockFile(lockFile) is { Length: >= 8 } lines && lines[7].Trim() == "ready") return;
             var logged = ReadLogSince(log, logStart);
-            if (logged.Contains("FATAL:", StringComparison.Ordinal) || logged.Contains("PANIC:", StringComparison.Ordinal))
+            // A FATAL is the server's own only once it has gone: a client that connects while it starts up is
+            // turned away with "FATAL: the database system is starting up", and the server goes on starting.
+            if ((logged.Contains("FATAL:", StringComparison.Ordinal) || logged.Contains("PANIC:", StringComparison.Ordinal)) && Pid(data) is null)
                 problem = "";
             else if (waited.Elapsed > TimeSpan.FromSeconds(60))
                 problem = "it was not ready after 60 s.";
