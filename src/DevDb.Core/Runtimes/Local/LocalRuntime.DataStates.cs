@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DevDb.Core.Client;
 using DevDb.Core.Engine;
 using DevDb.Core.IO;
+using DevDb.Core.Postgres;
 
 namespace DevDb.Core.Runtimes.Local;
 
@@ -105,6 +106,7 @@ public sealed partial class LocalRuntime
         var copying = target + Unfinished;
         LocalLayout.DeleteFolder(copying);
         var wasRunning = Postmaster.Pid(data) is not null;
+        if (wasRunning) await FlushAsync(spec, cancellationToken);
         var interruption = Stopwatch.StartNew();
         try
         {
@@ -127,6 +129,23 @@ public sealed partial class LocalRuntime
         }
         if (wasRunning) await StartAsync(spec, owner, activity, progress: null, cancellationToken);
         return wasRunning ? interruption.Elapsed : TimeSpan.Zero;
+    }
+
+    /// <summary>
+    /// A CHECKPOINT while the server still answers writes what its shutdown checkpoint would otherwise write while
+    /// it does not, so the fast stop that follows is short. Only a shortcut: if it fails, the stop writes it all.
+    /// </summary>
+    private async Task FlushAsync(DatabaseSpec spec, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var admin = await AdminSql.OpenAsync(_layout.DatabaseSocket(spec.Name), spec.Port, ClusterRoles.Admin, "postgres", cancellationToken);
+            await using var command = new Npgsql.NpgsqlCommand("CHECKPOINT", admin) { CommandTimeout = 300 };
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException)
+        {
+        }
     }
 
     /// <summary>After a crash: copies that were never finished go (the server is started again by the engine's repair).</summary>

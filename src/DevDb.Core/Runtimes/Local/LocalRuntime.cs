@@ -169,7 +169,9 @@ public sealed partial class LocalRuntime : IRuntime
         }
         FaultPoints.Reach($"{operation}:cloned");
         progress?.Report(new DevDbProgress(activity, "Stopping the server", 40));
-        await StopDatabaseAsync(spec.Name, cancellationToken);
+        // Immediate, not fast: the data it would flush and checkpoint is about to be thrown away (and should a
+        // crash bring it back, Postgres recovers it from its WAL), so the database is down for the swap alone.
+        if (Postmaster.Pid(data) is not null) await Postmaster.StopAsync(Postmaster.InstallationOf(data), data, "immediate", cancellationToken);
         FaultPoints.Reach($"{operation}:stopped");
         if (Directory.Exists(data)) Directory.Move(data, old);
         Directory.Move(fresh, data);
