@@ -17,6 +17,8 @@
     Runs per contender (medians are reported).
 .PARAMETER Xfs
     Also measure on an XFS file system with reflinks, made on a loop device (root).
+.PARAMETER XfsOnly
+    With -Xfs: measure only on XFS (the reflink target), not on the work folder's file system too.
 .PARAMETER XfsSizeGB
     Size of that file system.
 .PARAMETER WorkFolder
@@ -26,11 +28,13 @@ param(
     [ValidateRange(1, 10000)] [int[]] $Scales = @(10),
     [ValidateRange(1, 100)] [int] $Runs = 5,
     [switch] $Xfs,
+    [switch] $XfsOnly,
     [ValidateRange(4, 10000)] [int] $XfsSizeGB = 20,
     [string] $WorkFolder = [IO.Path]::GetTempPath()
 )
 . "$PSScriptRoot/common.ps1"
 if ($Xfs -and -not $IsRoot) { throw '-Xfs needs root (loop device, mount).' }
+if ($XfsOnly -and -not $Xfs) { throw '-XfsOnly goes with -Xfs.' }
 
 $TempRoot = New-BenchFolder $WorkFolder
 $XfsImage = Join-Path $TempRoot 'xfs.img'
@@ -48,7 +52,7 @@ try {
     $firstPort = Get-Random -Minimum 55000 -Maximum 64000
     $env:DEVDB_PORT_RANGE = "$firstPort-$($firstPort + 19)"
     $fileSystems = [Collections.Generic.List[object]]::new()
-    $fileSystems.Add(@{ Name = "$(& findmnt -n -o FSTYPE -T $TempRoot)"; Root = $TempRoot })
+    if (-not $XfsOnly) { $fileSystems.Add(@{ Name = "$(& findmnt -n -o FSTYPE -T $TempRoot)"; Root = $TempRoot }) }
     if ($Xfs) {
         & truncate -s "${XfsSizeGB}G" $XfsImage
         $XfsLoop = "$(& losetup -f --show $XfsImage)".Trim()
