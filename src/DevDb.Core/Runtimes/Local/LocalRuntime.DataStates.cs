@@ -110,7 +110,7 @@ public sealed partial class LocalRuntime
         var interruption = Stopwatch.StartNew();
         try
         {
-            if (wasRunning) await Postmaster.StopAsync(Postmaster.InstallationOf(data), data, "fast", cancellationToken);
+            await Postmaster.StopIfRunningAsync(data, "fast", cancellationToken);
             FaultPoints.Reach($"{operation}:stopped");
             await Task.Run(() => DataFolders.Copy(data, copying, copyOwner ?? owner, cancellationToken), cancellationToken);
             Directory.Move(copying, target);

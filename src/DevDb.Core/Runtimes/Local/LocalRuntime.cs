@@ -95,8 +95,7 @@ public sealed partial class LocalRuntime : IRuntime
     public async Task DeleteImageAsync(string project, int revision, CancellationToken cancellationToken)
     {
         var building = BuildingFolder(project, revision);
-        if (Postmaster.Pid(building) is not null)
-            await Postmaster.StopAsync(Postmaster.InstallationOf(building), building, "immediate", cancellationToken);
+        await Postmaster.StopIfRunningAsync(building, "immediate", cancellationToken);
         LocalLayout.DeleteFolder(building);
         LocalLayout.DeleteFolder(_layout.BuildSocket(project, revision));
         LocalLayout.DeleteFolder(WorkFolder(project, revision));
@@ -171,7 +170,7 @@ public sealed partial class LocalRuntime : IRuntime
         progress?.Report(new DevDbProgress(activity, "Stopping the server", 40));
         // Immediate, not fast: the data it would flush and checkpoint is about to be thrown away (and should a
         // crash bring it back, Postgres recovers it from its WAL), so the database is down for the swap alone.
-        if (Postmaster.Pid(data) is not null) await Postmaster.StopAsync(Postmaster.InstallationOf(data), data, "immediate", cancellationToken);
+        await Postmaster.StopIfRunningAsync(data, "immediate", cancellationToken);
         FaultPoints.Reach($"{operation}:stopped");
         if (Directory.Exists(data)) Directory.Move(data, old);
         Directory.Move(fresh, data);
@@ -229,7 +228,7 @@ public sealed partial class LocalRuntime : IRuntime
     public async Task StopDatabaseAsync(string database, CancellationToken cancellationToken)
     {
         var data = _layout.DatabaseData(database);
-        if (Postmaster.Pid(data) is not null) await Postmaster.StopAsync(Postmaster.InstallationOf(data), data, "fast", cancellationToken);
+        await Postmaster.StopIfRunningAsync(data, "fast", cancellationToken);
     }
 
     public async Task DeleteDatabaseAsync(string database, CancellationToken cancellationToken)
@@ -256,8 +255,7 @@ public sealed partial class LocalRuntime : IRuntime
     {
         var data = _layout.DatabaseData(database);
         foreach (var folder in new[] { data, data + ".new", data + ".old" })
-            if (Postmaster.Pid(folder) is not null)
-                await Postmaster.StopAsync(Postmaster.InstallationOf(folder), folder, mode, cancellationToken);
+            await Postmaster.StopIfRunningAsync(folder, mode, cancellationToken);
     }
 
     /// <summary>

@@ -47,6 +47,10 @@ internal static class Postmaster
         throw DevDbErrors.ServerStartFailed(name, $"{problem} {logTail}", $"Read the server log '{log}' for the cause.");
     }
 
+    /// <summary>Stops the server of a data folder if one runs, with the installation its PG_VERSION names.</summary>
+    public static Task StopIfRunningAsync(string data, string mode, CancellationToken cancellationToken) =>
+        Pid(data) is null ? Task.CompletedTask : StopAsync(InstallationOf(data), data, mode, cancellationToken);
+
     /// <summary>Stops the server of a data folder if one runs, as the user it runs as.</summary>
     public static async Task StopAsync(PostgresInstallation pg, string data, string mode, CancellationToken cancellationToken)
     {
