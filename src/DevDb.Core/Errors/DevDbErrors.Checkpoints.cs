@@ -11,4 +11,9 @@ public static partial class DevDbErrors
     public static DevDbException CheckpointExists(string database, string checkpoint) =>
         new(ErrorCodes.CheckpointExists, $"Database '{database}' already has a checkpoint named '{checkpoint}'; a checkpoint is never overwritten.",
             $"Choose another name, or remove the old one first: Remove-DevDbCheckpoint -Database {database} -Name {checkpoint}.", checkpoint, null);
+
+    public static DevDbException CheckpointFailed(string database, string checkpoint, string reason) =>
+        new(ErrorCodes.CheckpointFailed, $"Taking checkpoint '{checkpoint}' of database '{database}' failed: {UserInput.Shown(reason)}",
+            "Nothing of it was kept. Check the cluster's VolumeSnapshotClass and CSI driver (kubectl describe volumesnapshot), then take it again.",
+            checkpoint, null);
 }

@@ -86,6 +86,8 @@ public static class ErrorCodes
     public const string CheckpointNotFound = nameof(CheckpointNotFound);
     /// <summary>The database already has a checkpoint of that name (checkpoints are never overwritten).</summary>
     public const string CheckpointExists = nameof(CheckpointExists);
+    /// <summary>Taking a checkpoint failed (Kubernetes: its VolumeSnapshot failed); nothing of it was kept.</summary>
+    public const string CheckpointFailed = nameof(CheckpointFailed);
 
     // Servers DevDb talks to (the DevDb API, the Kubernetes API) and the client's saved contexts.
     /// <summary>No bearer token, or one the server does not know (HTTP 401); or the kubeconfig's credentials are refused.</summary>
@@ -124,7 +126,7 @@ public static class ErrorCodes
         DumpVersionUnsupported or PostgresNotFound or PostgresVersionNotInstalled or ProgramNotFound or ServerUserMissing
             or PlatformNotSupported or DevDbNotInstalled => DevDbErrorCategory.NotInstalled,
         DiskFull or NoFreePort or PortInUse or ServerStartFailed or ServerStopFailed or ServerSetupFailed or ImageMissing
-            or CredentialsMissing or ServerError or OperationInterrupted => DevDbErrorCategory.ResourceUnavailable,
+            or CredentialsMissing or ServerError or OperationInterrupted or CheckpointFailed => DevDbErrorCategory.ResourceUnavailable,
         StateLocked => DevDbErrorCategory.ResourceBusy,
         QuotaExceeded => DevDbErrorCategory.QuotaExceeded,
         WaitTimedOut => DevDbErrorCategory.OperationTimeout,

@@ -16,7 +16,7 @@ public abstract class RigConfiguration : Configuration
 {
     protected ContainerRig Rig { get; private set; } = null!;
 
-    public override IntendedDifferences Differences => new() { FileSources = false, CancelledWaitKeepsAcceptedWork = true, HostPerDatabase = true, DataStates = false, HistoryAtRequest = true };
+    public override IntendedDifferences Differences => new() { FileSources = false, CancelledWaitKeepsAcceptedWork = true, HostPerDatabase = true, HistoryAtRequest = true };
 
     protected async Task StartRigAsync(bool reconcile) =>
         Rig = await ContainerRig.StartAsync(S3, options => options with { Quotas = Quotas }, reconcile: reconcile, clock: Clock);

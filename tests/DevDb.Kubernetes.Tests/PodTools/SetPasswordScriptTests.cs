@@ -126,6 +126,30 @@ public sealed class SetPasswordScriptTests(DumpFixture dumps)
     }
 
     [Fact]
+    public async Task A_volume_cloned_from_a_snapshot_of_a_running_server_starts_although_its_postmaster_pid_names_a_live_process()
+    {
+        using var volume = await RestoredVolumeAsync();
+        // A checkpoint or a branch is a snapshot of a running server's volume: its postmaster.pid is in it, and in the new
+        // pod's PID namespace that pid may be a live process of the same user (here: a sleep of the server's user), so
+        // Postgres would take it for a server running on the volume.
+        var start = new System.Diagnostics.ProcessStartInfo(PodShell.PostgresUser.RunsAsOtherUser ? "runuser" : "sh") { RedirectStandardOutput = true };
+        foreach (var argument in (PodShell.PostgresUser.RunsAsOtherUser ? ["-u", PodShell.PostgresUser.Name!, "--", "sh"] : Array.Empty<string>())
+                 .Concat(["-c", "echo $$; exec sleep 120"])) start.ArgumentList.Add(argument);
+        using var live = System.Diagnostics.Process.Start(start)!;
+        var livePid = (await live.StandardOutput.ReadLineAsync())!.Trim();
+        await File.WriteAllTextAsync(Path.Combine(volume.PgData, "postmaster.pid"),
+            $"{livePid}\n{volume.PgData}\n1700000000\n5432\n/var/run/postgresql\n*\n  5432001         0\nready   \n");
+
+        var result = await volume.SetPasswordAsync("dave", "s3cret-Pa55word");
+        live.Kill(entireProcessTree: true);
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        await using var server = await volume.StartServerAsync();
+        await using var connection = await OpenAsync(server, "dave", "s3cret-Pa55word");
+        Assert.Equal("15000", await ScalarAsync(connection, "SELECT count(*) FROM order_items"));
+    }
+
+    [Fact]
     public async Task A_password_with_a_line_break_is_refused_without_printing_it()
     {
         using var volume = await RestoredVolumeAsync();

@@ -59,6 +59,21 @@ public sealed class ContractTests
         await UntilAsync(() => rig.Find<V1Pod>("devdb-db-dave-0") is { } pod && pod.Metadata.Uid != oldPod, "the reset replaces the pod");
         rig.Server.SetPodReady(Namespace, "devdb-db-dave-0");
         await reset;
+        // Data states: a checkpoint (a VolumeSnapshot), a branch of it (the branch becomes an owner of the snapshot), a restore, its removal.
+        await rig.Engine.CheckpointDatabaseAsync("dave", "fixtures");
+        await rig.Engine.BeginNewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "gina", Owner = "gina", FromDatabase = "dave", Checkpoint = "fixtures" });
+        await UntilAsync(() => rig.Find<V1Pod>("devdb-db-gina-0") is not null, "the branch's pod exists");
+        rig.Server.SetPodReady(Namespace, "devdb-db-gina-0");
+        await rig.Engine.WaitDatabaseAsync("gina");
+        oldPod = rig.Find<V1Pod>("devdb-db-dave-0")!.Metadata.Uid;
+        var restore = rig.Engine.RestoreDatabaseAsync("dave", "fixtures");
+        await UntilAsync(() => rig.Find<V1Pod>("devdb-db-dave-0") is { } pod && pod.Metadata.Uid != oldPod, "the restore replaces the pod");
+        rig.Server.SetPodReady(Namespace, "devdb-db-dave-0");
+        await restore;
+        await rig.Engine.RemoveCheckpointAsync("dave", "fixtures");
+        await UntilAsync(() => rig.Server.FindAll("snapshot.storage.k8s.io/v1", "volumesnapshots", Namespace).Any(snapshot =>
+            snapshot["metadata"]!["name"]!.GetValue<string>().StartsWith("devdb-db-dave.fixtures.", StringComparison.Ordinal)
+            && snapshot["metadata"]!["ownerReferences"]!.AsArray().Single()!["name"]!.GetValue<string>() == "gina"), "the branch alone owns the removed checkpoint's snapshot");
         await rig.Client.CoreV1.DeleteNamespacedSecretAsync("devdb-db-dave", Namespace); // drift: the reconciler repairs it
         await UntilAsync(() => rig.Find<V1Secret>("devdb-db-dave") is not null, "the Secret is made again");
         await StartReadyAsync(rig, "erin");                                               // takes the leftover Secret over
@@ -119,18 +134,22 @@ public sealed class ContractTests
         {
             Metadata = new V1ObjectMeta { Name = "dave" },
             Spec = new DatabaseResourceSpec { Project = "shop", Owner = "dave", Running = true, Reset = 1, ExpiresAt = DateTimeOffset.UtcNow, Protected = true,
-                IdleTimeoutSeconds = 3600, IdleFrom = DateTimeOffset.UtcNow, StopReason = "Idle" },
+                IdleTimeoutSeconds = 3600, IdleFrom = DateTimeOffset.UtcNow, StopReason = "Idle",
+                Checkpoints = [new CheckpointRequest { Name = "fixtures", Id = "0a1b2c3d", Requested = DateTimeOffset.UtcNow }], Parent = "erin", ParentCheckpoint = "fixtures",
+                RestoreCheckpoint = "fixtures", ResetToImage = true },
             Status = new DatabaseState
             {
                 Phase = DatabasePhase.Running, ImageRevision = 2, Host = "h", Port = 5432, SniHost = "s", LoadBalancerPort = 31000, DatabaseName = "app",
                 Username = "dave", SecretName = "x", Volume = "v", ObservedReset = 1, Error = "e", ErrorCode = "c",
-                LastActiveAt = DateTimeOffset.UtcNow, Sessions = 3, History = [new HistoryItem { At = DateTimeOffset.UtcNow, Action = "Created", User = "dave", Outcome = "Failed", ErrorCode = "c", RequestId = "r", Detail = "d", Database = "dave", Owner = "dave" }],
+                LastActiveAt = DateTimeOffset.UtcNow, Sessions = 3, VolumeSnapshot = "s", OriginSnapshot = "o", OriginRevision = 1,
+                Checkpoints = [new CheckpointState { Name = "fixtures", Id = "0a1b2c3d", Snapshot = "s", ImageRevision = 2, Ready = true, Error = "e" }], History = [new HistoryItem { At = DateTimeOffset.UtcNow, Action = "Created", User = "dave", Outcome = "Failed", ErrorCode = "c", RequestId = "r", Detail = "d", Database = "dave", Owner = "dave" }],
             },
         };
 
         // Every property is set above, so a property added to a record later cannot slip past as a null left out of the JSON.
         Assert.Empty(UnsetProperties(project.Spec).Concat(UnsetProperties(project.Status)).Concat(UnsetProperties(project.Status.Images[0]))
-            .Concat(UnsetProperties(database.Spec)).Concat(UnsetProperties(database.Status)));
+            .Concat(UnsetProperties(database.Spec)).Concat(UnsetProperties(database.Status))
+            .Concat(UnsetProperties(database.Spec.Checkpoints[0])).Concat(UnsetProperties(database.Status.Checkpoints[0])));
         var undeclared = Undeclared(KubernetesJson.Serialize(project), crds["DevDbProject"])
             .Concat(Undeclared(KubernetesJson.Serialize(database), crds["DevDbDatabase"])).ToList();
 

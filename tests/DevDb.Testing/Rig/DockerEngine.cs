@@ -73,6 +73,22 @@ public sealed class DockerEngine : IDisposable
     public Task RemoveAsync(string id, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Delete, $"containers/{id}?force=true&v=true", null, cancellationToken, allowNotFound: true, allowConflict: true);
 
+    /// <summary>Freezes every process of a running container (the cgroup freezer), as fsfreeze holds a filesystem still for a CSI snapshot.</summary>
+    public Task PauseAsync(string id, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"containers/{id}/pause", null, cancellationToken, allowNotFound: true, allowConflict: true);
+
+    public Task UnpauseAsync(string id, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"containers/{id}/unpause", null, cancellationToken, allowNotFound: true, allowConflict: true);
+
+    /// <summary>Ids of the running containers carrying a label that mount a host folder.</summary>
+    public async Task<IReadOnlyList<string>> MountingAsync(string label, string folder, CancellationToken cancellationToken = default)
+    {
+        var filters = Uri.EscapeDataString(new JsonObject { ["label"] = new JsonArray(label) }.ToJsonString());
+        var list = (JsonArray)(await SendAsync(HttpMethod.Get, $"containers/json?filters={filters}", null, cancellationToken))!;
+        return list.Where(c => (c!["Mounts"] as JsonArray ?? []).Any(m => m!["Source"]?.GetValue<string>() == folder))
+            .Select(c => c!["Id"]!.GetValue<string>()).ToList();
+    }
+
     /// <summary>Ids of the containers carrying a label (running or not).</summary>
     public async Task<IReadOnlyList<string>> ListAsync(string label, CancellationToken cancellationToken = default)
     {
@@ -99,7 +115,9 @@ public sealed class DockerEngine : IDisposable
             ["Cmd"] = new JsonArray(command.Select(c => (JsonNode)c).ToArray()),
         };
         if (user is not null) create["User"] = user;
-        var exec = (await SendAsync(HttpMethod.Post, $"containers/{id}/exec", create, cancellationToken))!["Id"]!.GetValue<string>();
+        // A paused container (a snapshot of its volume is being copied) takes no exec: the probe fails, as one timing out would.
+        if (await SendAsync(HttpMethod.Post, $"containers/{id}/exec", create, cancellationToken, allowConflict: true) is not { } created) return (null, "the container is paused");
+        var exec = created["Id"]!.GetValue<string>();
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(timeout);
         string output;

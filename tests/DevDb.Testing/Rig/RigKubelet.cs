@@ -33,7 +33,7 @@ public sealed class RigKubelet : IAsyncDisposable
         _docker = docker;
         _ns = ns;
         _root = root;
-        Storage = new RigStorage(server, ns, root);
+        Storage = new RigStorage(server, docker, ns, root);
         _loop = Task.Run(LoopAsync);
     }
 

@@ -8,11 +8,13 @@ namespace DevDb.Testing.Rig;
 /// <summary>
 /// The rig's storage, standing in for a CSI driver: a PersistentVolumeClaim is a host folder (made when a pod first
 /// mounts it: root:root 0755 with a lost+found, like a fresh ext4 volume, or a copy of its dataSource snapshot), and
-/// a VolumeSnapshot is a copy of its source folder made when the snapshot is created (then readyToUse). The double
-/// still binds the claims (its volume controller); its own snapshot controller is off.
+/// a VolumeSnapshot is a copy of its source folder made when the snapshot is created (then readyToUse). A CSI snapshot
+/// is the volume at one instant, so the containers that mount the folder are paused while it is copied (a live copy
+/// would mix files from different moments). The double still binds the claims (its volume controller); its own
+/// snapshot controller is off.
 /// </summary>
 [SupportedOSPlatform("linux")]
-internal sealed class RigStorage(KubeApiServer server, string ns, string root)
+internal sealed class RigStorage(KubeApiServer server, DockerEngine docker, string ns, string root)
 {
     private readonly Lock _gate = new();
 
@@ -64,7 +66,16 @@ internal sealed class RigStorage(KubeApiServer server, string ns, string root)
             if (!Directory.Exists(target))
             {
                 var source = await ProvisionAsync(pvc);
-                await CopyAsync(source, target + ".copying");
+                var writers = await docker.MountingAsync("devdb.rig.pod", source);
+                foreach (var id in writers) await docker.PauseAsync(id);
+                try
+                {
+                    await CopyAsync(source, target + ".copying");
+                }
+                finally
+                {
+                    foreach (var id in writers) await docker.UnpauseAsync(id);
+                }
                 Directory.Move(target + ".copying", target);
             }
             var size = pvc["spec"]?["resources"]?["requests"]?["storage"]?.DeepClone();

@@ -20,6 +20,7 @@ public static partial class KubeNames
     public const string Database = "devdb.io/database";
     public const string Owner = "devdb.io/owner";
     public const string Revision = "devdb.io/revision";
+    public const string Checkpoint = "devdb.io/checkpoint";
     public const string Devdb = "devdb";
     private const int MaxObjectName = 52;
 
@@ -31,6 +32,14 @@ public static partial class KubeNames
     /// <summary>The data volume of a database after <paramref name="resets"/> resets.</summary>
     public static string DatabaseVolume(string database, int resets) => Fit($"devdb-db-{database}", $"-{resets}");
     public static string DatabasePod(string database) => DatabaseObject(database) + "-0";
+    /// <summary>
+    /// A checkpoint's VolumeSnapshot. A dot cannot occur in a database or checkpoint name (both DNS labels), so it keeps
+    /// every database's snapshots apart from the others' and from the images' (a VolumeSnapshot's name may be 253 long);
+    /// the request's id keeps a checkpoint taken again under a removed one's name apart from the old snapshot.
+    /// </summary>
+    public static string CheckpointSnapshot(string database, string checkpoint, string id) => $"devdb-db-{database}.{checkpoint}.{id}";
+    /// <summary>A branch's origin: its parent's data when it was branched (<paramref name="uid"/>: the branch record's, as a record made again under the name is another branch).</summary>
+    public static string OriginSnapshot(string database, string uid) => $"devdb-db-{database}.origin.{uid[..Math.Min(8, uid.Length)]}";
     /// <summary>Names a database's port on the shared load balancer, and the container port it targets (at most 15 characters).</summary>
     public static string LoadBalancerPortName(int port) => $"lb-{port}";
 

@@ -24,11 +24,9 @@ public sealed partial class KubernetesEngine
         RequestLimits.Check(request);
         LifetimeRules.CheckShape(request.Name, request.TimeToLive, request.ExpiresAt);
         IdleRules.CheckShape(request.Name, request.IdleTimeout);
-        if (request.FromDatabase is not null)
-        {
-            await RequireDatabaseAsync(request.FromDatabase, cancellationToken);
-            throw NotYet("Branches");
-        }
+        CheckpointRules.CheckBranchRequest(request);
+        DatabaseResource? parent = null;
+        if (request.FromDatabase is not null) (parent, request) = await BranchSourceAsync(request, cancellationToken);
         var owner = request.Owner ?? Actor.Current.User;
         var existing = await _databases.FindAsync(request.Name, cancellationToken);
         // What expired is gone for good, even before the reconciler's next pass deletes its record.
@@ -71,7 +69,7 @@ public sealed partial class KubernetesEngine
                 Spec = new DatabaseResourceSpec
                 {
                     Project = request.Project, Owner = owner, ExpiresAt = expiresAt, Protected = request.Protected, IdleTimeoutSeconds = Seconds(idleTimeout),
-                    IdleFrom = _engineOptions.Clock.GetUtcNow(),
+                    IdleFrom = _engineOptions.Clock.GetUtcNow(), Parent = parent?.Name(), ParentCheckpoint = request.Checkpoint,
                 },
             }, cancellationToken);
         }
@@ -166,23 +164,6 @@ public sealed partial class KubernetesEngine
         await RefusedAsync(name, HistoryAction.Removed, () => LifetimeRules.CheckRemovable(database), cancellationToken);
         // Its server, volume, Secret, Service and route are owned by the record: Kubernetes deletes them.
         if (await _databases.DeleteAsync(name, cancellationToken)) await RecordRemovalAsync(database, cancellationToken);
-    }
-
-    public async Task<Database> ResetDatabaseAsync(string name, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        await BeginResetDatabaseAsync(name, cancellationToken);
-        return await WaitDatabaseAsync(name, progress, cancellationToken);
-    }
-
-    public async Task<Database> BeginResetDatabaseAsync(string name, CancellationToken cancellationToken = default)
-    {
-        var database = await RequireUsableAsync(name, cancellationToken);
-        await RefusedAsync(name, HistoryAction.Reset, () => LifetimeRules.CheckResettable(ToDatabase(database)), cancellationToken);
-        var project = await RequireProjectAsync(database.Spec.Project, cancellationToken);
-        var image = ProjectRules.ImageToClone(ToProject(project));
-        var reset = database.Spec.Reset + 1;
-        var patched = await _databases.PatchAsync(name, new { metadata = new { resourceVersion = database.Metadata.ResourceVersion }, spec = new { reset } }, cancellationToken);
-        return ToDatabase(await RecordDatabaseAsync(name, Entry(HistoryAction.Reset, detail: $"image r{image.Revision}"), cancellationToken) ?? patched);
     }
 
     public async Task<Database> StopDatabaseAsync(string name, CancellationToken cancellationToken = default)

@@ -150,6 +150,8 @@ public sealed partial class KubernetesEngine : IDevDbService
         Username = record.Status?.Username ?? record.Name(),
         Owner = record.Spec.Owner,
         ExpiresAt = record.Spec.ExpiresAt,
+        Parent = record.Spec.Parent,
+        ParentCheckpoint = record.Spec.ParentCheckpoint,
         Protected = record.Spec.Protected,
         IdleTimeout = record.Spec.IdleTimeoutSeconds is { } idle ? TimeSpan.FromSeconds(idle) : null,
         LastActiveAt = Latest(record.Status?.LastActiveAt, record.Spec.IdleFrom),
@@ -186,7 +188,7 @@ public sealed partial class KubernetesEngine : IDevDbService
             _ => DatabaseStatus.Creating,
         };
         if (phase is DatabaseStatus.Creating or DatabaseStatus.Failed) return phase;
-        if ((record.Status?.ObservedReset ?? 0) != record.Spec.Reset) return DatabaseStatus.Resetting;
+        if ((record.Status?.ObservedReset ?? 0) != record.Spec.Reset) return record.Spec.RestoreCheckpoint is null ? DatabaseStatus.Resetting : DatabaseStatus.Restoring;
         if (!record.Spec.Running && phase != DatabaseStatus.Stopped) return DatabaseStatus.Stopping;
         if (record.Spec.Running && phase == DatabaseStatus.Stopped) return DatabaseStatus.Starting;
         return phase;

@@ -27,6 +27,25 @@ public sealed partial class Manifests
         },
     };
 
+    /// <summary>
+    /// A VolumeSnapshot of one of a database's volumes, owned by the database: a checkpoint (<paramref name="checkpoint"/>)
+    /// or a branch's origin. A CSI snapshot is crash-consistent (the volume as at one instant), which Postgres recovers from
+    /// as from a power cut: its WAL is on the same volume.
+    /// </summary>
+    public VolumeSnapshot DatabaseSnapshot(DatabaseResource database, string snapshotName, string volumeName, string? checkpoint) => new()
+    {
+        Metadata = Meta(snapshotName, new Dictionary<string, string>(DatabaseLabels(database))
+        {
+            [KubeNames.Component] = checkpoint is null ? "origin" : "checkpoint",
+            [KubeNames.Checkpoint] = checkpoint ?? "",
+        }, database),
+        Spec = new VolumeSnapshotSpec
+        {
+            VolumeSnapshotClassName = options.VolumeSnapshotClass,
+            Source = new VolumeSnapshotSource { PersistentVolumeClaimName = volumeName },
+        },
+    };
+
     private static ResourceQuantity LargerOf(ResourceQuantity? first, ResourceQuantity second) =>
         first is not null && first.ToDecimal() > second.ToDecimal() ? first : second;
 

@@ -31,7 +31,8 @@ public sealed partial class Reconciler
             // A create or reset that failed: its history says so (devdb found out), in the same write.
             if (status.Phase == DatabasePhase.Failed && phaseAtStart != DatabasePhase.Failed)
                 status.History = HistoryItem.Appended(status.History, Rules.HistoryRules.Failed(
-                    database.Spec.Reset > 0 ? Model.HistoryAction.Reset : Model.HistoryAction.Created, _clock.GetUtcNow(), status.ErrorCode, actor: Model.Actor.DevDb));
+                    database.Spec.Reset == 0 ? Model.HistoryAction.Created : database.Spec.RestoreCheckpoint is null ? Model.HistoryAction.Reset : Model.HistoryAction.Restored,
+                    _clock.GetUtcNow(), status.ErrorCode, actor: Model.Actor.DevDb));
             await _databases.ReplaceStatusAsync(database, cancellationToken);
             if (status.Phase != DatabasePhase.Failed) return;
             await RecordEventAsync(database, "Warning", "DatabaseFailed", $"{status.ErrorCode}: {status.Error}", cancellationToken);
@@ -39,7 +40,7 @@ public sealed partial class Reconciler
         }
 
         var isNew = status.ImageRevision is null;
-        if (isNew && !await AssignImageAsync(database, project, all, loadBalancer, cancellationToken))
+        if (isNew && !await AssignImageAsync(database, project, all, view, loadBalancer, cancellationToken))
         {
             await SettleAsync();
             return;
@@ -64,15 +65,28 @@ public sealed partial class Reconciler
         if (_options.Traefik.Enabled && !view.Routes.ContainsKey(objectName))
             await CreateIfMissingAsync(() => _routes.CreateAsync(_manifests.DatabaseRoute(database), cancellationToken));
 
+        // Checkpoints asked for before a reset are of the data before it.
+        if (view.Volume(status.Volume) is not null) await TakeCheckpointsAsync(database, view, cancellationToken);
         if ((status.ObservedReset ?? 0) != database.Spec.Reset)
         {
-            if (project.Status?.Images.Where(i => i.Status == ImagePhase.Ready).MaxBy(i => i.Revision) is not { } newest)
+            var (ready, refusal) = await ChooseResetSourceAsync(database, project, view, cancellationToken);
+            if (refusal is not null)
             {
-                // Nothing to reset to (all builds failed): the request stays pending, the server keeps running.
+                // A restore whose checkpoint was removed by hand meanwhile: refused; the server keeps its data.
+                status.ObservedReset = database.Spec.Reset;
+                (status.Error, status.ErrorCode) = (refusal, ErrorCodes.CheckpointNotFound);
+                status.History = HistoryItem.Appended(status.History, Rules.HistoryRules.Failed(Model.HistoryAction.Restored, _clock.GetUtcNow(),
+                    ErrorCodes.CheckpointNotFound, database.Spec.RestoreCheckpoint, Model.Actor.DevDb));
                 await SettleAsync();
                 return;
             }
-            status.ImageRevision = newest.Revision;
+            // Nothing to reset to (all builds failed): the request stays pending, the server keeps running.
+            if (!ready)
+            {
+                await SettleAsync();
+                return;
+            }
+            (status.Error, status.ErrorCode) = (null, null);
             status.Volume = KubeNames.DatabaseVolume(name, database.Spec.Reset);
             status.ObservedReset = database.Spec.Reset;
             status.Phase = DatabasePhase.Creating;
@@ -85,15 +99,16 @@ public sealed partial class Reconciler
         var image = project.Status?.Images.FirstOrDefault(i => i.Revision == status.ImageRevision);
         if (view.Volume(status.Volume) is null)
         {
-            if (image?.Snapshot is null)
+            // Records made before data states name no snapshot: theirs is the image's.
+            if ((status.VolumeSnapshot ?? image?.Snapshot) is not { } source)
             {
                 Fail(status, ErrorCodes.DatabaseCreateFailed, $"The data volume of database '{name}' is gone and image r{status.ImageRevision} it was cloned from no longer exists.");
                 await SettleAsync();
                 return;
             }
-            var restoreSize = view.Snapshots.GetValueOrDefault(image.Snapshot)?.Status?.RestoreSize;
+            var restoreSize = view.Snapshots.GetValueOrDefault(source)?.Status?.RestoreSize;
             await CreateIfMissingAsync(() => _client.CoreV1.CreateNamespacedPersistentVolumeClaimAsync(
-                _manifests.DatabaseVolume(database, status.Volume!, image.Snapshot, restoreSize), Namespace, cancellationToken: cancellationToken));
+                _manifests.DatabaseVolume(database, status.Volume!, source, restoreSize), Namespace, cancellationToken: cancellationToken));
         }
 
         var desired = _manifests.DatabaseServer(database, _manifests.PostgresImage(project), status.Volume!, status.LoadBalancerPort, project.Spec.SuperuserLogins);
@@ -109,6 +124,7 @@ public sealed partial class Reconciler
         }
         await ReplaceStuckPodAsync(database, view, status, cancellationToken);
         await DeleteOldVolumesAsync(database, status.Volume!, view, cancellationToken);
+        await DropRemovedCheckpointsAsync(database, all, view, cancellationToken);
 
         status.Phase = ObservePhase(database, view.Pod(KubeNames.DatabasePod(name)), status);
         // Running again (created, started, reset): its idle time starts from now.
@@ -135,7 +151,8 @@ public sealed partial class Reconciler
     }
 
     /// <summary>Chooses the image, the volume name and the addresses of a new database; false while its project has no image yet.</summary>
-    private async Task<bool> AssignImageAsync(DatabaseResource database, ProjectResource? project, IReadOnlyList<DatabaseResource> all, V1Service? loadBalancer, CancellationToken cancellationToken)
+    private async Task<bool> AssignImageAsync(DatabaseResource database, ProjectResource? project, IReadOnlyList<DatabaseResource> all, ClusterView view,
+        V1Service? loadBalancer, CancellationToken cancellationToken)
     {
         var status = database.Status!;
         var name = database.Name();
@@ -144,14 +161,22 @@ public sealed partial class Reconciler
             Fail(status, ErrorCodes.ProjectNotFound, $"There is no project named '{database.Spec.Project}'.");
             return false;
         }
-        var newest = project.Status?.Images.Where(i => i.Status == ImagePhase.Ready).MaxBy(i => i.Revision);
-        if (newest is null)
+        if (database.Spec.Parent is not null)
         {
-            if (project.Status?.Phase == ProjectPhase.Failed)
-                Fail(status, ErrorCodes.ProjectNotReady, $"Project '{project.Name()}' has no image to clone: its build failed: {project.Status.Error}");
-            return false;
+            if (!await AssignOriginAsync(database, all, view, cancellationToken)) return false;
+            (status.ImageRevision, status.VolumeSnapshot) = (status.OriginRevision, status.OriginSnapshot);
         }
-        status.ImageRevision = newest.Revision;
+        else
+        {
+            var newest = project.Status?.Images.Where(i => i.Status == ImagePhase.Ready).MaxBy(i => i.Revision);
+            if (newest is null)
+            {
+                if (project.Status?.Phase == ProjectPhase.Failed)
+                    Fail(status, ErrorCodes.ProjectNotReady, $"Project '{project.Name()}' has no image to clone: its build failed: {project.Status.Error}");
+                return false;
+            }
+            (status.ImageRevision, status.VolumeSnapshot) = (newest.Revision, newest.Snapshot);
+        }
         status.ObservedReset = database.Spec.Reset;
         status.Volume = KubeNames.DatabaseVolume(name, database.Spec.Reset);
         status.DatabaseName = project.Spec.DatabaseName;

@@ -134,7 +134,10 @@ public sealed partial class Reconciler
         var mine = databases.Where(d => d.Spec.Project == project.Name()).ToList();
         // A database not yet given its image, or mid-reset, may still take any: wait for it.
         if (mine.Any(d => d.Status?.ImageRevision is null || (d.Status.ObservedReset ?? 0) != d.Spec.Reset)) return;
-        var prunable = ProjectRules.PrunableImages(KubernetesEngine.ToProject(project).Images, mine.Select(d => d.Status!.ImageRevision!.Value), _options.ImagesToKeep);
+        // A database holds its own image, its checkpoints' and (a branch) its origin's.
+        var held = mine.SelectMany(d => Rules.CheckpointRules.RevisionsHeld(KubernetesEngine.ToDatabase(d),
+            KubernetesEngine.CheckpointsOf(d).Where(c => c.Status != Model.CheckpointStatus.Failed), d.Status!.OriginRevision));
+        var prunable = ProjectRules.PrunableImages(KubernetesEngine.ToProject(project).Images, held, _options.ImagesToKeep);
         foreach (var image in status.Images.Where(i => prunable.Contains(i.Revision)).ToList())
         {
             var snapshot = KubeNames.ImageSnapshot(project.Name(), image.Revision);

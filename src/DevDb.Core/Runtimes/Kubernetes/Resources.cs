@@ -163,6 +163,35 @@ public sealed class DatabaseResourceSpec
     [JsonPropertyName("idleFrom")] public DateTimeOffset? IdleFrom { get; set; }
     /// <summary>Why <see cref="Running"/> is false: Requested (Stop-DevDbDatabase) or Idle (the reconciler's idle pass).</summary>
     [JsonPropertyName("stopReason")] public string? StopReason { get; set; }
+    /// <summary>The checkpoints its owner asked for (Checkpoint-DevDbDatabase); one removed from the list is deleted.</summary>
+    [JsonPropertyName("checkpoints")] public List<CheckpointRequest>? Checkpoints { get; set; }
+    /// <summary>A branch: the database it was made from (its data is copied once, when the branch is made).</summary>
+    [JsonPropertyName("parent")] public string? Parent { get; set; }
+    /// <summary>A branch of a checkpoint: the parent's checkpoint it starts from.</summary>
+    [JsonPropertyName("parentCheckpoint")] public string? ParentCheckpoint { get; set; }
+    /// <summary>What the latest <see cref="Reset"/> increment asks for: a checkpoint to restore; null: a reset.</summary>
+    [JsonPropertyName("restoreCheckpoint")] public string? RestoreCheckpoint { get; set; }
+    /// <summary>The latest reset is to the project's newest image even for a branch (Reset-DevDbDatabase -ToImage).</summary>
+    [JsonPropertyName("resetToImage")] public bool ResetToImage { get; set; }
+}
+
+/// <summary>A checkpoint asked for: its name, and the id that names its VolumeSnapshot (a name taken again after a removal gets a new one).</summary>
+public sealed class CheckpointRequest
+{
+    [JsonPropertyName("name")] public string Name { get; set; } = "";
+    [JsonPropertyName("id")] public string Id { get; set; } = "";
+    [JsonPropertyName("requested")] public DateTimeOffset Requested { get; set; }
+}
+
+/// <summary>A checkpoint as the reconciler took it: its VolumeSnapshot, the image its data descends from, and whether it is ready.</summary>
+public sealed class CheckpointState
+{
+    [JsonPropertyName("name")] public string Name { get; set; } = "";
+    [JsonPropertyName("id")] public string Id { get; set; } = "";
+    [JsonPropertyName("snapshot")] public string Snapshot { get; set; } = "";
+    [JsonPropertyName("imageRevision")] public int ImageRevision { get; set; }
+    [JsonPropertyName("ready")] public bool Ready { get; set; }
+    [JsonPropertyName("error")] public string? Error { get; set; }
 }
 
 public sealed class DatabaseState
@@ -179,6 +208,13 @@ public sealed class DatabaseState
     /// <summary>The PersistentVolumeClaim the server runs on.</summary>
     [JsonPropertyName("volume")] public string? Volume { get; set; }
     [JsonPropertyName("observedReset")] public int? ObservedReset { get; set; }
+    /// <summary>The VolumeSnapshot the current volume was cloned from: an image's, a checkpoint's, or a branch's origin.</summary>
+    [JsonPropertyName("volumeSnapshot")] public string? VolumeSnapshot { get; set; }
+    /// <summary>The checkpoints taken so far (for the spec's requests).</summary>
+    [JsonPropertyName("checkpoints")] public List<CheckpointState>? Checkpoints { get; set; }
+    /// <summary>A branch's origin: the VolumeSnapshot of the data it was branched from (a reset goes back to it) and that data's image.</summary>
+    [JsonPropertyName("originSnapshot")] public string? OriginSnapshot { get; set; }
+    [JsonPropertyName("originRevision")] public int? OriginRevision { get; set; }
     /// <summary>When the reconciler last saw a client session, or the server become Running.</summary>
     [JsonPropertyName("lastActiveAt")] public DateTimeOffset? LastActiveAt { get; set; }
     /// <summary>pg_stat_database.sessions (client sessions ever opened) at the last idle sample.</summary>

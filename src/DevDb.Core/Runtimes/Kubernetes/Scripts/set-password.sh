@@ -46,6 +46,13 @@ done
 chmod 00700 "$PGDATA" || fail "Could not set the mode of $PGDATA to 0700 (uid $(id -u))." \
     "Check that the database's volume is owned by the pod's user (uid 999) or its fsGroup."
 
+# A volume cloned from a snapshot of a running server (a checkpoint, a branch), or left by a server that was killed,
+# holds that server's postmaster.pid. Its pid may be a live process of this pod's own PID namespace, so Postgres would
+# refuse to start on it. No server runs on this volume now: a StatefulSet of one never runs two pods of the database,
+# and this init container runs before the pod's server. So the file is stale: remove it.
+rm -f "$PGDATA/postmaster.pid" || fail "Could not remove the stale $PGDATA/postmaster.pid." \
+    "Check that the database's volume is writable by uid $(id -u)."
+
 # A SQL string literal: single quotes doubled (standard_conforming_strings is on, so backslashes are plain).
 literal() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/''/g")"; }
 
