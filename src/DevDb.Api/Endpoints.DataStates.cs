@@ -20,7 +20,7 @@ public static partial class Endpoints
         databases.MapPost("{name}/checkpoints", CheckpointDatabase).WithName("CheckpointDatabase").WithTags("Checkpoints")
             .WithSummary("Saves the database's current data as a named checkpoint (its owner or an admin).")
             .WithDescription("201 with the checkpoint Ready. The local runtime stops the server fast, clones its data copy-on-write and starts it again; " +
-                             "the Kubernetes runtime refuses it for now (409 RuntimeNotSupported). 409 CheckpointExists when the name is taken, StateLocked while another operation is under way; 403 QuotaExceeded past CheckpointsPerUser.")
+                             "the Kubernetes runtime takes a VolumeSnapshot of its volume (503 CheckpointFailed when the snapshot fails). 409 CheckpointExists when the name is taken, StateLocked while another operation is under way; 403 QuotaExceeded past CheckpointsPerUser.")
             .ProducesProblems(400, 403, 404, 409, 503);
         databases.MapDelete("{name}/checkpoints/{checkpoint}", RemoveCheckpoint).WithName("RemoveCheckpoint").WithTags("Checkpoints")
             .WithSummary("Deletes a checkpoint (its owner or an admin).").ProducesProblems(400, 403, 404, 409);

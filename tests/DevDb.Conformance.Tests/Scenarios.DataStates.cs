@@ -23,13 +23,6 @@ public abstract partial class Scenarios<TConfiguration>
     [Fact]
     public async Task A_restored_checkpoint_brings_the_rows_back_with_the_same_host_port_and_password()
     {
-        if (!Differences.DataStates)
-        {
-            await Client.NewDatabaseAsync(Request("cp-one"));
-            await Refused(ErrorCodes.RuntimeNotSupported, () => Client.CheckpointDatabaseAsync("cp-one", "fixtures"));
-            await Client.RemoveDatabaseAsync("cp-one");
-            return;
-        }
         var connection = await DatabaseWithRowsAsync("cp-one");
         var checkpoint = await Client.CheckpointDatabaseAsync("cp-one", "fixtures");
         Assert.Equal(("cp-one", "fixtures", CheckpointStatus.Ready, SharedProject, 1), (checkpoint.Database, checkpoint.Name, checkpoint.Status, checkpoint.Project, checkpoint.ImageRevision));
@@ -64,14 +57,6 @@ public abstract partial class Scenarios<TConfiguration>
     [Fact]
     public async Task A_branch_sees_its_parents_rows_diverges_and_a_reset_goes_back_to_where_it_branched()
     {
-        if (!Differences.DataStates)
-        {
-            await Client.NewDatabaseAsync(Request("br-parent"));
-            await Refused(ErrorCodes.RuntimeNotSupported, () => Client.NewDatabaseAsync(new NewDatabaseRequest { Project = "", Name = "br-child", FromDatabase = "br-parent", Owner = "dave" }));
-            await Refused(ErrorCodes.DatabaseNotFound, () => Client.GetDatabaseAsync("br-child"));
-            await Client.RemoveDatabaseAsync("br-parent");
-            return;
-        }
         var parent = await DatabaseWithRowsAsync("br-parent");
         var branch = await Client.NewDatabaseAsync(new NewDatabaseRequest { Project = "", Name = "br-child", FromDatabase = "br-parent", Owner = "dave" });
         var child = await Client.GetConnectionAsync("br-child");
@@ -109,7 +94,6 @@ public abstract partial class Scenarios<TConfiguration>
     [Fact]
     public async Task A_branch_of_a_checkpoint_starts_from_the_checkpoint_not_the_parents_current_rows()
     {
-        if (!Differences.DataStates) return;
         var parent = await DatabaseWithRowsAsync("bc-parent");
         await Client.CheckpointDatabaseAsync("bc-parent", "hundred");
         await Configuration.ScalarAsync(parent, "DELETE FROM notes; SELECT 1");
@@ -149,14 +133,11 @@ public abstract partial class Scenarios<TConfiguration>
         await Refused(ErrorCodes.CheckpointNotFound, () => Client.BeginRestoreDatabaseAsync("cp-bad", "never-taken"));
         await Refused(ErrorCodes.CheckpointNotFound, () => Client.RemoveCheckpointAsync("cp-bad", "never-taken"));
         await Refused(ErrorCodes.RequestInvalid, () => Client.NewDatabaseAsync(new NewDatabaseRequest { Project = SharedProject, Name = "orphan", Checkpoint = "x", Owner = "dave" }));
-        if (Differences.DataStates)
-        {
-            await Refused(ErrorCodes.CheckpointNotFound, () => Client.NewDatabaseAsync(new NewDatabaseRequest { Project = "", Name = "orphan", FromDatabase = "cp-bad", Checkpoint = "never-taken", Owner = "dave" }));
-            await Refused(ErrorCodes.RequestInvalid, () => Client.NewDatabaseAsync(new NewDatabaseRequest { Project = "other", Name = "orphan", FromDatabase = "cp-bad", Owner = "dave" }));
-            await Client.CheckpointDatabaseAsync("cp-bad", "once");
-            await Refused(ErrorCodes.CheckpointExists, () => Client.CheckpointDatabaseAsync("cp-bad", "once"));
-            Assert.Equal("once", Assert.Single(await Client.GetCheckpointsAsync("cp-bad")).Name);
-        }
+        await Refused(ErrorCodes.CheckpointNotFound, () => Client.NewDatabaseAsync(new NewDatabaseRequest { Project = "", Name = "orphan", FromDatabase = "cp-bad", Checkpoint = "never-taken", Owner = "dave" }));
+        await Refused(ErrorCodes.RequestInvalid, () => Client.NewDatabaseAsync(new NewDatabaseRequest { Project = "other", Name = "orphan", FromDatabase = "cp-bad", Owner = "dave" }));
+        await Client.CheckpointDatabaseAsync("cp-bad", "once");
+        await Refused(ErrorCodes.CheckpointExists, () => Client.CheckpointDatabaseAsync("cp-bad", "once"));
+        Assert.Equal("once", Assert.Single(await Client.GetCheckpointsAsync("cp-bad")).Name);
         await Refused(ErrorCodes.DatabaseNotFound, () => Client.GetDatabaseAsync("orphan"));
         Assert.Equal(DatabaseStatus.Running, (await Client.GetDatabaseAsync("cp-bad")).Status);
         await Client.RemoveDatabaseAsync("cp-bad");
@@ -165,7 +146,6 @@ public abstract partial class Scenarios<TConfiguration>
     [Fact]
     public async Task Two_racing_checkpoints_of_one_name_make_one_checkpoint_and_the_other_is_refused()
     {
-        if (!Differences.DataStates) return;
         var connection = await DatabaseWithRowsAsync("cp-race");
         var racing = Enumerable.Range(0, 2).Select(_ => Task.Run(() => Client.CheckpointDatabaseAsync("cp-race", "same"))).ToList();
         var outcomes = await Task.WhenAll(racing.Select(async t => { try { await t; return "ok"; } catch (DevDbException e) { return e.Code; } }));

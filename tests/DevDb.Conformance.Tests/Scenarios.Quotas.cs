@@ -5,7 +5,7 @@ using Xunit;
 namespace DevDb.Conformance.Tests;
 
 /// <summary>
-/// Quotas (Configuration.Quotas: 2 databases and 1 running per developer). The developer here,
+/// Quotas (Configuration.Quotas: 2 databases, 1 running and 1 checkpoint per developer). The developer here,
 /// quinn, owns nothing else in any scenario; the administrator who runs the others is past them.
 /// </summary>
 public abstract partial class Scenarios<TConfiguration>
@@ -49,5 +49,27 @@ public abstract partial class Scenarios<TConfiguration>
 
         foreach (var name in after.DatabaseNames) await quinn.RemoveDatabaseAsync(name);
         Assert.Equal(0, (await quinn.GetQuotaAsync()).Databases);
+    }
+
+    [Fact]
+    public async Task A_checkpoint_past_the_users_limit_is_QuotaExceeded_and_leaves_nothing_and_an_admin_takes_it_past_the_limit()
+    {
+        using var quinn = Configuration.ClientAs("quinn");
+        await quinn.NewDatabaseAsync(Request("quota-cp", owner: "quinn"));
+        await quinn.CheckpointDatabaseAsync("quota-cp", "first");
+        Assert.Equal((1, (int?)1), ((await quinn.GetQuotaAsync()).Checkpoints, (await quinn.GetQuotaAsync()).Limits.CheckpointsPerUser));
+
+        var refused = await Refused(ErrorCodes.QuotaExceeded, () => quinn.CheckpointDatabaseAsync("quota-cp", "second"));
+        Assert.Contains("CheckpointsPerUser = 1", refused.Message);
+        Assert.Equal(["first"], (await quinn.GetCheckpointsAsync("quota-cp")).Select(c => c.Name));
+
+        // Removing one makes room; the administrator takes one for quinn past the limit.
+        await quinn.RemoveCheckpointAsync("quota-cp", "first");
+        await quinn.CheckpointDatabaseAsync("quota-cp", "second");
+        await Client.CheckpointDatabaseAsync("quota-cp", "third");
+        Assert.Equal(["second", "third"], (await quinn.GetCheckpointsAsync("quota-cp")).Select(c => c.Name));
+        Assert.Equal(2, (await quinn.GetQuotaAsync()).Checkpoints);
+        await quinn.RemoveDatabaseAsync("quota-cp");
+        Assert.Equal(0, (await quinn.GetQuotaAsync()).Checkpoints);
     }
 }

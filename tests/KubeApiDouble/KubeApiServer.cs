@@ -150,6 +150,14 @@ public sealed class KubeApiServer : IAsyncDisposable
         controllers.Poke();
     }
 
+    /// <summary>Makes the emulated CSI driver fail a VolumeSnapshot that is not ready yet: status.error.message says <paramref name="message"/>.</summary>
+    public void FailSnapshot(string ns, string name, string message)
+    {
+        var snapshot = store.Get(ResourceCatalog.Snapshots, ns, name) ?? throw ApiError.NotFound(ResourceCatalog.Snapshots, name);
+        state.FailedSnapshots[Meta.Uid(snapshot)] = message;
+        controllers.Poke();
+    }
+
     /// <summary>Lets a VolumeSnapshot become readyToUse (<see cref="SnapshotReadiness.Manual"/>); its PVC must be Bound.</summary>
     public void MakeSnapshotReady(string ns, string name)
     {

@@ -13,7 +13,7 @@ public static partial class DevDbErrors
             $"Choose another name, or remove the old one first: Remove-DevDbCheckpoint -Database {database} -Name {checkpoint}.", checkpoint, null);
 
     public static DevDbException CheckpointFailed(string database, string checkpoint, string reason) =>
-        new(ErrorCodes.CheckpointFailed, $"Taking checkpoint '{checkpoint}' of database '{database}' failed: {UserInput.Shown(reason)}",
+        new(ErrorCodes.CheckpointFailed, $"Taking checkpoint '{checkpoint}' of database '{database}' failed: {UserInput.Shown(reason, 500)}",
             "Nothing of it was kept. Check the cluster's VolumeSnapshotClass and CSI driver (kubectl describe volumesnapshot), then take it again.",
             checkpoint, null);
 }

@@ -15,11 +15,6 @@ public static partial class DevDbErrors
     public static DevDbException RequestInvalid(string message, string action, string? target = null) =>
         new(ErrorCodes.RequestInvalid, message, action, target, null);
 
-    /// <param name="what">What the runtime does not offer, e.g. "Checkpoints".</param>
-    /// <param name="runtime">The runtime that refuses it, e.g. "Kubernetes".</param>
-    public static DevDbException RuntimeNotSupported(string what, string runtime, string action) =>
-        new(ErrorCodes.RuntimeNotSupported, $"{what} are not available on the {runtime} runtime yet.", action, what, null);
-
     /// <param name="setting">The setting's name, e.g. DEVDB_SERVER_USER or DevDb:Tokens.</param>
     /// <param name="message">What is wrong with its value, naming the setting.</param>
     public static DevDbException SettingInvalid(string setting, string message, string action) =>

@@ -46,7 +46,6 @@ public static class ErrorCodes
     public const string ServerUserMissing = nameof(ServerUserMissing);
     /// <summary>The local engine cannot run on this operating system (Windows): use a DevDb server.</summary>
     public const string PlatformNotSupported = nameof(PlatformNotSupported);
-    public const string RuntimeNotSupported = nameof(RuntimeNotSupported);
     /// <summary>DevDb cannot use its state folder: the servers' users cannot pass through a folder above it, or it cannot be written.</summary>
     public const string HomeNotAccessible = nameof(HomeNotAccessible);
     /// <summary>A file system DevDb writes to is full; the message names the folder, its free space and what the step needed.</summary>
@@ -130,6 +129,6 @@ public static class ErrorCodes
         StateLocked => DevDbErrorCategory.ResourceBusy,
         QuotaExceeded => DevDbErrorCategory.QuotaExceeded,
         WaitTimedOut => DevDbErrorCategory.OperationTimeout,
-        _ => DevDbErrorCategory.InvalidOperation, // ProjectNotReady, ProjectHasDatabases, DatabaseProtected, DatabaseCreateFailed, RuntimeNotSupported
+        _ => DevDbErrorCategory.InvalidOperation, // ProjectNotReady, ProjectHasDatabases, DatabaseProtected, DatabaseCreateFailed
     };
 }

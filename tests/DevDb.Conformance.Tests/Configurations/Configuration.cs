@@ -50,7 +50,7 @@ public abstract class Configuration : IAsyncLifetime
     public static readonly IReadOnlyList<string> DeveloperUsers = ["dave", "erin", "quinn"];
 
     /// <summary>The quotas every configuration sets. They bind developers only, so the scenarios run as the administrator are past them.</summary>
-    public static QuotaLimits Quotas { get; } = new() { DatabasesPerUser = 2, RunningDatabasesPerUser = 1 };
+    public static QuotaLimits Quotas { get; } = new() { DatabasesPerUser = 2, RunningDatabasesPerUser = 1, CheckpointsPerUser = 1 };
 
     /// <summary>A client acting as <paramref name="user"/> (<see cref="AdminUser"/> or one of <see cref="DeveloperUsers"/>); the caller disposes it.</summary>
     public abstract IDevDbClient ClientAs(string user);
@@ -154,13 +154,6 @@ public sealed record IntendedDifferences
     /// reports the same code as the failed build's error.
     /// </summary>
     public bool SourcesCheckedBeforeRecording { get; init; } = true;
-
-    /// <summary>
-    /// Checkpoints, restores and branches. The embedded engine has them (copy-on-write copies of data
-    /// folders); the Kubernetes engine does not yet (VolumeSnapshots of volumes are the next slice) and
-    /// refuses them with RuntimeNotSupported after the same name and existence checks.
-    /// </summary>
-    public bool DataStates { get; init; } = true;
 
     /// <summary>
     /// Scheduled refresh. A server (the API's background service) or the reconciler runs a project's

@@ -98,13 +98,22 @@ public sealed class ChartCrdTests
         Assert.Equal(("integer", 0d, "0"), (reset.Type, reset.Minimum, reset.DefaultProperty?.ToString()));
         Assert.Equal(["Creating", "Running", "Stopped", "Crashed", "Failed"], Property(crd, "status.phase").EnumProperty.Select(e => e.ToString()));
         Assert.Equal(
-            ["databaseName:string", "error:string", "errorCode:string", "history:array", "host:string", "imageRevision:integer", "lastActiveAt:string", "loadBalancerPort:integer",
-             "observedReset:integer", "phase:string", "port:integer", "secretName:string", "sessions:integer", "sniHost:string", "username:string", "volume:string"],
+            ["checkpoints:array", "databaseName:string", "error:string", "errorCode:string", "history:array", "host:string", "imageRevision:integer", "lastActiveAt:string",
+             "loadBalancerPort:integer", "observedReset:integer", "originRevision:integer", "originSnapshot:string", "phase:string", "port:integer", "secretName:string",
+             "sessions:integer", "sniHost:string", "username:string", "volume:string", "volumeSnapshot:string"],
             Property(crd, "status").Properties.Select(p => $"{p.Key}:{p.Value.Type}").Order());
         AssertHistorySchema(crd);
+        // A checkpoint request: its name is a DNS label as DevDb checks it, so kubectl cannot write one DevDb would refuse.
+        var checkpoint = Property(crd, "spec.checkpoints.[]");
+        Assert.Equal(["name", "id"], checkpoint.Required);
+        Assert.Equal((63L, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), (checkpoint.Properties["name"].MaxLength, checkpoint.Properties["name"].Pattern));
+        Assert.Equal(["error:string", "id:string", "imageRevision:integer", "name:string", "ready:boolean", "snapshot:string"],
+            Property(crd, "status.checkpoints.[]").Properties.Select(p => $"{p.Key}:{p.Value.Type}").Order());
+        Assert.Equal(["parent:string", "parentCheckpoint:string", "resetToImage:boolean", "restoreCheckpoint:string"],
+            Property(crd, "spec").Properties.Where(p => p.Key is "parent" or "parentCheckpoint" or "restoreCheckpoint" or "resetToImage").Select(p => $"{p.Key}:{p.Value.Type}").Order());
         Assert.Equal(
             [("Project", ".spec.project", 0), ("Owner", ".spec.owner", 0), ("Phase", ".status.phase", 0), ("Host", ".status.host", 0),
-             ("Port", ".status.port", 0), ("Expires", ".spec.expiresAt", 0), ("Age", ".metadata.creationTimestamp", 0)],
+             ("Port", ".status.port", 0), ("Parent", ".spec.parent", 1), ("Expires", ".spec.expiresAt", 0), ("Age", ".metadata.creationTimestamp", 0)],
             Columns(crd));
     }
 

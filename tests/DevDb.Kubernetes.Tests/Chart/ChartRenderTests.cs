@@ -255,6 +255,7 @@ public sealed class ChartRenderTests
             ["DevDb__Kubernetes__ImagesToKeep"] = "3",
             ["DevDb__Kubernetes__DatabaseStopGracePeriodSeconds"] = "60",
             ["DevDb__Kubernetes__AllowSuperuserLogins"] = "false",
+            ["DevDb__Kubernetes__Quotas__checkpointsPerUser"] = "20",
             ["DevDb__Kubernetes__Quotas__databasesPerProject"] = "200",
             ["DevDb__Kubernetes__Quotas__databasesPerUser"] = "5",
             ["DevDb__Kubernetes__Quotas__runningDatabasesPerUser"] = "3",

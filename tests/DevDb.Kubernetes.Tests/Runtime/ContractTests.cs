@@ -73,7 +73,7 @@ public sealed class ContractTests
         await rig.Engine.RemoveCheckpointAsync("dave", "fixtures");
         await UntilAsync(() => rig.Server.FindAll("snapshot.storage.k8s.io/v1", "volumesnapshots", Namespace).Any(snapshot =>
             snapshot["metadata"]!["name"]!.GetValue<string>().StartsWith("devdb-db-dave.fixtures.", StringComparison.Ordinal)
-            && snapshot["metadata"]!["ownerReferences"]!.AsArray().Single()!["name"]!.GetValue<string>() == "gina"), "the branch alone owns the removed checkpoint's snapshot");
+            && snapshot["metadata"]!["ownerReferences"]!.AsArray() is [{ } only] && only["name"]!.GetValue<string>() == "gina"), "the branch alone owns the removed checkpoint's snapshot");
         await rig.Client.CoreV1.DeleteNamespacedSecretAsync("devdb-db-dave", Namespace); // drift: the reconciler repairs it
         await UntilAsync(() => rig.Find<V1Secret>("devdb-db-dave") is not null, "the Secret is made again");
         await StartReadyAsync(rig, "erin");                                               // takes the leftover Secret over

@@ -15,6 +15,8 @@ internal sealed class ClusterState(KubeApiServerOptions options)
 
     /// <summary>Snapshot uids the test declared ready (<see cref="SnapshotReadiness.Manual"/>).</summary>
     public ConcurrentDictionary<string, bool> ReadySnapshots { get; } = new();
+    /// <summary>Snapshots (by uid) the emulated CSI driver fails, with its message.</summary>
+    public ConcurrentDictionary<string, string> FailedSnapshots { get; } = new();
 
     /// <summary>The outcome decided for each Job pod uid (JobOutcomes is asked once per pod).</summary>
     public ConcurrentDictionary<string, JobOutcome> PodOutcomes { get; } = new();

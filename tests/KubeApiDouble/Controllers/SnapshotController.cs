@@ -5,7 +5,8 @@ namespace KubeApiDouble.Controllers;
 /// <summary>
 /// Makes a VolumeSnapshot of a Bound PVC readyToUse (at once, or in <see cref="SnapshotReadiness.Manual"/> mode
 /// when the test says so), with creationTime, restoreSize (the PVC's request) and a content name; a snapshot whose
-/// source PVC is missing gets status.error.message (cleared if the PVC appears). Ready snapshots never change back.
+/// source PVC is missing gets status.error.message (cleared if the PVC appears), and so does one the test fails
+/// (<see cref="KubeApiServer.FailSnapshot"/>). Ready snapshots never change back.
 /// </summary>
 internal sealed class SnapshotController(ObjectStore store, ClusterState state) : IController
 {
@@ -19,7 +20,16 @@ internal sealed class SnapshotController(ObjectStore store, ClusterState state) 
             var pvc = claim is null ? null : store.Get(ResourceCatalog.Pvcs, ns, claim);
             var contentName = "snapcontent-" + Meta.Uid(snapshot);
             JsonObject? status;
-            if (pvc is null)
+            if (state.FailedSnapshots.TryGetValue(Meta.Uid(snapshot), out var failure))
+            {
+                if (snapshot["status"]?["error"]?["message"]?.GetValue<string>() == failure) continue;
+                status = new JsonObject
+                {
+                    ["readyToUse"] = false,
+                    ["error"] = new JsonObject { ["message"] = failure, ["time"] = ObjectStore.Now() },
+                };
+            }
+            else if (pvc is null)
             {
                 var message = claim is null
                     ? "spec.source.persistentVolumeClaimName is required (pre-provisioned snapshots are not emulated)"

@@ -33,9 +33,10 @@ public sealed partial class Reconciler
                 state.Ready = true;
                 _log.LogInformation("Checkpoint {Checkpoint} of database {Database} is ready (snapshot {Snapshot})", request.Name, database.Name(), state.Snapshot);
             }
-            else if (snapshot?.Status?.Error?.Message is { } error)
+            // Made by an earlier pass (this pass's view was read before it), so a missing one was deleted by hand.
+            else if ((snapshot is null ? "was deleted before it was ready" : snapshot.Status?.Error?.Message is { } message ? $"failed: {message}" : null) is { } error)
             {
-                state.Error = $"its VolumeSnapshot {state.Snapshot} failed: {error}";
+                state.Error = $"its VolumeSnapshot {state.Snapshot} {error}";
                 await RecordEventAsync(database, "Warning", "CheckpointFailed", $"Checkpoint {request.Name}: {state.Error}", cancellationToken);
             }
         }
