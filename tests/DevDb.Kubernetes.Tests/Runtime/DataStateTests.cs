@@ -6,6 +6,7 @@ using k8s.Models;
 using KubeApiDouble;
 using static DevDb.Kubernetes.Tests.Runtime.KubernetesRig;
 using static DevDb.Kubernetes.Tests.Runtime.ProjectLifecycleTests;
+using static DevDb.Kubernetes.Tests.Runtime.DatabaseLifecycleTests;
 
 using Xunit;
 
@@ -19,8 +20,6 @@ namespace DevDb.Kubernetes.Tests.Runtime;
 /// </summary>
 public sealed class DataStateTests
 {
-    private static NewDatabaseRequest Dave => new() { Project = "shop", Name = "dave", Owner = "dave" };
-
     private static async Task<KubernetesRig> RigWithDaveAsync(Action<KubeApiServerOptions>? server = null)
     {
         var rig = await StartAsync(server);

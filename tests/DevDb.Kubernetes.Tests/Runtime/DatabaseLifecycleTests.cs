@@ -16,7 +16,7 @@ namespace DevDb.Kubernetes.Tests.Runtime;
 /// <summary>The life of a database in the cluster: clone, serve, stop, start, reset, repair, remove. Against the API-server double.</summary>
 public sealed class DatabaseLifecycleTests
 {
-    private static NewDatabaseRequest Dave => new() { Project = "shop", Name = "dave", Owner = "dave" };
+    internal static NewDatabaseRequest Dave => new() { Project = "shop", Name = "dave", Owner = "dave" };
 
     private static async Task<KubernetesRig> RigWithProjectAsync(Action<KubeApiServerOptions>? server = null, Func<KubernetesOptions, KubernetesOptions>? configure = null)
     {

@@ -9,6 +9,7 @@ using KubeApiDouble;
 using Xunit;
 using static DevDb.Kubernetes.Tests.Runtime.KubernetesRig;
 using static DevDb.Kubernetes.Tests.Runtime.ProjectLifecycleTests;
+using static DevDb.Kubernetes.Tests.Runtime.DatabaseLifecycleTests;
 
 namespace DevDb.Kubernetes.Tests.Runtime;
 
@@ -19,8 +20,6 @@ namespace DevDb.Kubernetes.Tests.Runtime;
 /// </summary>
 public sealed class RealClusterBehaviourTests
 {
-    private static NewDatabaseRequest Dave => new() { Project = "shop", Name = "dave", Owner = "dave" };
-
     private static void MarkNotReady(KubernetesRig rig, string pod) =>
         rig.Server.Mutate("v1", "pods", Namespace, pod, p => p["status"]!["conditions"] = new JsonArray(
             new JsonObject { ["type"] = "Ready", ["status"] = "False", ["reason"] = "ContainersNotReady" }));

@@ -31,23 +31,23 @@ public sealed partial class KubernetesEngine
     /// <summary>A reset goes to the newest image; a branch's to the data it was branched from, unless <paramref name="toImage"/> (then it is a branch no more).</summary>
     public async Task<Database> BeginResetDatabaseAsync(string name, bool toImage, CancellationToken cancellationToken = default)
     {
-        var database = await RequireUsableAsync(name, cancellationToken);
-        await RefusedAsync(name, HistoryAction.Reset, () => LifetimeRules.CheckResettable(ToDatabase(database)), cancellationToken);
-        var toOrigin = database.Spec.Parent is not null && !toImage;
-        var detail = toOrigin ? $"to the data of {database.Spec.Parent}" : null;
-        if (!toOrigin)
+        var detail = "";
+        var patched = await PatchSpecAsync(name, async database =>
         {
-            var project = await RequireProjectAsync(database.Spec.Project, cancellationToken);
-            detail = $"image r{ProjectRules.ImageToClone(ToProject(project)).Revision}" + (database.Spec.Parent is null ? "" : "; no longer a branch");
-        }
-        var spec = new JsonObject { ["reset"] = database.Spec.Reset + 1, ["restoreCheckpoint"] = null, ["resetToImage"] = !toOrigin };
-        // A branch reset to the image names no parent any more.
-        if (!toOrigin)
-        {
-            spec["parent"] = null;
-            spec["parentCheckpoint"] = null;
-        }
-        var patched = await PatchSpecAsync(database, spec, cancellationToken);
+            await RefusedAsync(name, HistoryAction.Reset, () => LifetimeRules.CheckResettable(ToDatabase(database)), cancellationToken);
+            var toOrigin = database.Spec.Parent is not null && !toImage;
+            detail = toOrigin ? $"to the data of {database.Spec.Parent}"
+                : $"image r{ProjectRules.ImageToClone(ToProject(await RequireProjectAsync(database.Spec.Project, cancellationToken))).Revision}"
+                  + (database.Spec.Parent is null ? "" : "; no longer a branch");
+            var spec = new JsonObject { ["reset"] = database.Spec.Reset + 1, ["restoreCheckpoint"] = null, ["resetToImage"] = !toOrigin };
+            // A branch reset to the image names no parent any more.
+            if (!toOrigin)
+            {
+                spec["parent"] = null;
+                spec["parentCheckpoint"] = null;
+            }
+            return spec;
+        }, cancellationToken);
         return ToDatabase(await RecordDatabaseAsync(name, Entry(HistoryAction.Reset, detail: detail), cancellationToken) ?? patched);
     }
 
@@ -145,26 +145,38 @@ public sealed partial class KubernetesEngine
     public async Task<Database> BeginRestoreDatabaseAsync(string name, string checkpoint, CancellationToken cancellationToken = default)
     {
         CheckpointRules.ValidateName(checkpoint);
-        var database = await RequireUsableAsync(name, cancellationToken);
-        await RefusedAsync(name, HistoryAction.Restored, () => LifetimeRules.CheckResettable(ToDatabase(database)), cancellationToken);
-        CheckpointRules.Find(name, checkpoint, CheckpointsOf(database));
-        var patched = await PatchSpecAsync(database, new JsonObject { ["reset"] = database.Spec.Reset + 1, ["restoreCheckpoint"] = checkpoint, ["resetToImage"] = false }, cancellationToken);
+        var patched = await PatchSpecAsync(name, async database =>
+        {
+            await RefusedAsync(name, HistoryAction.Restored, () => LifetimeRules.CheckResettable(ToDatabase(database)), cancellationToken);
+            CheckpointRules.Find(name, checkpoint, CheckpointsOf(database));
+            return new JsonObject { ["reset"] = database.Spec.Reset + 1, ["restoreCheckpoint"] = checkpoint, ["resetToImage"] = false };
+        }, cancellationToken);
         return ToDatabase(await RecordDatabaseAsync(name, Entry(HistoryAction.Restored, detail: checkpoint), cancellationToken) ?? patched);
     }
 
-    /// <summary>Patches the spec on the record as read: a change made meanwhile (another reset) fails this one with StateLocked.</summary>
-    private async Task<DatabaseResource> PatchSpecAsync(DatabaseResource database, JsonObject spec, CancellationToken cancellationToken)
+    /// <summary>
+    /// Patches the spec of a usable database with what <paramref name="change"/> makes of the record as read, on that
+    /// read's resourceVersion: when the record changed meanwhile (the reconciler writes its status often, another
+    /// request its spec) it is read, checked and patched again, so two requests never both act on one state.
+    /// </summary>
+    private async Task<DatabaseResource> PatchSpecAsync(string name, Func<DatabaseResource, Task<JsonObject>> change, CancellationToken cancellationToken)
     {
-        try
+        const int attempts = 10;
+        for (var attempt = 1; ; attempt++)
         {
-            return await _databases.PatchAsync(database.Name(), new JsonObject
+            var database = await RequireUsableAsync(name, cancellationToken);
+            var spec = await change(database);
+            try
             {
-                ["metadata"] = new JsonObject { ["resourceVersion"] = database.Metadata.ResourceVersion }, ["spec"] = spec,
-            }, cancellationToken);
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
-        {
-            throw DatabaseRules.Busy(database.Name(), "changed by another request meanwhile");
+                return await _databases.PatchAsync(name, new JsonObject
+                {
+                    ["metadata"] = new JsonObject { ["resourceVersion"] = database.Metadata.ResourceVersion }, ["spec"] = spec,
+                }, cancellationToken);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+            {
+                if (attempt == attempts) throw DatabaseRules.Busy(name, "changed by other requests all the while");
+            }
         }
     }
 
