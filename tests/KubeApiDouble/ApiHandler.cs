@@ -94,8 +94,10 @@ internal sealed class ApiHandler(ObjectStore store, KubeApiServerOptions options
             _ => throw new ApiError(405, "MethodNotAllowed", $"the server does not allow this method on the requested resource"),
         };
         var contentType = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
-        record(new RecordedRequest(verb, target.Type.Group, target.Type.Version, target.Type.Resource, target.Subresource,
-            target.Namespace, target.Name, verb == "patch" ? contentType : null, request.Path.Value ?? "", request.QueryString.Value ?? ""));
+        var recorded = new RecordedRequest(verb, target.Type.Group, target.Type.Version, target.Type.Resource, target.Subresource,
+            target.Namespace, target.Name, verb == "patch" ? contentType : null, request.Path.Value ?? "", request.QueryString.Value ?? "");
+        record(recorded);
+        options.BeforeEachRequest?.Invoke(recorded);
 
         if (target.Namespace is null && verb is not ("list" or "watch"))
             throw NotFoundPath(request.Path.Value ?? "");

@@ -89,6 +89,12 @@ public sealed class KubeApiServerOptions
     /// </summary>
     public bool GracefulPodDeletion { get; set; }
 
+    /// <summary>
+    /// Runs before the double answers each request (once it is recorded): a test's way to make a change land between
+    /// a client's read and its write, as another controller's write does on a real cluster.
+    /// </summary>
+    public Action<RecordedRequest>? BeforeEachRequest { get; set; }
+
     /// <summary>How many change events are kept for watches from a resourceVersion; older ones answer 410 Expired.</summary>
     public int WatchHistoryLimit { get; set; } = 1000;
 }

@@ -170,4 +170,34 @@ public sealed class DataStateTests
         await rig.Engine.ResetDatabaseAsync("dave");
         await UntilAsync(async () => (await rig.Engine.GetProjectAsync("shop")).Images.Select(i => i.Revision).SequenceEqual([2]), "r1 is pruned once nothing holds it");
     }
+
+    [Fact]
+    public async Task A_reset_or_restore_whose_record_another_writer_changed_after_it_was_read_reads_it_again_and_goes_through()
+    {
+        // The reconciler writes a record's status often: a request's spec patch on the resourceVersion it read then
+        // answers 409. The double lets one write land right before each of the engine's spec patches of dave.
+        KubernetesRig? running = null;
+        var interleave = 0;
+        await using var rig = await RigWithDaveAsync(server => server.BeforeEachRequest = request =>
+        {
+            if (request is { Verb: "patch", Resource: DevDbGroup.Databases, Subresource: null, Name: "dave" } && Interlocked.Exchange(ref interleave, 0) == 1)
+                running!.Server.Mutate(DevDbGroup.ApiVersion, DevDbGroup.Databases, Namespace, "dave",
+                    record => record["metadata"]!["annotations"] = new System.Text.Json.Nodes.JsonObject { ["test/written-meanwhile"] = "yes" });
+        });
+        running = rig;
+        await rig.Engine.CheckpointDatabaseAsync("dave", "fixtures");
+
+        Volatile.Write(ref interleave, 1);
+        await rig.Engine.BeginResetDatabaseAsync("dave", toImage: false);
+        Assert.Equal(0, Volatile.Read(ref interleave));
+        Assert.Equal(DatabaseStatus.Running, (await rig.Engine.WaitDatabaseAsync("dave")).Status);
+
+        Volatile.Write(ref interleave, 1);
+        await rig.Engine.BeginRestoreDatabaseAsync("dave", "fixtures");
+        Assert.Equal(0, Volatile.Read(ref interleave));
+        var restored = await rig.Engine.WaitDatabaseAsync("dave");
+
+        Assert.Equal((DatabaseStatus.Running, 2), (restored.Status, rig.Find<DatabaseResource>("dave")!.Spec.Reset));
+        Assert.Equal(["Created", "Checkpointed", "Reset", "Restored"], restored.History.Select(h => h.Action.ToString()));
+    }
 }
