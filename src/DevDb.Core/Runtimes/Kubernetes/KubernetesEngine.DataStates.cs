@@ -56,7 +56,7 @@ public sealed partial class KubernetesEngine
         CheckpointRules.ValidateName(checkpoint);
         var id = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();
         // The request is written on the record as read: of two racing for one name, the second write is refused (409) and reads the first.
-        while (true)
+        await PatchOnFreshReadAsync(async () =>
         {
             var record = await RequireDatabaseAsync(name, cancellationToken);
             var database = ToDatabase(record);
@@ -69,15 +69,8 @@ public sealed partial class KubernetesEngine
             {
                 new() { Name = checkpoint, Id = id, Requested = _engineOptions.Clock.GetUtcNow() },
             };
-            try
-            {
-                await _databases.PatchAsync(name, new { metadata = new { resourceVersion = record.Metadata.ResourceVersion }, spec = new { checkpoints = requests } }, cancellationToken);
-                break;
-            }
-            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
-            {
-            }
-        }
+            return await _databases.PatchAsync(name, new { metadata = new { resourceVersion = record.Metadata.ResourceVersion }, spec = new { checkpoints = requests } }, cancellationToken);
+        }, () => ChangedAllTheWhile("Database", name));
         await RecordDatabaseAsync(name, Entry(HistoryAction.Checkpointed, detail: checkpoint), cancellationToken);
         var taken = await Polling.UntilAsync(async token =>
             {
@@ -120,20 +113,14 @@ public sealed partial class KubernetesEngine
     /// <summary>Takes the checkpoint off the spec (the reconciler deletes its snapshot, unless a branch still starts from it); false when it was not there.</summary>
     private async Task<bool> RemoveCheckpointRequestAsync(string database, string checkpoint, CancellationToken cancellationToken)
     {
-        while (true)
+        return await PatchOnFreshReadAsync(async () =>
         {
             var record = await _databases.FindAsync(database, cancellationToken);
             if (record?.Spec.Checkpoints?.Any(c => c.Name == checkpoint) != true) return false;
             var kept = record.Spec.Checkpoints.Where(c => c.Name != checkpoint).ToList();
-            try
-            {
-                await _databases.PatchAsync(database, new { metadata = new { resourceVersion = record.Metadata.ResourceVersion }, spec = new { checkpoints = kept } }, cancellationToken);
-                return true;
-            }
-            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
-            {
-            }
-        }
+            await _databases.PatchAsync(database, new { metadata = new { resourceVersion = record.Metadata.ResourceVersion }, spec = new { checkpoints = kept } }, cancellationToken);
+            return true;
+        }, () => ChangedAllTheWhile("Database", database));
     }
 
     public async Task<Database> RestoreDatabaseAsync(string name, string checkpoint, IProgress<DevDbProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -154,31 +141,17 @@ public sealed partial class KubernetesEngine
         return ToDatabase(await RecordDatabaseAsync(name, Entry(HistoryAction.Restored, detail: checkpoint), cancellationToken) ?? patched);
     }
 
-    /// <summary>
-    /// Patches the spec of a usable database with what <paramref name="change"/> makes of the record as read, on that
-    /// read's resourceVersion: when the record changed meanwhile (the reconciler writes its status often, another
-    /// request its spec) it is read, checked and patched again, so two requests never both act on one state.
-    /// </summary>
-    private async Task<DatabaseResource> PatchSpecAsync(string name, Func<DatabaseResource, Task<JsonObject>> change, CancellationToken cancellationToken)
-    {
-        const int attempts = 10;
-        for (var attempt = 1; ; attempt++)
+    /// <summary>Patches the spec of a usable database with what <paramref name="change"/> makes of a fresh read of it (<see cref="PatchOnFreshReadAsync"/>).</summary>
+    private Task<DatabaseResource> PatchSpecAsync(string name, Func<DatabaseResource, Task<JsonObject>> change, CancellationToken cancellationToken) =>
+        PatchOnFreshReadAsync(async () =>
         {
             var database = await RequireUsableAsync(name, cancellationToken);
             var spec = await change(database);
-            try
+            return await _databases.PatchAsync(name, new JsonObject
             {
-                return await _databases.PatchAsync(name, new JsonObject
-                {
-                    ["metadata"] = new JsonObject { ["resourceVersion"] = database.Metadata.ResourceVersion }, ["spec"] = spec,
-                }, cancellationToken);
-            }
-            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
-            {
-                if (attempt == attempts) throw DatabaseRules.Busy(name, "changed by other requests all the while");
-            }
-        }
-    }
+                ["metadata"] = new JsonObject { ["resourceVersion"] = database.Metadata.ResourceVersion }, ["spec"] = spec,
+            }, cancellationToken);
+        }, () => ChangedAllTheWhile("Database", name));
 
     /// <summary>A branch's record: its parent checked (and its checkpoint, if it starts from one); the reconciler copies the data.</summary>
     private async Task<(DatabaseResource Parent, NewDatabaseRequest Request)> BranchSourceAsync(NewDatabaseRequest request, CancellationToken cancellationToken)

@@ -42,7 +42,7 @@ public sealed partial class KubernetesEngine
             };
             if (restart) patch["spec"]!["idleFrom"] = Timestamp(_engineOptions.Clock.GetUtcNow());
             return await _databases.PatchAsync(request.Name, patch, cancellationToken);
-        });
+        }, () => ChangedAllTheWhile("Database", request.Name));
         foreach (var change in changes) patched = await RecordDatabaseAsync(request.Name, change, cancellationToken) ?? patched;
         return ToDatabase(patched);
     }
@@ -71,7 +71,7 @@ public sealed partial class KubernetesEngine
                 },
             };
             return await _projects.PatchAsync(request.Name, patch, cancellationToken);
-        });
+        }, () => ChangedAllTheWhile("Project", request.Name));
         foreach (var change in changes) await RecordProjectAsync(request.Name, change, cancellationToken);
         return ToProject(await RecordScheduleAsync(request.Name, cancellationToken));
     }
@@ -100,21 +100,27 @@ public sealed partial class KubernetesEngine
 
     /// <summary>
     /// Reads, decides and patches with the read's resourceVersion; when the record changed in between
-    /// (the reconciler writes its status often), reads and decides again.
+    /// (the reconciler writes its status often, another request its spec), reads and decides again, so two
+    /// requests never both act on one state. A record that changes at every try is <paramref name="alwaysChanged"/>.
     /// </summary>
-    private static async Task<T> PatchOnFreshReadAsync<T>(Func<Task<T>> readDecideAndPatch)
+    private static async Task<T> PatchOnFreshReadAsync<T>(Func<Task<T>> readDecideAndPatch, Func<DevDbException> alwaysChanged)
     {
+        const int attempts = 10;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 return await readDecideAndPatch();
             }
-            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < 5)
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
             {
+                if (attempt == attempts) throw alwaysChanged();
             }
         }
     }
+
+    private static DevDbException ChangedAllTheWhile(string kind, string name) =>
+        DevDbErrors.StateLocked($"{kind} '{name}' is busy: other requests changed it at each of 10 tries.", name, "Try again in a moment.");
 
     /// <summary>A time as the records store it (UTC, 7 decimals).</summary>
     internal static string Timestamp(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'");
