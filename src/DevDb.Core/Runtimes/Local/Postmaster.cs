@@ -5,7 +5,7 @@ namespace DevDb.Core.Runtimes.Local;
 /// <summary>
 /// Starting and stopping a Postgres server of one data folder, as the user that owns it, and
 /// telling whether one runs. pg_ctl's own wait (-w) polls every 100 ms, most of a clone's
-/// start-up time, so DevDb starts it without waiting (-W) and watches the lock file and log itself.
+/// start-up time, so DevDb starts and stops it without waiting (-W) and watches the lock file and log itself.
 /// </summary>
 internal static class Postmaster
 {
@@ -64,9 +64,16 @@ internal static class Postmaster
         {
             return; // It ended between the two reads.
         }
-        var result = await new CommandRunner(user).RunAsync(pg.Tool("pg_ctl"), ["stop", "-D", data, "-m", mode, "-w", "-t", "60", "-s"], cancellationToken);
+        // pg_ctl only signals (-W); its own wait would sleep 100 ms before it first looks, longer than an immediate stop takes.
+        var result = await new CommandRunner(user).RunAsync(pg.Tool("pg_ctl"), ["stop", "-D", data, "-m", mode, "-W", "-s"], cancellationToken);
         if (result.ExitCode != 0 && Pid(data) is not null)
             throw DevDbErrors.ServerStopFailed(data, result.Tail());
+        var waited = Stopwatch.StartNew();
+        while (Pid(data) is not null)
+        {
+            if (waited.Elapsed > TimeSpan.FromSeconds(60)) throw DevDbErrors.ServerStopFailed(data, $"it was still running 60 s after a {mode} stop.");
+            await Task.Delay(5, cancellationToken);
+        }
     }
 
     /// <summary>The postmaster's process id if one is running for this data folder.</summary>
