@@ -56,6 +56,7 @@ public sealed class HttpToEmbeddedEngine : Configuration
             {
                 ["DevDb:Home"] = _home.Path, ["DevDb:ExpiryInterval"] = "00:00:00.2",
                 ["DevDb:Quotas:DatabasesPerUser"] = Quotas.DatabasesPerUser.ToString(), ["DevDb:Quotas:RunningDatabasesPerUser"] = Quotas.RunningDatabasesPerUser.ToString(),
+                ["DevDb:Quotas:CheckpointsPerUser"] = Quotas.CheckpointsPerUser.ToString(),
             },
             services => services.AddSingleton<TimeProvider>(Clock));
         return _client = _api.ClientFor(AdminUser);

@@ -39,8 +39,10 @@ internal static class AdminSql
     /// <summary>Runs <see cref="LoginRole.SetUpSql"/>: the cluster's owner becomes the database's login with this password.</summary>
     public static async Task SetUpLoginAsync(NpgsqlConnection admin, string login, string password, string database, bool superuser, CancellationToken cancellationToken)
     {
-        // Keep the password out of the server log even if a statement fails.
-        await ExecuteAsync(admin, "SET log_statement = 'none'; SET log_min_error_statement = 'panic'; SET log_error_verbosity = 'terse'", cancellationToken);
+        // Keep the password out of the server log even if a statement fails. No wait for the WAL flush: a crash that
+        // lost this commit also stopped the server, and every start sets the login up again.
+        await ExecuteAsync(admin,
+            "SET log_statement = 'none'; SET log_min_error_statement = 'panic'; SET log_error_verbosity = 'terse'; SET synchronous_commit = off", cancellationToken);
         await ExecuteAsync(admin,
             $"SELECT set_config('{LoginRole.LoginSetting}', @login, false), set_config('{LoginRole.PasswordSetting}', @password, false), " +
             $"set_config('{LoginRole.DatabaseSetting}', @database, false), set_config('{LoginRole.SuperuserSetting}', @superuser, false)",
