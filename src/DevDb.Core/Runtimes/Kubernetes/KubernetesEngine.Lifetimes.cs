@@ -105,7 +105,6 @@ public sealed partial class KubernetesEngine
     /// </summary>
     private static async Task<T> PatchOnFreshReadAsync<T>(Func<Task<T>> readDecideAndPatch, Func<DevDbException> alwaysChanged)
     {
-        const int attempts = 10;
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -114,13 +113,15 @@ public sealed partial class KubernetesEngine
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
             {
-                if (attempt == attempts) throw alwaysChanged();
+                if (attempt == PatchAttempts) throw alwaysChanged();
             }
         }
     }
 
+    private const int PatchAttempts = 10;
+
     private static DevDbException ChangedAllTheWhile(string kind, string name) =>
-        DevDbErrors.StateLocked($"{kind} '{name}' is busy: other requests changed it at each of 10 tries.", name, "Try again in a moment.");
+        DevDbErrors.StateLocked($"{kind} '{name}' is busy: other requests changed it at each of {PatchAttempts} tries.", name, "Try again in a moment.");
 
     /// <summary>A time as the records store it (UTC, 7 decimals).</summary>
     internal static string Timestamp(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'");
