@@ -3,8 +3,9 @@
     Sums the results of every test suite and ends with the one line CI reads.
 .DESCRIPTION
     For each suite name, reads <ResultsDirectory>/<name>.trx (VSTest/xunit) or <name>.json
-    (Pester: {"passed":N,"failed":N,"skipped":N}) and <name>.exitcode (the runner's exit code).
-    Prints one line per suite ("suite NAME - passed N, failed N, skipped N"), then as the very last
+    (Pester: {"passed":N,"failed":N,"skipped":N,"failedTests":[...]}) and <name>.exitcode (the runner's
+    exit code). Prints one line per suite ("suite NAME - passed N, failed N, skipped N"), one line per
+    failed test with the first line of its message (CI shows only the end of the log), then as the very last
     line, and the only one of that shape, "N passed, N failed, N skipped".
     Exits 1 when any test failed or was skipped, a runner crashed without a result file (counted
     as one failure), a runner exited non-zero although its results show no failure (counted as one
@@ -28,7 +29,9 @@ function Read-TrxCounts([string] $Path) {
     $failed = [Math]::Max((Count 'failed') + (Count 'error') + (Count 'timeout') + (Count 'aborted') + (Count 'inconclusive'),
         $executed - $passed)
     $skipped = [Math]::Max((Count 'notExecuted') + (Count 'notRunnable'), $total - $executed)
-    [pscustomobject] @{ Passed = $passed; Failed = $failed; Skipped = $skipped }
+    $failedTests = @($trx.TestRun.Results.UnitTestResult | Where-Object { $_ -and $_.outcome -ne 'Passed' -and $_.outcome -ne 'NotExecuted' } |
+        ForEach-Object { [pscustomobject] @{ Name = $_.testName; Message = "$($_.Output.ErrorInfo.Message)" } })
+    [pscustomobject] @{ Passed = $passed; Failed = $failed; Skipped = $skipped; FailedTests = $failedTests }
 }
 
 function Read-PesterCounts([string] $Path) {
@@ -38,11 +41,14 @@ function Read-PesterCounts([string] $Path) {
             throw "it has no whole number '$name'"
         }
     }
-    [pscustomobject] @{ Passed = [int] $json.passed; Failed = [int] $json.failed; Skipped = [int] $json.skipped }
+    $failedTests = @(if ($json.PSObject.Properties.Name -contains 'failedTests') {
+            $json.failedTests | ForEach-Object { [pscustomobject] @{ Name = $_.name; Message = $_.message } } })
+    [pscustomobject] @{ Passed = [int] $json.passed; Failed = [int] $json.failed; Skipped = [int] $json.skipped; FailedTests = $failedTests }
 }
 
 $totals = [pscustomobject] @{ Passed = 0; Failed = 0; Skipped = 0 }
 $problems = [System.Collections.Generic.List[string]]::new()
+$failures = [System.Collections.Generic.List[string]]::new()
 
 foreach ($name in $Suite) {
     $trxPath = Join-Path $ResultsDirectory "$name.trx"
@@ -74,9 +80,14 @@ foreach ($name in $Suite) {
 
     # Per-suite lines must not look like the closing line, which is the only one CI reads.
     "suite {0} - passed {1}, failed {2}, skipped {3}" -f $name, $counts.Passed, $counts.Failed, $counts.Skipped
+    foreach ($test in @($counts.PSObject.Properties.Name -contains 'FailedTests' ? $counts.FailedTests : @())) {
+        $firstLine = ("$($test.Message)" -split "\r?\n" | Where-Object { $_.Trim() } | Select-Object -First 1)
+        $failures.Add("failed: ${name}: $($test.Name)$(if ($firstLine) { " - $($firstLine.Trim())" })")
+    }
     $totals.Passed += $counts.Passed; $totals.Failed += $counts.Failed; $totals.Skipped += $counts.Skipped
 }
 
+$failures
 foreach ($problem in $problems) { "problem: $problem" }
 if ($totals.Skipped -gt 0) { "problem: $($totals.Skipped) test(s) were skipped; a skipped test counts as a failure here." }
 $ran = $totals.Passed + $totals.Failed + $totals.Skipped

@@ -20,6 +20,8 @@ public sealed class MetricsTests(ShopServerFixture fixture)
         try
         {
             await _server.SendAsync<Database>(HttpMethod.Post, ApiContract.DatabaseAction("metered", "stop"), _server.OwnerToken);
+            // The stop is accepted (202) and goes on in the background: scraping before it ends would count it Stopping.
+            Assert.Equal(DatabaseStatus.Stopped, (await _server.WaitDatabaseRunningOrStoppedAsync("metered", _server.OwnerToken)).Status);
             for (var i = 0; i < 3; i++) (await _server.SendAsync(HttpMethod.Get, ApiContract.Database("ghost"), _server.OwnerToken)).Dispose();
 
             using var response = await _server.SendAsync(HttpMethod.Get, "/metrics", token: null);

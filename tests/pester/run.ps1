@@ -1,6 +1,7 @@
 <#
 .SYNOPSIS
-    Runs every *.Tests.ps1 under tests/pester and writes {"passed":N,"failed":N,"skipped":N} to -ResultFile.
+    Runs every *.Tests.ps1 under tests/pester and writes {"passed":N,"failed":N,"skipped":N,"failedTests":[{"name","message"}]}
+    to -ResultFile.
 .DESCRIPTION
     Run it in a child pwsh (dotnet pwsh -NoProfile -File tests/pester/run.ps1 -ResultFile ...) so the
     module's DLLs are not left loaded in the caller. Needs the built module (dotnet build DevDb.sln stages it
@@ -51,11 +52,14 @@ $counts = [ordered]@{
     passed  = $result.PassedCount
     failed  = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
     skipped = $result.SkippedCount + $result.NotRunCount
+    # Named so the closing summary can list them: CI shows only the end of the log.
+    failedTests = @($result.Failed | ForEach-Object { [ordered]@{ name = $_.ExpandedPath; message = "$($_.ErrorRecord | Select-Object -First 1)" } }) +
+        @($result.FailedBlocks + $result.FailedContainers | ForEach-Object { [ordered]@{ name = "$($_.Name) (set-up)"; message = "$($_.ErrorRecord | Select-Object -First 1)" } })
 }
 $resultPath = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($ResultFile)
 $resultFolder = Split-Path -Parent $resultPath
 if ($resultFolder) { $null = New-Item -ItemType Directory -Force -Path $resultFolder }
-$counts | ConvertTo-Json -Compress | Set-Content -LiteralPath $resultPath -Encoding utf8NoBOM
+$counts | ConvertTo-Json -Compress -Depth 4 | Set-Content -LiteralPath $resultPath -Encoding utf8NoBOM
 
 if ($counts.failed -gt 0 -or $counts.passed -eq 0 -or $counts.skipped -gt 0) {
     Write-Host "Pester ($Mode) result - passed $($counts.passed), failed $($counts.failed), skipped $($counts.skipped)"
