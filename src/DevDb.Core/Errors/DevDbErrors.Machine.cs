@@ -56,7 +56,8 @@ public static partial class DevDbErrors
 
     public static DevDbException ServerStopFailed(string dataFolder, string tail) =>
         new(ErrorCodes.ServerStopFailed, $"The Postgres server in '{dataFolder}' did not stop: {tail}",
-            "Stop it by hand (pg_ctl stop -D <folder>) and try again.", dataFolder, null);
+            "A process that outlives SIGKILL is waiting on the kernel, most often on a disk that does not answer (state D in 'ps -o pid,stat,cmd'): " +
+            "check the disk and the kernel log (dmesg), then try again.", dataFolder, null);
 
     /// <param name="step">What DevDb tried, e.g. "initialize the image's data folder" or "set up the login of database 'dave'".</param>
     /// <param name="postgresSaid">The tool's or the server's words.</param>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DevDb.Core.Catalog;
 using DevDb.Core.Client;
 using DevDb.Core.Model;
+using DevDb.Core.Runtimes.Local;
 using Xunit;
 
 namespace DevDb.Core.Tests.Engine;
@@ -99,6 +100,39 @@ public sealed class SessionTests(DumpFixture dumps) : IAsyncLifetime
         Assert.Contains("database system is ready to accept connections", crashed.Error);
         await _home.Engine.StartDatabaseAsync("dave");
         Assert.Equal(1, await Clients.ScalarAsync<int>(await _home.Engine.GetConnectionAsync("dave"), "SELECT 1"));
+    }
+
+    [Fact]
+    public async Task A_server_that_ignores_its_stop_is_forced_after_the_grace_period_and_starts_again_with_its_data()
+    {
+        await _home.Engine.NewDatabaseAsync(new NewDatabaseRequest { Project = "shop", Name = "dave" });
+        var connection = await _home.Engine.GetConnectionAsync("dave");
+        await Clients.ExecuteAsync(connection, "CREATE TABLE kept (id int); INSERT INTO kept VALUES (42)");
+        var data = Path.Combine(_home.Path, "databases", "dave", "data");
+        var pid = int.Parse(File.ReadLines(Path.Combine(data, "postmaster.pid")).First());
+        // Every process of the server frozen (SIGSTOP): signals wait, as they do for a server stuck on its disk. Were only the
+        // postmaster killed, its frozen children would keep its shared memory and no server could start on the folder again.
+        int[] server = [pid, .. Directory.GetDirectories("/proc").Select(Path.GetFileName).Where(n => n!.All(char.IsAsciiDigit))
+            .Select(n => int.Parse(n!)).Where(p => { try { return ParentId(p) == pid; } catch (IOException) { return false; } })];
+        Assert.True(server.Length > 3, "The server's own processes (checkpointer, writer, WAL writer...) were not found.");
+        foreach (var process in server) Assert.Equal(0, Signal("STOP", process));
+
+        var stopping = Stopwatch.StartNew();
+        await Postmaster.StopIfRunningAsync(data, "fast", CancellationToken.None, gracePeriod: TimeSpan.FromSeconds(3));
+
+        // The fast stop had its 3 s and the immediate stop half a second before SIGKILL ended them all.
+        Assert.InRange(stopping.Elapsed, TimeSpan.FromSeconds(3.5), TimeSpan.FromSeconds(30));
+        Assert.All(server, process => Assert.False(Directory.Exists($"/proc/{process}"), $"Process {process} of the server is still there."));
+        await _home.Engine.StartDatabaseAsync("dave");
+        Assert.Equal(DatabaseStatus.Running, (await _home.Engine.GetDatabaseAsync("dave")).Status);
+        Assert.Equal(42, await Clients.ScalarAsync<int>(connection, "SELECT id FROM kept"));
+    }
+
+    private static int Signal(string signal, int pid)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal, pid.ToString()]) { UseShellExecute = false })!;
+        kill.WaitForExit();
+        return kill.ExitCode;
     }
 
     [Fact]

@@ -47,12 +47,22 @@ internal static class Postmaster
         throw DevDbErrors.ServerStartFailed(name, $"{problem} {logTail}", $"Read the server log '{log}' for the cause.");
     }
 
-    /// <summary>Stops the server of a data folder if one runs, with the installation its PG_VERSION names.</summary>
-    public static Task StopIfRunningAsync(string data, string mode, CancellationToken cancellationToken) =>
-        Pid(data) is null ? Task.CompletedTask : StopAsync(InstallationOf(data), data, mode, cancellationToken);
+    /// <summary>
+    /// How long a stop waits for the server to end before it forces it, as kubelet gives a pod its
+    /// termination grace period: a fast stop's shutdown checkpoint of a large database takes a while.
+    /// </summary>
+    public static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(30);
 
-    /// <summary>Stops the server of a data folder if one runs, as the user it runs as.</summary>
-    public static async Task StopAsync(PostgresInstallation pg, string data, string mode, CancellationToken cancellationToken)
+    /// <summary>Stops the server of a data folder if one runs, with the installation its PG_VERSION names.</summary>
+    public static Task StopIfRunningAsync(string data, string mode, CancellationToken cancellationToken, TimeSpan? gracePeriod = null) =>
+        Pid(data) is null ? Task.CompletedTask : StopAsync(InstallationOf(data), data, mode, cancellationToken, gracePeriod);
+
+    /// <summary>
+    /// Stops the server of a data folder if one runs, as the user it runs as. A server that does not
+    /// end within the grace period (hung, or stopped with SIGSTOP) gets an immediate stop, then SIGKILL
+    /// for it and its children; Postgres recovers from its WAL at the next start, as after a crash.
+    /// </summary>
+    public static async Task StopAsync(PostgresInstallation pg, string data, string mode, CancellationToken cancellationToken, TimeSpan? gracePeriod = null)
     {
         if (Pid(data) is not { } pid) return;
         ServerUser user;
@@ -64,16 +74,40 @@ internal static class Postmaster
         {
             return; // It ended between the two reads.
         }
-        // pg_ctl only signals (-W); its own wait would sleep 100 ms before it first looks, longer than an immediate stop takes.
-        var result = await new CommandRunner(user).RunAsync(pg.Tool("pg_ctl"), ["stop", "-D", data, "-m", mode, "-W", "-s"], cancellationToken);
-        if (result.ExitCode != 0 && Pid(data) is not null)
-            throw DevDbErrors.ServerStopFailed(data, result.Tail());
+        var grace = gracePeriod ?? StopGracePeriod;
+        var refusals = new List<string>();
+        // An immediate stop writes nothing: when one has not ended in a sixth of the grace period, nothing will end it but SIGKILL.
+        foreach (var (step, wait) in mode == "immediate" ? [("immediate", grace / 6)] : new[] { (mode, grace), ("immediate", grace / 6) })
+        {
+            // pg_ctl only signals (-W); its own wait would sleep 100 ms before it first looks, longer than an immediate stop takes.
+            var result = await new CommandRunner(user).RunAsync(pg.Tool("pg_ctl"), ["stop", "-D", data, "-m", step, "-W", "-s"], cancellationToken);
+            if (result.ExitCode != 0) refusals.Add($"pg_ctl stop -m {step}: {result.Tail()}");
+            if (await EndedAsync(data, wait, cancellationToken)) return;
+        }
+        try
+        {
+            using var server = Process.GetProcessById(pid);
+            server.Kill(entireProcessTree: true);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            refusals.Add($"SIGKILL: {e.Message}");
+        }
+        if (await EndedAsync(data, TimeSpan.FromSeconds(10), cancellationToken)) return;
+        throw DevDbErrors.ServerStopFailed(data,
+            $"process {pid} was still running after a {mode} stop, {(mode == "immediate" ? "" : "an immediate stop, ")}and SIGKILL. {string.Join(" ", refusals)}".TrimEnd());
+    }
+
+    /// <summary>Watches the lock file's process every 5 ms until it has gone or <paramref name="wait"/> is over.</summary>
+    private static async Task<bool> EndedAsync(string data, TimeSpan wait, CancellationToken cancellationToken)
+    {
         var waited = Stopwatch.StartNew();
         while (Pid(data) is not null)
         {
-            if (waited.Elapsed > TimeSpan.FromSeconds(60)) throw DevDbErrors.ServerStopFailed(data, $"it was still running 60 s after a {mode} stop.");
+            if (waited.Elapsed > wait) return false;
             await Task.Delay(5, cancellationToken);
         }
+        return true;
     }
 
     /// <summary>The postmaster's process id if one is running for this data folder.</summary>
