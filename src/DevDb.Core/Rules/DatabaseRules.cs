@@ -18,6 +18,13 @@ public enum NewDatabaseDecision
 /// <summary>The decisions about databases, written once and used by both engines.</summary>
 public static class DatabaseRules
 {
+    /// <summary>
+    /// How long a database's server has to end a stop before it is forced: the pods' default
+    /// terminationGracePeriodSeconds (SIGKILL after it), and the local stop's wait before an immediate stop.
+    /// A fast stop's shutdown checkpoint of a large database takes a while.
+    /// </summary>
+    public static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(60);
+
     public static NewDatabaseDecision ClassifyNew(Database? existing, string project, string owner)
     {
         if (existing is null) return NewDatabaseDecision.Create;

@@ -57,7 +57,7 @@ public sealed record KubernetesOptions
     /// The database pods' terminationGracePeriodSeconds. Their preStop hook asks Postgres for a fast shutdown
     /// (sessions are cut, a checkpoint is written), which must fit in it; SIGKILL comes after it.
     /// </summary>
-    public int DatabaseStopGracePeriodSeconds { get; init; } = 60;
+    public int DatabaseStopGracePeriodSeconds { get; init; } = (int)Rules.DatabaseRules.StopGracePeriod.TotalSeconds;
     public string DatabaseCpuRequest { get; init; } = "50m";
     public string DatabaseMemoryRequest { get; init; } = "128Mi";
     public string DatabaseMemoryLimit { get; init; } = "512Mi";

@@ -47,19 +47,13 @@ internal static class Postmaster
         throw DevDbErrors.ServerStartFailed(name, $"{problem} {logTail}", $"Read the server log '{log}' for the cause.");
     }
 
-    /// <summary>
-    /// How long a stop waits for the server to end before it forces it, as kubelet gives a pod its
-    /// termination grace period: a fast stop's shutdown checkpoint of a large database takes a while.
-    /// </summary>
-    public static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(30);
-
     /// <summary>Stops the server of a data folder if one runs, with the installation its PG_VERSION names.</summary>
     public static Task StopIfRunningAsync(string data, string mode, CancellationToken cancellationToken, TimeSpan? gracePeriod = null) =>
         Pid(data) is null ? Task.CompletedTask : StopAsync(InstallationOf(data), data, mode, cancellationToken, gracePeriod);
 
     /// <summary>
     /// Stops the server of a data folder if one runs, as the user it runs as. A server that does not
-    /// end within the grace period (hung, or stopped with SIGSTOP) gets an immediate stop, then SIGKILL
+    /// end within the grace period (DatabaseRules.StopGracePeriod; hung, or stopped with SIGSTOP) gets an immediate stop, then SIGKILL
     /// for it and its children; Postgres recovers from its WAL at the next start, as after a crash.
     /// </summary>
     public static async Task StopAsync(PostgresInstallation pg, string data, string mode, CancellationToken cancellationToken, TimeSpan? gracePeriod = null)
@@ -74,7 +68,7 @@ internal static class Postmaster
         {
             return; // It ended between the two reads.
         }
-        var grace = gracePeriod ?? StopGracePeriod;
+        var grace = gracePeriod ?? Rules.DatabaseRules.StopGracePeriod;
         var refusals = new List<string>();
         // An immediate stop writes nothing: when one has not ended in a sixth of the grace period, nothing will end it but SIGKILL.
         foreach (var (step, wait) in mode == "immediate" ? [("immediate", grace / 6)] : new[] { (mode, grace), ("immediate", grace / 6) })
