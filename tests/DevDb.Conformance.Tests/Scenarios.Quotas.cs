@@ -52,6 +52,33 @@ public abstract partial class Scenarios<TConfiguration>
     }
 
     [Fact]
+    public async Task Creates_racing_for_a_developers_last_place_land_one_and_refuse_the_others_with_QuotaExceeded()
+    {
+        using var quinn = Configuration.ClientAs("quinn");
+        string[] names = ["quota-race-a", "quota-race-b", "quota-race-c", "quota-race-d"];
+        // One running database is quinn's limit: four creates at once, as four CI jobs of one user would start them.
+        var outcomes = await Task.WhenAll(names.Select(name => Task.Run(async () =>
+        {
+            try
+            {
+                await quinn.NewDatabaseAsync(Request(name, owner: "quinn"));
+                return null;
+            }
+            catch (DevDbException e)
+            {
+                return e.Code;
+            }
+        })));
+
+        Assert.Equal(1, outcomes.Count(code => code is null));
+        Assert.All(outcomes.Where(code => code is not null), code => Assert.Equal(ErrorCodes.QuotaExceeded, code));
+        var landed = Assert.Single(await Client.GetDatabasesAsync(), d => d.Name.StartsWith("quota-race-", StringComparison.Ordinal));
+        Assert.Equal(DatabaseStatus.Running, landed.Status);
+        Assert.Equal((1, 1), ((await quinn.GetQuotaAsync()).Databases, (await quinn.GetQuotaAsync()).RunningDatabases));
+        await quinn.RemoveDatabaseAsync(landed.Name);
+    }
+
+    [Fact]
     public async Task A_checkpoint_past_the_users_limit_is_QuotaExceeded_and_leaves_nothing_and_an_admin_takes_it_past_the_limit()
     {
         using var quinn = Configuration.ClientAs("quinn");

@@ -56,7 +56,7 @@ public sealed partial class KubernetesEngine
         CheckpointRules.ValidateName(checkpoint);
         var id = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();
         // The request is written on the record as read: of two racing for one name, the second write is refused (409) and reads the first.
-        await PatchOnFreshReadAsync(async () =>
+        await PatchOnFreshReadAsync(() => WithQuotaLockAsync(async () =>
         {
             var record = await RequireDatabaseAsync(name, cancellationToken);
             var database = ToDatabase(record);
@@ -70,7 +70,7 @@ public sealed partial class KubernetesEngine
                 new() { Name = checkpoint, Id = id, Requested = _engineOptions.Clock.GetUtcNow() },
             };
             return await _databases.PatchAsync(name, new { metadata = new { resourceVersion = record.Metadata.ResourceVersion }, spec = new { checkpoints = requests } }, cancellationToken);
-        }, () => ChangedAllTheWhile("Database", name));
+        }, cancellationToken), () => ChangedAllTheWhile("Database", name));
         await RecordDatabaseAsync(name, Entry(HistoryAction.Checkpointed, detail: checkpoint), cancellationToken);
         var taken = await Polling.UntilAsync(async token =>
             {

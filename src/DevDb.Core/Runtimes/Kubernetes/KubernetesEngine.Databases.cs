@@ -47,33 +47,39 @@ public sealed partial class KubernetesEngine
         }
         var project = await RequireProjectAsync(request.Project, cancellationToken);
         ProjectRules.ImageToClone(ToProject(project));
-        // Counted from the records: two creates racing past the last place can both land (the API-server has no transaction).
-        QuotaRules.CheckNew(Actor.Current, request.Name, owner, request.Project,
-            (await _databases.ListAsync(null, cancellationToken)).Where(d => d.Name() != request.Name).Select(ToDatabase).ToList(), _options.Quotas);
         var expiresAt = LifetimeRules.ExpiresAtOfNew(request, ToProject(project), _options.MaxTimeToLive, _engineOptions.Clock.GetUtcNow());
         var idleTimeout = IdleRules.IdleTimeoutOfNew(request, ToProject(project), _options.IdleTimeout);
 
-        DatabaseResource created;
-        try
+        // Counted from the records under the quota Lease, so two creates racing for the last place cannot both land.
+        var created = await WithQuotaLockAsync(async () =>
         {
-            created = await _databases.CreateAsync(new DatabaseResource
+            QuotaRules.CheckNew(Actor.Current, request.Name, owner, request.Project,
+                (await _databases.ListAsync(null, cancellationToken)).Where(d => d.Name() != request.Name).Select(ToDatabase).ToList(), _options.Quotas);
+            try
             {
-                Metadata = new V1ObjectMeta
+                return await _databases.CreateAsync(new DatabaseResource
                 {
-                    Name = request.Name,
-                    Labels = new Dictionary<string, string>
+                    Metadata = new V1ObjectMeta
                     {
-                        [KubeNames.ManagedBy] = KubeNames.Devdb, [KubeNames.Project] = request.Project, [KubeNames.Owner] = KubeNames.LabelValue(owner),
+                        Name = request.Name,
+                        Labels = new Dictionary<string, string>
+                        {
+                            [KubeNames.ManagedBy] = KubeNames.Devdb, [KubeNames.Project] = request.Project, [KubeNames.Owner] = KubeNames.LabelValue(owner),
+                        },
                     },
-                },
-                Spec = new DatabaseResourceSpec
-                {
-                    Project = request.Project, Owner = owner, ExpiresAt = expiresAt, Protected = request.Protected, IdleTimeoutSeconds = Seconds(idleTimeout),
-                    IdleFrom = _engineOptions.Clock.GetUtcNow(), Parent = parent?.Name(), ParentCheckpoint = request.Checkpoint,
-                },
-            }, cancellationToken);
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+                    Spec = new DatabaseResourceSpec
+                    {
+                        Project = request.Project, Owner = owner, ExpiresAt = expiresAt, Protected = request.Protected, IdleTimeoutSeconds = Seconds(idleTimeout),
+                        IdleFrom = _engineOptions.Clock.GetUtcNow(), Parent = parent?.Name(), ParentCheckpoint = request.Checkpoint,
+                    },
+                }, cancellationToken);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+            {
+                return null;
+            }
+        }, cancellationToken);
+        if (created is null)
         {
             // Another client created it between the check and now: the same request gets the same answer.
             var raced = await RequireDatabaseAsync(request.Name, cancellationToken);
@@ -188,11 +194,14 @@ public sealed partial class KubernetesEngine
     public async Task<Database> BeginStartDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
         var record = await RequireUsableAsync(name, cancellationToken);
-        QuotaRules.CheckStart(Actor.Current, ToDatabase(record), (await _databases.ListAsync(null, cancellationToken)).Select(ToDatabase).ToList(), _options.Quotas);
-        // Its idle time starts again from now (the reconciler also counts from when it is Running again).
-        var patched = await _databases.PatchAsync(name, new JsonObject
+        var patched = await WithQuotaLockAsync(async () =>
         {
-            ["spec"] = new JsonObject { ["running"] = true, ["stopReason"] = null, ["idleFrom"] = Timestamp(_engineOptions.Clock.GetUtcNow()) },
+            QuotaRules.CheckStart(Actor.Current, ToDatabase(record), (await _databases.ListAsync(null, cancellationToken)).Select(ToDatabase).ToList(), _options.Quotas);
+            // Its idle time starts again from now (the reconciler also counts from when it is Running again).
+            return await _databases.PatchAsync(name, new JsonObject
+            {
+                ["spec"] = new JsonObject { ["running"] = true, ["stopReason"] = null, ["idleFrom"] = Timestamp(_engineOptions.Clock.GetUtcNow()) },
+            }, cancellationToken);
         }, cancellationToken);
         return ToDatabase(await RecordDatabaseAsync(name, Entry(HistoryAction.Started), cancellationToken) ?? patched);
     }

@@ -74,6 +74,8 @@ public sealed record KubernetesOptions
     public LeaderElectionOptions LeaderElection { get; init; } = new();
 
     public string LeaseName => $"{InstanceName}-reconciler";
+    /// <summary>The Lease held while a quota is checked and the write it allows is made (KubernetesEngine.WithQuotaLockAsync).</summary>
+    public string QuotaLeaseName => $"{InstanceName}-quota";
     public string LoadBalancerService => $"{InstanceName}-databases";
     public string RestoreServiceAccount => $"{InstanceName}-restore";
 
