@@ -25,7 +25,8 @@
     Where the machine's own file system is measured (default: the temp folder).
 #>
 param(
-    [ValidateRange(1, 10000)] [int[]] $Scales = @(10),
+    # Strings, split at commas: 'pwsh -File' (and so bench/checkpoint.sh) passes '-Scales 10,200' as one string.
+    [string[]] $Scales = @('10'),
     [ValidateRange(1, 100)] [int] $Runs = 5,
     [switch] $Xfs,
     [switch] $XfsOnly,
@@ -33,6 +34,8 @@ param(
     [string] $WorkFolder = [IO.Path]::GetTempPath()
 )
 . "$PSScriptRoot/common.ps1"
+$ScaleFactors = [int[]] @($Scales -split ',' | Where-Object { $_ } | ForEach-Object { [int] $_ })
+if (-not $ScaleFactors -or ($ScaleFactors | Where-Object { $_ -lt 1 -or $_ -gt 10000 })) { throw 'Give -Scales as pgbench scale factors from 1 to 10000, e.g. -Scales 10,200.' }
 if ($Xfs -and -not $IsRoot) { throw '-Xfs needs root (loop device, mount).' }
 if ($XfsOnly -and -not $Xfs) { throw '-XfsOnly goes with -Xfs.' }
 
@@ -64,10 +67,10 @@ try {
         & chmod 755 $XfsMount
         $fileSystems.Add(@{ Name = 'xfs-reflink'; Root = $XfsMount })
     }
-    Write-MachineFacts ([ordered]@{ 'Scales' = $Scales -join ', '; 'Runs' = $Runs; 'File systems' = ($fileSystems | ForEach-Object Name) -join ', ' })
+    Write-MachineFacts ([ordered]@{ 'Scales' = $ScaleFactors -join ', '; 'Runs' = $Runs; 'File systems' = ($fileSystems | ForEach-Object Name) -join ', ' })
 
     foreach ($fs in $fileSystems) {
-        foreach ($scale in $Scales) {
+        foreach ($scale in $ScaleFactors) {
             Write-Step "pgbench scale $scale on $($fs.Name)"
             $folder = Join-Path $fs.Root "scale-$scale"
             $null = New-Item -ItemType Directory -Path $folder
