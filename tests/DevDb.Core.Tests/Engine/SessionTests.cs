@@ -119,12 +119,20 @@ public sealed class SessionTests(DumpFixture dumps) : IAsyncLifetime
         int[] server = [pid, .. children.Where(child => Signal("STOP", child) == 0)];
         Assert.True(server.Length > 3, "The server's own processes (checkpointer, writer, WAL writer...) were not found.");
 
-        var stopping = Stopwatch.StartNew();
-        await Postmaster.StopIfRunningAsync(data, "fast", CancellationToken.None, gracePeriod: TimeSpan.FromSeconds(3));
+        try
+        {
+            var stopping = Stopwatch.StartNew();
+            await Postmaster.StopIfRunningAsync(data, "fast", CancellationToken.None, gracePeriod: TimeSpan.FromSeconds(3));
 
-        // The fast stop had its 3 s and the immediate stop half a second before SIGKILL ended them all.
-        Assert.InRange(stopping.Elapsed, TimeSpan.FromSeconds(3.5), TimeSpan.FromSeconds(30));
-        Assert.All(server, process => Assert.True(Ended(process), $"Process {process} of the server is still there."));
+            // The fast stop had its 3 s and the immediate stop half a second before SIGKILL ended them all.
+            Assert.InRange(stopping.Elapsed, TimeSpan.FromSeconds(3.5), TimeSpan.FromSeconds(30));
+            Assert.All(server, process => Assert.True(Ended(process), $"Process {process} of the server is still there."));
+        }
+        finally
+        {
+            // Should the stop fail, no frozen process may outlive the test.
+            foreach (var process in server.Where(p => !Ended(p))) Signal("KILL", process);
+        }
         await _home.Engine.StartDatabaseAsync("dave");
         Assert.Equal(DatabaseStatus.Running, (await _home.Engine.GetDatabaseAsync("dave")).Status);
         Assert.Equal(42, await Clients.ScalarAsync<int>(connection, "SELECT id FROM kept"));
