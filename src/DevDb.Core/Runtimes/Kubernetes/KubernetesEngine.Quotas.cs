@@ -23,9 +23,7 @@ public sealed partial class KubernetesEngine
     /// </summary>
     private async Task<T> WithQuotaLockAsync<T>(Func<Task<T>> checkAndWrite, CancellationToken cancellationToken)
     {
-        var limits = _options.Quotas;
-        if (limits.DatabasesPerUser is null && limits.RunningDatabasesPerUser is null && limits.DatabasesPerProject is null && limits.CheckpointsPerUser is null)
-            return await checkAndWrite();
+        if (_options.Quotas == QuotaLimits.None) return await checkAndWrite();
         var leases = _client.CoordinationV1;
         var name = _options.QuotaLeaseName;
         var holder = $"{Environment.MachineName}-{Guid.NewGuid():N}";
