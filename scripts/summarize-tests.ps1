@@ -82,7 +82,9 @@ foreach ($name in $Suite) {
     "suite {0} - passed {1}, failed {2}, skipped {3}" -f $name, $counts.Passed, $counts.Failed, $counts.Skipped
     foreach ($test in @($counts.PSObject.Properties.Name -contains 'FailedTests' ? $counts.FailedTests : @())) {
         $firstLine = ("$($test.Message)" -split "\r?\n" | Where-Object { $_.Trim() } | Select-Object -First 1)
-        $failures.Add("failed: ${name}: $($test.Name)$(if ($firstLine) { " - $($firstLine.Trim())" })")
+        # Capped: a test's name carries its arguments, which may be the huge input it tried.
+        $line = "failed: ${name}: $($test.Name)$(if ($firstLine) { " - $($firstLine.Trim())" })"
+        $failures.Add($(if ($line.Length -gt 400) { $line.Substring(0, 400) + '...' } else { $line }))
     }
     $totals.Passed += $counts.Passed; $totals.Failed += $counts.Failed; $totals.Skipped += $counts.Skipped
 }
